@@ -1,0 +1,160 @@
+//! Bounds-checked, endian-aware reads from a byte slice.
+
+use super::error::{ErrorKind, ParseError, Result};
+
+/// ELF file class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Class {
+    Elf32,
+    Elf64,
+}
+
+impl Class {
+    /// Size in bytes of an address-sized field (`ElfN_Addr`, `ElfN_Off`, …).
+    pub fn word_size(self) -> u64 {
+        match self {
+            Class::Elf32 => 4,
+            Class::Elf64 => 8,
+        }
+    }
+
+    pub fn bits(self) -> u8 {
+        match self {
+            Class::Elf32 => 32,
+            Class::Elf64 => 64,
+        }
+    }
+}
+
+/// ELF data encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+impl Endian {
+    pub fn name(self) -> &'static str {
+        match self {
+            Endian::Little => "little",
+            Endian::Big => "big",
+        }
+    }
+}
+
+/// A byte slice with the image's endianness and class. All reads are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Bytes<'a> {
+    pub data: &'a [u8],
+    pub endian: Endian,
+    pub class: Class,
+}
+
+impl<'a> Bytes<'a> {
+    pub fn len(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    /// `len` bytes at `offset`, or a `Truncated` error naming `what`.
+    pub fn slice(&self, what: &'static str, offset: u64, len: u64) -> Result<&'a [u8]> {
+        let end =
+            offset
+                .checked_add(len)
+                .ok_or(ParseError::new(what, offset, ErrorKind::Overflow))?;
+        if end > self.len() {
+            return Err(ParseError::new(
+                what,
+                offset,
+                ErrorKind::Truncated {
+                    needed: len,
+                    available: self.len().saturating_sub(offset),
+                },
+            ));
+        }
+        // Both bounds are <= data.len(), which fits in usize.
+        Ok(&self.data[offset as usize..end as usize])
+    }
+
+    fn array<const N: usize>(&self, what: &'static str, offset: u64) -> Result<[u8; N]> {
+        let s = self.slice(what, offset, N as u64)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(s);
+        Ok(out)
+    }
+
+    pub fn u8(&self, what: &'static str, offset: u64) -> Result<u8> {
+        Ok(self.array::<1>(what, offset)?[0])
+    }
+
+    pub fn u16(&self, what: &'static str, offset: u64) -> Result<u16> {
+        let b = self.array(what, offset)?;
+        Ok(match self.endian {
+            Endian::Little => u16::from_le_bytes(b),
+            Endian::Big => u16::from_be_bytes(b),
+        })
+    }
+
+    pub fn u32(&self, what: &'static str, offset: u64) -> Result<u32> {
+        let b = self.array(what, offset)?;
+        Ok(match self.endian {
+            Endian::Little => u32::from_le_bytes(b),
+            Endian::Big => u32::from_be_bytes(b),
+        })
+    }
+
+    pub fn u64(&self, what: &'static str, offset: u64) -> Result<u64> {
+        let b = self.array(what, offset)?;
+        Ok(match self.endian {
+            Endian::Little => u64::from_le_bytes(b),
+            Endian::Big => u64::from_be_bytes(b),
+        })
+    }
+
+    /// An address-sized field: 4 bytes in ELF32, 8 in ELF64.
+    pub fn word(&self, what: &'static str, offset: u64) -> Result<u64> {
+        match self.class {
+            Class::Elf32 => self.u32(what, offset).map(u64::from),
+            Class::Elf64 => self.u64(what, offset),
+        }
+    }
+
+    /// An unsigned field of `size` bytes (4 or 8), as in SysV hash tables.
+    pub fn uint(&self, what: &'static str, offset: u64, size: u64) -> Result<u64> {
+        if size == 8 {
+            self.u64(what, offset)
+        } else {
+            self.u32(what, offset).map(u64::from)
+        }
+    }
+
+    /// The NUL-terminated string starting at `offset`, which must end before `limit`.
+    pub fn c_str(&self, what: &'static str, offset: u64, limit: u64) -> Result<&'a [u8]> {
+        let limit = limit.min(self.len());
+        if offset >= limit {
+            return Err(ParseError::new(
+                what,
+                offset,
+                ErrorKind::IndexOutOfRange {
+                    index: offset,
+                    limit,
+                },
+            ));
+        }
+        let s = &self.data[offset as usize..limit as usize];
+        match s.iter().position(|&b| b == 0) {
+            Some(n) => Ok(&s[..n]),
+            None => Err(ParseError::new(
+                what,
+                offset,
+                ErrorKind::Invalid("string is not NUL-terminated inside its table"),
+            )),
+        }
+    }
+}
+
+/// `a * b + c` with overflow reported against `what` at `offset`.
+pub fn mul_add(what: &'static str, offset: u64, a: u64, b: u64, c: u64) -> Result<u64> {
+    a.checked_mul(b)
+        .and_then(|x| x.checked_add(c))
+        .ok_or(ParseError::new(what, offset, ErrorKind::Overflow))
+}

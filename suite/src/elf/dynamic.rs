@@ -1,0 +1,144 @@
+//! The dynamic section, read through PT_DYNAMIC (section headers are not needed).
+
+use super::bytes::{Bytes, Class};
+use super::error::{ErrorKind, ParseError, Result};
+use super::header::Segment;
+
+pub const DT_NULL: i64 = 0;
+pub const DT_NEEDED: i64 = 1;
+pub const DT_HASH: i64 = 4;
+pub const DT_STRTAB: i64 = 5;
+pub const DT_SYMTAB: i64 = 6;
+pub const DT_RELA: i64 = 7;
+pub const DT_STRSZ: i64 = 10;
+pub const DT_SYMENT: i64 = 11;
+pub const DT_SONAME: i64 = 14;
+pub const DT_REL: i64 = 17;
+pub const DT_TEXTREL: i64 = 22;
+pub const DT_JMPREL: i64 = 23;
+pub const DT_RELR: i64 = 36;
+pub const DT_GNU_HASH: i64 = 0x6fff_fef5;
+pub const DT_VERSYM: i64 = 0x6fff_fff0;
+pub const DT_VERDEF: i64 = 0x6fff_fffc;
+pub const DT_VERDEFNUM: i64 = 0x6fff_fffd;
+
+/// The dynamic tags a vDSO reader uses, as raw (unrelocated) values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DynamicInfo {
+    pub strtab: Option<u64>,
+    pub strsz: Option<u64>,
+    pub symtab: Option<u64>,
+    pub syment: Option<u64>,
+    pub hash: Option<u64>,
+    pub gnu_hash: Option<u64>,
+    pub versym: Option<u64>,
+    pub verdef: Option<u64>,
+    pub verdefnum: Option<u64>,
+    /// Offset of the soname in the string table.
+    pub soname: Option<u64>,
+    /// Number of DT_NEEDED entries.
+    pub needed: u32,
+    /// True if any relocation table (DT_REL, DT_RELA, DT_JMPREL, DT_RELR) or DT_TEXTREL is present.
+    pub has_relocations: bool,
+}
+
+pub fn dyn_size(class: Class) -> u64 {
+    match class {
+        Class::Elf32 => 8,
+        Class::Elf64 => 16,
+    }
+}
+
+/// One `(d_tag, d_val)` entry with the file offset it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DynamicEntry {
+    pub offset: u64,
+    pub tag: i64,
+    pub val: u64,
+}
+
+/// Iterates the entries of PT_DYNAMIC up to DT_NULL or the segment's end.
+pub fn entries<'a>(
+    b: Bytes<'a>,
+    dynamic: &Segment,
+) -> Result<impl Iterator<Item = Result<DynamicEntry>> + 'a> {
+    let size = dyn_size(b.class);
+    // The table must lie inside the image; we never read past its file size.
+    b.slice("PT_DYNAMIC", dynamic.offset, dynamic.filesz)?;
+    let start = dynamic.offset;
+    let count = dynamic.filesz / size;
+    let mut done = false;
+    Ok((0..count).map_while(move |i| {
+        if done {
+            return None;
+        }
+        let at = start + i * size;
+        let entry = match b.class {
+            Class::Elf32 => b
+                .u32("d_tag", at)
+                .and_then(|t| Ok((i64::from(t as i32), u64::from(b.u32("d_val", at + 4)?)))),
+            Class::Elf64 => b
+                .u64("d_tag", at)
+                .and_then(|t| Ok((t as i64, b.u64("d_val", at + 8)?))),
+        };
+        Some(entry.map(|(tag, val)| {
+            done = tag == DT_NULL;
+            DynamicEntry {
+                offset: at,
+                tag,
+                val,
+            }
+        }))
+    }))
+}
+
+impl DynamicInfo {
+    pub fn parse(b: Bytes<'_>, dynamic: &Segment) -> Result<Self> {
+        let mut info = DynamicInfo::default();
+        let mut saw_null = false;
+        for entry in entries(b, dynamic)? {
+            let DynamicEntry { offset, tag, val } = entry?;
+            let slot = match tag {
+                DT_NULL => {
+                    saw_null = true;
+                    continue;
+                }
+                DT_NEEDED => {
+                    info.needed += 1;
+                    continue;
+                }
+                DT_REL | DT_RELA | DT_JMPREL | DT_RELR | DT_TEXTREL => {
+                    info.has_relocations = true;
+                    continue;
+                }
+                DT_STRTAB => &mut info.strtab,
+                DT_STRSZ => &mut info.strsz,
+                DT_SYMTAB => &mut info.symtab,
+                DT_SYMENT => &mut info.syment,
+                DT_HASH => &mut info.hash,
+                DT_GNU_HASH => &mut info.gnu_hash,
+                DT_VERSYM => &mut info.versym,
+                DT_VERDEF => &mut info.verdef,
+                DT_VERDEFNUM => &mut info.verdefnum,
+                DT_SONAME => &mut info.soname,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(ParseError::new(
+                    "dynamic entry",
+                    offset,
+                    ErrorKind::Invalid("duplicate dynamic tag"),
+                ));
+            }
+            *slot = Some(val);
+        }
+        if !saw_null {
+            return Err(ParseError::new(
+                "PT_DYNAMIC",
+                dynamic.offset,
+                ErrorKind::Invalid("dynamic section has no DT_NULL terminator"),
+            ));
+        }
+        Ok(info)
+    }
+}

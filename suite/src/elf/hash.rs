@@ -1,0 +1,296 @@
+//! SysV (`DT_HASH`) and GNU (`DT_GNU_HASH`) symbol hash tables.
+
+use super::bytes::{mul_add, Bytes};
+use super::error::{ErrorKind, ParseError, Result};
+use super::header::Segments;
+
+/// The classic System V ELF hash (also used for `vd_hash` in version definitions).
+pub fn elf_hash(name: &[u8]) -> u32 {
+    let mut h: u32 = 0;
+    for &c in name {
+        h = (h << 4).wrapping_add(u32::from(c));
+        let g = h & 0xf000_0000;
+        if g != 0 {
+            h ^= g >> 24;
+        }
+        h &= !g;
+    }
+    h
+}
+
+/// The GNU hash (djb2 variant with `h * 33 + c`).
+pub fn gnu_hash(name: &[u8]) -> u32 {
+    name.iter().fold(5381u32, |h, &c| {
+        h.wrapping_mul(33).wrapping_add(u32::from(c))
+    })
+}
+
+/// A SysV hash table: `nbucket`, `nchain`, `bucket[nbucket]`, `chain[nchain]`.
+/// Entries are 4 bytes, except on s390x and alpha where they are 8.
+#[derive(Debug, Clone, Copy)]
+pub struct SysvHashTable<'a> {
+    bytes: Bytes<'a>,
+    offset: u64,
+    entry_size: u64,
+    nbucket: u64,
+    nchain: u64,
+}
+
+impl<'a> SysvHashTable<'a> {
+    pub fn parse(b: Bytes<'a>, segs: &Segments<'_>, vaddr: u64, entry_size: u64) -> Result<Self> {
+        let offset = segs.vaddr_to_offset("DT_HASH", vaddr, 2 * entry_size)?;
+        let nbucket = b.uint("DT_HASH nbucket", offset, entry_size)?;
+        let nchain = b.uint("DT_HASH nchain", offset + entry_size, entry_size)?;
+        let entries = nbucket
+            .checked_add(nchain)
+            .and_then(|n| n.checked_add(2))
+            .ok_or(ParseError::new("DT_HASH", offset, ErrorKind::Overflow))?;
+        let len = mul_add("DT_HASH", offset, entries, entry_size, 0)?;
+        // The whole table must be mapped and inside the image.
+        segs.vaddr_to_offset("DT_HASH table", vaddr, len)?;
+        Ok(SysvHashTable {
+            bytes: b,
+            offset,
+            entry_size,
+            nbucket,
+            nchain,
+        })
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    pub fn entry_size(&self) -> u64 {
+        self.entry_size
+    }
+
+    pub fn nbucket(&self) -> u64 {
+        self.nbucket
+    }
+
+    /// `nchain`: by definition the number of symbols in the dynamic symbol table.
+    pub fn nchain(&self) -> u64 {
+        self.nchain
+    }
+
+    fn entry(&self, what: &'static str, index: u64) -> Result<u64> {
+        // In range by construction: callers pass indices < nbucket + nchain + 2.
+        self.bytes
+            .uint(what, self.offset + index * self.entry_size, self.entry_size)
+    }
+
+    /// First symbol index of the chain for `hash` (0 terminates).
+    pub fn bucket(&self, hash: u32) -> Result<u64> {
+        if self.nbucket == 0 {
+            return Ok(0);
+        }
+        self.entry("DT_HASH bucket", 2 + u64::from(hash) % self.nbucket)
+    }
+
+    /// The next symbol index after `index` in its chain.
+    pub fn chain(&self, index: u64) -> Result<u64> {
+        if index >= self.nchain {
+            return Err(ParseError::new(
+                "DT_HASH chain",
+                self.offset,
+                ErrorKind::IndexOutOfRange {
+                    index,
+                    limit: self.nchain,
+                },
+            ));
+        }
+        self.entry("DT_HASH chain", 2 + self.nbucket + index)
+    }
+
+    /// Calls `visit` for each symbol index in the chain of `name` until it returns `Some`.
+    /// Bounded by `nchain` steps, so a cyclic chain cannot loop forever.
+    pub fn walk<T>(
+        &self,
+        name: &[u8],
+        mut visit: impl FnMut(u64) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        let mut index = self.bucket(elf_hash(name))?;
+        let mut steps = 0;
+        while index != 0 {
+            if steps > self.nchain {
+                return Err(ParseError::new(
+                    "DT_HASH chain",
+                    self.offset,
+                    ErrorKind::Invalid("hash chain has a cycle"),
+                ));
+            }
+            if let Some(found) = visit(index)? {
+                return Ok(Some(found));
+            }
+            index = self.chain(index)?;
+            steps += 1;
+        }
+        Ok(None)
+    }
+}
+
+/// A GNU hash table: header, bloom filter of class-sized words, 32-bit buckets and chain.
+#[derive(Debug, Clone, Copy)]
+pub struct GnuHashTable<'a> {
+    bytes: Bytes<'a>,
+    offset: u64,
+    nbuckets: u32,
+    symoffset: u32,
+    bloom_size: u32,
+    bloom_shift: u32,
+    buckets_offset: u64,
+    chain_offset: u64,
+    /// One past the highest symbol index reachable through the table.
+    symbol_count: u64,
+}
+
+impl<'a> GnuHashTable<'a> {
+    pub fn parse(b: Bytes<'a>, segs: &Segments<'_>, vaddr: u64) -> Result<Self> {
+        let offset = segs.vaddr_to_offset("DT_GNU_HASH", vaddr, 16)?;
+        let nbuckets = b.u32("DT_GNU_HASH nbuckets", offset)?;
+        let symoffset = b.u32("DT_GNU_HASH symoffset", offset + 4)?;
+        let bloom_size = b.u32("DT_GNU_HASH bloom_size", offset + 8)?;
+        let bloom_shift = b.u32("DT_GNU_HASH bloom_shift", offset + 12)?;
+        if bloom_size == 0 {
+            return Err(ParseError::new(
+                "DT_GNU_HASH bloom_size",
+                offset + 8,
+                ErrorKind::Invalid("bloom filter has no words"),
+            ));
+        }
+        let word = b.class.word_size();
+        let bloom_len = mul_add("DT_GNU_HASH bloom", offset, bloom_size.into(), word, 0)?;
+        let buckets_offset = offset + 16 + bloom_len;
+        let header_len = mul_add("DT_GNU_HASH", offset, nbuckets.into(), 4, 16 + bloom_len)?;
+        segs.vaddr_to_offset("DT_GNU_HASH buckets", vaddr, header_len)?;
+        let chain_offset = offset + header_len;
+        let mut table = GnuHashTable {
+            bytes: b,
+            offset,
+            nbuckets,
+            symoffset,
+            bloom_size,
+            bloom_shift,
+            buckets_offset,
+            chain_offset,
+            symbol_count: symoffset.into(),
+        };
+        // Find the symbol count: the end of the chain that starts at the highest bucket.
+        let mut highest = 0u32;
+        for i in 0..nbuckets {
+            let start = b.u32("DT_GNU_HASH bucket", buckets_offset + u64::from(i) * 4)?;
+            if start != 0 && start < symoffset {
+                return Err(ParseError::new(
+                    "DT_GNU_HASH bucket",
+                    buckets_offset + u64::from(i) * 4,
+                    ErrorKind::Invalid("bucket points below symoffset"),
+                ));
+            }
+            highest = highest.max(start);
+        }
+        if highest != 0 {
+            let mut index = u64::from(highest);
+            // Every chain read is bounds-checked; the loop ends at the image's end at the latest.
+            loop {
+                if table.chain_value(index)? & 1 != 0 {
+                    break;
+                }
+                index += 1;
+            }
+            table.symbol_count = index + 1;
+        }
+        Ok(table)
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    pub fn nbuckets(&self) -> u32 {
+        self.nbuckets
+    }
+
+    pub fn symoffset(&self) -> u32 {
+        self.symoffset
+    }
+
+    pub fn bloom_size(&self) -> u32 {
+        self.bloom_size
+    }
+
+    pub fn bloom_shift(&self) -> u32 {
+        self.bloom_shift
+    }
+
+    /// Number of dynamic symbols implied by the table (including the unhashed ones).
+    pub fn symbol_count(&self) -> u64 {
+        self.symbol_count
+    }
+
+    fn chain_value(&self, index: u64) -> Result<u32> {
+        let rel = index - u64::from(self.symoffset);
+        self.bytes.u32(
+            "DT_GNU_HASH chain",
+            mul_add(
+                "DT_GNU_HASH chain",
+                self.chain_offset,
+                rel,
+                4,
+                self.chain_offset,
+            )?,
+        )
+    }
+
+    /// False if the bloom filter proves `hash` is absent.
+    pub fn bloom_may_contain(&self, hash: u32) -> Result<bool> {
+        let word_bits = self.bytes.class.word_size() as u32 * 8;
+        let index = u64::from((hash / word_bits) % self.bloom_size);
+        let word = self.bytes.word(
+            "DT_GNU_HASH bloom word",
+            self.offset + 16 + index * self.bytes.class.word_size(),
+        )?;
+        let bit1 = hash % word_bits;
+        // A shift of the word size or more is undefined in C; treat it as shifting to zero.
+        let bit2 = hash.checked_shr(self.bloom_shift).unwrap_or(0) % word_bits;
+        let mask = (1u64 << bit1) | (1u64 << bit2);
+        Ok(word & mask == mask)
+    }
+
+    /// Calls `visit` for each candidate symbol index whose hash matches `name`'s,
+    /// until it returns `Some`.
+    pub fn walk<T>(
+        &self,
+        name: &[u8],
+        mut visit: impl FnMut(u64) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        if self.nbuckets == 0 {
+            return Ok(None);
+        }
+        let hash = gnu_hash(name);
+        if !self.bloom_may_contain(hash)? {
+            return Ok(None);
+        }
+        let bucket_at = self.buckets_offset + u64::from(hash % self.nbuckets) * 4;
+        let start = self.bytes.u32("DT_GNU_HASH bucket", bucket_at)?;
+        if start == 0 {
+            return Ok(None);
+        }
+        let mut index = u64::from(start);
+        // Chains were validated to terminate inside the image when the table was parsed
+        // only for the last bucket; every other chain ends no later than symbol_count.
+        while index < self.symbol_count {
+            let value = self.chain_value(index)?;
+            if value | 1 == hash | 1 {
+                if let Some(found) = visit(index)? {
+                    return Ok(Some(found));
+                }
+            }
+            if value & 1 != 0 {
+                break;
+            }
+            index += 1;
+        }
+        Ok(None)
+    }
+}

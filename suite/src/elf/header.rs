@@ -1,0 +1,235 @@
+//! The ELF file header and program headers.
+
+use super::bytes::{mul_add, Bytes, Class, Endian};
+use super::error::{ErrorKind, ParseError, Result};
+
+pub const ET_DYN: u16 = 3;
+pub const PT_LOAD: u32 = 1;
+pub const PT_DYNAMIC: u32 = 2;
+pub const PT_INTERP: u32 = 3;
+pub const PT_NOTE: u32 = 4;
+pub const PF_X: u32 = 1;
+pub const PF_W: u32 = 2;
+pub const PF_R: u32 = 4;
+
+/// The fields of the ELF header that a vDSO reader needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileHeader {
+    pub class: Class,
+    pub endian: Endian,
+    pub os_abi: u8,
+    pub e_type: u16,
+    pub machine: u16,
+    pub flags: u32,
+    pub phoff: u64,
+    pub phentsize: u16,
+    pub phnum: u16,
+    pub shoff: u64,
+    pub shnum: u16,
+}
+
+/// One program header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub p_type: u32,
+    pub flags: u32,
+    pub offset: u64,
+    pub vaddr: u64,
+    pub filesz: u64,
+    pub memsz: u64,
+    pub align: u64,
+}
+
+impl Segment {
+    /// File offset of `[vaddr, vaddr + len)` if it lies inside this segment's file image.
+    pub fn file_offset_of(&self, vaddr: u64, len: u64) -> Option<u64> {
+        let rel = vaddr.checked_sub(self.vaddr)?;
+        let end = rel.checked_add(len)?;
+        if end <= self.filesz {
+            self.offset.checked_add(rel)
+        } else {
+            None
+        }
+    }
+}
+
+/// Reads the ELF identification and header, returning a reader with the image's
+/// class and endianness.
+pub fn parse_file_header(data: &[u8]) -> Result<(FileHeader, Bytes<'_>)> {
+    let probe = Bytes {
+        data,
+        endian: Endian::Little,
+        class: Class::Elf32,
+    };
+    let ident = probe.slice("ELF identification", 0, 16)?;
+    if &ident[..4] != b"\x7fELF" {
+        return Err(ParseError::new("ELF magic", 0, ErrorKind::BadMagic));
+    }
+    let class = match ident[4] {
+        1 => Class::Elf32,
+        2 => Class::Elf64,
+        c => return Err(ParseError::new("EI_CLASS", 4, ErrorKind::BadClass(c))),
+    };
+    let endian = match ident[5] {
+        1 => Endian::Little,
+        2 => Endian::Big,
+        d => return Err(ParseError::new("EI_DATA", 5, ErrorKind::BadEndian(d))),
+    };
+    let b = Bytes {
+        data,
+        endian,
+        class,
+    };
+    let (phoff, shoff, flags, tail) = match class {
+        Class::Elf32 => (
+            b.u32("e_phoff", 28)? as u64,
+            b.u32("e_shoff", 32)? as u64,
+            b.u32("e_flags", 36)?,
+            40,
+        ),
+        Class::Elf64 => (
+            b.u64("e_phoff", 32)?,
+            b.u64("e_shoff", 40)?,
+            b.u32("e_flags", 48)?,
+            52,
+        ),
+    };
+    let header = FileHeader {
+        class,
+        endian,
+        os_abi: ident[7],
+        e_type: b.u16("e_type", 16)?,
+        machine: b.u16("e_machine", 18)?,
+        flags,
+        phoff,
+        phentsize: b.u16("e_phentsize", tail + 2)?,
+        phnum: b.u16("e_phnum", tail + 4)?,
+        shoff,
+        shnum: b.u16("e_shnum", tail + 8)?,
+    };
+    let expected = phdr_size(class);
+    if header.phnum != 0 && u64::from(header.phentsize) != expected {
+        return Err(ParseError::new(
+            "e_phentsize",
+            tail + 2,
+            ErrorKind::BadEntrySize {
+                expected,
+                found: header.phentsize.into(),
+            },
+        ));
+    }
+    if header.phnum == 0xffff {
+        return Err(ParseError::new(
+            "e_phnum",
+            tail + 4,
+            ErrorKind::Invalid("PN_XNUM program header count is not supported in a vDSO"),
+        ));
+    }
+    // The whole program header table must be inside the image.
+    b.slice(
+        "program header table",
+        phoff,
+        mul_add(
+            "program header table",
+            phoff,
+            expected,
+            header.phnum.into(),
+            0,
+        )?,
+    )?;
+    Ok((header, b))
+}
+
+pub fn phdr_size(class: Class) -> u64 {
+    match class {
+        Class::Elf32 => 32,
+        Class::Elf64 => 56,
+    }
+}
+
+/// The program headers, read on demand (no allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct Segments<'a> {
+    bytes: Bytes<'a>,
+    phoff: u64,
+    phnum: u16,
+}
+
+impl<'a> Segments<'a> {
+    pub fn new(bytes: Bytes<'a>, header: &FileHeader) -> Self {
+        Segments {
+            bytes,
+            phoff: header.phoff,
+            phnum: header.phnum,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.phnum.into()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.phnum == 0
+    }
+
+    /// Program header `i`; the table was bounds-checked when the header was parsed.
+    pub fn get(&self, i: u16) -> Result<Segment> {
+        let b = &self.bytes;
+        let at = self.phoff + u64::from(i) * phdr_size(b.class);
+        Ok(match b.class {
+            Class::Elf32 => Segment {
+                p_type: b.u32("p_type", at)?,
+                offset: b.u32("p_offset", at + 4)?.into(),
+                vaddr: b.u32("p_vaddr", at + 8)?.into(),
+                filesz: b.u32("p_filesz", at + 16)?.into(),
+                memsz: b.u32("p_memsz", at + 20)?.into(),
+                flags: b.u32("p_flags", at + 24)?,
+                align: b.u32("p_align", at + 28)?.into(),
+            },
+            Class::Elf64 => Segment {
+                p_type: b.u32("p_type", at)?,
+                flags: b.u32("p_flags", at + 4)?,
+                offset: b.u64("p_offset", at + 8)?,
+                vaddr: b.u64("p_vaddr", at + 16)?,
+                filesz: b.u64("p_filesz", at + 32)?,
+                memsz: b.u64("p_memsz", at + 40)?,
+                align: b.u64("p_align", at + 48)?,
+            },
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Result<Segment>> + 'a {
+        let s = *self;
+        (0..self.phnum).map(move |i| s.get(i))
+    }
+
+    /// The first segment of type `p_type`.
+    pub fn find(&self, p_type: u32) -> Result<Option<Segment>> {
+        for seg in self.iter() {
+            let seg = seg?;
+            if seg.p_type == p_type {
+                return Ok(Some(seg));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Translates a virtual address range to a file offset through the PT_LOAD segments.
+    pub fn vaddr_to_offset(&self, what: &'static str, vaddr: u64, len: u64) -> Result<u64> {
+        for seg in self.iter() {
+            let seg = seg?;
+            if seg.p_type == PT_LOAD {
+                if let Some(off) = seg.file_offset_of(vaddr, len) {
+                    if off.checked_add(len).is_some_and(|e| e <= self.bytes.len()) {
+                        return Ok(off);
+                    }
+                }
+            }
+        }
+        Err(ParseError::new(
+            what,
+            vaddr,
+            ErrorKind::AddressNotMapped { vaddr, len },
+        ))
+    }
+}

@@ -1,0 +1,386 @@
+//! A validated vDSO image: header, segments, dynamic section, symbols, hashes, versions.
+
+use super::bytes::{mul_add, Bytes, Class, Endian};
+use super::dynamic::DynamicInfo;
+use super::error::{ErrorKind, ParseError, Result};
+use super::hash::{elf_hash, GnuHashTable, SysvHashTable};
+use super::header::{parse_file_header, FileHeader, Segment, Segments, PT_DYNAMIC, PT_LOAD};
+use super::symbol::Symbol;
+use super::version::{SymbolVersion, VersionDefs, VERSYM_HIDDEN};
+
+pub const EM_S390: u16 = 22;
+pub const EM_ALPHA: u16 = 0x9026;
+
+/// Which hash table a lookup goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashKind {
+    Sysv,
+    Gnu,
+}
+
+/// SysV hash entry size used by an ELF machine: 8 bytes on 64-bit s390 and alpha, else 4.
+pub fn sysv_hash_entry_size(class: Class, machine: u16) -> u64 {
+    match (class, machine) {
+        (Class::Elf64, EM_S390) | (Class::Elf64, EM_ALPHA) => 8,
+        _ => 4,
+    }
+}
+
+/// A parsed, bounds-checked vDSO image over a byte slice. Lookups do not allocate.
+#[derive(Debug, Clone, Copy)]
+pub struct VdsoImage<'a> {
+    bytes: Bytes<'a>,
+    header: FileHeader,
+    segments: Segments<'a>,
+    load: Segment,
+    dynamic_segment: Segment,
+    dynamic: DynamicInfo,
+    strtab: u64,
+    strsz: u64,
+    symtab: u64,
+    syment: u64,
+    symbol_count: u64,
+    sysv: Option<SysvHashTable<'a>>,
+    gnu: Option<GnuHashTable<'a>>,
+    versym: Option<u64>,
+    verdefs: Option<VersionDefs<'a>>,
+    soname: Option<&'a [u8]>,
+}
+
+fn need(tag: Option<u64>, name: &'static str, dynamic: &Segment) -> Result<u64> {
+    tag.ok_or(ParseError::new(
+        "PT_DYNAMIC",
+        dynamic.offset,
+        ErrorKind::MissingTag(name),
+    ))
+}
+
+impl<'a> VdsoImage<'a> {
+    /// Parses an image, choosing the SysV hash entry size from `e_machine`.
+    pub fn parse(data: &'a [u8]) -> Result<Self> {
+        Self::parse_with_hash_entry_size(data, None)
+    }
+
+    /// Parses an image; `sysv_entry_size` overrides the machine's SysV hash entry size.
+    pub fn parse_with_hash_entry_size(
+        data: &'a [u8],
+        sysv_entry_size: Option<u64>,
+    ) -> Result<Self> {
+        let (header, b) = parse_file_header(data)?;
+        let segments = Segments::new(b, &header);
+        let load = segments.find(PT_LOAD)?.ok_or(ParseError::new(
+            "program headers",
+            header.phoff,
+            ErrorKind::Invalid("no PT_LOAD segment"),
+        ))?;
+        let dynamic_segment = segments.find(PT_DYNAMIC)?.ok_or(ParseError::new(
+            "program headers",
+            header.phoff,
+            ErrorKind::Invalid("no PT_DYNAMIC segment"),
+        ))?;
+        let dynamic = DynamicInfo::parse(b, &dynamic_segment)?;
+
+        let strsz = need(dynamic.strsz, "DT_STRSZ", &dynamic_segment)?;
+        let strtab = segments.vaddr_to_offset(
+            "DT_STRTAB",
+            need(dynamic.strtab, "DT_STRTAB", &dynamic_segment)?,
+            strsz,
+        )?;
+        let syment_expected = match header.class {
+            Class::Elf32 => 16,
+            Class::Elf64 => 24,
+        };
+        let syment = dynamic.syment.unwrap_or(syment_expected);
+        if syment != syment_expected {
+            return Err(ParseError::new(
+                "DT_SYMENT",
+                dynamic_segment.offset,
+                ErrorKind::BadEntrySize {
+                    expected: syment_expected,
+                    found: syment,
+                },
+            ));
+        }
+        let entry_size =
+            sysv_entry_size.unwrap_or_else(|| sysv_hash_entry_size(header.class, header.machine));
+        let sysv = dynamic
+            .hash
+            .map(|v| SysvHashTable::parse(b, &segments, v, entry_size))
+            .transpose()?;
+        let gnu = dynamic
+            .gnu_hash
+            .map(|v| GnuHashTable::parse(b, &segments, v))
+            .transpose()?;
+        let symbol_count = match (&sysv, &gnu) {
+            (Some(s), _) => s.nchain(),
+            (None, Some(g)) => g.symbol_count(),
+            (None, None) => {
+                return Err(ParseError::new(
+                    "PT_DYNAMIC",
+                    dynamic_segment.offset,
+                    ErrorKind::MissingTag("DT_HASH or DT_GNU_HASH"),
+                ))
+            }
+        };
+        let symtab_vaddr = need(dynamic.symtab, "DT_SYMTAB", &dynamic_segment)?;
+        let symtab_len = mul_add("DT_SYMTAB", symtab_vaddr, symbol_count, syment, 0)?;
+        let symtab = segments.vaddr_to_offset("DT_SYMTAB", symtab_vaddr, symtab_len)?;
+        let versym = dynamic
+            .versym
+            .map(|v| {
+                let len = mul_add("DT_VERSYM", v, symbol_count, 2, 0)?;
+                segments.vaddr_to_offset("DT_VERSYM", v, len)
+            })
+            .transpose()?;
+        let verdefs = dynamic
+            .verdef
+            .map(|v| {
+                let count = need(dynamic.verdefnum, "DT_VERDEFNUM", &dynamic_segment)?;
+                VersionDefs::parse(b, &segments, v, count, strtab, strsz)
+            })
+            .transpose()?;
+        let soname = dynamic
+            .soname
+            .map(|off| {
+                if off >= strsz {
+                    return Err(ParseError::new(
+                        "DT_SONAME",
+                        dynamic_segment.offset,
+                        ErrorKind::IndexOutOfRange {
+                            index: off,
+                            limit: strsz,
+                        },
+                    ));
+                }
+                b.c_str("DT_SONAME", strtab + off, strtab + strsz)
+            })
+            .transpose()?;
+        Ok(VdsoImage {
+            bytes: b,
+            header,
+            segments,
+            load,
+            dynamic_segment,
+            dynamic,
+            strtab,
+            strsz,
+            symtab,
+            syment,
+            symbol_count,
+            sysv,
+            gnu,
+            versym,
+            verdefs,
+            soname,
+        })
+    }
+
+    pub fn data(&self) -> &'a [u8] {
+        self.bytes.data
+    }
+    pub fn header(&self) -> &FileHeader {
+        &self.header
+    }
+    pub fn class(&self) -> Class {
+        self.header.class
+    }
+    pub fn endian(&self) -> Endian {
+        self.header.endian
+    }
+    pub fn machine(&self) -> u16 {
+        self.header.machine
+    }
+    pub fn segments(&self) -> &Segments<'a> {
+        &self.segments
+    }
+    /// The first PT_LOAD: its `p_vaddr - p_offset` is the image's link-time bias.
+    pub fn load_segment(&self) -> &Segment {
+        &self.load
+    }
+    pub fn dynamic_segment(&self) -> &Segment {
+        &self.dynamic_segment
+    }
+    pub fn dynamic(&self) -> &DynamicInfo {
+        &self.dynamic
+    }
+    pub fn soname(&self) -> Option<&'a [u8]> {
+        self.soname
+    }
+    pub fn sysv_hash(&self) -> Option<&SysvHashTable<'a>> {
+        self.sysv.as_ref()
+    }
+    pub fn gnu_hash(&self) -> Option<&GnuHashTable<'a>> {
+        self.gnu.as_ref()
+    }
+    pub fn version_defs(&self) -> Option<&VersionDefs<'a>> {
+        self.verdefs.as_ref()
+    }
+    /// Versions can be checked only with both DT_VERSYM and DT_VERDEF.
+    pub fn has_versions(&self) -> bool {
+        self.versym.is_some() && self.verdefs.is_some()
+    }
+    /// Number of entries in the dynamic symbol table, including the null symbol.
+    pub fn symbol_count(&self) -> u64 {
+        self.symbol_count
+    }
+
+    /// File offset (equivalently, offset from the mapping's base) of a virtual address.
+    pub fn vaddr_to_offset(&self, vaddr: u64) -> Result<u64> {
+        self.segments.vaddr_to_offset("address", vaddr, 0)
+    }
+
+    /// The symbol at `index` in the dynamic symbol table.
+    pub fn symbol(&self, index: u64) -> Result<Symbol<'a>> {
+        if index >= self.symbol_count {
+            return Err(ParseError::new(
+                "dynamic symbol",
+                self.symtab,
+                ErrorKind::IndexOutOfRange {
+                    index,
+                    limit: self.symbol_count,
+                },
+            ));
+        }
+        let b = &self.bytes;
+        let at = self.symtab + index * self.syment;
+        let (name_off, value, size, info, other, shndx) = match b.class {
+            Class::Elf32 => (
+                b.u32("st_name", at)?,
+                b.u32("st_value", at + 4)?.into(),
+                b.u32("st_size", at + 8)?.into(),
+                b.u8("st_info", at + 12)?,
+                b.u8("st_other", at + 13)?,
+                b.u16("st_shndx", at + 14)?,
+            ),
+            Class::Elf64 => (
+                b.u32("st_name", at)?,
+                b.u64("st_value", at + 8)?,
+                b.u64("st_size", at + 16)?,
+                b.u8("st_info", at + 4)?,
+                b.u8("st_other", at + 5)?,
+                b.u16("st_shndx", at + 6)?,
+            ),
+        };
+        if u64::from(name_off) >= self.strsz {
+            return Err(ParseError::new(
+                "st_name",
+                at,
+                ErrorKind::IndexOutOfRange {
+                    index: name_off.into(),
+                    limit: self.strsz,
+                },
+            ));
+        }
+        let name = b.c_str(
+            "symbol name",
+            self.strtab + u64::from(name_off),
+            self.strtab + self.strsz,
+        )?;
+        Ok(Symbol {
+            index,
+            name,
+            value,
+            size,
+            info,
+            other,
+            shndx,
+            version: self.version_of(index)?,
+        })
+    }
+
+    /// The raw `DT_VERSYM` entry of a symbol, if the image has one.
+    pub fn versym(&self, index: u64) -> Result<Option<u16>> {
+        self.versym
+            .map(|off| self.bytes.u16("DT_VERSYM entry", off + index * 2))
+            .transpose()
+    }
+
+    fn version_of(&self, index: u64) -> Result<SymbolVersion<'a>> {
+        let Some(raw) = self.versym(index)? else {
+            return Ok(SymbolVersion::Unversioned);
+        };
+        let hidden = raw & VERSYM_HIDDEN != 0;
+        let ndx = raw & !VERSYM_HIDDEN;
+        Ok(match ndx {
+            0 => SymbolVersion::Local,
+            1 => SymbolVersion::Global { hidden },
+            _ => match self.verdefs.map(|d| d.by_index(ndx)).transpose()?.flatten() {
+                Some(def) => SymbolVersion::Defined {
+                    index: ndx,
+                    name: def.name,
+                    hidden,
+                },
+                None => SymbolVersion::Undefined { index: ndx, hidden },
+            },
+        })
+    }
+
+    /// Every dynamic symbol after the null entry, in table order.
+    pub fn symbols(&self) -> impl Iterator<Item = Result<Symbol<'a>>> + '_ {
+        (1..self.symbol_count).map(move |i| self.symbol(i))
+    }
+
+    /// Does `sym` answer a lookup of `name` at `version`?
+    ///
+    /// `version: None` is an unversioned lookup (as `dlsym`): it binds only to a default,
+    /// non-hidden version. `Some(v)` needs the definition's name to be `v` and its
+    /// `vd_hash` to be `elf_hash(v)`; hidden (non-default) versions match when named.
+    fn matches(&self, sym: &Symbol<'a>, name: &[u8], version: Option<&[u8]>) -> Result<bool> {
+        if sym.name != name || !sym.is_exported() {
+            return Ok(false);
+        }
+        Ok(match (version, sym.version) {
+            (_, SymbolVersion::Local) => false,
+            (None, v) => !v.hidden(),
+            (Some(want), SymbolVersion::Defined { index, name, .. }) => {
+                name == want
+                    && self
+                        .verdefs
+                        .map(|d| d.by_index(index))
+                        .transpose()?
+                        .flatten()
+                        .is_some_and(|def| def.hash == elf_hash(want))
+            }
+            (Some(_), _) => false,
+        })
+    }
+
+    /// Looks `name@version` up through the GNU hash table if present, else the SysV one.
+    pub fn lookup(&self, name: &[u8], version: Option<&[u8]>) -> Result<Option<Symbol<'a>>> {
+        let kind = if self.gnu.is_some() {
+            HashKind::Gnu
+        } else {
+            HashKind::Sysv
+        };
+        self.lookup_in(kind, name, version)
+            .map(|found| found.flatten())
+    }
+
+    /// Looks `name@version` up through one hash table; `Ok(None)` if the image lacks it.
+    pub fn lookup_in(
+        &self,
+        kind: HashKind,
+        name: &[u8],
+        version: Option<&[u8]>,
+    ) -> Result<Option<Option<Symbol<'a>>>> {
+        if version.is_some() && !self.has_versions() {
+            return Err(ParseError::new(
+                "PT_DYNAMIC",
+                self.dynamic_segment.offset,
+                ErrorKind::MissingTag("DT_VERSYM/DT_VERDEF (symbol versions cannot be checked)"),
+            ));
+        }
+        let visit = |index: u64| -> Result<Option<Symbol<'a>>> {
+            let sym = self.symbol(index)?;
+            Ok(if self.matches(&sym, name, version)? {
+                Some(sym)
+            } else {
+                None
+            })
+        };
+        match kind {
+            HashKind::Sysv => self.sysv.map(|t| t.walk(name, visit)).transpose(),
+            HashKind::Gnu => self.gnu.map(|t| t.walk(name, visit)).transpose(),
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Symbol versions: `DT_VERSYM` (one u16 per symbol) and `DT_VERDEF` (version definitions).
+
+use super::bytes::Bytes;
+use super::error::{ErrorKind, ParseError, Result};
+use super::hash::elf_hash;
+use super::header::Segments;
+
+pub const VER_FLG_BASE: u16 = 1;
+pub const VERSYM_HIDDEN: u16 = 0x8000;
+const VERDEF_SIZE: u64 = 20;
+const VERDAUX_SIZE: u64 = 8;
+
+/// One version definition (`Elf_Verdef` plus the name from its first `Elf_Verdaux`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionDef<'a> {
+    pub offset: u64,
+    pub version: u16,
+    pub flags: u16,
+    pub index: u16,
+    pub aux_count: u16,
+    pub hash: u32,
+    pub name: &'a [u8],
+}
+
+impl VersionDef<'_> {
+    pub fn is_base(&self) -> bool {
+        self.flags & VER_FLG_BASE != 0
+    }
+
+    /// True if `vd_hash` is the ELF hash of the name, as the ABI requires.
+    pub fn hash_matches_name(&self) -> bool {
+        self.hash == elf_hash(self.name)
+    }
+}
+
+/// The version definition table, walked through `vd_next` links.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionDefs<'a> {
+    bytes: Bytes<'a>,
+    offset: u64,
+    count: u64,
+    strtab: u64,
+    strsz: u64,
+}
+
+impl<'a> VersionDefs<'a> {
+    pub fn parse(
+        b: Bytes<'a>,
+        segs: &Segments<'_>,
+        vaddr: u64,
+        count: u64,
+        strtab: u64,
+        strsz: u64,
+    ) -> Result<Self> {
+        let offset = segs.vaddr_to_offset("DT_VERDEF", vaddr, VERDEF_SIZE)?;
+        let defs = VersionDefs {
+            bytes: b,
+            offset,
+            count,
+            strtab,
+            strsz,
+        };
+        // Validate every entry once so later walks cannot fail halfway.
+        for def in defs.iter() {
+            def?;
+        }
+        Ok(defs)
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// `DT_VERDEFNUM`.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    fn read(&self, at: u64) -> Result<(VersionDef<'a>, u32)> {
+        let b = &self.bytes;
+        let version = b.u16("vd_version", at)?;
+        let flags = b.u16("vd_flags", at + 2)?;
+        let index = b.u16("vd_ndx", at + 4)?;
+        let aux_count = b.u16("vd_cnt", at + 6)?;
+        let hash = b.u32("vd_hash", at + 8)?;
+        let aux = b.u32("vd_aux", at + 12)?;
+        let next = b.u32("vd_next", at + 16)?;
+        if version != 1 {
+            return Err(ParseError::new(
+                "vd_version",
+                at,
+                ErrorKind::Invalid("unknown version definition revision"),
+            ));
+        }
+        if aux_count == 0 {
+            return Err(ParseError::new(
+                "vd_cnt",
+                at + 6,
+                ErrorKind::Invalid("version definition has no name (vd_cnt is 0)"),
+            ));
+        }
+        let aux_at = at.checked_add(aux.into()).ok_or(ParseError::new(
+            "vd_aux",
+            at + 12,
+            ErrorKind::Overflow,
+        ))?;
+        b.slice("Elf_Verdaux", aux_at, VERDAUX_SIZE)?;
+        let name_off = b.u32("vda_name", aux_at)?;
+        if u64::from(name_off) >= self.strsz {
+            return Err(ParseError::new(
+                "vda_name",
+                aux_at,
+                ErrorKind::IndexOutOfRange {
+                    index: name_off.into(),
+                    limit: self.strsz,
+                },
+            ));
+        }
+        let name = b.c_str(
+            "version name",
+            self.strtab + u64::from(name_off),
+            self.strtab + self.strsz,
+        )?;
+        Ok((
+            VersionDef {
+                offset: at,
+                version,
+                flags,
+                index,
+                aux_count,
+                hash,
+                name,
+            },
+            next,
+        ))
+    }
+
+    /// Every definition in table order, at most `DT_VERDEFNUM` of them.
+    pub fn iter(&self) -> impl Iterator<Item = Result<VersionDef<'a>>> + 'a {
+        let defs = *self;
+        let mut at = Some(self.offset);
+        (0..self.count).map_while(move |_| {
+            let here = at?;
+            Some(defs.read(here).and_then(|(def, next)| {
+                at = match next {
+                    0 => None,
+                    n => Some(here.checked_add(n.into()).ok_or(ParseError::new(
+                        "vd_next",
+                        here + 16,
+                        ErrorKind::Overflow,
+                    ))?),
+                };
+                Ok(def)
+            }))
+        })
+    }
+
+    /// The definition with `vd_ndx == index`.
+    pub fn by_index(&self, index: u16) -> Result<Option<VersionDef<'a>>> {
+        for def in self.iter() {
+            let def = def?;
+            if def.index == index {
+                return Ok(Some(def));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The version of one symbol, as its `DT_VERSYM` entry says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolVersion<'a> {
+    /// The image has no `DT_VERSYM`: versions cannot be checked.
+    Unversioned,
+    /// Index 0: local, not available for binding.
+    Local,
+    /// Index 1: the global base definition (no version of its own).
+    Global { hidden: bool },
+    /// Index ≥ 2 naming a definition.
+    Defined {
+        index: u16,
+        name: &'a [u8],
+        hidden: bool,
+    },
+    /// Index ≥ 2 with no matching definition (or no `DT_VERDEF` at all).
+    Undefined { index: u16, hidden: bool },
+}
+
+impl<'a> SymbolVersion<'a> {
+    pub fn name(&self) -> Option<&'a [u8]> {
+        match *self {
+            SymbolVersion::Defined { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    pub fn hidden(&self) -> bool {
+        match *self {
+            SymbolVersion::Global { hidden }
+            | SymbolVersion::Defined { hidden, .. }
+            | SymbolVersion::Undefined { hidden, .. } => hidden,
+            SymbolVersion::Unversioned | SymbolVersion::Local => false,
+        }
+    }
+}

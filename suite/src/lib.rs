@@ -1,0 +1,4 @@
+//! vdsoconf's library: the vDSO/ELF parser, the spec model, live access and checks.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod elf;
