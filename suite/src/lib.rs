@@ -2,3 +2,4 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod elf;
+pub mod spec;

@@ -1,0 +1,13 @@
+//! The spec: the data that defines each architecture's vDSO ABI (`spec/*.yaml`).
+
+mod builtin;
+mod clock;
+mod kernel_version;
+mod load;
+mod model;
+
+pub use builtin::{builtin, builtin_arches, BUILTIN_SPECS};
+pub use clock::ClockId;
+pub use kernel_version::KernelVersion;
+pub use load::{load_file, parse_spec, SpecError};
+pub use model::*;

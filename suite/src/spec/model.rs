@@ -1,0 +1,329 @@
+//! The spec model: one [`ArchSpec`] per architecture file in `spec/`.
+
+use super::clock::ClockId;
+use super::kernel_version::KernelVersion;
+use serde::{Deserialize, Serialize};
+
+/// One architecture's vDSO ABI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchSpec {
+    /// The name used on the command line (`--arch`), equal to the file stem.
+    pub arch: String,
+    /// One line saying which processes see this vDSO.
+    pub title: String,
+    /// True for an architecture that is gone from the kernel (kept as a record).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub historical: bool,
+    /// Kernel version that removed the architecture or this vDSO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<KernelVersion>,
+    pub elf: ElfSpec,
+    pub sonames: Vec<SonameSpec>,
+    pub versions: Vec<VersionNodeSpec>,
+    pub error_convention: ErrorConvention,
+    pub bad_pointer: BadPointer,
+    pub clocks: ClockSpec,
+    pub providers: ProvidersSpec,
+    pub symbols: Vec<SymbolSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElfSpec {
+    /// 32 or 64.
+    pub class: u8,
+    /// Byte orders the architecture's vDSO is built for.
+    pub endian: Vec<EndianSpec>,
+    /// `e_machine`.
+    pub machine: u16,
+    /// `EM_*` name of `machine`, for people.
+    pub machine_name: String,
+    /// Entry size of `DT_HASH`: 4, or 8 on s390x.
+    pub sysv_hash_entry_size: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndianSpec {
+    Little,
+    Big,
+}
+
+/// A soname, valid for a range of kernels and for some providers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SonameSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<KernelVersion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<KernelVersion>,
+    #[serde(default = "kernel_and_qemu")]
+    pub providers: Vec<Provider>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// A version node (besides the base definition named after the soname).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionNodeSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// How a vDSO function reports an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorConvention {
+    /// 0 or a negative errno in the return register (the generic vDSO).
+    NegativeErrno,
+    /// The syscall convention of powerpc: a positive errno in r3 with CR0.SO set.
+    PowerpcCr0So,
+    /// No callable functions (trampolines only).
+    None,
+}
+
+/// What a bad pointer passed to a vDSO function must produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BadPointer {
+    /// `-EFAULT`, like the syscall.
+    Efault,
+    /// The process dies with SIGSEGV.
+    Sigsegv,
+    /// Either (Documentation/ABI/stable/vdso allows both).
+    EfaultOrSigsegv,
+}
+
+/// Which clock ids the vDSO serves in user space and which fall back to the syscall.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    /// Served in user space (with a vDSO-capable clocksource for the high-res ones).
+    pub served: Vec<ClockId>,
+    /// Always passed to the syscall.
+    pub fallback: Vec<ClockId>,
+    /// Auxiliary clocks served when enabled, from this kernel on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux_served_since: Option<KernelVersion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// The Linux kernel's own vDSO.
+    Kernel,
+    /// QEMU user mode's replacement vDSO (QEMU 8.1 and later).
+    Qemu,
+}
+
+impl Provider {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Kernel => "kernel",
+            Provider::Qemu => "qemu",
+        }
+    }
+
+    pub const ALL: [Provider; 2] = [Provider::Kernel, Provider::Qemu];
+}
+
+fn kernel_only() -> Vec<Provider> {
+    vec![Provider::Kernel]
+}
+
+fn kernel_and_qemu() -> Vec<Provider> {
+    vec![Provider::Kernel, Provider::Qemu]
+}
+
+/// What each provider gives this architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersSpec {
+    pub kernel: ProviderSpec,
+    pub qemu: ProviderSpec,
+}
+
+impl ProvidersSpec {
+    pub fn get(&self, p: Provider) -> &ProviderSpec {
+        match p {
+            Provider::Kernel => &self.kernel,
+            Provider::Qemu => &self.qemu,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VdsoPresence {
+    /// Every process gets a vDSO (unless booted with `vdso=0`).
+    Present,
+    /// Never a vDSO (e.g. qemu-user for mips and sparc).
+    Absent,
+    /// Depends on configuration or build (e.g. mips without a capable toolchain).
+    Optional,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSpec {
+    pub vdso: VdsoPresence,
+    /// The provider's PT_LOAD is writable and executable (QEMU's images are RWX).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub writable_executable: bool,
+    /// Overrides `clocks.served` (QEMU makes plain syscalls: nothing is served).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_clocks: Option<Vec<ClockId>>,
+    /// Whether seccomp filters apply (not emulated by qemu-user).
+    #[serde(default = "yes")]
+    pub seccomp: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a symbol is, which decides how it is called and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolKind {
+    ClockGettime,
+    ClockGettime64,
+    ClockGetres,
+    ClockGetresTime64,
+    Gettimeofday,
+    Time,
+    Getcpu,
+    Getrandom,
+    /// A signal return trampoline (`__kernel_rt_sigreturn`, `__kernel_sigtramp_rt64`, …).
+    SignalTrampoline,
+    /// i386's `__kernel_vsyscall` system call entry.
+    VsyscallEntry,
+    /// ia64's gate-page system call entries.
+    SyscallGate,
+    /// s390's `__kernel_restart_syscall`.
+    RestartSyscall,
+    /// riscv's `__vdso_flush_icache`.
+    FlushIcache,
+    /// powerpc's `__kernel_sync_dicache`.
+    SyncDicache,
+    /// powerpc's `__kernel_get_tbfreq`.
+    GetTbfreq,
+    /// powerpc's `__kernel_get_syscall_map`.
+    GetSyscallMap,
+    /// riscv's `__vdso_riscv_hwprobe`.
+    Hwprobe,
+    /// x86's `__vdso_sgx_enter_enclave`.
+    SgxEnterEnclave,
+    /// x86's robust-futex unlock helpers.
+    FutexRobustUnlock,
+}
+
+impl SymbolKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SymbolKind::ClockGettime => "clock_gettime",
+            SymbolKind::ClockGettime64 => "clock_gettime64",
+            SymbolKind::ClockGetres => "clock_getres",
+            SymbolKind::ClockGetresTime64 => "clock_getres_time64",
+            SymbolKind::Gettimeofday => "gettimeofday",
+            SymbolKind::Time => "time",
+            SymbolKind::Getcpu => "getcpu",
+            SymbolKind::Getrandom => "getrandom",
+            SymbolKind::SignalTrampoline => "signal_trampoline",
+            SymbolKind::VsyscallEntry => "vsyscall_entry",
+            SymbolKind::SyscallGate => "syscall_gate",
+            SymbolKind::RestartSyscall => "restart_syscall",
+            SymbolKind::FlushIcache => "flush_icache",
+            SymbolKind::SyncDicache => "sync_dicache",
+            SymbolKind::GetTbfreq => "get_tbfreq",
+            SymbolKind::GetSyscallMap => "get_syscall_map",
+            SymbolKind::Hwprobe => "hwprobe",
+            SymbolKind::SgxEnterEnclave => "sgx_enter_enclave",
+            SymbolKind::FutexRobustUnlock => "futex_robust_unlock",
+        }
+    }
+}
+
+/// How sure the spec is about a `since` version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// Checked against the kernel tree or a real image.
+    #[default]
+    High,
+    /// A best estimate; a mismatch may be the spec's fault.
+    Low,
+}
+
+/// ELF symbol type the symbol must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElfSymbolType {
+    #[default]
+    Func,
+    Notype,
+    Object,
+}
+
+/// One exported, versioned vDSO symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymbolSpec {
+    pub name: String,
+    pub version: String,
+    pub kind: SymbolKind,
+    /// The C prototype, with the symbol's own name.
+    pub prototype: String,
+    /// Other names exported for the same code (x86_64's unprefixed weak aliases).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// First kernel that exports it. Absent: since the vDSO itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<KernelVersion>,
+    #[serde(default, skip_serializing_if = "is_high")]
+    pub since_confidence: Confidence,
+    /// First kernel that no longer exports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<KernelVersion>,
+    /// Kernel config options that must be enabled for it to exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
+    /// Providers that export it.
+    #[serde(default = "kernel_only")]
+    pub providers: Vec<Provider>,
+    /// Expected ELF symbol type.
+    #[serde(default, skip_serializing_if = "is_func")]
+    pub elf_type: ElfSymbolType,
+    /// Kernels before this one exported the symbol as STT_NOTYPE (powerpc before 6.12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notype_before: Option<KernelVersion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+fn is_high(c: &Confidence) -> bool {
+    *c == Confidence::High
+}
+
+fn is_func(t: &ElfSymbolType) -> bool {
+    *t == ElfSymbolType::Func
+}
+
+impl SymbolSpec {
+    /// The symbol's own name followed by its aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        core::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
