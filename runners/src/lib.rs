@@ -1,2 +1,5 @@
 pub mod cli;
 pub mod harness;
+pub mod isolate;
+pub mod session;
+pub mod target;

@@ -1,5 +1,7 @@
 //! vdsoconf's library: the vDSO/ELF parser, the spec model, live access and checks.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod checks;
 pub mod elf;
+pub mod live;
 pub mod spec;

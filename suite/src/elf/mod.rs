@@ -12,13 +12,13 @@ mod image;
 mod symbol;
 mod version;
 
-pub use bytes::{Class, Endian};
+pub use bytes::{Bytes, Class, Endian};
 pub use dynamic::{dyn_size, entries as dynamic_entries, DynamicEntry, DynamicInfo};
 pub use error::{ErrorKind, ParseError, Result};
 pub use hash::{elf_hash, gnu_hash, GnuHashTable, SysvHashTable};
 pub use header::{
-    FileHeader, Segment, Segments, ET_DYN, PF_R, PF_W, PF_X, PT_DYNAMIC, PT_INTERP, PT_LOAD,
-    PT_NOTE,
+    parse_file_header, FileHeader, Segment, Segments, ET_DYN, PF_R, PF_W, PF_X, PT_DYNAMIC,
+    PT_INTERP, PT_LOAD, PT_NOTE,
 };
 pub use image::{sysv_hash_entry_size, HashKind, VdsoImage, EM_ALPHA, EM_S390};
 pub use symbol::{

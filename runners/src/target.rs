@@ -1,0 +1,173 @@
+//! Choosing what to check: architecture, provider, kernel and image source.
+
+use vdsoconf_suite::spec::{builtin, builtin_arches, ArchSpec, KernelVersion, Provider};
+
+/// The spec name of the architecture this binary was built for, refined at run time
+/// where one binary can meet two vDSOs (32-bit ARM on an arm64 kernel).
+pub fn host_arch() -> &'static str {
+    let compiled = compiled_arch();
+    if compiled == "arm" && uname_machine().as_deref() == Some("aarch64") {
+        return "arm64-compat";
+    }
+    compiled
+}
+
+fn compiled_arch() -> &'static str {
+    if cfg!(all(target_arch = "x86_64", target_pointer_width = "32")) {
+        "x32"
+    } else if cfg!(target_arch = "x86_64") {
+        "x86_64"
+    } else if cfg!(target_arch = "x86") {
+        "i386"
+    } else if cfg!(target_arch = "aarch64") {
+        "aarch64"
+    } else if cfg!(target_arch = "arm") {
+        "arm"
+    } else if cfg!(target_arch = "powerpc64") {
+        "ppc64"
+    } else if cfg!(target_arch = "powerpc") {
+        "ppc32"
+    } else if cfg!(target_arch = "s390x") {
+        "s390x"
+    } else if cfg!(target_arch = "riscv64") {
+        "riscv64"
+    } else if cfg!(target_arch = "riscv32") {
+        "riscv32"
+    } else if cfg!(all(target_arch = "mips64", target_pointer_width = "32")) {
+        "mips-n32"
+    } else if cfg!(target_arch = "mips64") {
+        "mips-n64"
+    } else if cfg!(target_arch = "mips") {
+        "mips-o32"
+    } else if cfg!(target_arch = "loongarch64") {
+        "loongarch64"
+    } else if cfg!(target_arch = "csky") {
+        "csky"
+    } else if cfg!(target_arch = "sparc64") {
+        "sparc64"
+    } else {
+        "unknown"
+    }
+}
+
+fn utsname_field(pick: fn(&libc::utsname) -> &[libc::c_char]) -> Option<String> {
+    // SAFETY: uname fills a zeroed struct of the right type.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return None;
+    }
+    let bytes: Vec<u8> = pick(&u)
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8(bytes).ok()
+}
+
+pub fn uname_machine() -> Option<String> {
+    utsname_field(|u| &u.machine)
+}
+
+/// `uname -r`.
+pub fn kernel_release() -> Option<String> {
+    utsname_field(|u| &u.release)
+}
+
+/// A bad command-line choice; the message is shown as is and the tool exits 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The built-in spec for `arch`, or an error listing the known ones.
+pub fn load_arch(arch: &str) -> Result<ArchSpec, UsageError> {
+    match builtin(arch) {
+        Some(Ok(spec)) => Ok(spec),
+        Some(Err(e)) => Err(UsageError(e.to_string())),
+        None => Err(UsageError(format!(
+            "unknown --arch {arch:?}; known architectures: {}",
+            builtin_arches().collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+pub fn parse_provider(s: &str) -> Result<Provider, UsageError> {
+    Provider::ALL
+        .into_iter()
+        .find(|p| p.name() == s)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "unknown --provider {s:?}; known providers: kernel, qemu"
+            ))
+        })
+}
+
+pub fn parse_kernel(s: &str) -> Result<KernelVersion, UsageError> {
+    KernelVersion::from_release(s)
+        .filter(|_| s.starts_with(|c: char| c.is_ascii_digit()))
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--kernel {s:?} is not a kernel version such as 6.12"
+            ))
+        })
+}
+
+/// What the user asked to check (from `--arch`, `--provider`, `--kernel`, `--image`).
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
+    pub arch: Option<String>,
+    pub provider: Option<String>,
+    pub kernel: Option<String>,
+    pub image: Option<std::path::PathBuf>,
+}
+
+/// Turns options into a target, with defaults: this binary's arch, the kernel provider,
+/// the running kernel's version, and the live vDSO.
+pub fn resolve_target(opts: &TargetOptions) -> Result<vdsoconf_suite::checks::Target, UsageError> {
+    use vdsoconf_suite::checks::{Source, Target};
+    let host = host_arch();
+    let arch = opts.arch.as_deref().unwrap_or(host);
+    let spec = load_arch(arch)?;
+    let provider = opts
+        .provider
+        .as_deref()
+        .map(parse_provider)
+        .transpose()?
+        .unwrap_or(Provider::Kernel);
+    let source = if let Some(image) = &opts.image {
+        Source::File(image.display().to_string())
+    } else if spec.historical {
+        Source::Unavailable {
+            reason: format!(
+                "{arch} is a historical record (removed in {}): no system runs it; check an image with --image",
+                spec.removed_in.map(|v| v.to_string()).unwrap_or_else(|| "an old kernel".into())
+            ),
+        }
+    } else if arch == host {
+        Source::Live
+    } else {
+        Source::Unavailable {
+            reason: format!(
+                "this is a {host} process and the {arch} vDSO is mapped only into {arch} processes: \
+                 run the suite built for {arch} (the qemu matrix does that), or check an image with --image"
+            ),
+        }
+    };
+    let kernel = match &opts.kernel {
+        Some(k) => Some(parse_kernel(k)?),
+        None if source == Source::Live => {
+            kernel_release().and_then(|r| KernelVersion::from_release(&r))
+        }
+        None => None,
+    };
+    Ok(Target {
+        spec,
+        provider,
+        kernel,
+        source,
+    })
+}

@@ -1,0 +1,244 @@
+//! Call checks: each vDSO function, called with valid arguments, returns sane values.
+//!
+//! The judging functions take results, not functions, so tests can feed them a broken
+//! implementation's output; [`call_live_symbol`] obtains the results from the real vDSO.
+
+use super::result::{from_problems, CheckResult};
+use crate::elf::VdsoImage;
+use crate::live::{GetrandomState, LiveVdso, Timespec, VdsoFn, VgetrandomOpaqueParams};
+use crate::spec::{ClockId, ErrorConvention, SymbolKind, SymbolSpec};
+
+const NSEC_PER_SEC: i64 = 1_000_000_000;
+/// 2001-09-09: any realtime clock that is set reads later than this.
+const SOME_TIME_AGO: i64 = 1_000_000_000;
+
+fn describe_ret(ret: i64) -> String {
+    if ret < 0 {
+        format!(
+            "{ret} ({})",
+            std::io::Error::from_raw_os_error((-ret) as i32)
+        )
+    } else {
+        ret.to_string()
+    }
+}
+
+/// `clock_gettime(clock)` returned `ret` and `ts`.
+pub fn judge_gettime(clock: ClockId, ret: i64, ts: Timespec) -> Result<(), String> {
+    if ret != 0 {
+        return Err(format!("{clock}: returned {}", describe_ret(ret)));
+    }
+    if !(0..NSEC_PER_SEC).contains(&ts.nsec) {
+        return Err(format!("{clock}: tv_nsec {} is not normalized", ts.nsec));
+    }
+    if ts.sec < 0 {
+        return Err(format!("{clock}: tv_sec {} is negative", ts.sec));
+    }
+    if clock == ClockId::REALTIME && ts.sec < SOME_TIME_AGO {
+        return Err(format!("{clock}: tv_sec {} is before 2001", ts.sec));
+    }
+    Ok(())
+}
+
+/// `clock_getres(clock)` returned `ret` and `res`.
+pub fn judge_getres(clock: ClockId, ret: i64, res: Timespec) -> Result<(), String> {
+    if ret != 0 {
+        return Err(format!("{clock}: returned {}", describe_ret(ret)));
+    }
+    let total = res
+        .sec
+        .saturating_mul(NSEC_PER_SEC)
+        .saturating_add(res.nsec);
+    if !(0..NSEC_PER_SEC).contains(&res.nsec) || total <= 0 || total > NSEC_PER_SEC {
+        return Err(format!(
+            "{clock}: resolution {}.{:09} s is not in (0, 1] s",
+            res.sec, res.nsec
+        ));
+    }
+    Ok(())
+}
+
+/// `gettimeofday` returned `ret`, `sec`/`usec`.
+pub fn judge_gettimeofday(ret: i64, sec: i64, usec: i64) -> Result<(), String> {
+    if ret != 0 {
+        return Err(format!("returned {}", describe_ret(ret)));
+    }
+    if !(0..1_000_000).contains(&usec) {
+        return Err(format!("tv_usec {usec} is not normalized"));
+    }
+    if sec < SOME_TIME_AGO {
+        return Err(format!("tv_sec {sec} is before 2001"));
+    }
+    Ok(())
+}
+
+/// `time(&stored)` returned `ret`.
+pub fn judge_time(ret: i64, stored: i64) -> Result<(), String> {
+    if ret != stored {
+        return Err(format!("returned {ret} but stored {stored}"));
+    }
+    if ret < SOME_TIME_AGO {
+        return Err(format!("returned {ret}, before 2001"));
+    }
+    Ok(())
+}
+
+/// `getcpu` returned `ret`, `cpu`, `node`; the machine has `cpus` possible CPUs.
+pub fn judge_getcpu(ret: i64, cpu: u32, node: u32, cpus: u32) -> Result<(), String> {
+    if ret != 0 {
+        return Err(format!("returned {}", describe_ret(ret)));
+    }
+    if cpu >= cpus {
+        return Err(format!("cpu {cpu} is not below the {cpus} configured CPUs"));
+    }
+    // MAX_NUMNODES is at most 1 << 10.
+    if node >= 1024 {
+        return Err(format!("node {node} is not a NUMA node number"));
+    }
+    Ok(())
+}
+
+/// The parameter query and two 64-byte fills of getrandom.
+pub fn judge_getrandom(
+    params_ret: i64,
+    params: &VgetrandomOpaqueParams,
+    fills: [(i64, &[u8]); 2],
+) -> Result<(), String> {
+    if params_ret != 0 {
+        return Err(format!(
+            "parameter query returned {}",
+            describe_ret(params_ret)
+        ));
+    }
+    if params.size_of_opaque_state == 0 || params.size_of_opaque_state > 4096 {
+        return Err(format!(
+            "size_of_opaque_state {} is not in 1..=4096",
+            params.size_of_opaque_state
+        ));
+    }
+    for (ret, buf) in fills {
+        if ret != buf.len() as i64 {
+            return Err(format!(
+                "a {}-byte request returned {}",
+                buf.len(),
+                describe_ret(ret)
+            ));
+        }
+    }
+    if fills[0].1.iter().all(|&b| b == 0) {
+        return Err("the output is all zeros".into());
+    }
+    if fills[0].1 == fills[1].1 {
+        return Err("two successive calls returned the same bytes".into());
+    }
+    Ok(())
+}
+
+fn configured_cpus() -> u32 {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) };
+    if n > 0 {
+        n as u32
+    } else {
+        1
+    }
+}
+
+/// Calls `f`, a function of `kind`, with valid arguments and judges the results.
+fn call_kind(kind: SymbolKind, f: VdsoFn) -> Result<(), String> {
+    let clocks = [ClockId::REALTIME, ClockId::MONOTONIC];
+    match kind {
+        SymbolKind::ClockGettime => clocks.iter().try_for_each(|&c| {
+            let (ret, ts) = f.clock_gettime(c.0);
+            judge_gettime(c, ret.into(), ts.into())
+        }),
+        SymbolKind::ClockGettime64 => clocks.iter().try_for_each(|&c| {
+            let (ret, ts) = f.clock_gettime64(c.0);
+            judge_gettime(c, ret.into(), ts.into())
+        }),
+        SymbolKind::ClockGetres => clocks.iter().try_for_each(|&c| {
+            let (ret, ts) = f.clock_getres(c.0);
+            judge_getres(c, ret.into(), ts.into())
+        }),
+        SymbolKind::ClockGetresTime64 => clocks.iter().try_for_each(|&c| {
+            let (ret, ts) = f.clock_getres_time64(c.0);
+            judge_getres(c, ret.into(), ts.into())
+        }),
+        SymbolKind::Gettimeofday => {
+            let (ret, tv, _tz) = f.gettimeofday();
+            judge_gettimeofday(ret.into(), tv.tv_sec.into(), tv.tv_usec.into())
+        }
+        SymbolKind::Time => {
+            let (ret, stored) = f.time();
+            judge_time(ret.into(), stored.into())
+        }
+        SymbolKind::Getcpu => {
+            let (ret, cpu, node) = f.getcpu();
+            judge_getcpu(ret.into(), cpu, node, configured_cpus())
+        }
+        SymbolKind::Getrandom => {
+            let (ret, params) = f.getrandom_params();
+            if ret != 0 {
+                return judge_getrandom(ret as i64, &params, [(0, &[]), (0, &[])]);
+            }
+            let state = GetrandomState::new(&params)?;
+            let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+            let ra = f.getrandom(&mut a, 0, &state) as i64;
+            let rb = f.getrandom(&mut b, 0, &state) as i64;
+            judge_getrandom(0, &params, [(ra, &a), (rb, &b)])
+        }
+        other => Err(format!("no call check for kind {}", other.name())),
+    }
+}
+
+/// Why a symbol cannot be called from this process, if it cannot.
+pub fn call_unsupported(convention: ErrorConvention, kind: SymbolKind) -> Option<String> {
+    if !super::plan::is_callable(kind) {
+        return Some(format!(
+            "a {} is not called with plain arguments; its own check comes with the live conformance checks",
+            kind.name()
+        ));
+    }
+    match convention {
+        ErrorConvention::NegativeErrno => None,
+        ErrorConvention::PowerpcCr0So => Some(
+            "powerpc returns errors in CR0.SO; the assembly call wrapper that reads it is not written yet".into(),
+        ),
+        ErrorConvention::None => Some("the spec says this vDSO has no callable functions".into()),
+    }
+}
+
+/// Resolves `sym` in this process's vDSO and calls it.
+/// Meant to run in a child process: a broken vDSO may crash it.
+pub fn call_live_symbol(sym: &SymbolSpec, convention: ErrorConvention) -> CheckResult {
+    if let Some(why) = call_unsupported(convention, sym.kind) {
+        return CheckResult::skip(why);
+    }
+    let vdso = match LiveVdso::find() {
+        Ok(Some(v)) => v,
+        Ok(None) => return CheckResult::skip("no vDSO in this process"),
+        Err(e) => return CheckResult::fail(e.to_string()),
+    };
+    let image: VdsoImage<'_> = match vdso.image() {
+        Ok(i) => i,
+        Err(e) => return CheckResult::fail(format!("live vDSO: {e}")),
+    };
+    let found = match image.lookup(sym.name.as_bytes(), Some(sym.version.as_bytes())) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return CheckResult::skip(format!(
+                "{}@{} is not in this vDSO (its resolve check says whether it should be)",
+                sym.name, sym.version
+            ))
+        }
+        Err(e) => return CheckResult::fail(e.to_string()),
+    };
+    let address = match vdso.address_of(&image, found.value) {
+        Ok(a) => a,
+        Err(e) => return CheckResult::fail(format!("{}: {e}", sym.name)),
+    };
+    // SAFETY: the address is the entry of a symbol the spec says has this kind's
+    // prototype, resolved in this process's own vDSO; the convention is checked above.
+    let f = unsafe { VdsoFn::new(address) };
+    from_problems(call_kind(sym.kind, f).err().into_iter().collect())
+}

@@ -1,0 +1,203 @@
+//! The plan: which checks a spec generates for a target, named for filtering.
+
+use crate::spec::{ArchSpec, KernelVersion, Provider, SymbolKind, SymbolSpec};
+
+/// Check groups, in the order they are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// Is there a vDSO at all?
+    Vdso,
+    /// Soname and version definitions.
+    Image,
+    /// Each expected symbol is exported at its version.
+    Resolve,
+    /// Each callable symbol returns sane values for valid arguments.
+    Call,
+    /// Symbols the image has that the spec does not know.
+    Inventory,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Vdso => "vdso",
+            Group::Image => "image",
+            Group::Resolve => "resolve",
+            Group::Call => "call",
+            Group::Inventory => "inventory",
+        }
+    }
+}
+
+/// What a planned check does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckKind {
+    /// The vDSO is present (or absent) as the provider's spec says.
+    Presence,
+    Soname,
+    Versions,
+    /// `name` (the symbol or one of its aliases) resolves at the symbol's version.
+    Resolve {
+        symbol: usize,
+        name: String,
+    },
+    /// Call `symbol` with valid arguments.
+    Call {
+        symbol: usize,
+    },
+    Inventory,
+}
+
+/// One row of the plan: a named check and why it is expected to hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCheck {
+    pub arch: String,
+    pub group: Group,
+    /// The part of the name after the group (`__vdso_time@LINUX_2.6`).
+    pub subject: String,
+    pub kind: CheckKind,
+    /// What the spec row says, for reports.
+    pub expectation: String,
+}
+
+impl PlannedCheck {
+    /// `arch::group::subject`, the name to filter on.
+    pub fn name(&self) -> String {
+        if self.subject.is_empty() {
+            format!("{}::{}", self.arch, self.group.name())
+        } else {
+            format!("{}::{}::{}", self.arch, self.group.name(), self.subject)
+        }
+    }
+
+    /// Does this check need to call into a live vDSO?
+    pub fn needs_live_calls(&self) -> bool {
+        matches!(self.kind, CheckKind::Call { .. })
+    }
+}
+
+/// Where the image under test comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// This process's own vDSO.
+    Live,
+    /// An image file: static checks only.
+    File(String),
+    /// Neither: this process cannot see that architecture's vDSO.
+    Unavailable { reason: String },
+}
+
+/// What the checks run against.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub spec: ArchSpec,
+    pub provider: Provider,
+    /// `None` when unknown (an image file without `--kernel`).
+    pub kernel: Option<KernelVersion>,
+    pub source: Source,
+}
+
+/// Symbol kinds with a call check.
+pub fn is_callable(kind: SymbolKind) -> bool {
+    matches!(
+        kind,
+        SymbolKind::ClockGettime
+            | SymbolKind::ClockGettime64
+            | SymbolKind::ClockGetres
+            | SymbolKind::ClockGetresTime64
+            | SymbolKind::Gettimeofday
+            | SymbolKind::Time
+            | SymbolKind::Getcpu
+            | SymbolKind::Getrandom
+    )
+}
+
+fn describe(sym: &SymbolSpec) -> String {
+    let mut s = format!("{}@{} ({})", sym.name, sym.version, sym.kind.name());
+    if let Some(v) = sym.since {
+        s.push_str(&format!(", since {v}"));
+    }
+    if !sym.config.is_empty() {
+        s.push_str(&format!(", needs {}", sym.config.join(" and ")));
+    }
+    s
+}
+
+/// Every check the spec generates, in report order.
+pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
+    let arch = spec.arch.clone();
+    let row = |group, subject: String, kind, expectation: String| PlannedCheck {
+        arch: arch.clone(),
+        group,
+        subject,
+        kind,
+        expectation,
+    };
+    let mut checks = vec![
+        row(
+            Group::Vdso,
+            "present".into(),
+            CheckKind::Presence,
+            "the provider's `vdso:` setting".into(),
+        ),
+        row(
+            Group::Image,
+            "soname".into(),
+            CheckKind::Soname,
+            format!(
+                "DT_SONAME is one of {}",
+                spec.sonames
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        row(
+            Group::Image,
+            "versions".into(),
+            CheckKind::Versions,
+            format!(
+                "version definitions are the base plus {}",
+                spec.versions
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    ];
+    for (i, sym) in spec.symbols.iter().enumerate() {
+        for name in sym.names() {
+            let what = if name == sym.name {
+                describe(sym)
+            } else {
+                format!("alias of {}", describe(sym))
+            };
+            checks.push(row(
+                Group::Resolve,
+                format!("{name}@{}", sym.version),
+                CheckKind::Resolve {
+                    symbol: i,
+                    name: name.to_string(),
+                },
+                what,
+            ));
+        }
+    }
+    for (i, sym) in spec.symbols.iter().enumerate() {
+        checks.push(row(
+            Group::Call,
+            format!("{}@{}", sym.name, sym.version),
+            CheckKind::Call { symbol: i },
+            format!("{} returns sane values for valid arguments", sym.prototype),
+        ));
+    }
+    checks.push(row(
+        Group::Inventory,
+        String::new(),
+        CheckKind::Inventory,
+        "every exported symbol is in the spec".into(),
+    ));
+    checks
+}

@@ -1,0 +1,75 @@
+//! The results model every runner fills and every report reads.
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail {
+        message: String,
+    },
+    /// Not run, or not conclusive; never counted as a pass.
+    Skip {
+        reason: String,
+    },
+}
+
+/// A verdict plus notes worth reporting even when it passed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl CheckResult {
+    pub fn pass() -> Self {
+        CheckResult {
+            verdict: Verdict::Pass,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn fail(message: impl Into<String>) -> Self {
+        CheckResult {
+            verdict: Verdict::Fail {
+                message: message.into(),
+            },
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn skip(reason: impl Into<String>) -> Self {
+        CheckResult {
+            verdict: Verdict::Skip {
+                reason: reason.into(),
+            },
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes.extend(notes);
+        self
+    }
+
+    pub fn is_pass(&self) -> bool {
+        self.verdict == Verdict::Pass
+    }
+
+    pub fn is_fail(&self) -> bool {
+        matches!(self.verdict, Verdict::Fail { .. })
+    }
+}
+
+/// Turns a list of problems into a verdict: none is a pass.
+pub fn from_problems(problems: Vec<String>) -> CheckResult {
+    if problems.is_empty() {
+        CheckResult::pass()
+    } else {
+        CheckResult::fail(problems.join("; "))
+    }
+}

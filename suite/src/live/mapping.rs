@@ -1,0 +1,123 @@
+//! The live vDSO of this process, as a byte slice.
+//!
+//! This is the only place that builds a slice from a raw address: the rest of the
+//! parser works on `&[u8]` with every read bounds-checked.
+
+use crate::elf::{ParseError, VdsoImage, PT_LOAD};
+
+/// AT_SYSINFO_EHDR, the auxv entry holding the vDSO's base address.
+pub const AT_SYSINFO_EHDR: libc::c_ulong = 33;
+const PAGE: usize = 4096;
+/// No vDSO is anywhere near this big; a larger claim means a corrupt header.
+const MAX_VDSO_LEN: usize = 64 * PAGE;
+
+/// The vDSO mapped into this process.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveVdso {
+    base: usize,
+    bytes: &'static [u8],
+}
+
+/// Why the live vDSO could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveError {
+    /// The image's headers are corrupt.
+    Parse(ParseError),
+    /// The headers claim a size that cannot be right.
+    BadLength { claimed: u64, why: &'static str },
+}
+
+impl std::fmt::Display for LiveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LiveError::Parse(e) => write!(f, "live vDSO: {e}"),
+            LiveError::BadLength { claimed, why } => {
+                write!(f, "live vDSO: PT_LOAD claims {claimed} bytes: {why}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LiveError {}
+
+/// The `[vdso]` range from /proc/self/maps, if procfs is mounted.
+pub fn maps_range() -> Option<(usize, usize)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let line = maps.lines().find(|l| l.ends_with("[vdso]"))?;
+    let range = line.split_whitespace().next()?;
+    let (lo, hi) = range.split_once('-')?;
+    Some((
+        usize::from_str_radix(lo, 16).ok()?,
+        usize::from_str_radix(hi, 16).ok()?,
+    ))
+}
+
+impl LiveVdso {
+    /// The vDSO named by AT_SYSINFO_EHDR, or `None` if this process has none.
+    pub fn find() -> Result<Option<LiveVdso>, LiveError> {
+        // SAFETY: getauxval has no preconditions.
+        let base = unsafe { libc::getauxval(AT_SYSINFO_EHDR) } as usize;
+        if base == 0 {
+            return Ok(None);
+        }
+        let len = match maps_range() {
+            Some((lo, hi)) if lo == base && hi > lo => hi - lo,
+            _ => Self::length_from_headers(base)?,
+        };
+        // SAFETY: `base..base + len` is the vDSO mapping: either the `[vdso]` line of
+        // /proc/self/maps, or (without procfs) the extent of its PT_LOAD file image,
+        // which the kernel maps whole and never unmaps. It is read-only for our purposes.
+        let bytes = unsafe { std::slice::from_raw_parts(base as *const u8, len) };
+        Ok(Some(LiveVdso { base, bytes }))
+    }
+
+    /// Without procfs: read the headers from the first page (always mapped) and take the
+    /// end of the furthest PT_LOAD file image, rounded up to a page.
+    fn length_from_headers(base: usize) -> Result<usize, LiveError> {
+        // SAFETY: the vDSO is at least one page, mapped readable at AT_SYSINFO_EHDR.
+        let first_page = unsafe { std::slice::from_raw_parts(base as *const u8, PAGE) };
+        let (header, bytes) =
+            crate::elf::parse_file_header(first_page).map_err(LiveError::Parse)?;
+        let segments = crate::elf::Segments::new(bytes, &header);
+        let mut end = PAGE as u64;
+        for seg in segments.iter() {
+            let seg = seg.map_err(LiveError::Parse)?;
+            if seg.p_type == PT_LOAD {
+                let seg_end = seg
+                    .offset
+                    .checked_add(seg.filesz)
+                    .ok_or(LiveError::BadLength {
+                        claimed: u64::MAX,
+                        why: "offset + size overflows",
+                    })?;
+                end = end.max(seg_end);
+            }
+        }
+        let len = (end as usize).div_ceil(PAGE) * PAGE;
+        if len > MAX_VDSO_LEN {
+            return Err(LiveError::BadLength {
+                claimed: end,
+                why: "larger than any vDSO",
+            });
+        }
+        Ok(len)
+    }
+
+    pub fn base(&self) -> usize {
+        self.base
+    }
+
+    pub fn bytes(&self) -> &'static [u8] {
+        self.bytes
+    }
+
+    pub fn image(&self) -> Result<VdsoImage<'static>, ParseError> {
+        VdsoImage::parse(self.bytes)
+    }
+
+    /// Run-time address of a symbol value (translated through PT_LOAD, never assumed relative).
+    pub fn address_of(&self, image: &VdsoImage<'_>, st_value: u64) -> Result<usize, ParseError> {
+        let offset = image.vaddr_to_offset(st_value)?;
+        Ok(self.base + offset as usize)
+    }
+}

@@ -1,0 +1,7 @@
+//! The vDSO of the running process: where it is, and how to call its functions.
+
+mod abi;
+mod mapping;
+
+pub use abi::*;
+pub use mapping::{maps_range, LiveError, LiveVdso, AT_SYSINFO_EHDR};
