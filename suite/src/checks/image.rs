@@ -118,13 +118,24 @@ pub fn check_versions(spec: &ArchSpec, image: &VdsoImage<'_>) -> CheckResult {
     from_problems(problems)
 }
 
-fn type_ok(sym: &SymbolSpec, kernel: Option<KernelVersion>, found: u8) -> Result<(), String> {
-    let wanted = match sym.elf_type {
+fn type_ok(
+    sym: &SymbolSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    found: u8,
+) -> Result<(), String> {
+    let declared = sym
+        .provider_elf_type
+        .get(&provider)
+        .copied()
+        .unwrap_or(sym.elf_type);
+    let wanted = match declared {
         ElfSymbolType::Func => STT_FUNC,
         ElfSymbolType::Notype => STT_NOTYPE,
         ElfSymbolType::Object => STT_OBJECT,
     };
     let old_notype = match (sym.notype_before, kernel) {
+        _ if provider != Provider::Kernel => false,
         (Some(v), Some(k)) => k < v,
         (Some(_), None) => found == STT_NOTYPE,
         (None, _) => false,
@@ -196,7 +207,7 @@ pub fn check_resolve(
     };
     let mut problems = Vec::new();
     let mut notes = Vec::new();
-    if let Err(e) = type_ok(sym, kernel, found.sym_type()) {
+    if let Err(e) = type_ok(sym, provider, kernel, found.sym_type()) {
         problems.push(e);
     }
     if found.version.hidden() {

@@ -11,3 +11,8 @@ pub use clock::ClockId;
 pub use kernel_version::KernelVersion;
 pub use load::{load_file, parse_spec, SpecError};
 pub use model::*;
+
+/// The spec as YAML (what `vdsoconf spec show` prints; it loads back unchanged).
+pub fn to_yaml(spec: &ArchSpec) -> Result<String, String> {
+    serde_saphyr::to_string(spec).map_err(|e| e.to_string())
+}

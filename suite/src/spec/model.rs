@@ -306,6 +306,9 @@ pub struct SymbolSpec {
     /// Expected ELF symbol type.
     #[serde(default, skip_serializing_if = "is_func")]
     pub elf_type: ElfSymbolType,
+    /// Providers that export it with another ELF type (QEMU's ppc64 functions are NOTYPE).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub provider_elf_type: std::collections::BTreeMap<Provider, ElfSymbolType>,
     /// Kernels before this one exported the symbol as STT_NOTYPE (powerpc before 6.12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notype_before: Option<KernelVersion>,

@@ -1,0 +1,130 @@
+//! Every committed fixture image passes the static checks of its spec.
+//! Fixture paths are `suite/fixtures/<arch>/<provider>-<version>[-variant].so`.
+
+use std::path::{Path, PathBuf};
+use vdsoconf_runners::session::Session;
+use vdsoconf_runners::target::{resolve_target, TargetOptions};
+use vdsoconf_suite::checks::{expectation, CheckKind, Expectation, Verdict};
+
+pub fn fixtures() -> Vec<(PathBuf, String, String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suite/fixtures");
+    let mut out = Vec::new();
+    for arch in std::fs::read_dir(&dir).unwrap() {
+        let arch = arch.unwrap().path();
+        if !arch.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&arch).unwrap() {
+            let f = f.unwrap().path();
+            let stem = f.file_stem().unwrap().to_str().unwrap().to_string();
+            let (provider, rest) = stem.split_once('-').unwrap();
+            let version = rest.split('-').next().unwrap().to_string();
+            out.push((
+                f.clone(),
+                arch.file_name().unwrap().to_str().unwrap().to_string(),
+                provider.to_string(),
+                version,
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn there_are_fixtures_for_this_machine_and_each_qemu_guest() {
+    let all = fixtures();
+    for (arch, provider) in [
+        ("x86_64", "kernel"),
+        ("i386", "kernel"),
+        ("x86_64", "qemu"),
+        ("i386", "qemu"),
+        ("aarch64", "qemu"),
+        ("arm", "qemu"),
+        ("ppc32", "qemu"),
+        ("ppc64", "qemu"),
+        ("riscv32", "qemu"),
+        ("riscv64", "qemu"),
+        ("s390x", "qemu"),
+        ("loongarch64", "qemu"),
+        ("parisc", "qemu"),
+    ] {
+        assert!(
+            all.iter().any(|(_, a, p, _)| a == arch && p == provider),
+            "no {provider} fixture for {arch}"
+        );
+    }
+}
+
+#[test]
+fn every_fixture_conforms_to_its_spec() {
+    let mut failures = Vec::new();
+    for (path, arch, provider, version) in fixtures() {
+        let target = resolve_target(&TargetOptions {
+            arch: Some(arch.clone()),
+            provider: Some(provider.clone()),
+            kernel: (provider == "kernel").then(|| version.clone()),
+            image: Some(path.clone()),
+        })
+        .unwrap();
+        let session = Session::open(target).unwrap();
+        for outcome in session.run_all() {
+            let name = format!("{} [{}]", outcome.check.name(), path.display());
+            match (&outcome.check.kind, &outcome.result.verdict) {
+                (_, Verdict::Fail { message }) => failures.push(format!("{name}: {message}")),
+                // A symbol the spec requires must resolve, not be skipped.
+                (CheckKind::Resolve { symbol, .. }, Verdict::Skip { reason }) => {
+                    let t = &session.target;
+                    let sym = &t.spec.symbols[*symbol];
+                    if expectation(sym, t.provider, t.kernel) == Expectation::Required {
+                        failures.push(format!("{name}: required but skipped: {reason}"));
+                    }
+                }
+                (CheckKind::Call { .. }, Verdict::Pass) => {
+                    failures.push(format!("{name}: a file cannot be called"))
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn a_wrong_spec_fails_on_a_fixture() {
+    // The QEMU x86_64 image has no getrandom; claiming QEMU provides it must fail.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suite/fixtures/x86_64/qemu-10.0.so");
+    let mut target = resolve_target(&TargetOptions {
+        arch: Some("x86_64".into()),
+        provider: Some("qemu".into()),
+        kernel: None,
+        image: Some(path),
+    })
+    .unwrap();
+    let getrandom = target
+        .spec
+        .symbols
+        .iter_mut()
+        .find(|s| s.name == "__vdso_getrandom")
+        .unwrap();
+    getrandom
+        .providers
+        .push(vdsoconf_suite::spec::Provider::Qemu);
+    getrandom.config.clear();
+    target.spec.symbols.retain(|s| s.name != "__vdso_time");
+    let session = Session::open(target).unwrap();
+    let failed: Vec<String> = session
+        .run_all()
+        .into_iter()
+        .filter(|o| o.result.is_fail())
+        .map(|o| o.check.name())
+        .collect();
+    assert!(
+        failed.contains(&"x86_64::resolve::__vdso_getrandom@LINUX_2.6".to_string()),
+        "{failed:?}"
+    );
+    assert!(
+        failed.contains(&"x86_64::inventory".to_string()),
+        "{failed:?}"
+    );
+}
