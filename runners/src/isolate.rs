@@ -19,9 +19,41 @@ pub const CASE_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Case {
     /// Call a symbol with valid arguments.
     Call {
-        symbol: SymbolSpec,
+        symbol: Box<SymbolSpec>,
         convention: ErrorConvention,
     },
+    /// Exercises the isolation itself (used by its tests).
+    SelfTest { action: SelfTestAction },
+}
+
+/// What a self-test case does in the child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfTestAction {
+    Pass,
+    Segfault,
+    Hang,
+    ExitSilently,
+}
+
+fn self_test(action: SelfTestAction) -> CheckResult {
+    match action {
+        SelfTestAction::Pass => CheckResult::pass(),
+        SelfTestAction::Segfault => {
+            // std's handler returns from a raised (not faulted) SIGSEGV; a real fault
+            // re-executes and dies. Restore the default so the raise behaves the same.
+            // SAFETY: deliberately dying of SIGSEGV in this throwaway child.
+            unsafe {
+                libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+                libc::raise(libc::SIGSEGV);
+            }
+            CheckResult::fail("SIGSEGV did not end the process")
+        }
+        SelfTestAction::Hang => loop {
+            std::thread::sleep(Duration::from_secs(60));
+        },
+        SelfTestAction::ExitSilently => std::process::exit(3),
+    }
 }
 
 /// If the process was started as an isolated case, runs it and returns the exit code.
@@ -32,6 +64,7 @@ pub fn child_main_if_requested() -> Option<i32> {
     }
     let result = match args.next().map(|json| serde_json::from_str::<Case>(&json)) {
         Some(Ok(Case::Call { symbol, convention })) => call_live_symbol(&symbol, convention),
+        Some(Ok(Case::SelfTest { action })) => self_test(action),
         Some(Err(e)) => CheckResult::fail(format!("bad isolated case: {e}")),
         None => CheckResult::fail("isolated case missing"),
     };
@@ -45,7 +78,8 @@ pub fn run_case(case: &Case) -> CheckResult {
     run_case_with(case, CASE_TIMEOUT)
 }
 
-fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
+/// [`run_case`] with another timeout.
+pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {

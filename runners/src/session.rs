@@ -105,7 +105,7 @@ impl Session {
                     );
                 }
                 run_case(&Case::Call {
-                    symbol: sym.clone(),
+                    symbol: Box::new(sym.clone()),
                     convention: spec.error_convention,
                 })
             }

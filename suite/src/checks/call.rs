@@ -145,6 +145,8 @@ fn configured_cpus() -> u32 {
 }
 
 /// Calls `f`, a function of `kind`, with valid arguments and judges the results.
+// `c_long` and `time_t` are i32 on 32-bit targets: the widening is not useless there.
+#[allow(clippy::useless_conversion)]
 fn call_kind(kind: SymbolKind, f: VdsoFn) -> Result<(), String> {
     let clocks = [ClockId::REALTIME, ClockId::MONOTONIC];
     match kind {
@@ -241,4 +243,101 @@ pub fn call_live_symbol(sym: &SymbolSpec, convention: ErrorConvention) -> CheckR
     // prototype, resolved in this process's own vDSO; the convention is checked above.
     let f = unsafe { VdsoFn::new(address) };
     from_problems(call_kind(sym.kind, f).err().into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timespec = Timespec {
+        sec: 1_764_000_000,
+        nsec: 5,
+    };
+
+    #[test]
+    fn gettime_rejects_errors_unnormalized_and_implausible_values() {
+        assert!(judge_gettime(ClockId::REALTIME, 0, NOW).is_ok());
+        assert!(judge_gettime(ClockId::REALTIME, -22, NOW)
+            .unwrap_err()
+            .contains("-22"));
+        let bad_nsec = Timespec {
+            nsec: NSEC_PER_SEC,
+            ..NOW
+        };
+        assert!(judge_gettime(ClockId::MONOTONIC, 0, bad_nsec)
+            .unwrap_err()
+            .contains("normalized"));
+        let epoch = Timespec { sec: 3, nsec: 0 };
+        assert!(judge_gettime(ClockId::MONOTONIC, 0, epoch).is_ok());
+        assert!(judge_gettime(ClockId::REALTIME, 0, epoch)
+            .unwrap_err()
+            .contains("before 2001"));
+        assert!(judge_gettime(ClockId::MONOTONIC, 0, Timespec { sec: -1, nsec: 0 }).is_err());
+    }
+
+    #[test]
+    fn getres_must_be_positive_and_at_most_a_second() {
+        assert!(judge_getres(ClockId::MONOTONIC, 0, Timespec { sec: 0, nsec: 1 }).is_ok());
+        assert!(judge_getres(
+            ClockId::MONOTONIC,
+            0,
+            Timespec {
+                sec: 0,
+                nsec: 4_000_000
+            }
+        )
+        .is_ok());
+        assert!(judge_getres(ClockId::MONOTONIC, 0, Timespec { sec: 0, nsec: 0 }).is_err());
+        assert!(judge_getres(ClockId::MONOTONIC, 0, Timespec { sec: 2, nsec: 0 }).is_err());
+        assert!(judge_getres(ClockId::MONOTONIC, -14, Timespec { sec: 0, nsec: 1 }).is_err());
+    }
+
+    #[test]
+    fn gettimeofday_time_and_getcpu_judges_fail_on_broken_output() {
+        assert!(judge_gettimeofday(0, NOW.sec, 999_999).is_ok());
+        assert!(judge_gettimeofday(0, NOW.sec, 1_000_000).is_err());
+        assert!(judge_gettimeofday(-1, NOW.sec, 0).is_err());
+        assert!(judge_time(NOW.sec, NOW.sec).is_ok());
+        assert!(judge_time(NOW.sec, 0).unwrap_err().contains("stored 0"));
+        assert!(judge_time(12, 12).is_err());
+        assert!(judge_getcpu(0, 1, 0, 2).is_ok());
+        assert!(judge_getcpu(0, 2, 0, 2).unwrap_err().contains("cpu 2"));
+        assert!(judge_getcpu(0, 0, u32::MAX, 2).is_err());
+        assert!(judge_getcpu(-14, 0, 0, 2).is_err());
+    }
+
+    #[test]
+    fn getrandom_judge_fails_on_bad_params_short_reads_and_repeats() {
+        let params = VgetrandomOpaqueParams {
+            size_of_opaque_state: 256,
+            ..Default::default()
+        };
+        let (a, b) = ([1u8; 8], [2u8; 8]);
+        assert!(judge_getrandom(0, &params, [(8, &a), (8, &b)]).is_ok());
+        assert!(judge_getrandom(-22, &params, [(8, &a), (8, &b)]).is_err());
+        let none = VgetrandomOpaqueParams::default();
+        assert!(judge_getrandom(0, &none, [(8, &a), (8, &b)])
+            .unwrap_err()
+            .contains("size_of_opaque_state"));
+        assert!(judge_getrandom(0, &params, [(4, &a), (8, &b)]).is_err());
+        assert!(judge_getrandom(0, &params, [(8, &a), (8, &a)])
+            .unwrap_err()
+            .contains("same bytes"));
+        let zeros = [0u8; 8];
+        assert!(judge_getrandom(0, &params, [(8, &zeros), (8, &b)])
+            .unwrap_err()
+            .contains("zeros"));
+    }
+
+    #[test]
+    fn powerpc_calls_are_skipped_with_the_reason() {
+        let why =
+            call_unsupported(ErrorConvention::PowerpcCr0So, SymbolKind::ClockGettime).unwrap();
+        assert!(why.contains("CR0.SO"));
+        assert!(call_unsupported(ErrorConvention::NegativeErrno, SymbolKind::Time).is_none());
+        assert!(
+            call_unsupported(ErrorConvention::NegativeErrno, SymbolKind::SignalTrampoline)
+                .is_some()
+        );
+    }
 }

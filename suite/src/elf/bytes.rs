@@ -55,6 +55,10 @@ impl<'a> Bytes<'a> {
         self.data.len() as u64
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
     /// `len` bytes at `offset`, or a `Truncated` error naming `what`.
     pub fn slice(&self, what: &'static str, offset: u64, len: u64) -> Result<&'a [u8]> {
         let end =

@@ -60,6 +60,8 @@ pub struct Timespec {
 }
 
 impl From<NativeTimespec> for Timespec {
+    // `c_long` is i32 on 32-bit targets: the widening is not useless there.
+    #[allow(clippy::useless_conversion)]
     fn from(t: NativeTimespec) -> Self {
         Timespec {
             sec: t.tv_sec.into(),

@@ -398,7 +398,7 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
         w.write_dynamic_section_header(va(dynamic));
         w.write_shstrtab_section_header();
     }
-    assert_eq!(w.reserved_len(), w.len() as u64, "writer layout mismatch");
+    assert_eq!(w.reserved_len(), w.len(), "writer layout mismatch");
     if !desc.section_headers {
         let (shoff, shoff_len, shnum) = if desc.is_64 { (40, 8, 60) } else { (32, 4, 48) };
         out[shoff..shoff + shoff_len].fill(0);

@@ -1,0 +1,256 @@
+//! The `vdsoconf` command line as users meet it: exit codes, one-line errors, JSON shape.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn vdsoconf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vdsoconf"))
+        .args(args)
+        .output()
+        .expect("vdsoconf runs")
+}
+
+fn fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("suite/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Bad input: exit 2, exactly one line on stderr naming `needle`, nothing panicked.
+fn one_line_error(out: &Output, needle: &str) -> Result<(), String> {
+    let err = text(&out.stderr);
+    if out.status.code() != Some(2) {
+        return Err(format!("exit {:?}, stderr {err:?}", out.status.code()));
+    }
+    if err.lines().count() != 1 || !err.contains(needle) || err.contains("panicked") {
+        return Err(format!("stderr is not one line naming {needle:?}: {err:?}"));
+    }
+    Ok(())
+}
+
+fn run_on_live_vdso() -> Result<(), String> {
+    let out = vdsoconf(&["run"]);
+    let stdout = text(&out.stdout);
+    let last = stdout.lines().last().unwrap_or("");
+    if out.status.code() != Some(0) || !last.ends_with("skipped") || !last.contains(" 0 failed") {
+        return Err(format!("exit {:?}: {stdout}", out.status.code()));
+    }
+    if !stdout.contains("PASS  x86_64::call::__vdso_clock_gettime@LINUX_2.6")
+        && cfg!(target_arch = "x86_64")
+    {
+        return Err(stdout);
+    }
+    Ok(())
+}
+
+fn run_on_a_fixture_with_the_wrong_provider_fails() -> Result<(), String> {
+    let img = fixture("aarch64/qemu-10.0-le.so");
+    let ok = vdsoconf(&[
+        "run",
+        "--arch",
+        "aarch64",
+        "--provider",
+        "qemu",
+        "--image",
+        &img,
+    ]);
+    if ok.status.code() != Some(0) {
+        return Err(format!("qemu image as qemu: {}", text(&ok.stdout)));
+    }
+    // Judged as a 6.12 kernel's vDSO, getrandom is missing: exit 1.
+    let bad = vdsoconf(&[
+        "run", "--arch", "aarch64", "--kernel", "6.12", "--image", &img,
+    ]);
+    let stdout = text(&bad.stdout);
+    if bad.status.code() != Some(1)
+        || !stdout.contains("FAIL  aarch64::resolve::__kernel_getrandom@LINUX_2.6.39")
+    {
+        return Err(format!("exit {:?}: {stdout}", bad.status.code()));
+    }
+    Ok(())
+}
+
+fn bad_input_is_one_line_and_exit_2() -> Result<(), String> {
+    one_line_error(
+        &vdsoconf(&["run", "--arch", "sparc"]),
+        "known architectures: aarch64",
+    )?;
+    one_line_error(&vdsoconf(&["run", "--kernel", "six"]), "--kernel")?;
+    one_line_error(
+        &vdsoconf(&["symbols", "/nonexistent/vdso.so"]),
+        "/nonexistent/vdso.so",
+    )?;
+    let cargo_toml = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    one_line_error(
+        &vdsoconf(&["symbols", &cargo_toml.display().to_string()]),
+        "not an ELF image",
+    )?;
+    let dir = std::env::temp_dir().join(format!("vdsoconf-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let image = std::fs::read(fixture("x86_64/qemu-10.0.so")).map_err(|e| e.to_string())?;
+    let cut = dir.join("cut.so");
+    std::fs::write(&cut, &image[..300]).map_err(|e| e.to_string())?;
+    one_line_error(
+        &vdsoconf(&["symbols", &cut.display().to_string()]),
+        "cut.so",
+    )?;
+    let mut corrupt = image.clone();
+    corrupt[0x20..0x28].fill(0xff); // e_phoff far outside the file
+    let corrupt_path = dir.join("corrupt.so");
+    std::fs::write(&corrupt_path, &corrupt).map_err(|e| e.to_string())?;
+    one_line_error(
+        &vdsoconf(&["symbols", &corrupt_path.display().to_string()]),
+        "program header table",
+    )?;
+    let bad_spec = dir.join("x86_64.yaml");
+    std::fs::write(
+        &bad_spec,
+        "arch: x86_64\ntitle: t\nelf: {class: 64, colour: red}\n",
+    )
+    .map_err(|e| e.to_string())?;
+    one_line_error(
+        &vdsoconf(&["spec", "validate", &bad_spec.display().to_string()]),
+        "x86_64.yaml:3:",
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn symbols_json_has_the_documented_shape() -> Result<(), String> {
+    let out = vdsoconf(&[
+        "symbols",
+        &fixture("s390x/qemu-10.0.so"),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let want = serde_json::json!({"soname": "linux-vdso64.so.1", "class": 64, "endian": "big", "machine": 22,
+        "hash": {"sysv": true, "gnu": true}});
+    for (k, expected) in want.as_object().unwrap() {
+        if &v[k] != expected {
+            return Err(format!("{k}: {} != {expected}", v[k]));
+        }
+    }
+    let sym = v["symbols"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "__kernel_clock_gettime"))
+        .ok_or("no __kernel_clock_gettime")?;
+    let keys: Vec<&str> = sym
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    if keys
+        != [
+            "binding", "hidden", "name", "size", "type", "value", "version",
+        ]
+        || sym["version"] != "LINUX_2.6.29"
+        || sym["binding"] != "GLOBAL"
+        || sym["type"] != "FUNC"
+        || !sym["value"].is_u64()
+    {
+        return Err(format!("{sym}"));
+    }
+    Ok(())
+}
+
+fn dump_writes_a_readable_image() -> Result<(), String> {
+    let path = std::env::temp_dir().join(format!("vdsoconf-dump-{}.so", std::process::id()));
+    let p = path.display().to_string();
+    let out = vdsoconf(&["dump", "-o", &p]);
+    if out.status.code() != Some(0) {
+        return Err(text(&out.stderr));
+    }
+    let listed = vdsoconf(&["symbols", &p]);
+    let _ = std::fs::remove_file(&path);
+    if listed.status.code() != Some(0) || !text(&listed.stdout).contains("soname linux-") {
+        return Err(text(&listed.stdout));
+    }
+    Ok(())
+}
+
+fn spec_commands_work() -> Result<(), String> {
+    let list = text(&vdsoconf(&["spec", "list"]).stdout);
+    if list.lines().count() < 21 || !list.contains("s390x") {
+        return Err(list);
+    }
+    let show = vdsoconf(&["spec", "show", "riscv64"]);
+    if !text(&show.stdout).contains("__vdso_riscv_hwprobe") {
+        return Err(text(&show.stdout));
+    }
+    let validate = vdsoconf(&["spec", "validate"]);
+    if validate.status.code() != Some(0) {
+        return Err(text(&validate.stderr));
+    }
+    Ok(())
+}
+
+fn main() {
+    let tests: &[(&str, fn() -> Result<(), String>)] = &[
+        ("run_on_live_vdso", run_on_live_vdso),
+        (
+            "run_on_a_fixture_with_the_wrong_provider_fails",
+            run_on_a_fixture_with_the_wrong_provider_fails,
+        ),
+        (
+            "bad_input_is_one_line_and_exit_2",
+            bad_input_is_one_line_and_exit_2,
+        ),
+        (
+            "symbols_json_has_the_documented_shape",
+            symbols_json_has_the_documented_shape,
+        ),
+        ("dump_writes_a_readable_image", dump_writes_a_readable_image),
+        ("spec_commands_work", spec_commands_work),
+    ];
+    // Positional arguments filter by name; options (e.g. the harness's --arch) are ignored.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    const TAKES_VALUE: &[&str] = &[
+        "--arch",
+        "--provider",
+        "--kernel",
+        "--image",
+        "--test-threads",
+        "--format",
+        "--color",
+        "--logfile",
+        "--skip",
+    ];
+    let filters: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            !a.starts_with('-') && (*i == 0 || !TAKES_VALUE.contains(&args[i - 1].as_str()))
+        })
+        .map(|(_, a)| a)
+        .collect();
+    let (mut passed, mut failed) = (0, 0);
+    for (name, test) in tests {
+        if !filters.is_empty()
+            && !filters
+                .iter()
+                .any(|f| format!("cli::{name}").contains(f.as_str()))
+        {
+            continue;
+        }
+        match test() {
+            Ok(()) => {
+                passed += 1;
+                println!("test cli::{name} ... ok");
+            }
+            Err(e) => {
+                failed += 1;
+                println!("test cli::{name} ... FAILED\n    {e}");
+            }
+        }
+    }
+    println!("\n{passed} passed, {failed} failed");
+    std::process::exit(if failed == 0 { 0 } else { 1 });
+}
