@@ -192,8 +192,10 @@ fn spec_commands_work() -> Result<(), String> {
     Ok(())
 }
 
+type CliTest = (&'static str, fn() -> Result<(), String>);
+
 fn main() {
-    let tests: &[(&str, fn() -> Result<(), String>)] = &[
+    let tests: &[CliTest] = &[
         ("run_on_live_vdso", run_on_live_vdso),
         (
             "run_on_a_fixture_with_the_wrong_provider_fails",
