@@ -154,3 +154,17 @@ fn s390x_has_eight_byte_hash_entries() {
         .unwrap();
     assert_eq!(getrandom.since, Some(KernelVersion::new(6, 12, 0)));
 }
+
+#[test]
+fn the_example_in_spec_readme_is_a_valid_spec() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/README.md")).unwrap();
+    let start = readme.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    let spec =
+        parse_spec("spec/README.md", Some("aarch64"), example).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.symbols.len(), 2);
+    assert!(spec.symbols[0]
+        .provider_elf_type
+        .contains_key(&vdsoconf_suite::spec::Provider::Qemu));
+}
