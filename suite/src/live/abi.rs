@@ -96,40 +96,33 @@ impl VdsoFn {
         self.0
     }
 
-    /// `int clock_gettime(clockid_t, struct timespec *)` (native time_t).
-    pub fn clock_gettime(&self, clock: c_int) -> (c_int, NativeTimespec) {
-        let mut ts = NativeTimespec::default();
-        // SAFETY: per `new`, this is a clock_gettime; `ts` is a valid out-pointer.
-        let f: unsafe extern "C" fn(c_int, *mut NativeTimespec) -> c_int =
+    /// `int fn(clockid_t, T *)`: clock_gettime and clock_getres with either timespec ABI.
+    fn clock_call<T: Default>(&self, clock: c_int) -> (c_int, T) {
+        let mut ts = T::default();
+        // SAFETY: per `new`, this is a clock function taking a `T` out-pointer; `ts` is valid.
+        let f: unsafe extern "C" fn(c_int, *mut T) -> c_int =
             unsafe { core::mem::transmute(self.0) };
         (unsafe { f(clock, &mut ts) }, ts)
+    }
+
+    /// `int clock_gettime(clockid_t, struct timespec *)` (native time_t).
+    pub fn clock_gettime(&self, clock: c_int) -> (c_int, NativeTimespec) {
+        self.clock_call(clock)
     }
 
     /// `int clock_gettime64(clockid_t, struct __kernel_timespec *)`.
     pub fn clock_gettime64(&self, clock: c_int) -> (c_int, KernelTimespec) {
-        let mut ts = KernelTimespec::default();
-        // SAFETY: per `new`; `ts` is a valid out-pointer.
-        let f: unsafe extern "C" fn(c_int, *mut KernelTimespec) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        (unsafe { f(clock, &mut ts) }, ts)
+        self.clock_call(clock)
     }
 
     /// `int clock_getres(clockid_t, struct timespec *)` (native time_t).
     pub fn clock_getres(&self, clock: c_int) -> (c_int, NativeTimespec) {
-        let mut ts = NativeTimespec::default();
-        // SAFETY: per `new`; `ts` is a valid out-pointer.
-        let f: unsafe extern "C" fn(c_int, *mut NativeTimespec) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        (unsafe { f(clock, &mut ts) }, ts)
+        self.clock_call(clock)
     }
 
     /// `int clock_getres_time64(clockid_t, struct __kernel_timespec *)`.
     pub fn clock_getres_time64(&self, clock: c_int) -> (c_int, KernelTimespec) {
-        let mut ts = KernelTimespec::default();
-        // SAFETY: per `new`; `ts` is a valid out-pointer.
-        let f: unsafe extern "C" fn(c_int, *mut KernelTimespec) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        (unsafe { f(clock, &mut ts) }, ts)
+        self.clock_call(clock)
     }
 
     /// `int gettimeofday(struct timeval *, struct timezone *)`.
