@@ -1,27 +1,77 @@
 //! Runs crash-prone cases in a child process: the current executable, re-executed
 //! with a hidden argument. The multi-threaded harness is never forked.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vdsoconf_suite::checks::{call::call_live_symbol, CheckResult};
-use vdsoconf_suite::spec::{ErrorConvention, SymbolSpec};
+use vdsoconf_suite::checks::call::call_live_symbol;
+use vdsoconf_suite::checks::live::{self, badptr, timens};
+use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target};
+use vdsoconf_suite::spec::{builtin, ErrorConvention, KernelVersion, Provider, SymbolSpec};
 
 /// The hidden argument that makes any vdsoconf executable run one case and exit.
 pub const CASE_FLAG: &str = "--vdsoconf-isolated-case";
-const RESULT_MARKER: &str = "VDSOCONF-RESULT ";
+const RESULT: &str = "VDSOCONF-RESULT ";
+const SYSCALL: &str = "VDSOCONF-SYSCALL ";
+const VDSO: &str = "VDSOCONF-VDSO ";
+const INNER: &str = "VDSOCONF-TIMENS ";
 /// How long one live case may take before it is killed and reported as hung.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The arch, provider and kernel a live case runs for.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LiveTarget {
+    pub arch: String,
+    pub provider: Provider,
+    pub kernel: Option<KernelVersion>,
+}
+
+impl LiveTarget {
+    pub fn of(target: &Target) -> Self {
+        LiveTarget {
+            arch: target.spec.arch.clone(),
+            provider: target.provider,
+            kernel: target.kernel,
+        }
+    }
+
+    fn target(&self) -> Result<Target, String> {
+        let spec = builtin(&self.arch)
+            .ok_or_else(|| format!("no built-in spec for {}", self.arch))?
+            .map_err(|e| e.to_string())?;
+        Ok(Target {
+            spec,
+            provider: self.provider,
+            kernel: self.kernel,
+            source: Source::Live,
+        })
+    }
+}
+
 /// One isolated case, passed to the child as JSON.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "case", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Case {
     /// Call a symbol with valid arguments.
     Call {
         symbol: Box<SymbolSpec>,
         convention: ErrorConvention,
     },
+    /// A live check of the plan.
+    Live {
+        target: LiveTarget,
+        check: CheckKind,
+        duration_ms: u64,
+        progress: bool,
+    },
+    /// One bad-pointer call: the child reports the syscall's answer, then the vDSO's.
+    BadPointer {
+        target: LiveTarget,
+        symbol: usize,
+        case: badptr::PtrCase,
+    },
+    /// Readings from inside a time namespace (started by a `Live` time-namespace case).
+    TimensInside { target: LiveTarget, symbol: usize },
     /// Exercises the isolation itself (used by its tests).
     SelfTest { action: SelfTestAction },
 }
@@ -56,21 +106,179 @@ fn self_test(action: SelfTestAction) -> CheckResult {
     }
 }
 
+fn emit(marker: &str, json: String) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{marker}{json}");
+    let _ = out.flush();
+}
+
+fn emit_result(result: &CheckResult) {
+    emit(
+        RESULT,
+        serde_json::to_string(result).expect("a CheckResult serializes"),
+    );
+}
+
 /// If the process was started as an isolated case, runs it and returns the exit code.
 pub fn child_main_if_requested() -> Option<i32> {
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() != Some(CASE_FLAG) {
         return None;
     }
-    let result = match args.next().map(|json| serde_json::from_str::<Case>(&json)) {
-        Some(Ok(Case::Call { symbol, convention })) => call_live_symbol(&symbol, convention),
-        Some(Ok(Case::SelfTest { action })) => self_test(action),
-        Some(Err(e)) => CheckResult::fail(format!("bad isolated case: {e}")),
-        None => CheckResult::fail("isolated case missing"),
+    let case = match args.next().map(|json| serde_json::from_str::<Case>(&json)) {
+        Some(Ok(case)) => case,
+        Some(Err(e)) => {
+            emit_result(&CheckResult::fail(format!("bad isolated case: {e}")));
+            return Some(0);
+        }
+        None => {
+            emit_result(&CheckResult::fail("isolated case missing"));
+            return Some(0);
+        }
     };
-    let json = serde_json::to_string(&result).expect("a CheckResult serializes");
-    println!("{RESULT_MARKER}{json}");
+    match case {
+        Case::Call { symbol, convention } => emit_result(&call_live_symbol(&symbol, convention)),
+        Case::SelfTest { action } => emit_result(&self_test(action)),
+        Case::Live {
+            target,
+            check,
+            duration_ms,
+            progress,
+        } => {
+            emit_result(&match target.target() {
+                Ok(t) => run_live(
+                    &t,
+                    &target,
+                    &check,
+                    Duration::from_millis(duration_ms),
+                    progress,
+                ),
+                Err(e) => CheckResult::fail(e),
+            });
+        }
+        Case::BadPointer {
+            target,
+            symbol,
+            case,
+        } => bad_pointer_child(&target, symbol, &case),
+        Case::TimensInside { target, symbol } => {
+            let report = match target.target() {
+                Ok(t) => live::timens_inside(&t, &t.spec.symbols[symbol]),
+                Err(e) => timens::InnerReport {
+                    error: Some(e),
+                    ..Default::default()
+                },
+            };
+            emit(INNER, serde_json::to_string(&report).expect("serializes"));
+        }
+    }
     Some(0)
+}
+
+fn run_live(
+    t: &Target,
+    lt: &LiveTarget,
+    check: &CheckKind,
+    duration: Duration,
+    progress: bool,
+) -> CheckResult {
+    let sym = |i: usize| &t.spec.symbols[i];
+    match check {
+        CheckKind::CrossCheck { symbol } => {
+            live::run_crosscheck(sym(*symbol), t.spec.error_convention)
+        }
+        CheckKind::Served { symbol } => live::run_served(t, sym(*symbol)),
+        CheckKind::Monotonic { symbol, clock } => {
+            let bar = progress.then(|| crate::progress::soak_bar(duration));
+            let tick = |n: u64| {
+                if let Some(b) = &bar {
+                    b.set_message(format!("{n} readings"));
+                }
+            };
+            let r = live::run_monotonic(t, sym(*symbol), *clock, duration, &tick);
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            r
+        }
+        CheckKind::TimeNamespace { symbol } => {
+            let inside = || {
+                let case = Case::TimensInside {
+                    target: lt.clone(),
+                    symbol: *symbol,
+                };
+                let out = run_child(&case, CASE_TIMEOUT, false);
+                match out
+                    .line(INNER)
+                    .map(serde_json::from_str::<timens::InnerReport>)
+                {
+                    Some(Ok(r)) => r,
+                    Some(Err(e)) => timens::InnerReport {
+                        error: Some(format!("unreadable report: {e}")),
+                        ..Default::default()
+                    },
+                    None => timens::InnerReport {
+                        error: Some(out.describe_end()),
+                        ..Default::default()
+                    },
+                }
+            };
+            live::run_timens(t, sym(*symbol), &inside)
+        }
+        other => CheckResult::fail(format!("not a live check: {other:?}")),
+    }
+}
+
+fn bad_pointer_child(lt: &LiveTarget, symbol: usize, case: &badptr::PtrCase) {
+    let t = match lt.target() {
+        Ok(t) => t,
+        Err(e) => return emit_result(&CheckResult::fail(e)),
+    };
+    let sym = &t.spec.symbols[symbol];
+    let f = match live::live_fn(sym, t.spec.error_convention) {
+        Ok(f) => f,
+        Err(r) => return emit_result(&r),
+    };
+    let mut report = |sys: Option<Result<isize, i32>>| {
+        emit(SYSCALL, serde_json::to_string(&sys).expect("serializes"))
+    };
+    match badptr::run_case(sym.kind, case, f, &mut report) {
+        Ok(ret) => emit(VDSO, ret.to_string()),
+        Err(e) => emit_result(&CheckResult::fail(e)),
+    }
+}
+
+/// How a child ended and what it printed.
+#[derive(Debug)]
+pub struct ChildOutput {
+    pub end: ChildEnd,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildEnd {
+    Exited(i32),
+    Signaled(i32),
+    TimedOut,
+}
+
+impl ChildOutput {
+    /// The payload of the first line with `marker`.
+    pub fn line(&self, marker: &str) -> Option<&str> {
+        self.stdout.lines().find_map(|l| l.strip_prefix(marker))
+    }
+
+    fn describe_end(&self) -> String {
+        match self.end {
+            ChildEnd::Signaled(sig) => format!("killed with {}", signal_name(sig)),
+            ChildEnd::TimedOut => "hung: killed at the timeout".into(),
+            ChildEnd::Exited(code) => format!(
+                "the case exited with exit status: {code} and no result; stderr: {}",
+                self.stderr.lines().last().unwrap_or("(empty)")
+            ),
+        }
+    }
 }
 
 /// Runs `case` in a child process with a timeout; crashes and hangs become failures.
@@ -80,10 +288,73 @@ pub fn run_case(case: &Case) -> CheckResult {
 
 /// [`run_case`] with another timeout.
 pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
+    let progress = matches!(case, Case::Live { progress: true, .. });
+    let out = run_child(case, timeout, progress);
+    match (out.end, out.line(RESULT)) {
+        (ChildEnd::Signaled(sig), _) => CheckResult::fail(format!(
+            "the call killed its process with {}",
+            signal_name(sig)
+        )),
+        (ChildEnd::TimedOut, _) => CheckResult::fail(format!(
+            "hung: no answer within {} s, killed",
+            timeout.as_secs()
+        )),
+        (_, Some(json)) => serde_json::from_str(json)
+            .unwrap_or_else(|e| CheckResult::fail(format!("unreadable case result: {e}"))),
+        (ChildEnd::Exited(_), None) => CheckResult::fail(out.describe_end()),
+    }
+}
+
+/// Runs a bad-pointer case: the outcome of the vDSO call, and the syscall's answer.
+pub fn run_bad_pointer(
+    target: &Target,
+    symbol: usize,
+    case: &badptr::PtrCase,
+) -> Result<(Option<Result<isize, i32>>, badptr::CallOutcome), CheckResult> {
+    let c = Case::BadPointer {
+        target: LiveTarget::of(target),
+        symbol,
+        case: case.clone(),
+    };
+    let out = run_child(&c, CASE_TIMEOUT, false);
+    if let Some(json) = out.line(RESULT) {
+        // The child could not get as far as the call (no vDSO, symbol absent, …).
+        return Err(serde_json::from_str(json)
+            .unwrap_or_else(|e| CheckResult::fail(format!("unreadable case result: {e}"))));
+    }
+    let sys = match out.line(SYSCALL).map(serde_json::from_str) {
+        Some(Ok(s)) => s,
+        _ => {
+            return Err(CheckResult::fail(format!(
+                "no syscall report: {}",
+                out.describe_end()
+            )))
+        }
+    };
+    let vdso = match (out.end, out.line(VDSO)) {
+        (ChildEnd::Signaled(sig), _) => badptr::CallOutcome::Signal(sig),
+        (ChildEnd::TimedOut, _) => badptr::CallOutcome::Hung,
+        (_, Some(v)) => badptr::CallOutcome::Returned(
+            v.trim()
+                .parse()
+                .map_err(|_| CheckResult::fail(format!("bad vDSO report {v:?}")))?,
+        ),
+        (ChildEnd::Exited(_), None) => return Err(CheckResult::fail(out.describe_end())),
+    };
+    Ok((sys, vdso))
+}
+
+/// Starts the current executable as `case`; kills it at `timeout`.
+pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
+    let failed = |why: String| ChildOutput {
+        end: ChildEnd::Exited(-1),
+        stdout: String::new(),
+        stderr: why,
+    };
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
-            return CheckResult::fail(format!(
+            return failed(format!(
                 "cannot find own executable to isolate the case: {e}"
             ))
         }
@@ -94,50 +365,51 @@ pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
         .arg(json)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(if inherit_stderr {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        })
         .spawn()
     {
         Ok(c) => c,
-        Err(e) => return CheckResult::fail(format!("cannot start {}: {e}", exe.display())),
+        Err(e) => return failed(format!("cannot start {}: {e}", exe.display())),
     };
+    // Drain stdout on a thread so a chatty child cannot block on a full pipe.
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
     let deadline = Instant::now() + timeout;
-    let status = loop {
+    let end = loop {
         match child.try_wait() {
-            Ok(Some(status)) => break status,
+            Ok(Some(status)) => {
+                use std::os::unix::process::ExitStatusExt;
+                break match status.signal() {
+                    Some(sig) => ChildEnd::Signaled(sig),
+                    None => ChildEnd::Exited(status.code().unwrap_or(-1)),
+                };
+            }
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return CheckResult::fail(format!(
-                    "hung: no answer within {} s, killed",
-                    timeout.as_secs()
-                ));
+                break ChildEnd::TimedOut;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(2)),
-            Err(e) => return CheckResult::fail(format!("waiting for the case: {e}")),
+            Err(e) => return failed(format!("waiting for the case: {e}")),
         }
     };
-    let mut out = String::new();
-    let mut err = String::new();
-    if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_string(&mut out);
-    }
+    let mut stderr = String::new();
     if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_string(&mut err);
+        let _ = s.read_to_string(&mut stderr);
     }
-    use std::os::unix::process::ExitStatusExt;
-    if let Some(sig) = status.signal() {
-        return CheckResult::fail(format!(
-            "the call killed its process with {}",
-            signal_name(sig)
-        ));
-    }
-    match out.lines().find_map(|l| l.strip_prefix(RESULT_MARKER)) {
-        Some(json) => serde_json::from_str(json)
-            .unwrap_or_else(|e| CheckResult::fail(format!("unreadable case result: {e}"))),
-        None => CheckResult::fail(format!(
-            "the case exited with {status} and no result; stderr: {}",
-            err.lines().last().unwrap_or("(empty)")
-        )),
+    let stdout = reader.join().unwrap_or_default();
+    ChildOutput {
+        end,
+        stdout,
+        stderr,
     }
 }
 

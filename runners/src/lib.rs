@@ -1,5 +1,6 @@
 pub mod cli;
 pub mod harness;
 pub mod isolate;
+pub mod progress;
 pub mod session;
 pub mod target;

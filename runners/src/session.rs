@@ -1,11 +1,16 @@
 //! Runs the plan's checks against one target: live vDSO, image file, or nothing.
 
-use crate::isolate::{run_case, Case};
+use crate::isolate::{run_bad_pointer, run_case, run_case_with, Case, LiveTarget, CASE_TIMEOUT};
+use std::time::Duration;
 use vdsoconf_suite::checks::call::call_unsupported;
 use vdsoconf_suite::checks::image::{
     check_inventory, check_presence, check_resolve, check_soname, check_versions,
 };
-use vdsoconf_suite::checks::{plan, CheckKind, CheckResult, PlannedCheck, Source, Target};
+use vdsoconf_suite::checks::live::badptr::judge_bad_pointer;
+use vdsoconf_suite::checks::live::special::check_trampoline;
+use vdsoconf_suite::checks::{
+    apply_deviations, plan, CheckKind, CheckResult, PlannedCheck, Source, Target,
+};
 use vdsoconf_suite::elf::VdsoImage;
 use vdsoconf_suite::live::LiveVdso;
 
@@ -17,9 +22,28 @@ enum Bytes {
     Unavailable(String),
 }
 
+/// How long and how visibly the live checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Total time each monotonicity check reads its clock.
+    pub monotonic: Duration,
+    /// Show a progress display (soak runs).
+    pub progress: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            monotonic: Duration::from_secs(1),
+            progress: false,
+        }
+    }
+}
+
 /// A target with its image bytes, ready to run checks.
 pub struct Session {
     pub target: Target,
+    pub options: RunOptions,
     bytes: Bytes,
 }
 
@@ -46,7 +70,16 @@ impl Session {
             }
             Source::Unavailable { reason } => Bytes::Unavailable(reason.clone()),
         };
-        Ok(Session { target, bytes })
+        Ok(Session {
+            target,
+            options: RunOptions::default(),
+            bytes,
+        })
+    }
+
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
     }
 
     pub fn plan(&self) -> Vec<PlannedCheck> {
@@ -63,8 +96,14 @@ impl Session {
         }
     }
 
-    /// Runs one check. Never panics on a corrupt image; a call runs in a child process.
+    /// Runs one check, with the spec's known kernel deviations applied. Never panics on
+    /// a corrupt image; calls run in child processes.
     pub fn run(&self, check: &PlannedCheck) -> CheckResult {
+        let result = self.run_unfiltered(check);
+        apply_deviations(&self.target.spec, self.target.kernel, check, result)
+    }
+
+    fn run_unfiltered(&self, check: &PlannedCheck) -> CheckResult {
         let t = &self.target;
         let (spec, provider, kernel) = (&t.spec, t.provider, t.kernel);
         if let Bytes::Unavailable(reason) = &self.bytes {
@@ -94,20 +133,40 @@ impl Session {
                 check_resolve(spec, provider, kernel, &image, *symbol, name)
             }
             CheckKind::Inventory => check_inventory(spec, provider, kernel, &image),
+            CheckKind::Trampoline { symbol } => check_trampoline(&image, &spec.symbols[*symbol]),
+            _ if matches!(self.bytes, Bytes::File(_)) => CheckResult::skip(
+                "an image file cannot be called: run the suite on a system (or under qemu) with this vDSO",
+            ),
             CheckKind::Call { symbol } => {
                 let sym = &spec.symbols[*symbol];
                 if let Some(why) = call_unsupported(spec.error_convention, sym.kind) {
                     return CheckResult::skip(why);
                 }
-                if matches!(self.bytes, Bytes::File(_)) {
-                    return CheckResult::skip(
-                        "an image file cannot be called: run the suite on a system (or under qemu) with this vDSO",
-                    );
+                run_case(&Case::Call { symbol: Box::new(sym.clone()), convention: spec.error_convention })
+            }
+            CheckKind::BadPointer { symbol, case } => {
+                let sym = &spec.symbols[*symbol];
+                match run_bad_pointer(t, *symbol, case) {
+                    Ok((sys, vdso)) => judge_bad_pointer(sym.kind, case, spec.bad_pointer, sys, vdso),
+                    Err(r) => r,
                 }
-                run_case(&Case::Call {
-                    symbol: Box::new(sym.clone()),
-                    convention: spec.error_convention,
-                })
+            }
+            kind @ (CheckKind::CrossCheck { .. }
+            | CheckKind::Monotonic { .. }
+            | CheckKind::Served { .. }
+            | CheckKind::TimeNamespace { .. }) => {
+                let timeout = match kind {
+                    CheckKind::Monotonic { .. } => self.options.monotonic + CASE_TIMEOUT,
+                    CheckKind::TimeNamespace { .. } => 3 * CASE_TIMEOUT,
+                    _ => CASE_TIMEOUT,
+                };
+                let case = Case::Live {
+                    target: LiveTarget::of(t),
+                    check: kind.clone(),
+                    duration_ms: self.options.monotonic.as_millis() as u64,
+                    progress: self.options.progress && matches!(kind, CheckKind::Monotonic { .. }),
+                };
+                run_case_with(&case, timeout)
             }
         }
     }

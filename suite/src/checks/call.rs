@@ -197,7 +197,7 @@ fn call_kind(kind: SymbolKind, f: VdsoFn) -> Result<(), String> {
 pub fn call_unsupported(convention: ErrorConvention, kind: SymbolKind) -> Option<String> {
     if !super::plan::is_callable(kind) {
         return Some(format!(
-            "a {} is not called with plain arguments; its own check comes with the live conformance checks",
+            "a {} is not called with plain arguments: see its crosscheck or trampoline check",
             kind.name()
         ));
     }

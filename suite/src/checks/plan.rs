@@ -1,6 +1,8 @@
 //! The plan: which checks a spec generates for a target, named for filtering.
 
-use crate::spec::{ArchSpec, KernelVersion, Provider, SymbolKind, SymbolSpec};
+use super::live::badptr::{cases_for, PtrCase};
+use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider, SymbolKind, SymbolSpec};
+use serde::{Deserialize, Serialize};
 
 /// Check groups, in the order they are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -13,6 +15,18 @@ pub enum Group {
     Resolve,
     /// Each callable symbol returns sane values for valid arguments.
     Call,
+    /// Each function agrees with the raw syscall.
+    CrossCheck,
+    /// Clocks never go backwards.
+    Monotonic,
+    /// Bad pointers give EFAULT or SIGSEGV as the spec allows.
+    BadPointer,
+    /// Calls are served in user space or fall back, as the spec says.
+    Served,
+    /// Time namespace offsets are applied.
+    TimeNamespace,
+    /// Signal trampolines are in place.
+    Trampoline,
     /// Symbols the image has that the spec does not know.
     Inventory,
 }
@@ -24,13 +38,20 @@ impl Group {
             Group::Image => "image",
             Group::Resolve => "resolve",
             Group::Call => "call",
+            Group::CrossCheck => "crosscheck",
+            Group::Monotonic => "monotonic",
+            Group::BadPointer => "badptr",
+            Group::Served => "served",
+            Group::TimeNamespace => "timens",
+            Group::Trampoline => "trampoline",
             Group::Inventory => "inventory",
         }
     }
 }
 
-/// What a planned check does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a planned check does (serializable: live checks are sent to a child process).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "snake_case")]
 pub enum CheckKind {
     /// The vDSO is present (or absent) as the provider's spec says.
     Presence,
@@ -43,6 +64,32 @@ pub enum CheckKind {
     },
     /// Call `symbol` with valid arguments.
     Call {
+        symbol: usize,
+    },
+    /// Compare `symbol` with the raw syscall.
+    CrossCheck {
+        symbol: usize,
+    },
+    /// Read `clock` through `symbol` (gettimeofday: no clock) and never go backwards.
+    Monotonic {
+        symbol: usize,
+        clock: Option<ClockId>,
+    },
+    /// Call `symbol` with bad pointers.
+    BadPointer {
+        symbol: usize,
+        case: PtrCase,
+    },
+    /// With fallback syscalls trapped, which calls of `symbol` are served.
+    Served {
+        symbol: usize,
+    },
+    /// Call `symbol` inside a time namespace with offsets.
+    TimeNamespace {
+        symbol: usize,
+    },
+    /// `symbol` is a signal trampoline in an executable segment.
+    Trampoline {
         symbol: usize,
     },
     Inventory,
@@ -72,7 +119,15 @@ impl PlannedCheck {
 
     /// Does this check need to call into a live vDSO?
     pub fn needs_live_calls(&self) -> bool {
-        matches!(self.kind, CheckKind::Call { .. })
+        matches!(
+            self.kind,
+            CheckKind::Call { .. }
+                | CheckKind::CrossCheck { .. }
+                | CheckKind::Monotonic { .. }
+                | CheckKind::BadPointer { .. }
+                | CheckKind::Served { .. }
+                | CheckKind::TimeNamespace { .. }
+        )
     }
 }
 
@@ -192,6 +247,81 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
             CheckKind::Call { symbol: i },
             format!("{} returns sane values for valid arguments", sym.prototype),
         ));
+    }
+    for (i, sym) in spec.symbols.iter().enumerate() {
+        let subject = format!("{}@{}", sym.name, sym.version);
+        if sym.kind != SymbolKind::SignalTrampoline {
+            checks.push(row(
+                Group::CrossCheck,
+                subject.clone(),
+                CheckKind::CrossCheck { symbol: i },
+                "agrees with the raw syscall for every input".into(),
+            ));
+        }
+        match sym.kind {
+            SymbolKind::ClockGettime | SymbolKind::ClockGettime64 => {
+                for &clock in spec.clocks.monotonic.iter().chain(&spec.clocks.steppable) {
+                    let steppable = spec.clocks.steppable.contains(&clock);
+                    checks.push(row(
+                        Group::Monotonic,
+                        format!("{subject}::{}", clock.name().unwrap_or("clock")),
+                        CheckKind::Monotonic {
+                            symbol: i,
+                            clock: Some(clock),
+                        },
+                        format!(
+                            "{clock} never goes backwards{}",
+                            if steppable { " unless stepped" } else { "" }
+                        ),
+                    ));
+                }
+            }
+            SymbolKind::Gettimeofday => checks.push(row(
+                Group::Monotonic,
+                subject.clone(),
+                CheckKind::Monotonic {
+                    symbol: i,
+                    clock: None,
+                },
+                "gettimeofday never goes backwards unless stepped".into(),
+            )),
+            _ => {}
+        }
+        for case in cases_for(sym.kind) {
+            checks.push(row(
+                Group::BadPointer,
+                format!("{subject}::{}", case.label(sym.kind)),
+                CheckKind::BadPointer { symbol: i, case },
+                format!("bad pointers: {:?} (spec)", spec.bad_pointer),
+            ));
+        }
+        if is_callable(sym.kind) {
+            checks.push(row(
+                Group::Served,
+                subject.clone(),
+                CheckKind::Served { symbol: i },
+                "served in user space or fallen back as clocks.served says".into(),
+            ));
+        }
+        if matches!(
+            sym.kind,
+            SymbolKind::ClockGettime | SymbolKind::ClockGettime64 | SymbolKind::Getrandom
+        ) {
+            checks.push(row(
+                Group::TimeNamespace,
+                subject.clone(),
+                CheckKind::TimeNamespace { symbol: i },
+                "time namespace offsets applied as by the syscall; getrandom still served".into(),
+            ));
+        }
+        if sym.kind == SymbolKind::SignalTrampoline {
+            checks.push(row(
+                Group::Trampoline,
+                subject,
+                CheckKind::Trampoline { symbol: i },
+                "inside an executable segment".into(),
+            ));
+        }
     }
     checks.push(row(
         Group::Inventory,

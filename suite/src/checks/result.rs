@@ -23,6 +23,9 @@ pub struct CheckResult {
     pub verdict: Verdict,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The separate problems a failure was made of (its message joins them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 impl CheckResult {
@@ -30,6 +33,7 @@ impl CheckResult {
         CheckResult {
             verdict: Verdict::Pass,
             notes: Vec::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -39,6 +43,7 @@ impl CheckResult {
                 message: message.into(),
             },
             notes: Vec::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -48,6 +53,7 @@ impl CheckResult {
                 reason: reason.into(),
             },
             notes: Vec::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -70,6 +76,8 @@ pub fn from_problems(problems: Vec<String>) -> CheckResult {
     if problems.is_empty() {
         CheckResult::pass()
     } else {
-        CheckResult::fail(problems.join("; "))
+        let mut r = CheckResult::fail(problems.join("; "));
+        r.problems = problems;
+        r
     }
 }

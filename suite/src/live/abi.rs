@@ -189,6 +189,73 @@ impl VdsoFn {
         }
     }
 
+    /// `int fn(clockid_t, ptr)` with any pointer: clock_gettime/getres in either ABI.
+    pub fn clock_call_at(&self, clock: c_int, ptr: usize) -> c_int {
+        // SAFETY: per `new`, a clock function; a bad `ptr` is the point of the caller's
+        // check, which runs in a throwaway child process.
+        let f: unsafe extern "C" fn(c_int, usize) -> c_int =
+            unsafe { core::mem::transmute(self.0) };
+        unsafe { f(clock, ptr) }
+    }
+
+    /// `gettimeofday(tv, tz)` with any pointers.
+    pub fn gettimeofday_at(&self, tv: usize, tz: usize) -> c_int {
+        // SAFETY: as for `clock_call_at`.
+        let f: unsafe extern "C" fn(usize, usize) -> c_int =
+            unsafe { core::mem::transmute(self.0) };
+        unsafe { f(tv, tz) }
+    }
+
+    /// `getcpu(cpu, node, NULL)` with any pointers.
+    pub fn getcpu_at(&self, cpu: usize, node: usize) -> c_int {
+        // SAFETY: as for `clock_call_at`.
+        let f: unsafe extern "C" fn(usize, usize, usize) -> c_int =
+            unsafe { core::mem::transmute(self.0) };
+        unsafe { f(cpu, node, 0) }
+    }
+
+    /// `time(t)` with any pointer.
+    pub fn time_at(&self, t: usize) -> NativeTime {
+        // SAFETY: as for `clock_call_at`.
+        let f: unsafe extern "C" fn(usize) -> NativeTime = unsafe { core::mem::transmute(self.0) };
+        unsafe { f(t) }
+    }
+
+    /// `getrandom(buf, len, flags, state, state_len)` with any buffer pointer.
+    pub fn getrandom_at(
+        &self,
+        buf: usize,
+        len: usize,
+        flags: c_uint,
+        state: &GetrandomState,
+    ) -> isize {
+        let f = self.getrandom_fn();
+        // SAFETY: as for `clock_call_at`; the state is valid.
+        unsafe { f(buf as *mut c_void, len, flags, state.ptr, state.len) }
+    }
+
+    /// `getrandom` with an arbitrary state length (to check the fallback on a wrong one).
+    pub fn getrandom_with_len(
+        &self,
+        buf: &mut [u8],
+        flags: c_uint,
+        state: &GetrandomState,
+        state_len: usize,
+    ) -> isize {
+        let f = self.getrandom_fn();
+        // SAFETY: `buf` is valid; the state mapping (a page) is larger than any length the
+        // vDSO reads before it compares `state_len` with its own size and falls back.
+        unsafe {
+            f(
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                flags,
+                state.ptr,
+                state_len,
+            )
+        }
+    }
+
     fn getrandom_fn(
         &self,
     ) -> unsafe extern "C" fn(*mut c_void, usize, c_uint, *mut c_void, usize) -> isize {

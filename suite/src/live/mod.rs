@@ -2,6 +2,7 @@
 
 mod abi;
 mod mapping;
+pub mod syscall;
 
 pub use abi::*;
 pub use mapping::{maps_range, LiveError, LiveVdso, AT_SYSINFO_EHDR};

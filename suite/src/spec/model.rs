@@ -26,8 +26,30 @@ pub struct ArchSpec {
     pub clocks: ClockSpec,
     pub providers: ProvidersSpec,
     pub symbols: Vec<SymbolSpec>,
+    /// Known ways real kernels deviate from the ABI, each reported as a kernel bug.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<DeviationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+/// A known kernel deviation: failures of the named checks whose every problem shows one
+/// of the symptoms are reported as skips naming the deviation, never as passes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviationSpec {
+    /// What is wrong, in one sentence.
+    pub description: String,
+    /// Where it was seen or why it happens (kernel source, image, run).
+    pub evidence: String,
+    /// Check names it applies to: `GROUP::SUBJECT` prefixes, e.g. `crosscheck::__vdso_clock_getres@LINUX_2.6`.
+    pub checks: Vec<String>,
+    /// Text every problem of such a failure contains (any one of them).
+    pub symptoms: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<KernelVersion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<KernelVersion>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -112,6 +134,12 @@ pub struct ClockSpec {
     pub served: Vec<ClockId>,
     /// Always passed to the syscall.
     pub fallback: Vec<ClockId>,
+    /// Clocks that never go backwards.
+    pub monotonic: Vec<ClockId>,
+    /// Clocks that never go backwards unless they are stepped (settimeofday, NTP).
+    pub steppable: Vec<ClockId>,
+    /// Clocksources with a vDSO mode: with any other, high-res clocks fall back.
+    pub vdso_clocksources: Vec<String>,
     /// Auxiliary clocks served when enabled, from this kernel on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aux_served_since: Option<KernelVersion>,

@@ -1,0 +1,72 @@
+//! Known kernel deviations (spec `deviations`): a failure fully explained by one is
+//! reported as a skip that names it; a check that passes where one was expected gets
+//! a note, so the spec entry can be narrowed once kernels are fixed.
+
+use super::plan::PlannedCheck;
+use super::result::{CheckResult, Verdict};
+use crate::spec::{ArchSpec, DeviationSpec, KernelVersion};
+
+fn applies(d: &DeviationSpec, check: &PlannedCheck, kernel: Option<KernelVersion>) -> bool {
+    let name = format!("{}::{}", check.group.name(), check.subject);
+    let in_range = match kernel {
+        None => true,
+        Some(k) => d.since.is_none_or(|s| k >= s) && d.until.is_none_or(|u| k < u),
+    };
+    in_range && d.checks.iter().any(|c| name.starts_with(c.as_str()))
+}
+
+/// Rewrites `result` of `check` under the spec's known deviations.
+pub fn apply_deviations(
+    spec: &ArchSpec,
+    kernel: Option<KernelVersion>,
+    check: &PlannedCheck,
+    result: CheckResult,
+) -> CheckResult {
+    let relevant: Vec<&DeviationSpec> = spec
+        .deviations
+        .iter()
+        .filter(|d| applies(d, check, kernel))
+        .collect();
+    if relevant.is_empty() {
+        return result;
+    }
+    match &result.verdict {
+        Verdict::Fail { message } => {
+            let problems = if result.problems.is_empty() {
+                vec![message.clone()]
+            } else {
+                result.problems.clone()
+            };
+            let explained_by = |p: &String| {
+                relevant
+                    .iter()
+                    .copied()
+                    .find(|d| d.symptoms.iter().any(|s| p.contains(s.as_str())))
+            };
+            if !problems.iter().all(|p| explained_by(p).is_some()) {
+                return result;
+            }
+            let mut used: Vec<&DeviationSpec> = problems.iter().filter_map(explained_by).collect();
+            used.dedup_by(|a, b| a.description == b.description);
+            let reason =
+                format!(
+                "known kernel deviation (spec/{}.yaml `deviations`), reported as a kernel bug: {}",
+                spec.arch,
+                used.iter().map(|d| d.description.as_str()).collect::<Vec<_>>().join("; ")
+            );
+            let mut notes = vec![format!("observed: {message}")];
+            notes.extend(used.iter().map(|d| format!("evidence: {}", d.evidence)));
+            notes.extend(result.notes);
+            CheckResult::skip(reason).with_notes(notes)
+        }
+        Verdict::Pass => {
+            let names: Vec<&str> = relevant.iter().map(|d| d.description.as_str()).collect();
+            result.with_notes(vec![format!(
+                "expected deviation not observed (kernel fixed? narrow `until` in spec/{}.yaml): {}",
+                spec.arch,
+                names.join("; ")
+            )])
+        }
+        Verdict::Skip { .. } => result,
+    }
+}

@@ -1,0 +1,250 @@
+//! Cross-checks against the raw syscall: each vDSO result must agree with the
+//! kernel's own answer around it.
+
+use super::clocks::{errno_name, is_coarse, ns, show, ClockCase, Reading};
+use crate::checks::result::{from_problems, CheckResult};
+use crate::live::syscall::Errno;
+use crate::live::{Timespec, Timezone};
+
+fn normalized(t: &Timespec) -> bool {
+    (0..1_000_000_000).contains(&t.nsec)
+}
+
+/// clock_gettime for every case: `before <= vdso <= after` for valid ids (coarse clocks
+/// may lag by their resolution), the same errno for ids the syscall rejects, and a
+/// rejected id must leave the output untouched (`untouched` reports that per id).
+pub fn judge_gettime(
+    cases: &[ClockCase],
+    vdso: &mut dyn FnMut(i32) -> (Reading, bool),
+    sys: &mut dyn FnMut(i32) -> Reading,
+    sys_res: &mut dyn FnMut(i32) -> Reading,
+) -> CheckResult {
+    let mut problems = Vec::new();
+    let mut rejected = Vec::new();
+    for case in cases {
+        let before = sys(case.id);
+        let (got, untouched) = vdso(case.id);
+        let after = sys(case.id);
+        let what = case.describe();
+        match (&before, &got, &after) {
+            (Err(e), Err(v), _) if e == v => {
+                rejected.push(format!("{}={}", case.id, errno_name(*e)));
+                if !untouched {
+                    problems.push(format!(
+                        "{what}: rejected with {} but wrote the timespec",
+                        errno_name(*v)
+                    ));
+                }
+            }
+            (Err(e), other, _) => problems.push(format!(
+                "{what}: syscall says {}, vDSO {}",
+                errno_name(*e),
+                show(other)
+            )),
+            (Ok(_), Err(v), _) => problems.push(format!(
+                "{what}: syscall accepts it, vDSO fails with {}",
+                errno_name(*v)
+            )),
+            (Ok(b), Ok(v), Ok(a)) => {
+                if !normalized(v) {
+                    problems.push(format!("{what}: tv_nsec {} is not normalized", v.nsec));
+                    continue;
+                }
+                let slack = if is_coarse(case.id) {
+                    sys_res(case.id).map(ns).unwrap_or(0)
+                } else {
+                    0
+                };
+                if ns(*v) < ns(*b) - slack || ns(*v) > ns(*a) {
+                    problems.push(format!(
+                        "{what}: vDSO {} is outside the syscall readings [{}, {}]{}",
+                        show(&got),
+                        show(&before),
+                        show(&after),
+                        if slack > 0 {
+                            format!(" (allowing {slack} ns of coarse lag)")
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
+            }
+            (Ok(_), Ok(_), Err(e)) => problems.push(format!(
+                "{what}: second syscall failed with {}",
+                errno_name(*e)
+            )),
+        }
+    }
+    let note = format!(
+        "{} clock ids checked; rejected as the syscall does: {}",
+        cases.len(),
+        rejected.join(" ")
+    );
+    from_problems(problems).with_notes(vec![note])
+}
+
+/// clock_getres: exactly the syscall's value or errno for every id, and a NULL `res`
+/// gives the same status.
+pub fn judge_getres(
+    cases: &[ClockCase],
+    vdso: &mut dyn FnMut(i32) -> Reading,
+    vdso_null: &mut dyn FnMut(i32) -> Result<(), Errno>,
+    sys: &mut dyn FnMut(i32) -> Reading,
+) -> CheckResult {
+    let mut problems = Vec::new();
+    for case in cases {
+        let (s, v) = (sys(case.id), vdso(case.id));
+        if s != v {
+            problems.push(format!(
+                "{}: syscall {}, vDSO {}",
+                case.describe(),
+                show(&s),
+                show(&v)
+            ));
+        }
+        let null = vdso_null(case.id);
+        if null != s.map(|_| ()) {
+            problems.push(format!(
+                "{}: with a NULL res the vDSO gives {}, the syscall {}",
+                case.describe(),
+                null.map_or_else(errno_name, |()| "0".into()),
+                show(&s)
+            ));
+        }
+    }
+    from_problems(problems)
+}
+
+/// One gettimeofday result: status, seconds, microseconds, timezone.
+pub type Gtod = Result<(i64, i64, Timezone), Errno>;
+
+/// gettimeofday: bracketed by syscall readings, the same timezone, and NULL `tv`,
+/// NULL `tz` and both NULL accepted (`nulls` gives the status of those three calls).
+pub fn judge_gettimeofday(
+    before: Gtod,
+    got: Gtod,
+    after: Gtod,
+    nulls: [Result<(), Errno>; 3],
+) -> CheckResult {
+    let mut problems = Vec::new();
+    match (before, got, after) {
+        (Ok(b), Ok(v), Ok(a)) => {
+            let us = |t: &(i64, i64, Timezone)| i128::from(t.0) * 1_000_000 + i128::from(t.1);
+            if !(0..1_000_000).contains(&v.1) {
+                problems.push(format!("tv_usec {} is not normalized", v.1));
+            } else if us(&v) < us(&b) || us(&v) > us(&a) {
+                problems.push(format!(
+                    "vDSO {}.{:06} outside the syscall readings [{}.{:06}, {}.{:06}]",
+                    v.0, v.1, b.0, b.1, a.0, a.1
+                ));
+            }
+            if v.2 != b.2 {
+                problems.push(format!(
+                    "timezone {:?} differs from the syscall's {:?}",
+                    v.2, b.2
+                ));
+            }
+        }
+        (_, Err(e), _) => problems.push(format!("vDSO failed with {}", errno_name(e))),
+        (Err(e), _, _) | (_, _, Err(e)) => {
+            problems.push(format!("the syscall failed with {}", errno_name(e)))
+        }
+    }
+    for (r, what) in nulls.iter().zip(["NULL tv", "NULL tz", "NULL tv and tz"]) {
+        if let Err(e) = r {
+            problems.push(format!("{what}: failed with {}", errno_name(*e)));
+        }
+    }
+    from_problems(problems)
+}
+
+/// time: `time(&t)` returns what it stores, within the syscall readings around it
+/// (seconds: the one-second edge is the bracket), and `time(NULL)` works.
+pub fn judge_time(
+    before: i64,
+    returned: i64,
+    stored: i64,
+    after: i64,
+    null_returned: i64,
+) -> CheckResult {
+    let mut problems = Vec::new();
+    if returned != stored {
+        problems.push(format!("returned {returned} but stored {stored}"));
+    }
+    if returned < before || returned > after {
+        problems.push(format!(
+            "{returned} is outside the syscall readings [{before}, {after}]"
+        ));
+    }
+    if null_returned < before || null_returned > after + 1 {
+        problems.push(format!(
+            "time(NULL) returned {null_returned}, outside [{before}, {after}]"
+        ));
+    }
+    from_problems(problems)
+}
+
+/// One CPU's getcpu comparison: (pinned cpu, vDSO (cpu, node), syscall (cpu, node)).
+pub type CpuSample = (u32, Result<(u32, u32), Errno>, Result<(u32, u32), Errno>);
+
+/// getcpu pinned to each allowed CPU: the vDSO names that CPU and the syscall's node.
+pub fn judge_getcpu(samples: &[CpuSample]) -> CheckResult {
+    let mut problems = Vec::new();
+    for (pinned, vdso, sys) in samples {
+        match (vdso, sys) {
+            (Ok((vc, vn)), Ok((sc, sn))) => {
+                if vc != pinned || sc != pinned {
+                    problems.push(format!(
+                        "pinned to CPU {pinned}: vDSO says {vc}, syscall {sc}"
+                    ));
+                }
+                if vn != sn {
+                    problems.push(format!("CPU {pinned}: vDSO node {vn}, syscall node {sn}"));
+                }
+            }
+            (Err(e), _) => {
+                problems.push(format!("CPU {pinned}: vDSO failed with {}", errno_name(*e)))
+            }
+            (_, Err(e)) => problems.push(format!(
+                "CPU {pinned}: syscall failed with {}",
+                errno_name(*e)
+            )),
+        }
+    }
+    if samples.is_empty() {
+        return CheckResult::skip("no CPU in the affinity mask could be pinned");
+    }
+    from_problems(problems).with_notes(vec![format!("{} CPUs pinned and compared", samples.len())])
+}
+
+/// A getrandom request and what the vDSO and the syscall made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RandomCase {
+    pub what: String,
+    pub vdso: Result<usize, Errno>,
+    pub sys: Result<usize, Errno>,
+}
+
+/// getrandom: each request behaves like the syscall (same length or same errno), and
+/// outputs that must differ do.
+pub fn judge_getrandom(cases: &[RandomCase], distinct: &[(&str, bool)]) -> CheckResult {
+    let mut problems = Vec::new();
+    for c in cases {
+        match (&c.vdso, &c.sys) {
+            (Ok(v), Ok(s)) if v == s => {}
+            (Err(v), Err(s)) if v == s => {}
+            (v, s) => problems.push(format!(
+                "{}: vDSO {}, syscall {}",
+                c.what,
+                v.map_or_else(errno_name, |n| format!("{n} bytes")),
+                s.map_or_else(errno_name, |n| format!("{n} bytes"))
+            )),
+        }
+    }
+    for (what, differ) in distinct {
+        if !differ {
+            problems.push(format!("{what}: the outputs are identical"));
+        }
+    }
+    from_problems(problems)
+}

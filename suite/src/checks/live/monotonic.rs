@@ -1,0 +1,177 @@
+//! Monotonicity: readings never go backwards, on one thread (vDSO and syscall
+//! alternating, as vdsotest's verify mode), across threads (a reading taken after
+//! another thread published its reading is not smaller), and across CPU migrations.
+
+use super::clocks::{ns, show, Reading};
+use crate::checks::result::CheckResult;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The largest backward step seen and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackwardStep {
+    pub ns: i128,
+    pub at: String,
+}
+
+/// What one monotonicity run saw.
+#[derive(Debug, Default)]
+pub struct MonotonicReport {
+    pub readings: u64,
+    pub worst: Option<BackwardStep>,
+    pub errors: Vec<String>,
+}
+
+/// How to read the clock and how to move between CPUs.
+pub struct MonotonicProbe<'a> {
+    pub vdso: &'a (dyn Fn() -> Reading + Sync),
+    pub sys: &'a (dyn Fn() -> Reading + Sync),
+    /// CPUs to run on; `pin(cpu)` moves the calling thread there.
+    pub cpus: Vec<usize>,
+    pub pin: &'a (dyn Fn(usize) -> bool + Sync),
+    /// Called now and then with the readings so far (progress display).
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+fn record(worst: &Mutex<Option<BackwardStep>>, step: i128, at: String) {
+    let mut w = worst.lock().unwrap_or_else(|p| p.into_inner());
+    if w.as_ref().is_none_or(|w| step > w.ns) {
+        *w = Some(BackwardStep { ns: step, at });
+    }
+}
+
+/// Runs the three sub-checks for `duration` in total.
+pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> MonotonicReport {
+    let readings = AtomicU64::new(0);
+    let worst = Mutex::new(None);
+    let errors = Mutex::new(Vec::new());
+    // Cross-thread: the latest reading any thread has published, in ns.
+    let published = AtomicI64::new(i64::MIN);
+    let threaded_until = Instant::now() + duration.mul_f64(0.8);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(probe.cpus.len().max(1))
+        .build();
+    let per_cpu = |cpu: usize| {
+        if !(probe.pin)(cpu) {
+            errors
+                .lock()
+                .unwrap()
+                .push(format!("cannot pin a thread to CPU {cpu}"));
+            return;
+        }
+        let mut prev: Option<(i128, &str)> = None;
+        let mut n = 0u64;
+        while Instant::now() < threaded_until {
+            for (source, read) in [("vDSO", probe.vdso), ("syscall", probe.sys)] {
+                let seen_before = published.load(Ordering::SeqCst);
+                let t = match read() {
+                    Ok(t) => ns(t),
+                    Err(e) => {
+                        errors.lock().unwrap().push(format!(
+                            "{source} read failed on CPU {cpu}: {}",
+                            show(&Err(e))
+                        ));
+                        return;
+                    }
+                };
+                if let Some((p, psource)) = prev {
+                    if t < p {
+                        record(
+                            &worst,
+                            p - t,
+                            format!("CPU {cpu}: {source} read {} ns after {psource}", t - p),
+                        );
+                    }
+                }
+                let t64 = t.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+                if t64 < seen_before {
+                    record(
+                        &worst,
+                        i128::from(seen_before) - t,
+                        format!(
+                            "CPU {cpu}: {source} read behind another thread's published reading"
+                        ),
+                    );
+                }
+                published.fetch_max(t64, Ordering::SeqCst);
+                prev = Some((t, source));
+                n += 1;
+            }
+            if n % 65536 == 0 {
+                (probe.progress)(readings.load(Ordering::Relaxed) + n);
+            }
+        }
+        readings.fetch_add(n, Ordering::Relaxed);
+    };
+    match pool {
+        Ok(pool) => pool.scope(|s| {
+            for &cpu in &probe.cpus {
+                s.spawn(move |_| per_cpu(cpu));
+            }
+        }),
+        Err(e) => errors
+            .lock()
+            .unwrap()
+            .push(format!("cannot start threads: {e}")),
+    }
+    // Migration: one thread hops CPU to CPU between readings.
+    let migrate_until = Instant::now() + duration.mul_f64(0.2);
+    let mut prev: Option<i128> = None;
+    let mut hops = 0usize;
+    while Instant::now() < migrate_until && !probe.cpus.is_empty() {
+        let cpu = probe.cpus[hops % probe.cpus.len()];
+        hops += 1;
+        (probe.pin)(cpu);
+        match (probe.vdso)() {
+            Ok(t) => {
+                let t = ns(t);
+                if let Some(p) = prev {
+                    if t < p {
+                        record(&worst, p - t, format!("after migrating to CPU {cpu}"));
+                    }
+                }
+                prev = Some(t);
+                readings.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                errors.lock().unwrap().push(format!(
+                    "vDSO read failed after migrating: {}",
+                    show(&Err(e))
+                ));
+                break;
+            }
+        }
+    }
+    MonotonicReport {
+        readings: readings.into_inner(),
+        worst: worst.into_inner().unwrap_or_else(|p| p.into_inner()),
+        errors: errors.into_inner().unwrap_or_else(|p| p.into_inner()),
+    }
+}
+
+/// Turns a report into a result. A steppable clock (REALTIME) that went backwards while
+/// it was being stepped is a skip, not a failure.
+pub fn judge_monotonic(report: &MonotonicReport, steppable: bool, stepped: bool) -> CheckResult {
+    let summary = format!(
+        "{} readings; largest backward step: {}",
+        report.readings,
+        report
+            .worst
+            .as_ref()
+            .map_or("none".into(), |w| format!("{} ns ({})", w.ns, w.at))
+    );
+    if !report.errors.is_empty() {
+        return CheckResult::fail(report.errors.join("; ")).with_notes(vec![summary]);
+    }
+    if report.readings == 0 {
+        return CheckResult::fail("no readings were taken");
+    }
+    match &report.worst {
+        None => CheckResult::pass().with_notes(vec![summary]),
+        Some(_) if steppable && stepped => CheckResult::skip(format!(
+            "the clock was stepped during the run, so backward steps are expected: {summary}"
+        )),
+        Some(w) => CheckResult::fail(format!("went backwards by {} ns {}; {summary}", w.ns, w.at)),
+    }
+}

@@ -1,0 +1,61 @@
+//! Symbols that are not called with plain arguments: signal trampolines get a static
+//! check; the others get the check that fits their kind, or a documented skip.
+
+use crate::checks::result::{from_problems, CheckResult};
+use crate::elf::{VdsoImage, PF_X, PT_LOAD};
+use crate::spec::{SymbolKind, SymbolSpec};
+
+/// A trampoline must lie, whole, inside an executable PT_LOAD.
+pub fn check_trampoline(image: &VdsoImage<'_>, sym: &SymbolSpec) -> CheckResult {
+    let found = match image.lookup(sym.name.as_bytes(), Some(sym.version.as_bytes())) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return CheckResult::skip(format!(
+                "{}@{} is not in this image (its resolve check says whether it should be)",
+                sym.name, sym.version
+            ))
+        }
+        Err(e) => return CheckResult::fail(e.to_string()),
+    };
+    let len = found.size.max(1);
+    let inside_exec = image.segments().iter().filter_map(Result::ok).any(|seg| {
+        seg.p_type == PT_LOAD
+            && seg.flags & PF_X != 0
+            && seg.file_offset_of(found.value, len).is_some()
+    });
+    let mut problems = Vec::new();
+    if !inside_exec {
+        problems.push(format!(
+            "0x{:x}+{len} is not inside an executable PT_LOAD",
+            found.value
+        ));
+    }
+    from_problems(problems).with_notes(vec![execution_note()])
+}
+
+fn execution_note() -> String {
+    if cfg!(target_arch = "x86_64") {
+        "x86-64 processes name their own restorer (SA_RESTORER): the vDSO trampolines belong to i386 processes, whose build runs them".into()
+    } else {
+        "running a handler that returns through this trampoline is not implemented yet: only its placement is checked".into()
+    }
+}
+
+/// Why a kind without a plain-arguments call has no live check here, or `None` if it has one.
+pub fn special_skip(kind: SymbolKind) -> Option<String> {
+    let why = match kind {
+        SymbolKind::VsyscallEntry => "issuing getpid through __kernel_vsyscall needs i386 inline assembly, which comes with the i686 build",
+        SymbolKind::SyscallGate => "ia64 is a historical record: no kernel runs it",
+        SymbolKind::RestartSyscall => "the kernel enters it on the signal-restart path; a call from user space would restart whatever the kernel last recorded, so it cannot be checked safely",
+        SymbolKind::FlushIcache => "needs a riscv build to call (compared with the riscv_flush_icache syscall)",
+        SymbolKind::SyncDicache | SymbolKind::GetTbfreq | SymbolKind::GetSyscallMap => {
+            "powerpc helpers need the CR0.SO call wrapper of a powerpc build"
+        }
+        SymbolKind::Hwprobe => "needs a riscv build to compare with the riscv_hwprobe syscall",
+        SymbolKind::SgxEnterEnclave => "entering an enclave needs an SGX enclave; user space cannot check it without one",
+        SymbolKind::FutexRobustUnlock => "no check for the robust-futex unlock helpers yet",
+        SymbolKind::SignalTrampoline => "signal trampolines get the trampoline check",
+        _ => return None,
+    };
+    Some(why.into())
+}

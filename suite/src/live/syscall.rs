@@ -1,0 +1,148 @@
+//! Raw system calls through `syscall(2)`, never a libc wrapper (which may itself use
+//! the vDSO). On 32-bit targets the time64 calls are used, so results compare with
+//! either vDSO ABI.
+
+use super::abi::{KernelTimespec, Timespec, Timeval, Timezone};
+use core::ffi::{c_long, c_uint};
+
+/// An errno value.
+pub type Errno = i32;
+
+fn errno() -> Errno {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// `syscall(nr, args…)` with up to five pointer-sized arguments.
+pub fn raw(nr: c_long, args: &[usize]) -> Result<isize, Errno> {
+    let a = |i: usize| args.get(i).copied().unwrap_or(0);
+    // SAFETY: the caller chooses the arguments; the kernel validates every pointer
+    // and answers EFAULT instead of faulting.
+    let r = unsafe { libc::syscall(nr, a(0), a(1), a(2), a(3), a(4)) };
+    if r == -1 {
+        Err(errno())
+    } else {
+        Ok(r as isize)
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+mod nr {
+    pub const CLOCK_GETTIME: libc::c_long = libc::SYS_clock_gettime;
+    pub const CLOCK_GETRES: libc::c_long = libc::SYS_clock_getres;
+}
+#[cfg(target_pointer_width = "32")]
+mod nr {
+    pub const CLOCK_GETTIME: libc::c_long = libc::SYS_clock_gettime64;
+    pub const CLOCK_GETRES: libc::c_long = libc::SYS_clock_getres_time64;
+}
+
+/// The syscall numbers a vDSO function of each kind may fall back to.
+pub fn clock_gettime_nr() -> c_long {
+    nr::CLOCK_GETTIME
+}
+pub fn clock_getres_nr() -> c_long {
+    nr::CLOCK_GETRES
+}
+
+/// `clock_gettime(clock, ts)` with `ts` at any address (for bad-pointer cases).
+pub fn clock_gettime_at(clock: i32, ts: usize) -> Result<isize, Errno> {
+    raw(nr::CLOCK_GETTIME, &[clock as isize as usize, ts])
+}
+
+pub fn clock_gettime(clock: i32) -> Result<Timespec, Errno> {
+    let mut ts = KernelTimespec::default();
+    clock_gettime_at(clock, &mut ts as *mut KernelTimespec as usize)?;
+    Ok(ts.into())
+}
+
+pub fn clock_getres_at(clock: i32, res: usize) -> Result<isize, Errno> {
+    raw(nr::CLOCK_GETRES, &[clock as isize as usize, res])
+}
+
+pub fn clock_getres(clock: i32) -> Result<Timespec, Errno> {
+    let mut ts = KernelTimespec::default();
+    clock_getres_at(clock, &mut ts as *mut KernelTimespec as usize)?;
+    Ok(ts.into())
+}
+
+pub fn gettimeofday_at(tv: usize, tz: usize) -> Result<isize, Errno> {
+    raw(libc::SYS_gettimeofday, &[tv, tz])
+}
+
+/// `gettimeofday` as seconds, microseconds and the timezone.
+pub fn gettimeofday() -> Result<(i64, i64, Timezone), Errno> {
+    let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
+    gettimeofday_at(
+        &mut tv as *mut Timeval as usize,
+        &mut tz as *mut Timezone as usize,
+    )?;
+    #[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit targets
+    Ok((tv.tv_sec.into(), tv.tv_usec.into(), tz))
+}
+
+/// `time(t)`, where the architecture has the syscall (arm64, riscv and others do not).
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "powerpc",
+    target_arch = "powerpc64",
+    target_arch = "s390x",
+    target_arch = "mips",
+    target_arch = "mips64",
+    target_arch = "sparc64"
+))]
+pub fn time_at(t: usize) -> Option<Result<isize, Errno>> {
+    Some(raw(libc::SYS_time, &[t]))
+}
+
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "powerpc",
+    target_arch = "powerpc64",
+    target_arch = "s390x",
+    target_arch = "mips",
+    target_arch = "mips64",
+    target_arch = "sparc64"
+)))]
+pub fn time_at(_t: usize) -> Option<Result<isize, Errno>> {
+    None
+}
+
+/// Seconds of CLOCK_REALTIME_COARSE, what `time()` returns (available everywhere).
+pub fn coarse_seconds() -> Result<i64, Errno> {
+    clock_gettime(5).map(|t| t.sec)
+}
+
+pub fn getcpu_at(cpu: usize, node: usize) -> Result<isize, Errno> {
+    raw(libc::SYS_getcpu, &[cpu, node, 0])
+}
+
+pub fn getcpu() -> Result<(c_uint, c_uint), Errno> {
+    let (mut cpu, mut node): (c_uint, c_uint) = (0, 0);
+    getcpu_at(
+        &mut cpu as *mut c_uint as usize,
+        &mut node as *mut c_uint as usize,
+    )?;
+    Ok((cpu, node))
+}
+
+pub fn getrandom(buf: &mut [u8], flags: c_uint) -> Result<usize, Errno> {
+    raw(
+        libc::SYS_getrandom,
+        &[buf.as_mut_ptr() as usize, buf.len(), flags as usize],
+    )
+    .map(|n| n as usize)
+}
+
+pub fn getrandom_at(buf: usize, len: usize, flags: c_uint) -> Result<isize, Errno> {
+    raw(libc::SYS_getrandom, &[buf, len, flags as usize])
+}
+
+pub fn getpid() -> i32 {
+    raw(libc::SYS_getpid, &[]).unwrap_or(-1) as i32
+}
+
+pub fn gettid() -> i32 {
+    raw(libc::SYS_gettid, &[]).unwrap_or(-1) as i32
+}
