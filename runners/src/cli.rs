@@ -1,8 +1,8 @@
 //! The `vdsoconf` command line.
 
 use crate::isolate;
-use crate::session::{Outcome, Session};
-use crate::target::{resolve_target, TargetOptions};
+use crate::session::{Outcome, RunOptions, Session};
+use crate::target::{parse_duration, resolve_target, TargetOptions};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use vdsoconf_suite::checks::Verdict;
@@ -64,6 +64,10 @@ struct RunArgs {
     /// Run only checks whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Read each clock this long in the monotonicity checks (default 1s; `10m` makes a
+    /// soak test with a progress display). Seconds, or a number with s, m or h.
+    #[arg(long)]
+    duration: Option<String>,
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     format: RunFormat,
 }
@@ -135,7 +139,14 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
         image: args.image,
     };
     let target = resolve_target(&opts)?;
-    let session = Session::open(target)?;
+    let options = match args.duration.as_deref().map(parse_duration).transpose()? {
+        Some(d) => RunOptions {
+            monotonic: d,
+            progress: true,
+        },
+        None => RunOptions::default(),
+    };
+    let session = Session::open(target)?.with_options(options);
     let outcomes: Vec<Outcome> = session
         .plan()
         .into_iter()

@@ -2,8 +2,8 @@
 //! generated from the spec, one per planned check.
 
 use crate::isolate;
-use crate::session::Session;
-use crate::target::{resolve_target, TargetOptions, UsageError};
+use crate::session::{RunOptions, Session};
+use crate::target::{parse_duration, resolve_target, TargetOptions, UsageError};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::sync::{Arc, Mutex};
 use vdsoconf_suite::checks::Verdict;
@@ -18,6 +18,8 @@ vdsoconf conformance harness
   --kernel X.Y       kernel version the spec's since/until are judged against
                      (default: uname -r for the live vDSO, unknown for --image)
   --image FILE       check a vDSO image file instead of the live one (calls are skipped)
+  --duration D       read each clock for D in the monotonicity checks (default 1s;
+                     e.g. 10m makes a soak test, with a progress display)
 
 Checks are named ARCH::GROUP::SUBJECT, e.g. x86_64::resolve::__vdso_time@LINUX_2.6,
 so any libtest filter works: cargo test -- --arch x86_64 resolve::
@@ -25,9 +27,11 @@ Libtest's own options follow.
 ";
 
 /// Splits our options out of the arguments; the rest go to libtest.
-fn split_args(
+/// Our options (target and `--duration`), the rest for libtest, and whether help was asked.
+fn split_all(
     args: impl Iterator<Item = String>,
-) -> Result<(TargetOptions, Vec<String>, bool), UsageError> {
+) -> Result<(TargetOptions, Option<String>, Vec<String>, bool), UsageError> {
+    let mut duration = None;
     let mut opts = TargetOptions::default();
     let mut rest = Vec::new();
     let mut help = false;
@@ -41,6 +45,7 @@ fn split_args(
             "--arch" => &mut opts.arch,
             "--provider" => &mut opts.provider,
             "--kernel" => &mut opts.kernel,
+            "--duration" => &mut duration,
             "--image" => {
                 let v = inline
                     .or_else(|| args.next())
@@ -63,7 +68,7 @@ fn split_args(
             .ok_or_else(|| UsageError(format!("{key} needs a value")))?;
         *slot = Some(v);
     }
-    Ok((opts, rest, help))
+    Ok((opts, duration, rest, help))
 }
 
 pub fn main() -> i32 {
@@ -72,8 +77,18 @@ pub fn main() -> i32 {
     }
     let mut argv = std::env::args();
     let program = argv.next().unwrap_or_else(|| "conformance".into());
-    let (opts, rest, help) = match split_args(argv) {
+    let (opts, duration, rest, help) = match split_all(argv) {
         Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let options = match duration.as_deref().map(parse_duration).transpose() {
+        Ok(d) => RunOptions {
+            monotonic: d.unwrap_or(RunOptions::default().monotonic),
+            progress: d.is_some(),
+        },
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
@@ -91,7 +106,7 @@ pub fn main() -> i32 {
         }
     };
     let session = match Session::open(target) {
-        Ok(s) => Arc::new(s),
+        Ok(s) => Arc::new(s.with_options(options)),
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
@@ -137,16 +152,27 @@ pub fn main() -> i32 {
 mod tests {
     use super::*;
 
-    fn split(v: &[&str]) -> Result<(TargetOptions, Vec<String>, bool), UsageError> {
-        split_args(v.iter().map(|s| s.to_string()))
+    type Split = (TargetOptions, Option<String>, Vec<String>, bool);
+
+    fn split(v: &[&str]) -> Result<Split, UsageError> {
+        split_all(v.iter().map(|s| s.to_string()))
     }
 
     #[test]
     fn our_flags_are_taken_out_and_the_rest_passed_on() {
-        let (o, rest, help) =
-            split(&["--arch", "i386", "--nocapture", "--kernel=6.1", "resolve::"]).unwrap();
+        let (o, duration, rest, help) = split(&[
+            "--arch",
+            "i386",
+            "--nocapture",
+            "--kernel=6.1",
+            "--duration",
+            "5m",
+            "resolve::",
+        ])
+        .unwrap();
         assert_eq!(o.arch.as_deref(), Some("i386"));
         assert_eq!(o.kernel.as_deref(), Some("6.1"));
+        assert_eq!(duration.as_deref(), Some("5m"));
         assert_eq!(rest, vec!["--nocapture", "resolve::"]);
         assert!(!help);
         assert!(split(&["--arch"]).is_err());

@@ -125,6 +125,32 @@ pub struct TargetOptions {
     pub image: Option<std::path::PathBuf>,
 }
 
+/// `--duration`: `90`, `90s`, `5m`, `2h` (seconds by default).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, UsageError> {
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let scale = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(UsageError(format!(
+                "--duration {s:?}: use seconds, or a number with s, m or h"
+            )))
+        }
+    };
+    match num.parse::<f64>() {
+        Ok(n) if n > 0.0 && n * scale <= 7.0 * 86400.0 => {
+            Ok(std::time::Duration::from_secs_f64(n * scale))
+        }
+        _ => Err(UsageError(format!(
+            "--duration {s:?} is not a positive duration of at most a week"
+        ))),
+    }
+}
+
 /// Turns options into a target, with defaults: this binary's arch, the kernel provider,
 /// the running kernel's version, and the live vDSO.
 pub fn resolve_target(opts: &TargetOptions) -> Result<vdsoconf_suite::checks::Target, UsageError> {
@@ -170,4 +196,21 @@ pub fn resolve_target(opts: &TargetOptions) -> Result<vdsoconf_suite::checks::Ta
         kernel,
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        for bad in ["", "0", "-1", "5d", "abc", "9999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

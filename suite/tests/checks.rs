@@ -214,3 +214,31 @@ fn presence_follows_the_provider_spec() {
         Verdict::Skip { .. }
     ));
 }
+
+#[test]
+fn a_trampoline_outside_the_executable_segment_fails() {
+    use vdsoconf_suite::checks::live::special::check_trampoline;
+    let spec = builtin("aarch64").unwrap().unwrap();
+    let tramp = spec
+        .symbols
+        .iter()
+        .find(|s| s.name == "__kernel_rt_sigreturn")
+        .unwrap();
+    let mut d = ImageDesc::x86_64_like(&[]);
+    d.machine = 183;
+    d.versions = vec!["LINUX_2.6.39".into()];
+    d.symbols = vec![SymbolDesc {
+        sym_type: STT_NOTYPE,
+        ..SymbolDesc::func("__kernel_rt_sigreturn", 0, 0x20)
+    }];
+    let built = build(&d);
+    let img = VdsoImage::parse(&built.bytes).unwrap();
+    assert!(check_trampoline(&img, tramp).is_pass());
+    d.symbols[0].value = 0x10_0000; // far beyond the only PT_LOAD
+    let built = build(&d);
+    let img = VdsoImage::parse(&built.bytes).unwrap();
+    failed(
+        &check_trampoline(&img, tramp),
+        "is not inside an executable PT_LOAD",
+    );
+}

@@ -1,0 +1,513 @@
+//! Every live check kind, fed a deliberately broken implementation, fails with a
+//! useful message; fed a correct one, it passes.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+use vdsoconf_suite::checks::live::badptr::{
+    cases_for, judge_bad_pointer, must_fault, CallOutcome, PtrArg, PtrCase,
+};
+use vdsoconf_suite::checks::live::clocks::{ClockCase, Reading};
+use vdsoconf_suite::checks::live::crosscheck::{self, RandomCase};
+use vdsoconf_suite::checks::live::monotonic::{judge_monotonic, run_monotonic, MonotonicProbe};
+use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, ServiceCase};
+use vdsoconf_suite::checks::live::timens::{judge_timens, InnerReading, InnerReport};
+use vdsoconf_suite::checks::{apply_deviations, plan, CheckKind, CheckResult, Verdict};
+use vdsoconf_suite::live::{Timespec, Timezone};
+use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, SymbolKind};
+
+fn fails_with(r: &CheckResult, needle: &str) {
+    match &r.verdict {
+        Verdict::Fail { message } => {
+            assert!(message.contains(needle), "{message:?} lacks {needle:?}")
+        }
+        v => panic!("expected a failure mentioning {needle:?}, got {v:?}"),
+    }
+}
+
+const CASES: [ClockCase; 3] = [
+    ClockCase {
+        id: 1,
+        label: "MONOTONIC",
+    },
+    ClockCase {
+        id: 6,
+        label: "MONOTONIC_COARSE",
+    },
+    ClockCase {
+        id: 24,
+        label: "beyond the last",
+    },
+];
+
+/// A fake kernel: MONOTONIC advances 100 ns per reading; id 24 is EINVAL.
+fn kernel_clock(now: &AtomicI64) -> impl FnMut(i32) -> Reading + '_ {
+    move |id| match id {
+        24 => Err(libc::EINVAL),
+        _ => {
+            let t = now.fetch_add(100, Ordering::SeqCst) + 100;
+            Ok(Timespec {
+                sec: t / 1_000_000_000,
+                nsec: t % 1_000_000_000,
+            })
+        }
+    }
+}
+
+#[test]
+fn gettime_crosscheck_catches_a_clock_behind_the_syscall_and_wrong_errors() {
+    let now = AtomicI64::new(5_000_000_000);
+    let res = |_| {
+        Ok(Timespec {
+            sec: 0,
+            nsec: 4_000_000,
+        })
+    };
+    // Correct: reads the same clock.
+    let mut sys = kernel_clock(&now);
+    let r = crosscheck::judge_gettime(
+        &CASES,
+        &mut |id| {
+            let v = kernel_clock(&now)(id);
+            (v, true)
+        },
+        &mut sys,
+        &mut { res },
+    );
+    assert!(r.is_pass(), "{r:?}");
+    // Broken: a clock that lags a second behind.
+    let mut sys = kernel_clock(&now);
+    let r = crosscheck::judge_gettime(
+        &CASES[..1],
+        &mut |id| {
+            (
+                kernel_clock(&now)(id).map(|t| Timespec {
+                    sec: t.sec - 1,
+                    ..t
+                }),
+                true,
+            )
+        },
+        &mut sys,
+        &mut { res },
+    );
+    fails_with(&r, "outside the syscall readings");
+    // Broken: accepts an id the syscall rejects, or rejects with the wrong errno.
+    let mut sys = kernel_clock(&now);
+    let r = crosscheck::judge_gettime(
+        &CASES[2..],
+        &mut |_| (Err(libc::EFAULT), true),
+        &mut sys,
+        &mut { res },
+    );
+    fails_with(&r, "syscall says EINVAL, vDSO EFAULT");
+    // Broken: rejects correctly but scribbles on the timespec first.
+    let mut sys = kernel_clock(&now);
+    let r = crosscheck::judge_gettime(
+        &CASES[2..],
+        &mut |_| (Err(libc::EINVAL), false),
+        &mut sys,
+        &mut { res },
+    );
+    fails_with(&r, "wrote the timespec");
+    // Broken: unnormalized nanoseconds.
+    let mut sys = kernel_clock(&now);
+    let r = crosscheck::judge_gettime(
+        &CASES[..1],
+        &mut |_| {
+            (
+                Ok(Timespec {
+                    sec: 5,
+                    nsec: 1_000_000_000,
+                }),
+                true,
+            )
+        },
+        &mut sys,
+        &mut { res },
+    );
+    fails_with(&r, "not normalized");
+}
+
+#[test]
+fn coarse_clocks_may_lag_by_their_resolution_but_no_more() {
+    let now = AtomicI64::new(5_000_000_000);
+    let coarse = &CASES[1..2];
+    let res = |_| {
+        Ok(Timespec {
+            sec: 0,
+            nsec: 4_000_000,
+        })
+    };
+    let mut sys = kernel_clock(&now);
+    let lag = |ns: i64| {
+        move |id| {
+            let t = kernel_clock(&AtomicI64::new(5_000_000_000 - ns))(id).unwrap();
+            (Ok(t), true)
+        }
+    };
+    let r = crosscheck::judge_gettime(coarse, &mut lag(3_000_000), &mut sys, &mut { res });
+    assert!(r.is_pass(), "{r:?}");
+    let mut sys = kernel_clock(&now);
+    let r = crosscheck::judge_gettime(coarse, &mut lag(9_000_000), &mut sys, &mut { res });
+    fails_with(&r, "coarse lag");
+}
+
+#[test]
+fn a_getres_that_lies_fails() {
+    let sys = |id: i32| {
+        if id == 24 {
+            Err(libc::EINVAL)
+        } else {
+            Ok(Timespec { sec: 0, nsec: 1 })
+        }
+    };
+    let r = crosscheck::judge_getres(&CASES, &mut { sys }, &mut |id| sys(id).map(|_| ()), &mut {
+        sys
+    });
+    assert!(r.is_pass(), "{r:?}");
+    let r = crosscheck::judge_getres(
+        &CASES,
+        &mut |_| Ok(Timespec { sec: 0, nsec: 1000 }),
+        &mut |id| sys(id).map(|_| ()),
+        &mut { sys },
+    );
+    fails_with(&r, "syscall 0.000000001, vDSO 0.000001000");
+    let r = crosscheck::judge_getres(&CASES, &mut { sys }, &mut |_| Err(libc::EFAULT), &mut {
+        sys
+    });
+    fails_with(&r, "with a NULL res");
+}
+
+#[test]
+fn a_gettimeofday_that_ignores_tz_or_nulls_fails() {
+    let tz = Timezone {
+        tz_minuteswest: -60,
+        tz_dsttime: 0,
+    };
+    let at = |us: i64, tz| Ok((1_764_000_000, us, tz));
+    let ok = [Ok(()), Ok(()), Ok(())];
+    assert!(crosscheck::judge_gettimeofday(at(1, tz), at(2, tz), at(3, tz), ok).is_pass());
+    fails_with(
+        &crosscheck::judge_gettimeofday(at(1, tz), at(2, Timezone::default()), at(3, tz), ok),
+        "timezone",
+    );
+    fails_with(
+        &crosscheck::judge_gettimeofday(at(5, tz), at(2, tz), at(6, tz), ok),
+        "outside the syscall readings",
+    );
+    fails_with(
+        &crosscheck::judge_gettimeofday(
+            at(1, tz),
+            at(2, tz),
+            at(3, tz),
+            [Ok(()), Err(libc::EFAULT), Ok(())],
+        ),
+        "NULL tz",
+    );
+}
+
+#[test]
+fn time_judge_catches_disagreement() {
+    assert!(crosscheck::judge_time(100, 100, 100, 101, 101).is_pass());
+    fails_with(&crosscheck::judge_time(100, 100, 99, 101, 100), "stored 99");
+    fails_with(&crosscheck::judge_time(100, 90, 90, 101, 100), "outside");
+}
+
+#[test]
+fn a_getcpu_that_reports_the_wrong_cpu_fails() {
+    assert!(
+        crosscheck::judge_getcpu(&[(0, Ok((0, 0)), Ok((0, 0))), (1, Ok((1, 0)), Ok((1, 0)))])
+            .is_pass()
+    );
+    fails_with(
+        &crosscheck::judge_getcpu(&[(1, Ok((0, 0)), Ok((1, 0)))]),
+        "pinned to CPU 1: vDSO says 0",
+    );
+    fails_with(
+        &crosscheck::judge_getcpu(&[(1, Ok((1, 1)), Ok((1, 0)))]),
+        "node 1",
+    );
+    assert!(matches!(
+        crosscheck::judge_getcpu(&[]).verdict,
+        Verdict::Skip { .. }
+    ));
+}
+
+#[test]
+fn getrandom_judge_catches_wrong_lengths_errors_and_repeats() {
+    let same = |what: &str, v, s| RandomCase {
+        what: what.into(),
+        vdso: v,
+        sys: s,
+    };
+    assert!(crosscheck::judge_getrandom(
+        &[
+            same("32", Ok(32), Ok(32)),
+            same("bad flag", Err(22), Err(22))
+        ],
+        &[("x", true)]
+    )
+    .is_pass());
+    fails_with(
+        &crosscheck::judge_getrandom(&[same("1 MiB", Ok(4096), Ok(1 << 20))], &[]),
+        "1 MiB: vDSO 4096 bytes",
+    );
+    fails_with(
+        &crosscheck::judge_getrandom(&[same("bad flag", Ok(32), Err(22))], &[]),
+        "syscall EINVAL",
+    );
+    fails_with(
+        &crosscheck::judge_getrandom(&[], &[("parent and child after fork", false)]),
+        "identical",
+    );
+}
+
+fn fake_probe_run(step_back_at: i64) -> CheckResult {
+    let now = AtomicI64::new(0);
+    let read = || {
+        let t = now.fetch_add(1, Ordering::SeqCst);
+        // One reading far in the past: a clock that steps back once.
+        let t = if t == step_back_at { 0 } else { 1_000_000 + t };
+        Ok(Timespec {
+            sec: t / 1_000_000_000,
+            nsec: t % 1_000_000_000,
+        })
+    };
+    let probe = MonotonicProbe {
+        vdso: &read,
+        sys: &read,
+        cpus: vec![0, 1],
+        pin: &|_| true,
+        progress: &|_| {},
+    };
+    let report = run_monotonic(&probe, Duration::from_millis(50));
+    judge_monotonic(&report, false, false)
+}
+
+#[test]
+fn a_clock_that_steps_back_fails_the_monotonic_check() {
+    assert!(fake_probe_run(-1).is_pass());
+    let r = fake_probe_run(1000);
+    fails_with(&r, "went backwards by");
+}
+
+#[test]
+fn a_stepped_realtime_clock_is_a_skip_not_a_failure() {
+    let report = vdsoconf_suite::checks::live::monotonic::MonotonicReport {
+        readings: 10,
+        worst: Some(vdsoconf_suite::checks::live::monotonic::BackwardStep {
+            ns: 5,
+            at: "x".into(),
+        }),
+        errors: vec![],
+    };
+    assert!(matches!(
+        judge_monotonic(&report, true, true).verdict,
+        Verdict::Skip { .. }
+    ));
+    fails_with(&judge_monotonic(&report, true, false), "went backwards");
+}
+
+#[test]
+fn bad_pointer_judge_accepts_what_the_spec_allows_and_nothing_else() {
+    let case = PtrCase {
+        args: vec![PtrArg::ProtRead],
+        clock: 1,
+    };
+    let k = SymbolKind::ClockGettime;
+    let efault = Some(Err(libc::EFAULT));
+    let segv = CallOutcome::Signal(libc::SIGSEGV);
+    let ret_efault = CallOutcome::Returned(-i64::from(libc::EFAULT));
+    assert!(judge_bad_pointer(k, &case, BadPointer::EfaultOrSigsegv, efault, segv).is_pass());
+    assert!(judge_bad_pointer(k, &case, BadPointer::EfaultOrSigsegv, efault, ret_efault).is_pass());
+    fails_with(
+        &judge_bad_pointer(k, &case, BadPointer::Efault, efault, segv),
+        "SIGSEGV; the spec says EFAULT",
+    );
+    fails_with(
+        &judge_bad_pointer(
+            k,
+            &case,
+            BadPointer::EfaultOrSigsegv,
+            efault,
+            CallOutcome::Signal(libc::SIGBUS),
+        ),
+        "signal 7",
+    );
+    fails_with(
+        &judge_bad_pointer(
+            k,
+            &case,
+            BadPointer::EfaultOrSigsegv,
+            efault,
+            CallOutcome::Returned(0),
+        ),
+        "returned 0 for a bad pointer",
+    );
+    fails_with(
+        &judge_bad_pointer(
+            k,
+            &case,
+            BadPointer::EfaultOrSigsegv,
+            efault,
+            CallOutcome::Hung,
+        ),
+        "hung",
+    );
+    // A call that crashes on an allowed NULL fails.
+    let null_tz = PtrCase {
+        args: vec![PtrArg::Valid, PtrArg::Null],
+        clock: 0,
+    };
+    assert!(!must_fault(SymbolKind::Gettimeofday, &null_tz));
+    fails_with(
+        &judge_bad_pointer(
+            SymbolKind::Gettimeofday,
+            &null_tz,
+            BadPointer::EfaultOrSigsegv,
+            Some(Ok(0)),
+            segv,
+        ),
+        "killed",
+    );
+    // vdsotest's case: an invalid clock with a NULL timespec is EINVAL, no signal.
+    let invalid = PtrCase {
+        args: vec![PtrArg::Null],
+        clock: -1,
+    };
+    assert!(judge_bad_pointer(
+        k,
+        &invalid,
+        BadPointer::EfaultOrSigsegv,
+        Some(Err(libc::EINVAL)),
+        CallOutcome::Returned(-22)
+    )
+    .is_pass());
+    fails_with(
+        &judge_bad_pointer(
+            k,
+            &invalid,
+            BadPointer::EfaultOrSigsegv,
+            Some(Err(libc::EINVAL)),
+            segv,
+        ),
+        "killed",
+    );
+}
+
+#[test]
+fn bad_pointer_cases_cover_every_combination_for_gettimeofday_and_getcpu() {
+    assert_eq!(cases_for(SymbolKind::Gettimeofday).len(), 7 * 7 - 4);
+    assert_eq!(cases_for(SymbolKind::Getcpu).len(), 6 * 6 - 4);
+    assert_eq!(cases_for(SymbolKind::ClockGettime).len(), 7);
+    assert!(cases_for(SymbolKind::SignalTrampoline).is_empty());
+}
+
+#[test]
+fn a_served_call_that_should_have_fallen_back_fails() {
+    let case = |expected, observed| ServiceCase {
+        what: "CLOCK_PROCESS_CPUTIME_ID (2)".into(),
+        expected,
+        observed,
+    };
+    assert!(judge_served(&[case(Expected::Fallback, Service::Fallback)], "ctx".into()).is_pass());
+    fails_with(
+        &judge_served(&[case(Expected::Fallback, Service::Served)], "ctx".into()),
+        "served in user space, the spec says it falls back",
+    );
+    fails_with(
+        &judge_served(&[case(Expected::Served, Service::Fallback)], "ctx".into()),
+        "fell back",
+    );
+    fails_with(
+        &judge_served(&[case(Expected::Served, Service::Failed(22))], "ctx".into()),
+        "EINVAL",
+    );
+}
+
+#[test]
+fn a_time_namespace_offset_that_is_not_applied_fails() {
+    let s = 1_000_000_000i128;
+    let outside = vec![(1, 100 * s, 101 * s)];
+    let inside = |vdso| InnerReport {
+        readings: vec![InnerReading {
+            clock: 1,
+            before: vdso - 1,
+            vdso,
+            after: vdso + 1,
+        }],
+        ..Default::default()
+    };
+    assert!(judge_timens(&outside, &inside(110 * s + 5), false).is_pass());
+    fails_with(
+        &judge_timens(&outside, &inside(100 * s + 5), false),
+        "not the outside clock plus 10 s",
+    );
+    let mut skewed = inside(110 * s + 5);
+    skewed.readings[0].before = 111 * s;
+    fails_with(
+        &judge_timens(&outside, &skewed, false),
+        "outside the namespace's syscall readings",
+    );
+    fails_with(
+        &judge_timens(
+            &outside,
+            &InnerReport {
+                getrandom_served: Some(false),
+                ..Default::default()
+            },
+            true,
+        ),
+        "fell back",
+    );
+}
+
+#[test]
+fn deviations_turn_only_fully_explained_failures_into_named_skips() {
+    let spec = builtin("x86_64").unwrap().unwrap();
+    let check = plan(&spec)
+        .into_iter()
+        .find(|c| {
+            matches!(c.kind, CheckKind::CrossCheck { .. })
+                && c.subject.starts_with("__vdso_getrandom")
+        })
+        .unwrap();
+    let k = Some(KernelVersion::new(6, 18, 0));
+    let explained = vdsoconf_suite::checks::from_problems(vec![
+        "GRND_INSECURE|GRND_RANDOM: vDSO 32 bytes, syscall EINVAL".into(),
+    ]);
+    let r = apply_deviations(&spec, k, &check, explained.clone());
+    assert!(
+        matches!(&r.verdict, Verdict::Skip { reason } if reason.contains("known kernel deviation")),
+        "{r:?}"
+    );
+    assert!(r.notes.iter().any(|n| n.starts_with("evidence:")));
+    let mixed = vdsoconf_suite::checks::from_problems(vec![
+        "GRND_INSECURE|GRND_RANDOM: vDSO 32 bytes, syscall EINVAL".into(),
+        "32 bytes: vDSO 16 bytes, syscall 32 bytes".into(),
+    ]);
+    assert!(apply_deviations(&spec, k, &check, mixed).is_fail());
+    // Before the deviation's first kernel it is an ordinary failure.
+    assert!(
+        apply_deviations(&spec, Some(KernelVersion::new(6, 10, 0)), &check, explained).is_fail()
+    );
+    let passed = apply_deviations(&spec, k, &check, CheckResult::pass());
+    assert!(passed.is_pass() && passed.notes[0].contains("not observed"));
+}
+
+#[test]
+fn the_x86_64_plan_has_every_live_group() {
+    let spec = builtin("x86_64").unwrap().unwrap();
+    let names: Vec<String> = plan(&spec).iter().map(|c| c.name()).collect();
+    for want in [
+        "x86_64::crosscheck::__vdso_clock_gettime@LINUX_2.6",
+        "x86_64::monotonic::__vdso_clock_gettime@LINUX_2.6::MONOTONIC_RAW",
+        "x86_64::monotonic::__vdso_gettimeofday@LINUX_2.6",
+        "x86_64::badptr::__vdso_gettimeofday@LINUX_2.6::tv=prot-read,tz=null",
+        "x86_64::badptr::__vdso_clock_gettime@LINUX_2.6::ts=null,clock=-1",
+        "x86_64::served::__vdso_getrandom@LINUX_2.6",
+        "x86_64::timens::__vdso_clock_gettime@LINUX_2.6",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} not planned");
+    }
+}
