@@ -4,8 +4,7 @@
 //! implementation's output; [`call_live_symbol`] obtains the results from the real vDSO.
 
 use super::result::{from_problems, CheckResult};
-use crate::elf::VdsoImage;
-use crate::live::{GetrandomState, LiveVdso, Timespec, VdsoFn, VgetrandomOpaqueParams};
+use crate::live::{GetrandomState, Timespec, VdsoFn, VgetrandomOpaqueParams};
 use crate::spec::{ClockId, ErrorConvention, SymbolKind, SymbolSpec};
 
 const NSEC_PER_SEC: i64 = 1_000_000_000;
@@ -216,32 +215,10 @@ pub fn call_live_symbol(sym: &SymbolSpec, convention: ErrorConvention) -> CheckR
     if let Some(why) = call_unsupported(convention, sym.kind) {
         return CheckResult::skip(why);
     }
-    let vdso = match LiveVdso::find() {
-        Ok(Some(v)) => v,
-        Ok(None) => return CheckResult::skip("no vDSO in this process"),
-        Err(e) => return CheckResult::fail(e.to_string()),
+    let f = match super::live::live_fn(sym, convention) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
-    let image: VdsoImage<'_> = match vdso.image() {
-        Ok(i) => i,
-        Err(e) => return CheckResult::fail(format!("live vDSO: {e}")),
-    };
-    let found = match image.lookup(sym.name.as_bytes(), Some(sym.version.as_bytes())) {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            return CheckResult::skip(format!(
-                "{}@{} is not in this vDSO (its resolve check says whether it should be)",
-                sym.name, sym.version
-            ))
-        }
-        Err(e) => return CheckResult::fail(e.to_string()),
-    };
-    let address = match vdso.address_of(&image, found.value) {
-        Ok(a) => a,
-        Err(e) => return CheckResult::fail(format!("{}: {e}", sym.name)),
-    };
-    // SAFETY: the address is the entry of a symbol the spec says has this kind's
-    // prototype, resolved in this process's own vDSO; the convention is checked above.
-    let f = unsafe { VdsoFn::new(address) };
     from_problems(call_kind(sym.kind, f).err().into_iter().collect())
 }
 

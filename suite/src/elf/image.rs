@@ -219,6 +219,18 @@ impl<'a> VdsoImage<'a> {
     pub fn has_versions(&self) -> bool {
         self.versym.is_some() && self.verdefs.is_some()
     }
+    /// File offset of the dynamic symbol table.
+    pub fn symtab_offset(&self) -> u64 {
+        self.symtab
+    }
+    /// File offset and size of the dynamic string table.
+    pub fn strtab_range(&self) -> (u64, u64) {
+        (self.strtab, self.strsz)
+    }
+    /// File offset of DT_VERSYM, if present.
+    pub fn versym_offset(&self) -> Option<u64> {
+        self.versym
+    }
     /// Number of entries in the dynamic symbol table, including the null symbol.
     pub fn symbol_count(&self) -> u64 {
         self.symbol_count

@@ -175,18 +175,7 @@ impl VdsoFn {
 
     /// `getrandom(buf, len, flags, state, state_len)` with a state from [`GetrandomState`].
     pub fn getrandom(&self, buf: &mut [u8], flags: c_uint, state: &GetrandomState) -> isize {
-        let f = self.getrandom_fn();
-        // SAFETY: per `new`; `buf` is valid for `buf.len()` bytes and `state` is a live
-        // mapping of the size and protection the vDSO asked for.
-        unsafe {
-            f(
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                flags,
-                state.ptr,
-                state.len,
-            )
-        }
+        self.getrandom_with_len(buf, flags, state, state.len)
     }
 
     /// `int fn(clockid_t, ptr)` with any pointer: clock_gettime/getres in either ABI.
@@ -243,8 +232,9 @@ impl VdsoFn {
         state_len: usize,
     ) -> isize {
         let f = self.getrandom_fn();
-        // SAFETY: `buf` is valid; the state mapping (a page) is larger than any length the
-        // vDSO reads before it compares `state_len` with its own size and falls back.
+        // SAFETY: per `new`; `buf` is valid for `buf.len()` bytes; the state is a live
+        // mapping (a page) of the protection the vDSO asked for, larger than anything it
+        // reads before it compares `state_len` with its own size and falls back.
         unsafe {
             f(
                 buf.as_mut_ptr().cast(),

@@ -36,23 +36,20 @@ mod nr {
     pub const CLOCK_GETRES: libc::c_long = libc::SYS_clock_getres_time64;
 }
 
-/// The syscall numbers a vDSO function of each kind may fall back to.
-pub fn clock_gettime_nr() -> c_long {
-    nr::CLOCK_GETTIME
-}
-pub fn clock_getres_nr() -> c_long {
-    nr::CLOCK_GETRES
-}
-
 /// `clock_gettime(clock, ts)` with `ts` at any address (for bad-pointer cases).
 pub fn clock_gettime_at(clock: i32, ts: usize) -> Result<isize, Errno> {
     raw(nr::CLOCK_GETTIME, &[clock as isize as usize, ts])
 }
 
-pub fn clock_gettime(clock: i32) -> Result<Timespec, Errno> {
+/// A clock syscall (`nr`) that fills a timespec.
+fn read_clock(nr: c_long, clock: i32) -> Result<Timespec, Errno> {
     let mut ts = KernelTimespec::default();
-    clock_gettime_at(clock, &mut ts as *mut KernelTimespec as usize)?;
+    raw(nr, &[clock as isize as usize, &mut ts as *mut KernelTimespec as usize])?;
     Ok(ts.into())
+}
+
+pub fn clock_gettime(clock: i32) -> Result<Timespec, Errno> {
+    read_clock(nr::CLOCK_GETTIME, clock)
 }
 
 pub fn clock_getres_at(clock: i32, res: usize) -> Result<isize, Errno> {
@@ -60,9 +57,7 @@ pub fn clock_getres_at(clock: i32, res: usize) -> Result<isize, Errno> {
 }
 
 pub fn clock_getres(clock: i32) -> Result<Timespec, Errno> {
-    let mut ts = KernelTimespec::default();
-    clock_getres_at(clock, &mut ts as *mut KernelTimespec as usize)?;
-    Ok(ts.into())
+    read_clock(nr::CLOCK_GETRES, clock)
 }
 
 pub fn gettimeofday_at(tv: usize, tz: usize) -> Result<isize, Errno> {
