@@ -119,7 +119,14 @@ fn assert_roundtrip(desc: &ImageDesc) -> BuiltImage {
 
 #[test]
 fn x86_64_both_tables() {
-    assert_roundtrip(&ImageDesc::x86_64_like(NAMES));
+    let built = assert_roundtrip(&ImageDesc::x86_64_like(NAMES));
+    let img = VdsoImage::parse(&built.bytes).unwrap();
+    // Table sizes as the writer laid them out (3 buckets, 8 symbols, 2 bloom words).
+    assert_eq!(img.sysv_hash().unwrap().byte_len(), (2 + 3 + 8) * 4);
+    assert_eq!(
+        img.gnu_hash().unwrap().byte_len(),
+        16 + 2 * 8 + 3 * 4 + 7 * 4
+    );
 }
 
 #[test]
@@ -466,5 +473,21 @@ fn object_crate_reads_the_synthetic_images_the_same_way() {
             mine.map(|s| s.index),
             "{name}"
         );
+    }
+}
+
+#[test]
+fn a_bloom_shift_of_32_or_more_does_not_panic() {
+    // object 0.40 panics here in debug builds (unchecked `hash >> bloom_shift`).
+    let mut d = ImageDesc::x86_64_like(NAMES);
+    d.sysv = SysvHash::None;
+    let mut built = build(&d);
+    let g = built.layout.gnu_hash.unwrap() as usize;
+    for shift in [32u32, 40, u32::MAX] {
+        built.bytes[g + 12..g + 16].copy_from_slice(&shift.to_le_bytes());
+        let img = VdsoImage::parse(&built.bytes).unwrap();
+        for name in NAMES {
+            let _ = img.lookup(name.as_bytes(), Some(b"LINUX_2.6")).unwrap();
+        }
     }
 }

@@ -127,22 +127,49 @@ pub fn roundtrip(image: &FuzzImage) {
         assert!(matches!(err.kind, ErrorKind::MissingTag(_)), "{err}");
         return;
     }
-    let img = parsed.unwrap_or_else(|e| panic!("a well-formed image failed to parse: {e}\n{desc:?}"));
-    assert_eq!(img.class(), if desc.is_64 { Class::Elf64 } else { Class::Elf32 });
-    assert_eq!(img.endian(), if desc.big_endian { Endian::Big } else { Endian::Little });
+    let img =
+        parsed.unwrap_or_else(|e| panic!("a well-formed image failed to parse: {e}\n{desc:?}"));
+    assert_eq!(
+        img.class(),
+        if desc.is_64 {
+            Class::Elf64
+        } else {
+            Class::Elf32
+        }
+    );
+    assert_eq!(
+        img.endian(),
+        if desc.big_endian {
+            Endian::Big
+        } else {
+            Endian::Little
+        }
+    );
     assert_eq!(img.machine(), desc.machine);
-    assert_eq!(img.soname().map(<[u8]>::to_vec), desc.soname.as_ref().map(|s| s.as_bytes().to_vec()));
-    assert_eq!(img.symbol_count(), desc.symbols.len() as u64 + 1, "{desc:?}");
+    assert_eq!(
+        img.soname().map(<[u8]>::to_vec),
+        desc.soname.as_ref().map(|s| s.as_bytes().to_vec())
+    );
+    assert_eq!(
+        img.symbol_count(),
+        desc.symbols.len() as u64 + 1,
+        "{desc:?}"
+    );
     // Enumeration returns every symbol, in the writer's order, with its version.
     for (k, sym) in img.symbols().enumerate() {
         let sym = sym.unwrap_or_else(|e| panic!("symbol {k}: {e}"));
         let want = &desc.symbols[built.order[k]];
         assert_eq!(sym.name, want.name.as_bytes());
         assert_eq!((sym.value, sym.size), (want.value, want.size));
-        assert_eq!((sym.binding(), sym.sym_type(), sym.is_defined()), (want.binding, want.sym_type, want.defined));
+        assert_eq!(
+            (sym.binding(), sym.sym_type(), sym.is_defined()),
+            (want.binding, want.sym_type, want.defined)
+        );
         let expected_version = match (desc.versym, want.version) {
             (false, _) => SymbolVersion::Unversioned,
-            (true, None) => SymbolVersion::Global { hidden: want.hidden },
+            (true, None) => SymbolVersion::Global {
+                hidden: want.hidden,
+            },
             (true, Some(v)) => SymbolVersion::Defined {
                 index: v as u16 + 2,
                 name: desc.versions[v].as_bytes(),
@@ -151,33 +178,62 @@ pub fn roundtrip(image: &FuzzImage) {
         };
         assert_eq!(sym.version, expected_version);
     }
-    let tables: Vec<HashKind> = [(desc.sysv != SysvHash::None, HashKind::Sysv), (desc.gnu, HashKind::Gnu)]
-        .into_iter()
-        .filter_map(|(present, k)| present.then_some(k))
-        .collect();
+    let tables: Vec<HashKind> = [
+        (desc.sysv != SysvHash::None, HashKind::Sysv),
+        (desc.gnu, HashKind::Gnu),
+    ]
+    .into_iter()
+    .filter_map(|(present, k)| present.then_some(k))
+    .collect();
     for want in &desc.symbols {
         let name = want.name.as_bytes();
         let mut answers = Vec::new();
         for &kind in &tables {
-            let unversioned = img.lookup_in(kind, name, None).expect("lookup").expect("table present");
+            let unversioned = img
+                .lookup_in(kind, name, None)
+                .expect("lookup")
+                .expect("table present");
             let expect_found = exported(want) && !(desc.versym && want.hidden);
-            assert_eq!(unversioned.map(|s| s.value), expect_found.then_some(want.value), "{kind:?} {}", want.name);
+            assert_eq!(
+                unversioned.map(|s| s.value),
+                expect_found.then_some(want.value),
+                "{kind:?} {}",
+                want.name
+            );
             if desc.versym {
                 for (i, v) in desc.versions.iter().enumerate() {
-                    let found = img.lookup_in(kind, name, Some(v.as_bytes())).expect("lookup").expect("table");
+                    let found = img
+                        .lookup_in(kind, name, Some(v.as_bytes()))
+                        .expect("lookup")
+                        .expect("table");
                     let expect = exported(want) && want.version == Some(i);
-                    assert_eq!(found.map(|s| s.value), expect.then_some(want.value), "{kind:?} {}@{v}", want.name);
+                    assert_eq!(
+                        found.map(|s| s.value),
+                        expect.then_some(want.value),
+                        "{kind:?} {}@{v}",
+                        want.name
+                    );
                 }
             } else if let Some(v) = desc.versions.first() {
-                assert!(img.lookup_in(kind, name, Some(v.as_bytes())).is_err(), "versions without DT_VERSYM");
+                assert!(
+                    img.lookup_in(kind, name, Some(v.as_bytes())).is_err(),
+                    "versions without DT_VERSYM"
+                );
             }
             answers.push(unversioned.map(|s| s.index));
         }
         answers.dedup();
-        assert!(answers.len() <= 1, "SysV and GNU tables disagree on {}", want.name);
+        assert!(
+            answers.len() <= 1,
+            "SysV and GNU tables disagree on {}",
+            want.name
+        );
     }
     for &kind in &tables {
-        let absent = img.lookup_in(kind, b"__not_in_any_image__", None).expect("lookup").expect("table");
+        let absent = img
+            .lookup_in(kind, b"__not_in_any_image__", None)
+            .expect("lookup")
+            .expect("table");
         assert!(absent.is_none());
     }
 }

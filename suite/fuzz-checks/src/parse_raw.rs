@@ -2,23 +2,30 @@
 //! checks. Nothing may panic; every loop is bounded by the input (libFuzzer's timeout
 //! catches one that is not).
 
+use std::sync::OnceLock;
 use vdsoconf_suite::checks::image::{check_inventory, check_resolve, check_soname, check_versions};
 use vdsoconf_suite::checks::live::special::check_trampoline;
 use vdsoconf_suite::elf::{HashKind, VdsoImage};
-use std::sync::OnceLock;
 use vdsoconf_suite::spec::{builtin, ArchSpec, Provider};
 
 /// Specs the static checks run with, parsed once (YAML parsing would dominate each run).
 fn specs() -> &'static [ArchSpec] {
     static SPECS: OnceLock<Vec<ArchSpec>> = OnceLock::new();
-    SPECS.get_or_init(|| ["x86_64", "s390x"].iter().map(|a| builtin(a).expect("built in").expect("valid")).collect())
+    SPECS.get_or_init(|| {
+        ["x86_64", "s390x"]
+            .iter()
+            .map(|a| builtin(a).expect("built in").expect("valid"))
+            .collect()
+    })
 }
 
 const NOT_THERE: [&[u8]; 4] = [b"", b"__vdso_clock_gettime", b"LINUX_2.6", &[b'x'; 300]];
 
 pub fn parse_raw(data: &[u8]) {
     for entry_size in [None, Some(4), Some(8)] {
-        let Ok(img) = VdsoImage::parse_with_hash_entry_size(data, entry_size) else { continue };
+        let Ok(img) = VdsoImage::parse_with_hash_entry_size(data, entry_size) else {
+            continue;
+        };
         exercise(&img);
     }
 }
@@ -30,9 +37,18 @@ fn exercise(img: &VdsoImage<'_>) {
             let _ = d.hash_matches_name();
         }
     }
-    let claimed: Vec<(&[u8], Option<&[u8]>)> =
-        img.symbols().flatten().map(|s| (s.name, s.version.name())).collect();
-    for &(name, version) in claimed.iter().chain(NOT_THERE.iter().map(|n| (*n, None)).collect::<Vec<_>>().iter()) {
+    let claimed: Vec<(&[u8], Option<&[u8]>)> = img
+        .symbols()
+        .flatten()
+        .map(|s| (s.name, s.version.name()))
+        .collect();
+    for &(name, version) in claimed.iter().chain(
+        NOT_THERE
+            .iter()
+            .map(|n| (*n, None))
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
         for kind in [HashKind::Sysv, HashKind::Gnu] {
             let _ = img.lookup_in(kind, name, version);
             let _ = img.lookup_in(kind, name, None);

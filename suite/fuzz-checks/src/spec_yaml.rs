@@ -4,7 +4,9 @@
 use vdsoconf_suite::spec::{parse_spec, to_yaml};
 
 pub fn spec_yaml(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match parse_spec("fuzz.yaml", None, text) {
         Ok(spec) => {
             let again = to_yaml(&spec).expect("a valid spec serializes");
@@ -14,7 +16,10 @@ pub fn spec_yaml(data: &[u8]) {
         }
         Err(e) => {
             assert!(!e.message.is_empty(), "an error without a message");
-            assert!(e.line.is_some() && e.column.is_some(), "an error without a location: {e}");
+            assert!(
+                e.line.is_some() && e.column.is_some(),
+                "an error without a location: {e}"
+            );
         }
     }
 }

@@ -24,7 +24,12 @@ fn replay(target: &str, check: impl Fn(&[u8])) {
     for f in files {
         let data = std::fs::read(&f).unwrap();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&data)));
-        assert!(r.is_ok(), "{target}: {} fails (reproduce: cargo +nightly fuzz run {target} {})", f.display(), f.display());
+        assert!(
+            r.is_ok(),
+            "{target}: {} fails (reproduce: cargo +nightly fuzz run {target} {})",
+            f.display(),
+            f.display()
+        );
     }
 }
 

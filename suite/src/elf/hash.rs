@@ -69,6 +69,11 @@ impl<'a> SysvHashTable<'a> {
         self.nbucket
     }
 
+    /// Size of the whole table in bytes.
+    pub fn byte_len(&self) -> u64 {
+        (2 + self.nbucket + self.nchain) * self.entry_size
+    }
+
     /// `nchain`: by definition the number of symbols in the dynamic symbol table.
     pub fn nchain(&self) -> u64 {
         self.nchain
@@ -221,6 +226,12 @@ impl<'a> GnuHashTable<'a> {
 
     pub fn bloom_shift(&self) -> u32 {
         self.bloom_shift
+    }
+
+    /// Size of the table in bytes, through the chain entry of the last hashed symbol.
+    pub fn byte_len(&self) -> u64 {
+        let hashed = self.symbol_count.saturating_sub(u64::from(self.symoffset));
+        self.chain_offset - self.offset + 4 * hashed
     }
 
     /// Number of dynamic symbols implied by the table (including the unhashed ones).

@@ -44,7 +44,13 @@ pub fn clock_gettime_at(clock: i32, ts: usize) -> Result<isize, Errno> {
 /// A clock syscall (`nr`) that fills a timespec.
 fn read_clock(nr: c_long, clock: i32) -> Result<Timespec, Errno> {
     let mut ts = KernelTimespec::default();
-    raw(nr, &[clock as isize as usize, &mut ts as *mut KernelTimespec as usize])?;
+    raw(
+        nr,
+        &[
+            clock as isize as usize,
+            &mut ts as *mut KernelTimespec as usize,
+        ],
+    )?;
     Ok(ts.into())
 }
 
