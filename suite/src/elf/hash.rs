@@ -287,10 +287,10 @@ impl<'a> GnuHashTable<'a> {
         if start == 0 {
             return Ok(None);
         }
+        // Like the dynamic loader, follow the chain to its end bit. Every read is
+        // bounds-checked, so a chain that never ends stops at the end of the image.
         let mut index = u64::from(start);
-        // Chains were validated to terminate inside the image when the table was parsed
-        // only for the last bucket; every other chain ends no later than symbol_count.
-        while index < self.symbol_count {
+        loop {
             let value = self.chain_value(index)?;
             if value | 1 == hash | 1 {
                 if let Some(found) = visit(index)? {

@@ -155,15 +155,18 @@ impl<'a> VersionDefs<'a> {
         })
     }
 
-    /// The definition with `vd_ndx == index`.
+    /// The definition with `vd_ndx == index`. Should a malformed table define an index
+    /// twice, the last one wins, as in glibc's loader, which fills its version array in
+    /// table order (`image::versions` reports the duplicate).
     pub fn by_index(&self, index: u16) -> Result<Option<VersionDef<'a>>> {
+        let mut found = None;
         for def in self.iter() {
             let def = def?;
             if def.index == index {
-                return Ok(Some(def));
+                found = Some(def);
             }
         }
-        Ok(None)
+        Ok(found)
     }
 }
 
