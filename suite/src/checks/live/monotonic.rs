@@ -98,7 +98,7 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
                 prev = Some((t, source));
                 n += 1;
             }
-            if n % 65536 == 0 {
+            if n.is_multiple_of(65536) {
                 (probe.progress)(readings.load(Ordering::Relaxed) + n);
             }
         }
