@@ -161,6 +161,49 @@ fn symbols_json_has_the_documented_shape() -> Result<(), String> {
     Ok(())
 }
 
+fn run_json_lists_each_check_with_its_result() -> Result<(), String> {
+    let img = fixture("s390x/qemu-10.0.so");
+    let out = vdsoconf(&[
+        "run",
+        "--arch",
+        "s390x",
+        "--provider",
+        "qemu",
+        "--image",
+        &img,
+        "--format",
+        "json",
+    ]);
+    let rows: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("{e}: {}", text(&out.stdout)))?;
+    let rows = rows.as_array().ok_or("not an array")?;
+    let row = rows
+        .iter()
+        .find(|r| r["name"] == "s390x::resolve::__kernel_getcpu@LINUX_2.6.29")
+        .ok_or("no resolve row for __kernel_getcpu")?;
+    if row["group"] != "resolve"
+        || row["result"]["verdict"] != "pass"
+        || !row["expectation"].is_string()
+    {
+        return Err(row.to_string());
+    }
+    let call = rows
+        .iter()
+        .find(|r| r["group"] == "call")
+        .ok_or("no call row")?;
+    if call["result"]["verdict"] != "skip"
+        || !call["result"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("image file"))
+    {
+        return Err(call.to_string());
+    }
+    if out.status.code() != Some(0) {
+        return Err(format!("exit {:?}", out.status.code()));
+    }
+    Ok(())
+}
+
 fn dump_writes_a_readable_image() -> Result<(), String> {
     let path = std::env::temp_dir().join(format!("vdsoconf-dump-{}.so", std::process::id()));
     let p = path.display().to_string();
@@ -208,6 +251,10 @@ fn main() {
         (
             "symbols_json_has_the_documented_shape",
             symbols_json_has_the_documented_shape,
+        ),
+        (
+            "run_json_lists_each_check_with_its_result",
+            run_json_lists_each_check_with_its_result,
         ),
         ("dump_writes_a_readable_image", dump_writes_a_readable_image),
         ("spec_commands_work", spec_commands_work),
