@@ -81,7 +81,8 @@ pub fn gettimeofday() -> Result<(i64, i64, Timezone), Errno> {
     Ok((tv.tv_sec.into(), tv.tv_usec.into(), tz))
 }
 
-/// `time(t)`, where the architecture has the syscall (arm64, riscv and others do not).
+/// The `time` syscall, on architectures that have one (arm64, riscv and others do not).
+/// The one place that says so: the fallback trap and the cross-checks both use it.
 #[cfg(any(
     target_arch = "x86_64",
     target_arch = "x86",
@@ -92,10 +93,7 @@ pub fn gettimeofday() -> Result<(i64, i64, Timezone), Errno> {
     target_arch = "mips64",
     target_arch = "sparc64"
 ))]
-pub fn time_at(t: usize) -> Option<Result<isize, Errno>> {
-    Some(raw(libc::SYS_time, &[t]))
-}
-
+pub const SYS_TIME: Option<c_long> = Some(libc::SYS_time);
 #[cfg(not(any(
     target_arch = "x86_64",
     target_arch = "x86",
@@ -106,8 +104,11 @@ pub fn time_at(t: usize) -> Option<Result<isize, Errno>> {
     target_arch = "mips64",
     target_arch = "sparc64"
 )))]
-pub fn time_at(_t: usize) -> Option<Result<isize, Errno>> {
-    None
+pub const SYS_TIME: Option<c_long> = None;
+
+/// `time(t)`, where the architecture has the syscall.
+pub fn time_at(t: usize) -> Option<Result<isize, Errno>> {
+    SYS_TIME.map(|nr| raw(nr, &[t]))
 }
 
 /// Seconds of CLOCK_REALTIME_COARSE, what `time()` returns (available everywhere).

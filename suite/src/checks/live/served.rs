@@ -171,7 +171,6 @@ fn fallback_syscalls() -> Vec<i64> {
         libc::SYS_getcpu as i64,
         libc::SYS_getrandom as i64,
     ];
-    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
-    v.push(libc::SYS_time as i64);
+    v.extend(crate::live::syscall::SYS_TIME.map(|nr| nr as i64));
     v
 }
