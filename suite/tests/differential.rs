@@ -96,49 +96,46 @@ fn compare<Elf: FileHeader<Endian = Endianness>>(path: &Path, data: &[u8]) -> us
             if let Some(v) = want {
                 assert_eq!(v.hash(), elf_hash(v.name()));
             }
+            let mut agree =
+                |kind: HashKind, label: &str, theirs: Option<(object::read::SymbolIndex, _)>| {
+                    let mine = ours.lookup_in(kind, sym.name, want_name).unwrap().unwrap();
+                    assert_eq!(
+                        theirs.map(|(i, _)| i.0 as u64),
+                        mine.map(|s| s.index),
+                        "{label} {}@{:?} in {}",
+                        sym.name_lossy(),
+                        want_name.map(String::from_utf8_lossy),
+                        path.display()
+                    );
+                    compared += 1;
+                };
             if let Some(t) = &gnu {
-                let theirs = t.find(
-                    endian,
-                    sym.name,
-                    gnu_hash(sym.name),
-                    want,
-                    &symbols,
-                    &versions,
+                agree(
+                    HashKind::Gnu,
+                    "gnu",
+                    t.find(
+                        endian,
+                        sym.name,
+                        gnu_hash(sym.name),
+                        want,
+                        &symbols,
+                        &versions,
+                    ),
                 );
-                let mine = ours
-                    .lookup_in(HashKind::Gnu, sym.name, want_name)
-                    .unwrap()
-                    .unwrap();
-                assert_eq!(
-                    theirs.map(|(i, _)| i.0 as u64),
-                    mine.map(|s| s.index),
-                    "gnu {}@{:?} in {}",
-                    sym.name_lossy(),
-                    want_name.map(String::from_utf8_lossy),
-                    path.display()
-                );
-                compared += 1;
             }
             if let Some(t) = &sysv {
-                let theirs = t.find(
-                    endian,
-                    sym.name,
-                    elf_hash(sym.name),
-                    want,
-                    &symbols,
-                    &versions,
+                agree(
+                    HashKind::Sysv,
+                    "sysv",
+                    t.find(
+                        endian,
+                        sym.name,
+                        elf_hash(sym.name),
+                        want,
+                        &symbols,
+                        &versions,
+                    ),
                 );
-                let mine = ours
-                    .lookup_in(HashKind::Sysv, sym.name, want_name)
-                    .unwrap()
-                    .unwrap();
-                assert_eq!(
-                    theirs.map(|(i, _)| i.0 as u64),
-                    mine.map(|s| s.index),
-                    "sysv in {}",
-                    path.display()
-                );
-                compared += 1;
             }
         }
     }

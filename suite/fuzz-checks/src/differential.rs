@@ -133,41 +133,42 @@ fn compare<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) {
         }
         for want in std::iter::once(None).chain(nodes.iter().map(|v| Some(*v))) {
             let want_name = want.map(|v| v.name());
+            // object is asked only where our lookup succeeded.
+            let agree = |kind: HashKind, label: &str, theirs: &dyn Fn() -> Option<u64>| {
+                if let Ok(Some(mine)) = ours.lookup_in(kind, sym.name, want_name) {
+                    assert_eq!(
+                        theirs(),
+                        mine.map(|s| s.index),
+                        "{label} lookup of {:?}",
+                        sym.name_lossy()
+                    );
+                }
+            };
+            let index =
+                |found: Option<(object::read::SymbolIndex, _)>| found.map(|(i, _)| i.0 as u64);
             if let Some(t) = &gnu {
-                if let Ok(Some(mine)) = ours.lookup_in(HashKind::Gnu, sym.name, want_name) {
-                    let theirs = t.find(
+                agree(HashKind::Gnu, "gnu", &|| {
+                    index(t.find(
                         endian,
                         sym.name,
                         gnu_hash(sym.name),
                         want,
                         &symbols,
                         &versions,
-                    );
-                    assert_eq!(
-                        theirs.map(|(i, _)| i.0 as u64),
-                        mine.map(|s| s.index),
-                        "gnu lookup of {:?}",
-                        sym.name_lossy()
-                    );
-                }
+                    ))
+                });
             }
             if let Some(t) = &sysv {
-                if let Ok(Some(mine)) = ours.lookup_in(HashKind::Sysv, sym.name, want_name) {
-                    let theirs = t.find(
+                agree(HashKind::Sysv, "sysv", &|| {
+                    index(t.find(
                         endian,
                         sym.name,
                         elf_hash(sym.name),
                         want,
                         &symbols,
                         &versions,
-                    );
-                    assert_eq!(
-                        theirs.map(|(i, _)| i.0 as u64),
-                        mine.map(|s| s.index),
-                        "sysv lookup of {:?}",
-                        sym.name_lossy()
-                    );
-                }
+                    ))
+                });
             }
         }
     }
