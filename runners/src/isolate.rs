@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use vdsoconf_suite::checks::call::call_live_symbol;
 use vdsoconf_suite::checks::live::{self, badptr, timens};
 use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target};
-use vdsoconf_suite::spec::{builtin, ErrorConvention, KernelVersion, Provider, SymbolSpec};
+use vdsoconf_suite::spec::{builtin, KernelVersion, Provider};
 
 /// The hidden argument that makes any vdsoconf executable run one case and exit.
 pub const CASE_FLAG: &str = "--vdsoconf-isolated-case";
@@ -52,11 +52,6 @@ impl LiveTarget {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Case {
-    /// Call a symbol with valid arguments.
-    Call {
-        symbol: Box<SymbolSpec>,
-        convention: ErrorConvention,
-    },
     /// A live check of the plan.
     Live {
         target: LiveTarget,
@@ -137,7 +132,6 @@ pub fn child_main_if_requested() -> Option<i32> {
         }
     };
     match case {
-        Case::Call { symbol, convention } => emit_result(&call_live_symbol(&symbol, convention)),
         Case::SelfTest { action } => emit_result(&self_test(action)),
         Case::Live {
             target,
@@ -184,6 +178,7 @@ fn run_live(
 ) -> CheckResult {
     let sym = |i: usize| &t.spec.symbols[i];
     match check {
+        CheckKind::Call { symbol } => call_live_symbol(sym(*symbol), t.spec.error_convention),
         CheckKind::CrossCheck { symbol } => {
             live::run_crosscheck(sym(*symbol), t.spec.error_convention)
         }
@@ -281,12 +276,7 @@ impl ChildOutput {
     }
 }
 
-/// Runs `case` in a child process with a timeout; crashes and hangs become failures.
-pub fn run_case(case: &Case) -> CheckResult {
-    run_case_with(case, CASE_TIMEOUT)
-}
-
-/// [`run_case`] with another timeout.
+/// Runs `case` in a child process killed at `timeout`; crashes and hangs become failures.
 pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
     let progress = matches!(case, Case::Live { progress: true, .. });
     let out = run_child(case, timeout, progress);

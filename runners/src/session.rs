@@ -1,6 +1,6 @@
 //! Runs the plan's checks against one target: live vDSO, image file, or nothing.
 
-use crate::isolate::{run_bad_pointer, run_case, run_case_with, Case, LiveTarget, CASE_TIMEOUT};
+use crate::isolate::{run_bad_pointer, run_case_with, Case, LiveTarget, CASE_TIMEOUT};
 use std::time::Duration;
 use vdsoconf_suite::checks::call::call_unsupported;
 use vdsoconf_suite::checks::image::{
@@ -137,13 +137,10 @@ impl Session {
             _ if matches!(self.bytes, Bytes::File(_)) => CheckResult::skip(
                 "an image file cannot be called: run the suite on a system (or under qemu) with this vDSO",
             ),
-            CheckKind::Call { symbol } => {
-                let sym = &spec.symbols[*symbol];
-                if let Some(why) = call_unsupported(spec.error_convention, sym.kind) {
-                    return CheckResult::skip(why);
-                }
-                run_case(&Case::Call { symbol: Box::new(sym.clone()), convention: spec.error_convention })
-            }
+            CheckKind::Call { symbol } => match call_unsupported(spec.error_convention, spec.symbols[*symbol].kind) {
+                Some(why) => CheckResult::skip(why),
+                None => self.run_in_child(&check.kind),
+            },
             CheckKind::BadPointer { symbol, case } => {
                 let sym = &spec.symbols[*symbol];
                 match run_bad_pointer(t, *symbol, case) {
@@ -151,24 +148,27 @@ impl Session {
                     Err(r) => r,
                 }
             }
-            kind @ (CheckKind::CrossCheck { .. }
+            CheckKind::CrossCheck { .. }
             | CheckKind::Monotonic { .. }
             | CheckKind::Served { .. }
-            | CheckKind::TimeNamespace { .. }) => {
-                let timeout = match kind {
-                    CheckKind::Monotonic { .. } => self.options.monotonic + CASE_TIMEOUT,
-                    CheckKind::TimeNamespace { .. } => 3 * CASE_TIMEOUT,
-                    _ => CASE_TIMEOUT,
-                };
-                let case = Case::Live {
-                    target: LiveTarget::of(t),
-                    check: kind.clone(),
-                    duration_ms: self.options.monotonic.as_millis() as u64,
-                    progress: self.options.progress && matches!(kind, CheckKind::Monotonic { .. }),
-                };
-                run_case_with(&case, timeout)
-            }
+            | CheckKind::TimeNamespace { .. } => self.run_in_child(&check.kind),
         }
+    }
+
+    /// Runs a live check of the plan in a child process, with a timeout that fits it.
+    fn run_in_child(&self, kind: &CheckKind) -> CheckResult {
+        let timeout = match kind {
+            CheckKind::Monotonic { .. } => self.options.monotonic + CASE_TIMEOUT,
+            CheckKind::TimeNamespace { .. } => 3 * CASE_TIMEOUT,
+            _ => CASE_TIMEOUT,
+        };
+        let case = Case::Live {
+            target: LiveTarget::of(&self.target),
+            check: kind.clone(),
+            duration_ms: self.options.monotonic.as_millis() as u64,
+            progress: self.options.progress && matches!(kind, CheckKind::Monotonic { .. }),
+        };
+        run_case_with(&case, timeout)
     }
 
     /// Runs every check of the plan in order.
