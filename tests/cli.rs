@@ -174,9 +174,19 @@ fn run_json_lists_each_check_with_its_result() -> Result<(), String> {
         "--format",
         "json",
     ]);
-    let rows: serde_json::Value =
+    let doc: serde_json::Value =
         serde_json::from_slice(&out.stdout).map_err(|e| format!("{e}: {}", text(&out.stdout)))?;
-    let rows = rows.as_array().ok_or("not an array")?;
+    if doc["schema"] != "vdsoconf-results/1" {
+        return Err(format!("schema: {}", doc["schema"]));
+    }
+    let env = &doc["environment"];
+    if env["arch"] != "s390x"
+        || env["provider"] != "qemu"
+        || env["vdso_soname"] != "linux-vdso64.so.1"
+    {
+        return Err(format!("environment: {env}"));
+    }
+    let rows = doc["results"].as_array().ok_or("results is not an array")?;
     let row = rows
         .iter()
         .find(|r| r["name"] == "s390x::resolve::__kernel_getcpu@LINUX_2.6.29")

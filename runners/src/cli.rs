@@ -1,11 +1,12 @@
 //! The `vdsoconf` command line.
 
 use crate::isolate;
-use crate::session::{Outcome, RunOptions, Session};
+use crate::session::{RunOptions, Session};
 use crate::target::{parse_duration, resolve_target, TargetOptions};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
-use vdsoconf_suite::checks::Verdict;
+use std::path::{Path, PathBuf};
+use vdsoconf_reports::matrix::RowState;
+use vdsoconf_reports::RunReport;
 use vdsoconf_suite::elf::{binding_name, type_name, VdsoImage};
 use vdsoconf_suite::live::LiveVdso;
 use vdsoconf_suite::spec::{builtin, builtin_arches, load_file};
@@ -42,6 +43,12 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Print the target x check-group table of a results directory written by
+    /// `runners/qemu/matrix` (exit 1 when a target failed).
+    Summary {
+        /// The results directory (one sub-directory per target).
+        dir: PathBuf,
+    },
     /// Inspect and validate the spec files.
     #[command(subcommand)]
     Spec(SpecCommand),
@@ -68,8 +75,12 @@ struct RunArgs {
     /// soak test with a progress display). Seconds, or a number with s, m or h.
     #[arg(long)]
     duration: Option<String>,
+    /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     format: RunFormat,
+    /// Also write every report format into this directory (results.json, results.txt).
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +131,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Symbols { image, format } => symbols(image, format),
         Command::Dump { output } => dump(&output),
+        Command::Summary { dir } => summary(&dir),
         Command::Spec(cmd) => spec(cmd),
     };
     match result {
@@ -147,74 +159,41 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
         None => RunOptions::default(),
     };
     let session = Session::open(target)?.with_options(options);
-    let outcomes: Vec<Outcome> = session
-        .plan()
-        .into_iter()
-        .filter(|c| {
-            args.filter
-                .as_ref()
-                .is_none_or(|f| c.name().contains(f.as_str()))
-        })
-        .map(|check| {
-            let result = session.run(&check);
-            Outcome { check, result }
-        })
-        .collect();
-    let failed = outcomes.iter().filter(|o| o.result.is_fail()).count();
-    match args.format {
-        RunFormat::Human => print_human(&session, &outcomes),
-        RunFormat::Json => {
-            let rows: Vec<serde_json::Value> = outcomes
-                .iter()
-                .map(|o| {
-                    serde_json::json!({
-                        "name": o.check.name(),
-                        "group": o.check.group.name(),
-                        "expectation": o.check.expectation,
-                        "result": o.result,
-                    })
-                })
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
-        }
+    let report = session.report(|c| {
+        args.filter
+            .as_ref()
+            .is_none_or(|f| c.name().contains(f.as_str()))
+    });
+    let human = vdsoconf_reports::human::render(&report);
+    if let Some(dir) = &args.report_dir {
+        write_report_dir(dir, &report, &human)?;
     }
-    Ok(if failed > 0 { 1 } else { 0 })
+    match args.format {
+        RunFormat::Human => print!("{human}"),
+        RunFormat::Json => println!("{}", report.to_json()),
+    }
+    Ok(if report.counts().fail > 0 { 1 } else { 0 })
 }
 
-fn print_human(session: &Session, outcomes: &[Outcome]) {
-    let t = &session.target;
-    println!(
-        "vdsoconf: {} ({}), provider {}, kernel {}, source {:?}",
-        t.spec.arch,
-        t.spec.title,
-        t.provider.name(),
-        t.kernel
-            .map(|k| k.to_string())
-            .unwrap_or_else(|| "unknown".into()),
-        t.source
-    );
-    let (mut pass, mut fail, mut skip) = (0, 0, 0);
-    for o in outcomes {
-        let name = o.check.name();
-        match &o.result.verdict {
-            Verdict::Pass => {
-                pass += 1;
-                println!("PASS  {name}");
-            }
-            Verdict::Fail { message } => {
-                fail += 1;
-                println!("FAIL  {name}: {message}");
-            }
-            Verdict::Skip { reason } => {
-                skip += 1;
-                println!("SKIP  {name}: {reason}");
-            }
-        }
-        for note in &o.result.notes {
-            println!("      note: {note}");
-        }
+/// Writes every report format into `dir` (created if missing).
+fn write_report_dir(dir: &Path, report: &RunReport, human: &str) -> Result<(), InputError> {
+    std::fs::create_dir_all(dir).map_err(|e| InputError(format!("{}: {e}", dir.display())))?;
+    for (name, text) in [
+        ("results.json", report.to_json()),
+        ("results.txt", human.to_string()),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
     }
-    println!("{pass} passed, {fail} failed, {skip} skipped");
+    Ok(())
+}
+
+/// The matrix table of a results directory; exit 1 when a target failed.
+fn summary(dir: &Path) -> Result<i32, InputError> {
+    let rows = vdsoconf_reports::matrix::read_dir(dir)?;
+    print!("{}", vdsoconf_reports::matrix::render_text(&rows));
+    let failed = rows.iter().any(|r| matches!(r.state(), RowState::Fail(_)));
+    Ok(if failed { 1 } else { 0 })
 }
 
 fn read_image(path: &PathBuf) -> Result<Vec<u8>, InputError> {

@@ -334,6 +334,25 @@ pub fn run_bad_pointer(
     Ok((sys, vdso))
 }
 
+/// The environment variable naming a command that starts the re-executed child,
+/// for a binary run by qemu-user without binfmt_misc: there the emulated program
+/// cannot execute its own (foreign) executable directly. Split on whitespace, e.g.
+/// `VDSOCONF_CHILD_WRAPPER="qemu-aarch64 -L /usr/aarch64-linux-gnu"`.
+pub const CHILD_WRAPPER_ENV: &str = "VDSOCONF_CHILD_WRAPPER";
+
+fn child_command(exe: &std::path::Path) -> Command {
+    let wrapper = std::env::var(CHILD_WRAPPER_ENV).unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    }
+}
+
 /// Starts the current executable as `case`; kills it at `timeout`.
 pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
     let failed = |why: String| ChildOutput {
@@ -350,7 +369,8 @@ pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildO
         }
     };
     let json = serde_json::to_string(case).expect("a Case serializes");
-    let mut child = match Command::new(&exe)
+    let mut command = child_command(&exe);
+    let mut child = match command
         .arg(CASE_FLAG)
         .arg(json)
         .stdin(Stdio::null())

@@ -1,7 +1,9 @@
 //! Runs the plan's checks against one target: live vDSO, image file, or nothing.
 
 use crate::isolate::{run_bad_pointer, run_case_with, Case, LiveTarget, CASE_TIMEOUT};
+use crate::target::{kernel_release, uname_machine};
 use std::time::Duration;
+use vdsoconf_reports::{CaseResult, Environment, RunReport};
 use vdsoconf_suite::checks::call::call_unsupported;
 use vdsoconf_suite::checks::image::{
     check_inventory, check_presence, check_resolve, check_soname, check_versions,
@@ -86,6 +88,60 @@ impl Session {
         plan(&self.target.spec)
     }
 
+    /// Where this run happens, for the report.
+    pub fn environment(&self) -> Environment {
+        let t = &self.target;
+        let (vdso_present, vdso_soname) = match &self.bytes {
+            Bytes::Live(v) => (
+                Some(v.is_some()),
+                v.as_ref().and_then(|v| soname_of(v.bytes())),
+            ),
+            Bytes::File(data) => (None, soname_of(data)),
+            Bytes::Unreadable(_) => (Some(true), None),
+            Bytes::Unavailable(_) => (None, None),
+        };
+        Environment {
+            arch: t.spec.arch.clone(),
+            provider: t.provider.name().to_string(),
+            build_target: env!("VDSOCONF_BUILD_TARGET").to_string(),
+            machine: uname_machine(),
+            kernel_release: kernel_release(),
+            kernel: t.kernel.map(|k| k.to_string()),
+            source: match &t.source {
+                Source::Live => "live".to_string(),
+                Source::File(path) => path.clone(),
+                Source::Unavailable { reason } => format!("unavailable: {reason}"),
+            },
+            vdso_present,
+            vdso_soname,
+            clocksource: std::fs::read_to_string(
+                "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+            )
+            .ok()
+            .map(|s| s.trim().to_string()),
+            cpus: std::thread::available_parallelism().ok().map(|n| n.get()),
+        }
+    }
+
+    /// Runs every planned check that `keep` selects and collects the report.
+    pub fn report(&self, keep: impl Fn(&PlannedCheck) -> bool) -> RunReport {
+        let results = self
+            .plan()
+            .into_iter()
+            .filter(|c| keep(c))
+            .map(|check| {
+                let result = self.run(&check);
+                CaseResult {
+                    name: check.name(),
+                    group: check.group.name().to_string(),
+                    expectation: check.expectation.clone(),
+                    result,
+                }
+            })
+            .collect();
+        RunReport::new(self.environment(), results)
+    }
+
     fn image_bytes(&self) -> Result<&[u8], CheckResult> {
         match &self.bytes {
             Bytes::Live(Some(v)) => Ok(v.bytes()),
@@ -100,7 +156,13 @@ impl Session {
     /// a corrupt image; calls run in child processes.
     pub fn run(&self, check: &PlannedCheck) -> CheckResult {
         let result = self.run_unfiltered(check);
-        apply_deviations(&self.target.spec, self.target.kernel, check, result)
+        apply_deviations(
+            &self.target.spec,
+            self.target.provider,
+            self.target.kernel,
+            check,
+            result,
+        )
     }
 
     fn run_unfiltered(&self, check: &PlannedCheck) -> CheckResult {
@@ -181,4 +243,11 @@ impl Session {
             })
             .collect()
     }
+}
+
+fn soname_of(bytes: &[u8]) -> Option<String> {
+    let image = VdsoImage::parse(bytes).ok()?;
+    image
+        .soname()
+        .map(|s| String::from_utf8_lossy(s).into_owned())
 }

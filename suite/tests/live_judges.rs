@@ -13,7 +13,7 @@ use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, Serv
 use vdsoconf_suite::checks::live::timens::{judge_timens, InnerReading, InnerReport};
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckKind, CheckResult, Verdict};
 use vdsoconf_suite::live::{Timespec, Timezone};
-use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, SymbolKind};
+use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
 
 fn fails_with(r: &CheckResult, needle: &str) {
     match &r.verdict {
@@ -476,7 +476,7 @@ fn deviations_turn_only_fully_explained_failures_into_named_skips() {
     let explained = vdsoconf_suite::checks::from_problems(vec![
         "GRND_INSECURE|GRND_RANDOM: vDSO 32 bytes, syscall EINVAL".into(),
     ]);
-    let r = apply_deviations(&spec, k, &check, explained.clone());
+    let r = apply_deviations(&spec, Provider::Kernel, k, &check, explained.clone());
     assert!(
         matches!(&r.verdict, Verdict::Skip { reason } if reason.contains("known kernel deviation")),
         "{r:?}"
@@ -486,12 +486,19 @@ fn deviations_turn_only_fully_explained_failures_into_named_skips() {
         "GRND_INSECURE|GRND_RANDOM: vDSO 32 bytes, syscall EINVAL".into(),
         "32 bytes: vDSO 16 bytes, syscall 32 bytes".into(),
     ]);
-    assert!(apply_deviations(&spec, k, &check, mixed).is_fail());
+    assert!(apply_deviations(&spec, Provider::Kernel, k, &check, mixed).is_fail());
+    // A kernel deviation says nothing about QEMU's vDSO.
+    assert!(apply_deviations(&spec, Provider::Qemu, k, &check, explained.clone()).is_fail());
     // Before the deviation's first kernel it is an ordinary failure.
-    assert!(
-        apply_deviations(&spec, Some(KernelVersion::new(6, 10, 0)), &check, explained).is_fail()
-    );
-    let passed = apply_deviations(&spec, k, &check, CheckResult::pass());
+    assert!(apply_deviations(
+        &spec,
+        Provider::Kernel,
+        Some(KernelVersion::new(6, 10, 0)),
+        &check,
+        explained
+    )
+    .is_fail());
+    let passed = apply_deviations(&spec, Provider::Kernel, k, &check, CheckResult::pass());
     assert!(passed.is_pass() && passed.notes[0].contains("not observed"));
 }
 

@@ -1,23 +1,34 @@
-//! Known kernel deviations (spec `deviations`): a failure fully explained by one is
+//! Known deviations of a provider's vDSO (spec `deviations`): a failure fully explained by one is
 //! reported as a skip that names it; a check that passes where one was expected gets
 //! a note, so the spec entry can be narrowed once kernels are fixed.
 
 use super::plan::PlannedCheck;
 use super::result::{CheckResult, Verdict};
-use crate::spec::{ArchSpec, DeviationSpec, KernelVersion};
+use crate::spec::{ArchSpec, DeviationSpec, KernelVersion, Provider};
 
-fn applies(d: &DeviationSpec, check: &PlannedCheck, kernel: Option<KernelVersion>) -> bool {
+fn applies(
+    d: &DeviationSpec,
+    check: &PlannedCheck,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+) -> bool {
     let name = format!("{}::{}", check.group.name(), check.subject);
-    let in_range = match kernel {
-        None => true,
-        Some(k) => d.since.is_none_or(|s| k >= s) && d.until.is_none_or(|u| k < u),
+    // Kernel versions bound only the kernel's own vDSO.
+    let in_range = match (provider, kernel) {
+        (Provider::Kernel, Some(k)) => {
+            d.since.is_none_or(|s| k >= s) && d.until.is_none_or(|u| k < u)
+        }
+        _ => true,
     };
-    in_range && d.checks.iter().any(|c| name.starts_with(c.as_str()))
+    d.providers.contains(&provider)
+        && in_range
+        && d.checks.iter().any(|c| name.starts_with(c.as_str()))
 }
 
 /// Rewrites `result` of `check` under the spec's known deviations.
 pub fn apply_deviations(
     spec: &ArchSpec,
+    provider: Provider,
     kernel: Option<KernelVersion>,
     check: &PlannedCheck,
     result: CheckResult,
@@ -25,7 +36,7 @@ pub fn apply_deviations(
     let relevant: Vec<&DeviationSpec> = spec
         .deviations
         .iter()
-        .filter(|d| applies(d, check, kernel))
+        .filter(|d| applies(d, check, provider, kernel))
         .collect();
     if relevant.is_empty() {
         return result;
@@ -48,9 +59,12 @@ pub fn apply_deviations(
             }
             let mut used: Vec<&DeviationSpec> = problems.iter().filter_map(explained_by).collect();
             used.dedup_by(|a, b| a.description == b.description);
-            let reason =
-                format!(
-                "known kernel deviation (spec/{}.yaml `deviations`), reported as a kernel bug: {}",
+            let owner = match provider {
+                Provider::Kernel => "kernel",
+                Provider::Qemu => "QEMU",
+            };
+            let reason = format!(
+                "known {owner} deviation (spec/{}.yaml `deviations`), reported as a {owner} bug: {}",
                 spec.arch,
                 used.iter().map(|d| d.description.as_str()).collect::<Vec<_>>().join("; ")
             );
@@ -62,7 +76,7 @@ pub fn apply_deviations(
         Verdict::Pass => {
             let names: Vec<&str> = relevant.iter().map(|d| d.description.as_str()).collect();
             result.with_notes(vec![format!(
-                "expected deviation not observed (kernel fixed? narrow `until` in spec/{}.yaml): {}",
+                "expected deviation not observed (fixed? narrow `until` or `providers` in spec/{}.yaml): {}",
                 spec.arch,
                 names.join("; ")
             )])

@@ -2,6 +2,7 @@
 
 mod abi;
 mod mapping;
+pub mod seccomp;
 pub mod syscall;
 
 pub use abi::*;

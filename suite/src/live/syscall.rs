@@ -25,16 +25,36 @@ pub fn raw(nr: c_long, args: &[usize]) -> Result<isize, Errno> {
     }
 }
 
-#[cfg(target_pointer_width = "64")]
+// 64-bit targets, and x32, whose timespec is 64-bit already.
+#[cfg(any(target_pointer_width = "64", target_arch = "x86_64"))]
 mod nr {
     pub const CLOCK_GETTIME: libc::c_long = libc::SYS_clock_gettime;
     pub const CLOCK_GETRES: libc::c_long = libc::SYS_clock_getres;
 }
-#[cfg(target_pointer_width = "32")]
+// The time64 calls have one number on every 32-bit ABI (Linux 5.1 unified them),
+// offset by the ABI's base on MIPS. The libc crate does not define them for all
+// targets (i686 among them), so they are written here.
+#[cfg(all(target_pointer_width = "32", not(target_arch = "x86_64")))]
 mod nr {
-    pub const CLOCK_GETTIME: libc::c_long = libc::SYS_clock_gettime64;
-    pub const CLOCK_GETRES: libc::c_long = libc::SYS_clock_getres_time64;
+    #[cfg(any(target_arch = "mips", target_arch = "mips32r6"))]
+    const BASE: libc::c_long = 4000; // o32
+    #[cfg(any(target_arch = "mips64", target_arch = "mips64r6"))]
+    const BASE: libc::c_long = 6000; // n32 (mips64 with 32-bit pointers)
+    #[cfg(not(any(
+        target_arch = "mips",
+        target_arch = "mips32r6",
+        target_arch = "mips64",
+        target_arch = "mips64r6"
+    )))]
+    const BASE: libc::c_long = 0;
+    pub const CLOCK_GETTIME: libc::c_long = BASE + 403;
+    pub const CLOCK_GETRES: libc::c_long = BASE + 406;
 }
+
+/// The clock_gettime syscall the checks compare with (clock_gettime64 on 32-bit ABIs).
+pub const CLOCK_GETTIME_NR: c_long = nr::CLOCK_GETTIME;
+/// The clock_getres syscall the checks compare with (clock_getres_time64 on 32-bit ABIs).
+pub const CLOCK_GETRES_NR: c_long = nr::CLOCK_GETRES;
 
 /// `clock_gettime(clock, ts)` with `ts` at any address (for bad-pointer cases).
 pub fn clock_gettime_at(clock: i32, ts: usize) -> Result<isize, Errno> {
@@ -81,17 +101,16 @@ pub fn gettimeofday() -> Result<(i64, i64, Timezone), Errno> {
     Ok((tv.tv_sec.into(), tv.tv_usec.into(), tz))
 }
 
-/// The `time` syscall, on architectures that have one (arm64, riscv and others do not).
+/// The `time` syscall, on the ABIs that have one (arm64, riscv, s390x, mips n64 and
+/// others do not; those that do are the ones the libc crate defines it for).
 /// The one place that says so: the fallback trap and the cross-checks both use it.
 #[cfg(any(
     target_arch = "x86_64",
     target_arch = "x86",
     target_arch = "powerpc",
     target_arch = "powerpc64",
-    target_arch = "s390x",
     target_arch = "mips",
-    target_arch = "mips64",
-    target_arch = "sparc64"
+    target_arch = "sparc"
 ))]
 pub const SYS_TIME: Option<c_long> = Some(libc::SYS_time);
 #[cfg(not(any(
@@ -99,10 +118,8 @@ pub const SYS_TIME: Option<c_long> = Some(libc::SYS_time);
     target_arch = "x86",
     target_arch = "powerpc",
     target_arch = "powerpc64",
-    target_arch = "s390x",
     target_arch = "mips",
-    target_arch = "mips64",
-    target_arch = "sparc64"
+    target_arch = "sparc"
 )))]
 pub const SYS_TIME: Option<c_long> = None;
 

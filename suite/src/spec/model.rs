@@ -46,10 +46,18 @@ pub struct DeviationSpec {
     pub checks: Vec<String>,
     /// Text every problem of such a failure contains (any one of them).
     pub symptoms: Vec<String>,
+    /// Whose vDSO has it (default: the kernel's).
+    #[serde(default = "kernel_only", skip_serializing_if = "is_kernel_only")]
+    pub providers: Vec<Provider>,
+    /// Kernel versions it applies to (for the kernel provider).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<KernelVersion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<KernelVersion>,
+}
+
+fn is_kernel_only(p: &[Provider]) -> bool {
+    p == [Provider::Kernel]
 }
 
 fn is_false(b: &bool) -> bool {

@@ -147,6 +147,10 @@ pub fn run_crosscheck(sym: &SymbolSpec, convention: ErrorConvention) -> CheckRes
         Ok(f) => f,
         Err(r) => return r,
     };
+    #[cfg(target_arch = "x86")]
+    if sym.kind == SymbolKind::VsyscallEntry {
+        return special::crosscheck_vsyscall(f.address());
+    }
     let cases = all_clock_cases();
     match sym.kind {
         SymbolKind::ClockGettime | SymbolKind::ClockGettime64 => crosscheck::judge_gettime(

@@ -131,46 +131,27 @@ pub fn expected_for_clock(
 }
 
 /// Makes every syscall a vDSO function may fall back to fail with [`FALLBACK_MARK`].
-/// Only for this (child) process; seccompiler supports x86_64, aarch64 and riscv64.
+/// Only for this (child) process.
 pub fn install_fallback_trap() -> Result<(), String> {
-    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter};
-    use std::collections::BTreeMap;
-    let arch = if cfg!(target_arch = "x86_64") && cfg!(target_pointer_width = "64") {
-        seccompiler::TargetArch::x86_64
-    } else if cfg!(target_arch = "aarch64") {
-        seccompiler::TargetArch::aarch64
-    } else if cfg!(target_arch = "riscv64") {
-        seccompiler::TargetArch::riscv64
-    } else {
-        return Err("seccompiler builds filters only for x86_64, aarch64 and riscv64".into());
-    };
-    let mut rules = BTreeMap::new();
-    for nr in fallback_syscalls() {
-        rules.insert(nr, vec![]);
-    }
-    let filter = SeccompFilter::new(
-        rules,
-        SeccompAction::Allow,
-        SeccompAction::Errno(FALLBACK_MARK as u32),
-        arch,
-    )
-    .map_err(|e| format!("building the seccomp filter: {e}"))?;
-    let program: BpfProgram = filter
-        .try_into()
-        .map_err(|e| format!("compiling the seccomp filter: {e}"))?;
-    seccompiler::apply_filter(&program).map_err(|e| format!("installing the seccomp filter: {e}"))
+    crate::live::seccomp::install_errno_filter(&fallback_syscalls(), FALLBACK_MARK as u16)
 }
 
 // `c_long` is i32 on 32-bit targets: the widening is not useless there.
 #[allow(clippy::unnecessary_cast)]
 fn fallback_syscalls() -> Vec<i64> {
+    use crate::live::syscall;
     let mut v = vec![
         libc::SYS_clock_gettime as i64,
         libc::SYS_clock_getres as i64,
+        // The time64 calls on 32-bit ABIs (the same numbers as above on 64-bit).
+        syscall::CLOCK_GETTIME_NR as i64,
+        syscall::CLOCK_GETRES_NR as i64,
         libc::SYS_gettimeofday as i64,
         libc::SYS_getcpu as i64,
         libc::SYS_getrandom as i64,
     ];
-    v.extend(crate::live::syscall::SYS_TIME.map(|nr| nr as i64));
+    v.extend(syscall::SYS_TIME.map(|nr| nr as i64));
+    v.sort_unstable();
+    v.dedup();
     v
 }

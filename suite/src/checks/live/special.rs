@@ -42,7 +42,8 @@ fn execution_note() -> String {
 /// Why a kind without a plain-arguments call has no live check here, or `None` if it has one.
 pub fn special_skip(kind: SymbolKind) -> Option<String> {
     let why = match kind {
-        SymbolKind::VsyscallEntry => "issuing getpid through __kernel_vsyscall needs i386 inline assembly, which comes with the i686 build",
+        SymbolKind::VsyscallEntry if cfg!(target_arch = "x86") => return None,
+        SymbolKind::VsyscallEntry => "__kernel_vsyscall is entered with i386 registers: only a 32-bit x86 build (the i686 runner) can call it",
         SymbolKind::SyscallGate => "ia64 is a historical record: no kernel runs it",
         SymbolKind::RestartSyscall => "the kernel enters it on the signal-restart path; a call from user space would restart whatever the kernel last recorded, so it cannot be checked safely",
         SymbolKind::FlushIcache => "needs a riscv build to call (compared with the riscv_flush_icache syscall)",
@@ -56,4 +57,45 @@ pub fn special_skip(kind: SymbolKind) -> Option<String> {
         _ => return None,
     };
     Some(why.into())
+}
+
+/// Issues syscall `nr` (no arguments) through `__kernel_vsyscall` at `entry`, the way
+/// i386 libcs do: number in eax, result in eax.
+#[cfg(target_arch = "x86")]
+fn vsyscall0(entry: usize, nr: i32) -> i32 {
+    let ret: i32;
+    // SAFETY: `entry` is the live vDSO's __kernel_vsyscall, which behaves like
+    // `int $0x80`; the syscalls issued here take no arguments and touch no memory.
+    unsafe {
+        core::arch::asm!(
+            "call {entry}",
+            entry = in(reg) entry,
+            inlateout("eax") nr => ret,
+            clobber_abi("C"),
+        );
+    }
+    ret
+}
+
+/// `__kernel_vsyscall` must behave like `int $0x80`: getpid through it equals the
+/// raw syscall, and an unknown syscall number comes back as -ENOSYS in eax.
+#[cfg(target_arch = "x86")]
+pub fn crosscheck_vsyscall(entry: usize) -> CheckResult {
+    let mut problems = Vec::new();
+    let via = vsyscall0(entry, libc::SYS_getpid as i32);
+    // SAFETY: getpid has no arguments and cannot fail.
+    let direct = unsafe { libc::syscall(libc::SYS_getpid) } as i32;
+    if via != direct {
+        problems.push(format!(
+            "getpid: through __kernel_vsyscall {via}, syscall {direct}"
+        ));
+    }
+    let unknown = vsyscall0(entry, 0x7fff);
+    if unknown != -libc::ENOSYS {
+        problems.push(format!(
+            "syscall 0x7fff: through __kernel_vsyscall {unknown}, expected -ENOSYS ({})",
+            -libc::ENOSYS
+        ));
+    }
+    from_problems(problems)
 }

@@ -1,0 +1,8 @@
+//! Reports: the one results model every runner fills ([`RunReport`]) and the
+//! writers that read it. Writers know nothing of how checks are run.
+
+pub mod human;
+pub mod matrix;
+pub mod model;
+
+pub use model::{CaseResult, Counts, Environment, RunReport, SCHEMA};

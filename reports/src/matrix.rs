@@ -1,0 +1,222 @@
+//! The cross-architecture summary: one row per target of a results directory as the
+//! qemu matrix writes it, one column per check group.
+//!
+//! Layout: `DIR/<target>/target.json` ([`TargetInfo`], written by the matrix script)
+//! and, when the target ran, `DIR/<target>/results.json` (a [`RunReport`]).
+
+use crate::model::{Counts, RunReport};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+use std::path::Path;
+
+/// The columns of the table and the check groups each one counts.
+pub const COLUMNS: &[(&str, &[&str])] = &[
+    ("resolve", &["resolve"]),
+    ("call", &["call"]),
+    ("cross-check", &["crosscheck"]),
+    ("monotonic", &["monotonic"]),
+    ("bad-pointer", &["badptr"]),
+    ("served/fallback", &["served"]),
+    (
+        "other",
+        &["vdso", "image", "timens", "trampoline", "inventory"],
+    ),
+];
+
+/// What the matrix script knows about one target, whether or not it ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetInfo {
+    pub target: String,
+    /// How it ran: `native` or the qemu binary.
+    pub runner: String,
+    /// The compiler it was built with.
+    #[serde(default)]
+    pub toolchain: Option<String>,
+    /// Set when the target could not be built (no toolchain, build error).
+    #[serde(default)]
+    pub not_built: Option<String>,
+    /// Set when the target should have run but could not (a build error).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The runner's exit status.
+    #[serde(default)]
+    pub exit: Option<i32>,
+}
+
+/// One row: a target and its report, if it produced one.
+#[derive(Debug, Clone)]
+pub struct MatrixRow {
+    pub info: TargetInfo,
+    pub report: Option<RunReport>,
+    /// Why there is no report although the target was built.
+    pub missing: Option<String>,
+}
+
+/// The verdict of a whole row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowState {
+    Pass,
+    /// The provider gives no vDSO and the spec says so: nothing else can be checked.
+    NoVdsoAsSpecified,
+    Fail(String),
+    NotBuilt(String),
+}
+
+impl MatrixRow {
+    pub fn state(&self) -> RowState {
+        if let Some(why) = &self.info.not_built {
+            return RowState::NotBuilt(why.clone());
+        }
+        if let Some(error) = &self.info.error {
+            return RowState::Fail(error.clone());
+        }
+        let Some(report) = &self.report else {
+            return RowState::Fail(
+                self.missing
+                    .clone()
+                    .unwrap_or_else(|| "no results".to_string()),
+            );
+        };
+        let counts = report.counts();
+        if counts.fail > 0 {
+            return RowState::Fail(format!("{} failed", counts.fail));
+        }
+        if self.info.exit.is_some_and(|e| e != 0) {
+            return RowState::Fail(format!(
+                "the runner exited with status {}",
+                self.info.exit.unwrap_or_default()
+            ));
+        }
+        if counts.pass == 0 {
+            return RowState::Fail("nothing passed: the run checked nothing".to_string());
+        }
+        let vdso = report.group_counts("vdso");
+        if report.environment.vdso_present == Some(false) && vdso.pass > 0 {
+            return RowState::NoVdsoAsSpecified;
+        }
+        RowState::Pass
+    }
+}
+
+/// Reads every target directory of `dir`, sorted by name.
+pub fn read_dir(dir: &Path) -> Result<Vec<MatrixRow>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut rows = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let info_path = entry.path().join("target.json");
+        if !info_path.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&info_path)
+            .map_err(|e| format!("{}: {e}", info_path.display()))?;
+        let info: TargetInfo =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", info_path.display()))?;
+        let results = entry.path().join("results.json");
+        let (report, missing) = match std::fs::read_to_string(&results) {
+            Ok(t) => match RunReport::from_json(&t) {
+                Ok(r) => (Some(r), None),
+                Err(e) => (None, Some(format!("{}: {e}", results.display()))),
+            },
+            Err(_) if info.not_built.is_some() || info.error.is_some() => (None, None),
+            Err(_) => (
+                None,
+                Some(format!(
+                    "no results.json (runner exit status {}; see {})",
+                    info.exit.map_or("unknown".to_string(), |e| e.to_string()),
+                    entry.path().join("output.txt").display()
+                )),
+            ),
+        };
+        rows.push(MatrixRow {
+            info,
+            report,
+            missing,
+        });
+    }
+    if rows.is_empty() {
+        return Err(format!(
+            "{}: no target results (expected <target>/target.json)",
+            dir.display()
+        ));
+    }
+    rows.sort_by(|a, b| a.info.target.cmp(&b.info.target));
+    Ok(rows)
+}
+
+fn cell(c: Counts) -> String {
+    if c.total() == 0 {
+        "-".to_string()
+    } else {
+        format!("{}/{}/{}", c.pass, c.fail, c.skip)
+    }
+}
+
+fn group_counts(report: &RunReport, groups: &[&str]) -> Counts {
+    let mut c = Counts::default();
+    for g in groups {
+        let gc = report.group_counts(g);
+        c.pass += gc.pass;
+        c.fail += gc.fail;
+        c.skip += gc.skip;
+    }
+    c
+}
+
+/// The table as text: cells are pass/fail/skip counts.
+pub fn render_text(rows: &[MatrixRow]) -> String {
+    let mut header = vec![
+        "target".to_string(),
+        "arch".to_string(),
+        "runner".to_string(),
+    ];
+    header.extend(COLUMNS.iter().map(|(name, _)| name.to_string()));
+    header.push("result".to_string());
+    let mut table = vec![header];
+    for row in rows {
+        let mut line = vec![row.info.target.clone()];
+        match &row.report {
+            Some(r) => {
+                line.push(r.environment.arch.clone());
+                line.push(row.info.runner.clone());
+                line.extend(COLUMNS.iter().map(|(_, g)| cell(group_counts(r, g))));
+            }
+            None => {
+                line.push("-".to_string());
+                line.push(row.info.runner.clone());
+                line.extend(COLUMNS.iter().map(|_| "-".to_string()));
+            }
+        }
+        line.push(match row.state() {
+            RowState::Pass => "PASS".to_string(),
+            RowState::NoVdsoAsSpecified => "PASS (no vDSO, as the spec says)".to_string(),
+            RowState::Fail(why) => format!("FAIL ({why})"),
+            RowState::NotBuilt(why) => format!("NOT BUILT ({why})"),
+        });
+        table.push(line);
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|i| {
+            table
+                .iter()
+                .filter(|l| i + 1 < l.len())
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in &table {
+        let mut text = String::new();
+        for (i, cell) in line.iter().enumerate() {
+            if i + 1 == line.len() {
+                text.push_str(cell);
+            } else {
+                let _ = write!(text, "{cell:<w$}  ", w = widths[i]);
+            }
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    }
+    let _ = writeln!(out, "cells: passed/failed/skipped checks; '-' none planned");
+    out
+}

@@ -1,0 +1,121 @@
+//! The results of one run, as written to `results.json` (schema `vdsoconf-results/1`).
+//!
+//! Fields are only ever added within a schema version; a reader should ignore
+//! fields it does not know.
+
+use serde::{Deserialize, Serialize};
+use vdsoconf_suite::checks::{CheckResult, Verdict};
+
+/// The schema identifier written into every report.
+pub const SCHEMA: &str = "vdsoconf-results/1";
+
+/// One run of the suite against one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// `vdsoconf <version>`.
+    pub tool: String,
+    pub environment: Environment,
+    /// In plan order.
+    pub results: Vec<CaseResult>,
+}
+
+/// Where the run happened and what it was judged against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    /// The spec's architecture name (`x86_64`, `i386`, `mips-n64`, …).
+    pub arch: String,
+    /// `kernel` or `qemu`.
+    pub provider: String,
+    /// The Rust target the runner was built for (`i686-unknown-linux-gnu`).
+    pub build_target: String,
+    /// `uname -m` as the process sees it (qemu-user reports the guest's).
+    pub machine: Option<String>,
+    /// `uname -r`.
+    pub kernel_release: Option<String>,
+    /// The kernel version `since`/`until` were judged against.
+    pub kernel: Option<String>,
+    /// `live` or the image file checked.
+    pub source: String,
+    /// Whether the process has a vDSO (`null` for an image file).
+    pub vdso_present: Option<bool>,
+    pub vdso_soname: Option<String>,
+    pub clocksource: Option<String>,
+    pub cpus: Option<usize>,
+}
+
+/// One check and its result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// `arch::group::subject`, unique within a run.
+    pub name: String,
+    pub group: String,
+    /// What the check expects, and why, in words.
+    pub expectation: String,
+    pub result: CheckResult,
+}
+
+/// Pass, fail and skip counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, verdict: &Verdict) {
+        match verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Fail { .. } => self.fail += 1,
+            Verdict::Skip { .. } => self.skip += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.skip
+    }
+}
+
+impl RunReport {
+    pub fn new(environment: Environment, results: Vec<CaseResult>) -> Self {
+        RunReport {
+            schema: SCHEMA.to_string(),
+            tool: format!("vdsoconf {}", env!("CARGO_PKG_VERSION")),
+            environment,
+            results,
+        }
+    }
+
+    /// Reads a report, refusing other schemas by name.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        match value.get("schema").and_then(|s| s.as_str()) {
+            Some(SCHEMA) => serde_json::from_value(value).map_err(|e| e.to_string()),
+            Some(other) => Err(format!("schema {other:?} is not {SCHEMA:?}")),
+            None => Err(format!("not a vdsoconf report (no \"schema\": {SCHEMA:?})")),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report serializes")
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for r in &self.results {
+            c.add(&r.result.verdict);
+        }
+        c
+    }
+
+    /// Counts of the results in `group`.
+    pub fn group_counts(&self, group: &str) -> Counts {
+        let mut c = Counts::default();
+        for r in self.results.iter().filter(|r| r.group == group) {
+            c.add(&r.result.verdict);
+        }
+        c
+    }
+}

@@ -1,0 +1,167 @@
+//! The matrix summary read from a results directory as runners/qemu/matrix writes it.
+
+use std::path::Path;
+use vdsoconf_reports::matrix::{read_dir, render_text, RowState};
+use vdsoconf_reports::{CaseResult, Environment, RunReport};
+use vdsoconf_suite::checks::CheckResult;
+
+fn env(arch: &str, vdso_present: bool) -> Environment {
+    Environment {
+        arch: arch.into(),
+        provider: "qemu".into(),
+        build_target: "test".into(),
+        machine: None,
+        kernel_release: None,
+        kernel: None,
+        source: "live".into(),
+        vdso_present: Some(vdso_present),
+        vdso_soname: None,
+        clocksource: None,
+        cpus: Some(2),
+    }
+}
+
+fn case(group: &str, result: CheckResult) -> CaseResult {
+    CaseResult {
+        name: format!("a::{group}::x"),
+        group: group.into(),
+        expectation: "e".into(),
+        result,
+    }
+}
+
+fn write_target(dir: &Path, name: &str, info: &str, report: Option<&RunReport>) {
+    let d = dir.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("target.json"), info).unwrap();
+    if let Some(r) = report {
+        std::fs::write(d.join("results.json"), r.to_json()).unwrap();
+    }
+}
+
+#[test]
+fn rows_cells_and_verdicts() {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-matrix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let passing = RunReport::new(
+        env("aarch64", true),
+        vec![
+            case("resolve", CheckResult::pass()),
+            case("resolve", CheckResult::skip("absent")),
+            case("call", CheckResult::pass()),
+        ],
+    );
+    let failing = RunReport::new(
+        env("arm", true),
+        vec![case("badptr", CheckResult::fail("returned 0"))],
+    );
+    let no_vdso = RunReport::new(
+        env("mips-n64", false),
+        vec![
+            case("vdso", CheckResult::pass()),
+            case("resolve", CheckResult::skip("no vDSO")),
+        ],
+    );
+    write_target(
+        &dir,
+        "aarch64",
+        r#"{"target":"aarch64","runner":"qemu-aarch64","exit":0}"#,
+        Some(&passing),
+    );
+    write_target(
+        &dir,
+        "armv7",
+        r#"{"target":"armv7","runner":"qemu-arm","exit":1}"#,
+        Some(&failing),
+    );
+    write_target(
+        &dir,
+        "mips64el",
+        r#"{"target":"mips64el","runner":"qemu-mips64el","exit":0}"#,
+        Some(&no_vdso),
+    );
+    write_target(
+        &dir,
+        "sparc64",
+        r#"{"target":"sparc64","runner":"qemu-sparc64","not_built":"no std"}"#,
+        None,
+    );
+    write_target(
+        &dir,
+        "s390x",
+        r#"{"target":"s390x","runner":"qemu-s390x","error":"build failed: error[E0432]"}"#,
+        None,
+    );
+    write_target(
+        &dir,
+        "crashed",
+        r#"{"target":"crashed","runner":"native","exit":139}"#,
+        None,
+    );
+    std::fs::create_dir_all(dir.join("not-a-target")).unwrap();
+
+    let rows = read_dir(&dir).unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r.info.target.as_str()).collect();
+    assert_eq!(
+        names,
+        ["aarch64", "armv7", "crashed", "mips64el", "s390x", "sparc64"]
+    );
+    let states: Vec<RowState> = rows.iter().map(|r| r.state()).collect();
+    assert_eq!(states[0], RowState::Pass);
+    assert!(matches!(&states[1], RowState::Fail(w) if w == "1 failed"));
+    assert!(
+        matches!(&states[2], RowState::Fail(w) if w.contains("no results.json") && w.contains("139"))
+    );
+    assert_eq!(states[3], RowState::NoVdsoAsSpecified);
+    assert!(matches!(&states[4], RowState::Fail(w) if w.starts_with("build failed")));
+    assert_eq!(states[5], RowState::NotBuilt("no std".into()));
+
+    let text = render_text(&rows);
+    let aarch64 = text.lines().find(|l| l.starts_with("aarch64")).unwrap();
+    // resolve: 1 passed, 0 failed, 1 skipped; call: 1/0/0; groups with no checks: '-'.
+    assert!(
+        aarch64.contains("1/0/1") && aarch64.contains("1/0/0"),
+        "{aarch64}"
+    );
+    assert!(aarch64.trim_end().ends_with("PASS"), "{aarch64}");
+    assert!(text.contains("NOT BUILT (no std)"), "{text}");
+    assert!(text.contains("PASS (no vDSO, as the spec says)"), "{text}");
+    let header = text.lines().next().unwrap();
+    for col in [
+        "resolve",
+        "call",
+        "cross-check",
+        "monotonic",
+        "bad-pointer",
+        "served/fallback",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_empty_directory_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-matrix-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(read_dir(&dir).unwrap_err().contains("no target results"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reports_round_trip_and_other_schemas_are_refused() {
+    let r = RunReport::new(
+        env("x86_64", true),
+        vec![case("call", CheckResult::skip("why"))],
+    );
+    assert_eq!(RunReport::from_json(&r.to_json()).unwrap(), r);
+    let other = r
+        .to_json()
+        .replace("vdsoconf-results/1", "vdsoconf-results/9");
+    assert!(RunReport::from_json(&other)
+        .unwrap_err()
+        .contains("vdsoconf-results/9"));
+    assert!(RunReport::from_json("[]")
+        .unwrap_err()
+        .contains("not a vdsoconf report"));
+}

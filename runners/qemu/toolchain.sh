@@ -1,0 +1,228 @@
+# Rust cross toolchains from Debian's packages, for the qemu matrix.
+#
+# The rustup toolchain has only the x86_64 standard library and may not download
+# more, so the matrix builds foreign targets with a Debian compiler and Debian's
+# per-architecture standard library. Each toolchain below is a (compiler, std)
+# pair from Debian suites; for every target the first pair whose packages can be
+# fetched is used:
+#
+#   debian-web  rustc-web from bookworm-security (runs on bookworm) with
+#               libstd-rust-web-dev:<arch> from trixie (the documented pair)
+#   debian-sid  rustc and libstd-rust-dev:<arch> from sid, for when the mirror
+#               cannot give the first (an index that fails its checksum drops
+#               the whole suite for that architecture)
+#
+# Nothing is installed into the system: packages are fetched with a private apt
+# configuration into $VDSOCONF_CACHE/toolchains and unpacked there. The compiler
+# runs through the loader of its own package set (sid's needs a newer glibc than
+# the host's). A compiler and a std are used together only when `rustc --version`
+# equals the version recorded in every rlib of the std.
+#
+#   source runners/qemu/toolchain.sh
+#   toolchain_for_target TRIPLE DEB_ARCH   # prints the name of a usable toolchain,
+#                                          # or fails with the reasons on stderr
+#   toolchain_rustc NAME                   # the compiler wrapper to put in RUSTC
+
+# name | compiler suites | compiler package | std suites | std package
+TOOLCHAINS=(
+    "debian-web|bookworm bookworm-security|rustc-web|trixie|libstd-rust-web-dev"
+    "debian-sid|sid|rustc|sid|libstd-rust-dev"
+)
+
+# Packages a compiler depends on that the host provides (the linker driver and
+# the C library headers); everything else is unpacked beside the compiler.
+TOOLCHAIN_FROM_HOST='^(gcc|gcc-[0-9]+|binutils|libc6-dev|libc-dev|cpp|cpp-[0-9]+)$'
+
+toolchain_cache() { echo "${VDSOCONF_CACHE:?}/toolchains"; }
+
+toolchain_field() { # toolchain_field NAME INDEX
+    local t
+    for t in "${TOOLCHAINS[@]}"; do
+        IFS='|' read -r -a f <<<"$t"
+        if [ "${f[0]}" = "$1" ]; then
+            echo "${f[$2]}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+toolchain_rustc() { echo "$(toolchain_cache)/$1/rustc"; }
+
+# _tc_apt DIR SUITES ARCH: a private apt configuration for one architecture, so a
+# broken index of one architecture cannot take the others down with it.
+_tc_apt() {
+    local dir=$1 suites=$2 arch=$3 tries
+    for tries in 1 2 3; do
+        if private_apt_init "$dir" "$suites" "$arch" 2>"$dir.err"; then
+            rm -f "$dir.err"
+            return 0
+        fi
+        sleep $((tries * 2))
+    done
+    return 1
+}
+
+# The first error apt printed, for a "not built" reason.
+_tc_apt_error() {
+    grep -m1 -E '^(E|W): ' "$1.err" 2>/dev/null | sed -E 's/^[EW]: //; s/ +\[IP: [^]]*\]//' | cut -c1-220
+}
+
+# _tc_closure DIR PKG...: PKG and its dependencies, recursively, without the
+# packages the host provides and without virtual packages.
+_tc_closure() {
+    local dir=$1
+    shift
+    local -A seen=()
+    local queue=("$@") p d
+    while [ "${#queue[@]}" -gt 0 ]; do
+        p=${queue[0]}
+        queue=("${queue[@]:1}")
+        [ -n "${seen[$p]:-}" ] && continue
+        seen[$p]=1
+        echo "$p"
+        # shellcheck disable=SC2046
+        while read -r d; do
+            [[ $d =~ $TOOLCHAIN_FROM_HOST ]] && continue
+            [ -z "${seen[$d]:-}" ] && queue+=("$d")
+        done < <(apt-cache $(private_apt_opts "$dir") depends --no-recommends --no-suggests \
+            --no-conflicts --no-breaks --no-replaces --no-enhances --no-pre-depends "$p" 2>/dev/null \
+            | sed -nE 's/^  Depends: ([^<][^ ]*)$/\1/p')
+    done
+}
+
+# _tc_compiler NAME: fetches and unpacks the compiler once; writes the wrapper.
+_tc_compiler() {
+    local name=$1 base root suites pkg apt loader libs rustc_bin sysroot
+    base=$(toolchain_cache)/$name
+    root=$base/root
+    if [ -x "$base/rustc" ] && "$base/rustc" -vV >/dev/null 2>&1; then
+        return 0
+    fi
+    suites=$(toolchain_field "$name" 1)
+    pkg=$(toolchain_field "$name" 2)
+    apt=$base/apt-amd64
+    mkdir -p "$base"
+    if ! _tc_apt "$apt" "$suites" amd64; then
+        echo "compiler $pkg ($suites): $(_tc_apt_error "$apt")" >&2
+        return 1
+    fi
+    mapfile -t pkgs < <(_tc_closure "$apt" "$pkg")
+    if ! private_apt_download "$apt" "${pkgs[@]}" 2>"$apt.err"; then
+        echo "compiler $pkg ($suites): $(_tc_apt_error "$apt")" >&2
+        return 1
+    fi
+    rm -rf "$root"
+    mkdir -p "$root"
+    local deb
+    for deb in "$apt"/debs/*.deb; do dpkg-deb -x "$deb" "$root"; done
+    loader=$(find "$root" -name 'ld-linux-x86-64.so.2' -type f | head -n1)
+    libs=$(find "$root" -name '*.so*' \( -type f -o -type l \) -printf '%h\n' | sort -u | paste -sd:)
+    rustc_bin=$(find "$root" -path '*/bin/rustc' -type f | head -n1)
+    if [ -z "$rustc_bin" ]; then
+        echo "compiler $pkg ($suites): the package has no bin/rustc" >&2
+        return 1
+    fi
+    sysroot=$(dirname "$(dirname "$rustc_bin")")
+    {
+        echo '#!/bin/sh'
+        echo "# $pkg from Debian $suites, run with its own libraries (written by runners/qemu/toolchain.sh)"
+        if [ -n "$loader" ]; then
+            echo "exec '$loader' --library-path '$libs' '$rustc_bin' --sysroot '$sysroot' \"\$@\""
+        else
+            echo "LD_LIBRARY_PATH='$libs' exec '$rustc_bin' --sysroot '$sysroot' \"\$@\""
+        fi
+    } >"$base/rustc.tmp"
+    chmod +x "$base/rustc.tmp"
+    if ! "$base/rustc.tmp" -vV >/dev/null 2>"$base/rustc.err"; then
+        echo "compiler $pkg ($suites) does not run here: $(head -n1 "$base/rustc.err")" >&2
+        return 1
+    fi
+    mv "$base/rustc.tmp" "$base/rustc"
+}
+
+# _tc_std NAME TRIPLE DEB_ARCH: unpacks the std for one target into the compiler's
+# sysroot (fetching the compiler first) and checks that their versions agree.
+_tc_std() {
+    local name=$1 triple=$2 arch=$3 base suites pkg apt sysroot libdir
+    base=$(toolchain_cache)/$name
+    suites=$(toolchain_field "$name" 3)
+    pkg=$(toolchain_field "$name" 4)
+    apt=$base/apt-$arch
+    if [ ! -f "$base/std-$triple.ok" ]; then
+        mkdir -p "$base"
+        if ! _tc_apt "$apt" "$suites" "$arch"; then
+            echo "$pkg:$arch ($suites): $(_tc_apt_error "$apt")" >&2
+            return 1
+        fi
+        if ! private_apt_download "$apt" "$pkg:$arch" 2>"$apt.err"; then
+            echo "$pkg:$arch ($suites): $(_tc_apt_error "$apt")" >&2
+            return 1
+        fi
+        _tc_compiler "$name" || return 1
+        sysroot=$("$base/rustc" --print sysroot)
+        local deb tmp=$base/unpack-$arch
+        rm -rf "$tmp"
+        deb=$(ls "$apt"/debs/"${pkg}"_*_"$arch".deb | head -n1)
+        dpkg-deb -x "$deb" "$tmp"
+        libdir=$(find "$tmp" -type d -path "*/lib/rustlib/$triple/lib" | head -n1)
+        if [ -z "$libdir" ]; then
+            echo "$pkg:$arch has no standard library for $triple" >&2
+            return 1
+        fi
+        mkdir -p "$sysroot/lib/rustlib/$triple"
+        rm -rf "$sysroot/lib/rustlib/$triple/lib"
+        mv "$libdir" "$sysroot/lib/rustlib/$triple/lib"
+        rm -rf "$tmp"
+    fi
+    toolchain_verify "$name" "$triple" || return 1
+    touch "$base/std-$triple.ok"
+}
+
+# toolchain_verify NAME TRIPLE: every rlib of the target's std must have been built
+# by exactly this compiler (rustc refuses mismatched metadata with a confusing error).
+toolchain_verify() {
+    local name=$1 triple=$2 rustc want f got n=0 sysroot
+    rustc=$(toolchain_rustc "$name")
+    want=$("$rustc" --version) || return 1
+    sysroot=$("$rustc" --print sysroot)
+    for f in "$sysroot/lib/rustlib/$triple/lib/"*.rlib; do
+        [ -e "$f" ] || continue
+        n=$((n + 1))
+        got=$(grep -aoE -m1 'rustc [0-9]+\.[0-9]+\.[0-9]+[^"]*\([^)]*\)( \([^)]*\))?' "$f" | head -n1)
+        if [ "$got" != "$want" ]; then
+            echo "version mismatch in $name for $triple: the compiler is '$want'," \
+                "but $(basename "$f") was built by '${got:-an unknown compiler}'" >&2
+            rm -f "$(toolchain_cache)/$name/std-$triple.ok"
+            return 1
+        fi
+    done
+    if [ "$n" -eq 0 ]; then
+        echo "$name has no rlibs for $triple" >&2
+        return 1
+    fi
+}
+
+# toolchain_for_target TRIPLE DEB_ARCH: the first toolchain that can build TRIPLE.
+# One already unpacked and verified is used without asking the mirror again.
+toolchain_for_target() {
+    local triple=$1 arch=$2 t name why=""
+    for t in "${TOOLCHAINS[@]}"; do
+        name=${t%%|*}
+        if [ -f "$(toolchain_cache)/$name/std-$triple.ok" ] && toolchain_verify "$name" "$triple" 2>/dev/null; then
+            echo "$name"
+            return 0
+        fi
+    done
+    mkdir -p "$(toolchain_cache)"
+    for t in "${TOOLCHAINS[@]}"; do
+        name=${t%%|*}
+        if _tc_std "$name" "$triple" "$arch" 2>"$(toolchain_cache)/why"; then
+            echo "$name"
+            return 0
+        fi
+        why+="${why:+; }$name: $(tr '\n' ' ' <"$(toolchain_cache)/why" | sed 's/ *$//')"
+    done
+    echo "$why" >&2
+    return 1
+}

@@ -1,0 +1,85 @@
+//! runners/qemu/toolchain.sh refuses a standard library built by another compiler,
+//! naming both versions (checked with a fake compiler and fake rlibs).
+
+use std::path::Path;
+use std::process::Command;
+
+const VERSION: &str = "rustc 1.96.0 (ac68faa20 2026-05-25) (built from a source tarball)";
+const TRIPLE: &str = "i686-unknown-linux-gnu";
+
+fn setup(name: &str, rlib_versions: &[&str]) -> std::path::PathBuf {
+    let cache = std::env::temp_dir().join(format!("vdsoconf-tc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let tc = cache.join("toolchains/fake");
+    let sysroot = tc.join("root/usr");
+    let lib = sysroot.join(format!("lib/rustlib/{TRIPLE}/lib"));
+    std::fs::create_dir_all(&lib).unwrap();
+    let rustc = tc.join("rustc");
+    std::fs::write(
+        &rustc,
+        format!(
+            "#!/bin/sh\ncase $1 in --version) echo '{VERSION}';; --print) echo '{}';; esac\n",
+            sysroot.display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&rustc)
+        .status()
+        .unwrap();
+    for (i, v) in rlib_versions.iter().enumerate() {
+        // rlib metadata carries the compiler's version string among binary data.
+        let mut bytes = b"!<arch>\n\x00\x01rust\x00\x00\x00\x0a".to_vec();
+        bytes.extend_from_slice(v.as_bytes());
+        bytes.extend_from_slice(b"\x00\x02\x03");
+        std::fs::write(lib.join(format!("libcrate{i}-0123.rlib")), bytes).unwrap();
+    }
+    cache
+}
+
+fn verify(cache: &Path) -> (bool, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source runners/lib/private-apt.sh && source runners/qemu/toolchain.sh && toolchain_verify fake {TRIPLE}"
+        ))
+        .current_dir(&root)
+        .env("VDSOCONF_CACHE", cache)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn matching_rlibs_are_accepted() {
+    let cache = setup("ok", &[VERSION, VERSION]);
+    let (ok, err) = verify(&cache);
+    assert!(ok, "{err}");
+    std::fs::remove_dir_all(cache).unwrap();
+}
+
+#[test]
+fn a_mismatched_rlib_is_refused_naming_both_versions() {
+    let other = "rustc 1.97.1 (8bab26f4f 2026-07-14) (built from a source tarball)";
+    let cache = setup("mismatch", &[VERSION, other]);
+    let (ok, err) = verify(&cache);
+    assert!(!ok);
+    assert!(
+        err.contains(VERSION) && err.contains(other) && err.contains("libcrate1"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(cache).unwrap();
+}
+
+#[test]
+fn no_rlibs_is_refused() {
+    let cache = setup("empty", &[]);
+    let (ok, err) = verify(&cache);
+    assert!(!ok && err.contains("no rlibs"), "{err}");
+    std::fs::remove_dir_all(cache).unwrap();
+}
