@@ -35,6 +35,10 @@ pub struct TargetInfo {
     /// Set when the target could not be built (no toolchain, build error).
     #[serde(default)]
     pub not_built: Option<String>,
+    /// Set when only the C probe ran (why the suite itself could not be built): the
+    /// presence and image checks of its observation are in the report, no calls.
+    #[serde(default)]
+    pub probe_only: Option<String>,
     /// Set when the target should have run but could not (a build error).
     #[serde(default)]
     pub error: Option<String>,

@@ -66,8 +66,13 @@ struct RunArgs {
     #[arg(long)]
     kernel: Option<String>,
     /// Check an image file instead of the live vDSO (calls are skipped).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "observed")]
     image: Option<PathBuf>,
+    /// What a probe process of --arch saw, for a target the suite cannot be built for
+    /// (runners/qemu/vdso-probe.c): `absent`, or the file it dumped its vDSO to. The
+    /// presence and image checks run; calls are skipped.
+    #[arg(long, value_name = "absent|FILE", requires = "arch")]
+    observed: Option<String>,
     /// Run only checks whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
@@ -149,6 +154,7 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
         provider: Some(args.provider),
         kernel: args.kernel,
         image: args.image,
+        observed: args.observed,
     };
     let target = resolve_target(&opts)?;
     let options = match args.duration.as_deref().map(parse_duration).transpose()? {

@@ -20,6 +20,8 @@ use vdsoconf_suite::live::LiveVdso;
 enum Bytes {
     Live(Option<LiveVdso>),
     File(Vec<u8>),
+    /// A probe's dump of its vDSO, or `None`: it had none.
+    Observed(Option<Vec<u8>>),
     Unreadable(String),
     Unavailable(String),
 }
@@ -70,6 +72,12 @@ impl Session {
                 VdsoImage::parse(&data).map_err(|e| format!("{path}: {e}"))?;
                 Bytes::File(data)
             }
+            Source::Observed { image: None } => Bytes::Observed(None),
+            Source::Observed { image: Some(path) } => {
+                let data = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+                VdsoImage::parse(&data).map_err(|e| format!("{path}: {e}"))?;
+                Bytes::Observed(Some(data))
+            }
             Source::Unavailable { reason } => Bytes::Unavailable(reason.clone()),
         };
         Ok(Session {
@@ -97,6 +105,7 @@ impl Session {
                 v.as_ref().and_then(|v| soname_of(v.bytes())),
             ),
             Bytes::File(data) => (None, soname_of(data)),
+            Bytes::Observed(image) => (Some(image.is_some()), image.as_deref().and_then(soname_of)),
             Bytes::Unreadable(_) => (Some(true), None),
             Bytes::Unavailable(_) => (None, None),
         };
@@ -110,6 +119,8 @@ impl Session {
             source: match &t.source {
                 Source::Live => "live".to_string(),
                 Source::File(path) => path.clone(),
+                Source::Observed { image: Some(path) } => format!("probe dump {path}"),
+                Source::Observed { image: None } => "probe: no vDSO".to_string(),
                 Source::Unavailable { reason } => format!("unavailable: {reason}"),
             },
             vdso_present,
@@ -145,8 +156,9 @@ impl Session {
     fn image_bytes(&self) -> Result<&[u8], CheckResult> {
         match &self.bytes {
             Bytes::Live(Some(v)) => Ok(v.bytes()),
-            Bytes::File(data) => Ok(data),
+            Bytes::File(data) | Bytes::Observed(Some(data)) => Ok(data),
             Bytes::Live(None) => Err(CheckResult::skip("no vDSO in this process")),
+            Bytes::Observed(None) => Err(CheckResult::skip("the probe process had no vDSO")),
             Bytes::Unreadable(e) => Err(CheckResult::fail(e.clone())),
             Bytes::Unavailable(reason) => Err(CheckResult::skip(reason.clone())),
         }
@@ -174,6 +186,7 @@ impl Session {
         if check.kind == CheckKind::Presence {
             return match &self.bytes {
                 Bytes::Live(v) => check_presence(spec, provider, v.is_some()),
+                Bytes::Observed(image) => check_presence(spec, provider, image.is_some()),
                 Bytes::File(_) => CheckResult::pass(),
                 Bytes::Unreadable(e) => CheckResult::fail(e.clone()),
                 Bytes::Unavailable(_) => unreachable!("handled above"),
@@ -198,6 +211,9 @@ impl Session {
             CheckKind::Trampoline { symbol } => check_trampoline(&image, &spec.symbols[*symbol]),
             _ if matches!(self.bytes, Bytes::File(_)) => CheckResult::skip(
                 "an image file cannot be called: run the suite on a system (or under qemu) with this vDSO",
+            ),
+            _ if matches!(self.bytes, Bytes::Observed(_)) => CheckResult::skip(
+                "only a probe ran on this target (the suite could not be built for it): calls need the suite itself",
             ),
             CheckKind::Call { symbol } => match call_unsupported(spec.error_convention, spec.symbols[*symbol].kind) {
                 Some(why) => CheckResult::skip(why),

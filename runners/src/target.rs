@@ -116,13 +116,16 @@ pub fn parse_kernel(s: &str) -> Result<KernelVersion, UsageError> {
         })
 }
 
-/// What the user asked to check (from `--arch`, `--provider`, `--kernel`, `--image`).
+/// What the user asked to check (from `--arch`, `--provider`, `--kernel`, `--image`,
+/// `--observed`).
 #[derive(Debug, Clone, Default)]
 pub struct TargetOptions {
     pub arch: Option<String>,
     pub provider: Option<String>,
     pub kernel: Option<String>,
     pub image: Option<std::path::PathBuf>,
+    /// A probe's observation: `absent`, or the file it dumped the vDSO to.
+    pub observed: Option<String>,
 }
 
 /// `--duration`: `90`, `90s`, `5m`, `2h` (seconds by default).
@@ -166,6 +169,10 @@ pub fn resolve_target(opts: &TargetOptions) -> Result<vdsoconf_suite::checks::Ta
         .unwrap_or(Provider::Kernel);
     let source = if let Some(image) = &opts.image {
         Source::File(image.display().to_string())
+    } else if let Some(seen) = &opts.observed {
+        Source::Observed {
+            image: (seen != "absent").then(|| seen.clone()),
+        }
     } else if spec.historical {
         Source::Unavailable {
             reason: format!(

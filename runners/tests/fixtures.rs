@@ -65,6 +65,7 @@ fn every_fixture_conforms_to_its_spec() {
             provider: Some(provider.clone()),
             kernel: (provider == "kernel").then(|| version.clone()),
             image: Some(path.clone()),
+            observed: None,
         })
         .unwrap();
         let session = Session::open(target).unwrap();
@@ -99,6 +100,7 @@ fn a_wrong_spec_fails_on_a_fixture() {
         provider: Some("qemu".into()),
         kernel: None,
         image: Some(path),
+        observed: None,
     })
     .unwrap();
     let getrandom = target

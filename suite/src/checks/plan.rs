@@ -138,6 +138,10 @@ pub enum Source {
     Live,
     /// An image file: static checks only.
     File(String),
+    /// What a probe process of the architecture saw (for targets the suite cannot be
+    /// built for): the vDSO image it dumped to this file, or `None` for no vDSO.
+    /// The presence and static checks run; calls cannot.
+    Observed { image: Option<String> },
     /// Neither: this process cannot see that architecture's vDSO.
     Unavailable { reason: String },
 }

@@ -86,8 +86,7 @@ pub struct VdsoFn(usize);
 impl VdsoFn {
     /// # Safety
     /// `address` must be the entry point of a live vDSO function whose prototype
-    /// matches every method later called on the value, using the generic
-    /// (negative errno) error convention.
+    /// matches every method later called on the value.
     pub unsafe fn new(address: usize) -> Self {
         VdsoFn(address)
     }
@@ -96,13 +95,22 @@ impl VdsoFn {
         self.0
     }
 
+    /// Calls the function with five pointer-sized arguments (a function taking fewer
+    /// ignores the rest on every Linux C ABI) and returns its result register, with
+    /// errors in the generic convention: a negative errno.
+    ///
+    /// # Safety
+    /// The arguments must be what the function's prototype expects.
+    unsafe fn call(&self, args: [usize; 5]) -> isize {
+        // SAFETY: per `new` and this function's contract.
+        unsafe { call_convention::call(self.0, args) }
+    }
+
     /// `int fn(clockid_t, T *)`: clock_gettime and clock_getres with either timespec ABI.
     fn clock_call<T: Default>(&self, clock: c_int) -> (c_int, T) {
         let mut ts = T::default();
-        // SAFETY: per `new`, this is a clock function taking a `T` out-pointer; `ts` is valid.
-        let f: unsafe extern "C" fn(c_int, *mut T) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        (unsafe { f(clock, &mut ts) }, ts)
+        let r = self.clock_call_at(clock, &mut ts as *mut T as usize);
+        (r, ts)
     }
 
     /// `int clock_gettime(clockid_t, struct timespec *)` (native time_t).
@@ -128,47 +136,42 @@ impl VdsoFn {
     /// `int gettimeofday(struct timeval *, struct timezone *)`.
     pub fn gettimeofday(&self) -> (c_int, Timeval, Timezone) {
         let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
-        // SAFETY: per `new`; both are valid out-pointers.
-        let f: unsafe extern "C" fn(*mut Timeval, *mut Timezone) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        (unsafe { f(&mut tv, &mut tz) }, tv, tz)
+        let r = self.gettimeofday_at(
+            &mut tv as *mut Timeval as usize,
+            &mut tz as *mut Timezone as usize,
+        );
+        (r, tv, tz)
     }
 
     /// `time_t time(time_t *)`: returns the result and what was stored.
     pub fn time(&self) -> (NativeTime, NativeTime) {
         let mut stored: NativeTime = 0;
-        // SAFETY: per `new`; `stored` is a valid out-pointer.
-        let f: unsafe extern "C" fn(*mut NativeTime) -> NativeTime =
-            unsafe { core::mem::transmute(self.0) };
-        (unsafe { f(&mut stored) }, stored)
+        let r = self.time_at(&mut stored as *mut NativeTime as usize);
+        (r, stored)
     }
 
     /// `int getcpu(unsigned *cpu, unsigned *node, void *tcache)`.
     pub fn getcpu(&self) -> (c_int, c_uint, c_uint) {
         let (mut cpu, mut node) = (c_uint::MAX, c_uint::MAX);
-        // SAFETY: per `new`; `cpu` and `node` are valid, tcache may be NULL.
-        let f: unsafe extern "C" fn(*mut c_uint, *mut c_uint, *mut c_void) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        (
-            unsafe { f(&mut cpu, &mut node, core::ptr::null_mut()) },
-            cpu,
-            node,
-        )
+        let r = self.getcpu_at(
+            &mut cpu as *mut c_uint as usize,
+            &mut node as *mut c_uint as usize,
+        );
+        (r, cpu, node)
     }
 
     /// `getrandom(NULL, 0, 0, &params, ~0UL)`: the opaque-state parameters.
     pub fn getrandom_params(&self) -> (isize, VgetrandomOpaqueParams) {
         let mut params = VgetrandomOpaqueParams::default();
-        let f = self.getrandom_fn();
-        // SAFETY: per `new`; this is the documented parameter query.
+        // SAFETY: per `new`, a getrandom; this is the documented parameter query.
         let r = unsafe {
-            f(
-                core::ptr::null_mut(),
+            self.call([
                 0,
                 0,
-                (&mut params as *mut VgetrandomOpaqueParams).cast(),
+                0,
+                &mut params as *mut VgetrandomOpaqueParams as usize,
                 usize::MAX,
-            )
+            ])
         };
         (r, params)
     }
@@ -182,32 +185,25 @@ impl VdsoFn {
     pub fn clock_call_at(&self, clock: c_int, ptr: usize) -> c_int {
         // SAFETY: per `new`, a clock function; a bad `ptr` is the point of the caller's
         // check, which runs in a throwaway child process.
-        let f: unsafe extern "C" fn(c_int, usize) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        unsafe { f(clock, ptr) }
+        unsafe { self.call([clock as isize as usize, ptr, 0, 0, 0]) as c_int }
     }
 
     /// `gettimeofday(tv, tz)` with any pointers.
     pub fn gettimeofday_at(&self, tv: usize, tz: usize) -> c_int {
         // SAFETY: as for `clock_call_at`.
-        let f: unsafe extern "C" fn(usize, usize) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        unsafe { f(tv, tz) }
+        unsafe { self.call([tv, tz, 0, 0, 0]) as c_int }
     }
 
     /// `getcpu(cpu, node, NULL)` with any pointers.
     pub fn getcpu_at(&self, cpu: usize, node: usize) -> c_int {
         // SAFETY: as for `clock_call_at`.
-        let f: unsafe extern "C" fn(usize, usize, usize) -> c_int =
-            unsafe { core::mem::transmute(self.0) };
-        unsafe { f(cpu, node, 0) }
+        unsafe { self.call([cpu, node, 0, 0, 0]) as c_int }
     }
 
     /// `time(t)` with any pointer.
     pub fn time_at(&self, t: usize) -> NativeTime {
         // SAFETY: as for `clock_call_at`.
-        let f: unsafe extern "C" fn(usize) -> NativeTime = unsafe { core::mem::transmute(self.0) };
-        unsafe { f(t) }
+        unsafe { self.call([t, 0, 0, 0, 0]) as NativeTime }
     }
 
     /// `getrandom(buf, len, flags, state, state_len)` with any buffer pointer.
@@ -218,9 +214,8 @@ impl VdsoFn {
         flags: c_uint,
         state: &GetrandomState,
     ) -> isize {
-        let f = self.getrandom_fn();
         // SAFETY: as for `clock_call_at`; the state is valid.
-        unsafe { f(buf as *mut c_void, len, flags, state.ptr, state.len) }
+        unsafe { self.call([buf, len, flags as usize, state.ptr as usize, state.len]) }
     }
 
     /// `getrandom` with an arbitrary state length (to check the fallback on a wrong one).
@@ -231,26 +226,108 @@ impl VdsoFn {
         state: &GetrandomState,
         state_len: usize,
     ) -> isize {
-        let f = self.getrandom_fn();
         // SAFETY: per `new`; `buf` is valid for `buf.len()` bytes; the state is a live
         // mapping (a page) of the protection the vDSO asked for, larger than anything it
         // reads before it compares `state_len` with its own size and falls back.
         unsafe {
-            f(
-                buf.as_mut_ptr().cast(),
+            self.call([
+                buf.as_mut_ptr() as usize,
                 buf.len(),
-                flags,
-                state.ptr,
+                flags as usize,
+                state.ptr as usize,
                 state_len,
-            )
+            ])
         }
     }
+}
 
-    fn getrandom_fn(
-        &self,
-    ) -> unsafe extern "C" fn(*mut c_void, usize, c_uint, *mut c_void, usize) -> isize {
-        // SAFETY: per `new`, this is a getrandom.
-        unsafe { core::mem::transmute(self.0) }
+/// Whether calls on this build report errors as a negative errno, as every checked
+/// caller expects: natively, or through the wrapper of [`call_convention`].
+pub fn calls_supported(convention: crate::spec::ErrorConvention) -> bool {
+    use crate::spec::ErrorConvention;
+    match convention {
+        ErrorConvention::NegativeErrno => true,
+        ErrorConvention::PowerpcCr0So => call_convention::CR0_SO_WRAPPER,
+        _ => false,
+    }
+}
+
+/// The generic convention: the function returns a negative errno itself.
+#[cfg(not(all(target_arch = "powerpc64", target_endian = "little")))]
+mod call_convention {
+    pub const CR0_SO_WRAPPER: bool = false;
+
+    pub unsafe fn call(address: usize, a: [usize; 5]) -> isize {
+        // SAFETY: the caller guarantees `address` is a function taking these arguments.
+        let f: unsafe extern "C" fn(usize, usize, usize, usize, usize) -> isize =
+            unsafe { core::mem::transmute(address) };
+        unsafe { f(a[0], a[1], a[2], a[3], a[4]) }
+    }
+}
+
+/// powerpc64 (ELFv2): the vDSO returns a positive errno in r3 and flags the error
+/// in CR0.SO, like the system call. Rust cannot read CR0 after a call, so an
+/// assembly wrapper makes the call and stores the flag.
+#[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
+mod call_convention {
+    pub const CR0_SO_WRAPPER: bool = true;
+
+    // r3 = function, r4..r8 = its arguments, r9 = where to store CR0.SO (0 or 1).
+    // ELFv2: r12 holds the entry address at a global entry; the TOC (r2) is saved
+    // in its slot at 24(r1) and restored; the frame keeps r9 at 32(r1).
+    core::arch::global_asm!(
+        ".text",
+        ".globl vdsoconf_ppc64_call",
+        ".type vdsoconf_ppc64_call, @function",
+        "vdsoconf_ppc64_call:",
+        "mflr 0",
+        "std 0, 16(1)",
+        "stdu 1, -48(1)",
+        "std 2, 24(1)",
+        "std 9, 32(1)",
+        "mtctr 3",
+        "mr 12, 3",
+        "mr 3, 4",
+        "mr 4, 5",
+        "mr 5, 6",
+        "mr 6, 7",
+        "mr 7, 8",
+        "bctrl",
+        "ld 2, 24(1)",
+        "ld 9, 32(1)",
+        "mfcr 10",
+        "rlwinm 10, 10, 4, 31, 31",
+        "std 10, 0(9)",
+        "addi 1, 1, 48",
+        "ld 0, 16(1)",
+        "mtlr 0",
+        "blr",
+        ".size vdsoconf_ppc64_call, . - vdsoconf_ppc64_call",
+    );
+
+    extern "C" {
+        fn vdsoconf_ppc64_call(
+            f: usize,
+            a0: usize,
+            a1: usize,
+            a2: usize,
+            a3: usize,
+            a4: usize,
+            so: *mut u64,
+        ) -> isize;
+    }
+
+    pub unsafe fn call(address: usize, a: [usize; 5]) -> isize {
+        let mut so = 0u64;
+        // SAFETY: the caller guarantees `address` is a function taking these
+        // arguments; `so` is a valid out-pointer.
+        let r = unsafe { vdsoconf_ppc64_call(address, a[0], a[1], a[2], a[3], a[4], &mut so) };
+        if so != 0 {
+            // A positive errno in r3 (an int): the generic convention negates it.
+            -((r as core::ffi::c_int) as isize)
+        } else {
+            r
+        }
     }
 }
 

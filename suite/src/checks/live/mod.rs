@@ -24,11 +24,8 @@ use std::time::Duration;
 
 /// Resolves `sym` in this process's vDSO, or says why a live check cannot run.
 pub fn live_fn(sym: &SymbolSpec, convention: ErrorConvention) -> Result<VdsoFn, CheckResult> {
-    if convention != ErrorConvention::NegativeErrno {
-        return Err(CheckResult::skip(match convention {
-            ErrorConvention::PowerpcCr0So => "powerpc returns errors in CR0.SO; the assembly call wrapper that reads it is not written yet",
-            _ => "the spec says this vDSO has no callable functions",
-        }));
+    if let Some(why) = crate::checks::call::convention_unsupported(convention) {
+        return Err(CheckResult::skip(why));
     }
     let vdso = match LiveVdso::find() {
         Ok(Some(v)) => v,
