@@ -247,8 +247,90 @@ fn spec_commands_work() -> Result<(), String> {
 
 type CliTest = (&'static str, fn() -> Result<(), String>);
 
+fn check_image_and_diff_exit_codes() -> Result<(), String> {
+    let kernel = fixture("x86_64/kernel-6.18.so");
+    let qemu = fixture("x86_64/qemu-10.0.so");
+    let clean = vdsoconf(&[
+        "check-image",
+        &kernel,
+        "--arch",
+        "x86_64",
+        "--kernel",
+        "6.18",
+    ]);
+    if clean.status.code() != Some(0) || !text(&clean.stdout).contains("0 error(s)") {
+        return Err(format!(
+            "clean image: {:?} {}",
+            clean.status,
+            text(&clean.stdout)
+        ));
+    }
+    // QEMU's image judged as a kernel build: its RWX segment is an error.
+    let wrong = vdsoconf(&["check-image", &qemu, "--arch", "x86_64", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&wrong.stdout)
+        .map_err(|e| format!("{e}: {}", text(&wrong.stdout)))?;
+    let wx = doc["findings"]
+        .as_array()
+        .ok_or("no findings array")?
+        .iter()
+        .find(|f| f["id"] == "segment-wx")
+        .ok_or_else(|| format!("no segment-wx: {doc}"))?;
+    if wx["severity"] != "error" || !wx["offset"].is_u64() || wrong.status.code() != Some(1) {
+        return Err(format!("{wx} exit {:?}", wrong.status.code()));
+    }
+    one_line_error(
+        &vdsoconf(&[
+            "check-image",
+            &kernel,
+            "--arch",
+            "x86_64",
+            "--config",
+            "VDSO=y",
+        ]),
+        "CONFIG_",
+    )?;
+    let cargo_toml = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    one_line_error(
+        &vdsoconf(&[
+            "check-image",
+            &cargo_toml.display().to_string(),
+            "--arch",
+            "x86_64",
+        ]),
+        "not an ELF image",
+    )?;
+    let added = vdsoconf(&["diff", &qemu, &kernel, "--spec", "x86_64"]);
+    if added.status.code() != Some(0)
+        || !text(&added.stdout).contains("compatible: added __vdso_getrandom@LINUX_2.6")
+    {
+        return Err(format!(
+            "addition: {:?} {}",
+            added.status,
+            text(&added.stdout)
+        ));
+    }
+    let removed = vdsoconf(&["diff", &kernel, &qemu]);
+    if removed.status.code() != Some(1)
+        || !text(&removed.stdout).contains("breaking: removed __vdso_getrandom@LINUX_2.6")
+    {
+        return Err(format!(
+            "removal: {:?} {}",
+            removed.status,
+            text(&removed.stdout)
+        ));
+    }
+    one_line_error(
+        &vdsoconf(&["diff", &kernel, &fixture("i386/kernel-6.18.so")]),
+        "different architectures",
+    )
+}
+
 fn main() {
     let tests: &[CliTest] = &[
+        (
+            "check_image_and_diff_exit_codes",
+            check_image_and_diff_exit_codes,
+        ),
         ("run_on_live_vdso", run_on_live_vdso),
         (
             "run_on_a_fixture_with_the_wrong_provider_fails",

@@ -2,7 +2,9 @@
 
 use crate::isolate;
 use crate::session::{RunOptions, Session};
-use crate::target::{parse_duration, resolve_target, TargetOptions};
+use crate::target::{
+    load_arch, parse_duration, parse_kernel, parse_provider, resolve_target, TargetOptions,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use vdsoconf_reports::matrix::RowState;
@@ -42,6 +44,23 @@ enum Command {
         /// Output file.
         #[arg(short, long)]
         output: PathBuf,
+    },
+    /// Check a built vDSO image file against its architecture's spec: ELF layout,
+    /// self-containment, versions, hash tables, function symbols and the symbol set
+    /// for the given kernel, config and provider. Exit 0 no errors, 1 errors, 2 the
+    /// image cannot be read.
+    CheckImage(CheckImageArgs),
+    /// Compare two images of one architecture for ABI breaks: symbols added (compatible),
+    /// removed, moved to another version node, changed binding or type, soname changed
+    /// (breaking). Exit 1 when anything breaks, 0 otherwise, 2 bad input.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Also say which differences spec/ARCH.yaml predicts.
+        #[arg(long, value_name = "ARCH")]
+        spec: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Print the target x check-group table of a results directory written by
     /// `runners/qemu/matrix` (exit 1 when a target failed).
@@ -86,6 +105,28 @@ struct RunArgs {
     /// Also write every report format into this directory (results.json, results.txt).
     #[arg(long, value_name = "DIR")]
     report_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CheckImageArgs {
+    /// The image (e.g. arch/x86/entry/vdso/vdso64.so.dbg, arch/arm64/kernel/vdso/vdso.so).
+    image: PathBuf,
+    /// Architecture spec to check it against.
+    #[arg(long)]
+    arch: String,
+    /// The kernel version it was built from: symbols are judged by `since`/`until`
+    /// (default: unknown, so `since` is not judged).
+    #[arg(long)]
+    kernel: Option<String>,
+    /// `kernel` (a kernel build) or `qemu` (QEMU user mode's image).
+    #[arg(long, default_value = "kernel")]
+    provider: String,
+    /// A kernel config option of the build, `CONFIG_FOO=y` or `CONFIG_FOO=n`
+    /// (repeatable): symbols that need it become required or unexpected.
+    #[arg(long, value_name = "CONFIG_NAME=y|n")]
+    config: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Subcommand)]
@@ -137,6 +178,13 @@ pub fn main() -> i32 {
         Command::Symbols { image, format } => symbols(image, format),
         Command::Dump { output } => dump(&output),
         Command::Summary { dir } => summary(&dir),
+        Command::CheckImage(args) => check_image(args),
+        Command::Diff {
+            old,
+            new,
+            spec,
+            format,
+        } => diff(&old, &new, spec.as_deref(), format),
         Command::Spec(cmd) => spec(cmd),
     };
     match result {
@@ -192,6 +240,136 @@ fn write_report_dir(dir: &Path, report: &RunReport, human: &str) -> Result<(), I
         std::fs::write(&path, text).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
+    use vdsoconf_suite::checks::findings::{check_image_bytes, ImageContext, Severity};
+    use vdsoconf_suite::checks::KernelConfig;
+    let spec = load_arch(&args.arch)?;
+    let provider = parse_provider(&args.provider)?;
+    let kernel = args.kernel.as_deref().map(parse_kernel).transpose()?;
+    let mut config = KernelConfig::default();
+    for c in &args.config {
+        config
+            .set(c)
+            .map_err(|e| InputError(format!("--config {e}")))?;
+    }
+    let data = read_image(&args.image)?;
+    let label = args.image.display().to_string();
+    let ctx = ImageContext {
+        spec: &spec,
+        provider,
+        kernel,
+        config,
+    };
+    let findings =
+        check_image_bytes(&ctx, &data).map_err(|e| InputError(format!("{label}: {e}")))?;
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let (errors, warnings, notes) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Note),
+    );
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "image": label,
+                "arch": spec.arch,
+                "provider": provider.name(),
+                "kernel": kernel.map(|k| k.to_string()),
+                "findings": findings,
+                "errors": errors,
+                "warnings": warnings,
+                "notes": notes,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Format::Text => {
+            println!(
+                "{label}: {} ({}), provider {}, kernel {}",
+                spec.arch,
+                spec.title,
+                provider.name(),
+                kernel
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "unknown".into())
+            );
+            for f in &findings {
+                let mut line = format!("{}[{}]", f.severity.name(), f.id);
+                if let Some(s) = &f.symbol {
+                    line.push_str(&format!(" {s}"));
+                }
+                line.push_str(&format!(": {}", f.message));
+                if let Some(o) = f.offset {
+                    line.push_str(&format!(" (offset 0x{o:x})"));
+                }
+                println!("{line}");
+            }
+            println!("{errors} error(s), {warnings} warning(s), {notes} note(s)");
+        }
+    }
+    Ok(if errors > 0 { 1 } else { 0 })
+}
+
+fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i32, InputError> {
+    use vdsoconf_suite::checks::diff::{annotate_with_spec, diff_images};
+    let spec = spec.map(load_arch).transpose()?;
+    let (old_data, new_data) = (
+        read_image(&old.to_path_buf())?,
+        read_image(&new.to_path_buf())?,
+    );
+    let parse = |path: &Path, data: &'_ [u8]| -> Result<(), InputError> {
+        VdsoImage::parse(data)
+            .map(|_| ())
+            .map_err(|e| InputError(format!("{}: {e}", path.display())))
+    };
+    parse(old, &old_data)?;
+    parse(new, &new_data)?;
+    let (a, b) = (
+        VdsoImage::parse(&old_data).expect("parsed above"),
+        VdsoImage::parse(&new_data).expect("parsed above"),
+    );
+    let mut changes = diff_images(&a, &b).map_err(InputError)?;
+    if let Some(spec) = &spec {
+        annotate_with_spec(&mut changes, spec);
+    }
+    let breaking = changes.iter().filter(|c| c.breaking).count();
+    match format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "old": old.display().to_string(),
+                "new": new.display().to_string(),
+                "changes": changes,
+                "breaking": breaking,
+                "compatible": changes.len() - breaking,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Format::Text => {
+            for c in &changes {
+                let what = match (&c.old, &c.new) {
+                    (Some(o), Some(n)) => format!(" ({o} -> {n})"),
+                    _ => String::new(),
+                };
+                let spec = c
+                    .spec
+                    .as_ref()
+                    .map(|s| format!("  [{s}]"))
+                    .unwrap_or_default();
+                println!(
+                    "{}: {} {}{what}{spec}",
+                    if c.breaking { "breaking" } else { "compatible" },
+                    c.kind.name(),
+                    c.subject
+                );
+            }
+            println!(
+                "{breaking} breaking, {} compatible",
+                changes.len() - breaking
+            );
+        }
+    }
+    Ok(if breaking > 0 { 1 } else { 0 })
 }
 
 /// The matrix table of a results directory; exit 1 when a target failed.

@@ -108,6 +108,7 @@ impl FuzzImage {
                 (true, true) => 0xffff_ffff_ff70_0000,
                 (true, false) => 0xc000_0000,
             },
+            ..ImageDesc::x86_64_like(&[])
         }
     }
 }

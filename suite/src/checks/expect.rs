@@ -1,6 +1,37 @@
 //! What the spec expects of one symbol for a provider and kernel.
 
 use crate::spec::{Confidence, KernelVersion, Provider, SymbolSpec};
+use std::collections::BTreeMap;
+
+/// Kernel config options known to be on or off (`CONFIG_FOO=y`, `CONFIG_BAR=n`);
+/// options not listed are unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelConfig(BTreeMap<String, bool>);
+
+impl KernelConfig {
+    /// Parses `CONFIG_FOO=y` (also `=m`: built, as far as the vDSO goes) or `=n`.
+    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+        let (name, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| format!("{assignment:?}: expected CONFIG_NAME=y or CONFIG_NAME=n"))?;
+        if !name.starts_with("CONFIG_") || name.len() == "CONFIG_".len() {
+            return Err(format!(
+                "{name:?}: a kernel config option starts with CONFIG_"
+            ));
+        }
+        let on = match value {
+            "y" | "m" => true,
+            "n" => false,
+            other => return Err(format!("{name}={other}: the value must be y, m or n")),
+        };
+        self.0.insert(name.to_string(), on);
+        Ok(())
+    }
+
+    pub fn get(&self, option: &str) -> Option<bool> {
+        self.0.get(option).copied()
+    }
+}
 
 /// Whether a symbol must be present, and why not when it need not be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +50,16 @@ pub fn expectation(
     sym: &SymbolSpec,
     provider: Provider,
     kernel: Option<KernelVersion>,
+) -> Expectation {
+    expectation_with_config(sym, provider, kernel, &KernelConfig::default())
+}
+
+/// [`expectation`], with what is known of the kernel's config options.
+pub fn expectation_with_config(
+    sym: &SymbolSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    config: &KernelConfig,
 ) -> Expectation {
     if !sym.providers.contains(&provider) {
         return Expectation::NotExpected(format!(
@@ -57,11 +98,22 @@ pub fn expectation(
             );
         }
     }
-    if !sym.config.is_empty() {
-        return Expectation::Conditional(format!(
-            "needs {}, which this kernel may not enable",
-            sym.config.join(" and ")
-        ));
+    if provider == Provider::Kernel && !sym.config.is_empty() {
+        if let Some(off) = sym.config.iter().find(|c| config.get(c) == Some(false)) {
+            return Expectation::NotExpected(format!("needs {off}, which is off"));
+        }
+        let unknown: Vec<&str> = sym
+            .config
+            .iter()
+            .filter(|c| config.get(c).is_none())
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Expectation::Conditional(format!(
+                "needs {}, which this kernel may not enable",
+                unknown.join(" and ")
+            ));
+        }
     }
     Expectation::Required
 }

@@ -36,7 +36,7 @@ pub fn check_presence(spec: &ArchSpec, provider: Provider, present: bool) -> Che
     }
 }
 
-fn in_range(
+pub(crate) fn in_range(
     since: Option<KernelVersion>,
     until: Option<KernelVersion>,
     k: Option<KernelVersion>,
@@ -118,7 +118,7 @@ pub fn check_versions(spec: &ArchSpec, image: &VdsoImage<'_>) -> CheckResult {
     from_problems(problems)
 }
 
-fn type_ok(
+pub(crate) fn type_ok(
     sym: &SymbolSpec,
     provider: Provider,
     kernel: Option<KernelVersion>,
@@ -151,7 +151,7 @@ fn type_ok(
     }
 }
 
-fn version_label(v: &SymbolVersion<'_>) -> String {
+pub(crate) fn version_label(v: &SymbolVersion<'_>) -> String {
     match v {
         SymbolVersion::Defined { name, .. } => String::from_utf8_lossy(name).into_owned(),
         SymbolVersion::Unversioned => "(unversioned)".into(),
@@ -235,7 +235,7 @@ pub fn check_resolve(
 }
 
 /// Is this the `OBJECT ABS` symbol a linker emits for a version node name?
-fn is_version_node_symbol(sym: &Symbol<'_>, image: &VdsoImage<'_>) -> bool {
+pub(crate) fn is_version_node_symbol(sym: &Symbol<'_>, image: &VdsoImage<'_>) -> bool {
     sym.sym_type() == STT_OBJECT
         && sym.shndx == SHN_ABS
         && image

@@ -2,13 +2,15 @@
 
 pub mod call;
 mod deviation;
+pub mod diff;
 mod expect;
+pub mod findings;
 pub mod image;
 pub mod live;
 mod plan;
 mod result;
 
 pub use deviation::apply_deviations;
-pub use expect::{expectation, Expectation};
+pub use expect::{expectation, expectation_with_config, Expectation, KernelConfig};
 pub use plan::{is_callable, plan, CheckKind, Group, PlannedCheck, Source, Target};
 pub use result::{from_problems, CheckResult, Verdict};

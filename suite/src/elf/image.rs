@@ -175,6 +175,11 @@ impl<'a> VdsoImage<'a> {
         })
     }
 
+    /// The image's bytes with its class and byte order, for the table readers.
+    pub fn bytes(&self) -> Bytes<'a> {
+        self.bytes
+    }
+
     pub fn data(&self) -> &'a [u8] {
         self.bytes.data
     }
@@ -203,6 +208,23 @@ impl<'a> VdsoImage<'a> {
     pub fn dynamic(&self) -> &DynamicInfo {
         &self.dynamic
     }
+    /// The GNU build-id (`NT_GNU_BUILD_ID` in any PT_NOTE), if the image has one.
+    pub fn build_id(&self) -> Result<Option<&'a [u8]>> {
+        for seg in self.segments.iter() {
+            let seg = seg?;
+            if seg.p_type != super::header::PT_NOTE {
+                continue;
+            }
+            for note in super::note::notes(self.bytes, &seg)? {
+                let note = note?;
+                if note.name == b"GNU" && note.n_type == super::note::NT_GNU_BUILD_ID {
+                    return Ok(Some(note.desc));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     pub fn soname(&self) -> Option<&'a [u8]> {
         self.soname
     }
@@ -232,6 +254,11 @@ impl<'a> VdsoImage<'a> {
         self.versym
     }
     /// Number of entries in the dynamic symbol table, including the null symbol.
+    /// The size of one symbol table entry.
+    pub fn syment(&self) -> u64 {
+        self.syment
+    }
+
     pub fn symbol_count(&self) -> u64 {
         self.symbol_count
     }

@@ -71,6 +71,20 @@ pub struct ImageDesc {
     pub section_headers: bool,
     /// Link-time address of the image's first byte (0 for modern vDSOs).
     pub base_vaddr: u64,
+    /// ELF header `e_type` and `EI_OSABI` (ET_DYN and SYSV for a vDSO).
+    pub e_type: u16,
+    pub os_abi: u8,
+    /// The PT_LOAD's flags (R|X for a vDSO).
+    pub load_flags: u32,
+    /// More program headers of these types after PT_LOAD and PT_DYNAMIC, each over
+    /// the text area (a PT_INTERP, a second PT_LOAD, …): for counterexamples.
+    pub extra_segments: Vec<u32>,
+    /// More dynamic entries before DT_SONAME (DT_NEEDED, DT_REL, DT_TEXTREL, …).
+    pub extra_dynamic: Vec<(i64, u64)>,
+    /// A GNU build-id note at the start of the text area, with its PT_NOTE.
+    pub build_id: Option<Vec<u8>>,
+    /// The base version definition's name (default: the soname, as linkers write it).
+    pub base_version_name: Option<String>,
 }
 
 impl ImageDesc {
@@ -96,8 +110,36 @@ impl ImageDesc {
             verdef: true,
             section_headers: true,
             base_vaddr: 0,
+            e_type: elf::ET_DYN.0,
+            os_abi: elf::ELFOSABI_SYSV.0,
+            load_flags: (elf::PF_R | elf::PF_X).0,
+            extra_segments: Vec::new(),
+            extra_dynamic: Vec::new(),
+            build_id: Some((1..=20).collect()),
+            base_version_name: None,
         }
     }
+}
+
+/// An ELF note `GNU`/NT_GNU_BUILD_ID with `id` as its descriptor.
+fn build_id_note(big_endian: bool, id: &[u8]) -> Vec<u8> {
+    let word = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let mut note = Vec::new();
+    note.extend_from_slice(&word(4));
+    note.extend_from_slice(&word(id.len() as u32));
+    note.extend_from_slice(&word(3));
+    note.extend_from_slice(b"GNU\0");
+    note.extend_from_slice(id);
+    while note.len() % 4 != 0 {
+        note.push(0);
+    }
+    note
 }
 
 /// Where the writer put things, for tests that corrupt a table on purpose.
@@ -163,13 +205,27 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
     let mut out = Vec::new();
     let mut w = Writer::new(endian, desc.is_64, &mut out);
     w.reserve_file_header();
-    w.reserve_program_headers(2);
+    let note = desc
+        .build_id
+        .as_ref()
+        .map(|id| build_id_note(desc.big_endian, id));
+    assert!(
+        note.as_ref().is_none_or(|n| n.len() as u64 <= TEXT_LEN),
+        "build-id too long"
+    );
+    let phnum = 2 + desc.extra_segments.len() as u32 + u32::from(note.is_some());
+    w.reserve_program_headers(phnum);
 
     let soname_id = desc
         .soname
         .as_ref()
         .map(|s| w.add_dynamic_string(s.as_bytes()));
-    let base_name_id = w.add_dynamic_string(desc.soname.as_deref().unwrap_or("base").as_bytes());
+    let base_name = desc
+        .base_version_name
+        .as_deref()
+        .or(desc.soname.as_deref())
+        .unwrap_or("base");
+    let base_name_id = w.add_dynamic_string(base_name.as_bytes());
     let version_ids: Vec<StringId> = desc
         .versions
         .iter()
@@ -229,6 +285,7 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
     let mut dyn_count = 6; // STRTAB STRSZ SYMTAB SYMENT NULL + slack for SONAME
     dyn_count += usize::from(hash.is_some()) + usize::from(gnu_hash_off.is_some());
     dyn_count += usize::from(versym.is_some()) + 2 * usize::from(verdef.is_some());
+    dyn_count += desc.extra_dynamic.len();
     let dynamic = w.reserve_dynamic(dyn_count);
     let text = w.reserve(TEXT_LEN, 16);
     w.reserve_shstrtab().expect("shstrtab");
@@ -237,9 +294,9 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
     let va = |off: u64| desc.base_vaddr + off;
 
     w.write_file_header(&FileHeader {
-        os_abi: elf::ELFOSABI_SYSV,
+        os_abi: elf::OsAbi(desc.os_abi),
         abi_version: 0,
-        e_type: elf::ET_DYN,
+        e_type: elf::FileType(desc.e_type),
         e_machine: elf::Machine(desc.machine),
         e_entry: 0,
         e_flags: elf::FileFlags(0),
@@ -248,7 +305,7 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
     w.write_align_program_headers();
     w.write_program_header(&ProgramHeader {
         p_type: elf::PT_LOAD,
-        p_flags: elf::PF_R | elf::PF_X,
+        p_flags: elf::ProgramFlags(desc.load_flags),
         p_offset: 0,
         p_vaddr: va(0),
         p_paddr: va(0),
@@ -267,6 +324,30 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
         p_memsz: dyn_count as u64 * dyn_size,
         p_align: dyn_size,
     });
+    for &p_type in &desc.extra_segments {
+        w.write_program_header(&ProgramHeader {
+            p_type: elf::ProgramType(p_type),
+            p_flags: elf::PF_R,
+            p_offset: text,
+            p_vaddr: va(text),
+            p_paddr: va(text),
+            p_filesz: TEXT_LEN,
+            p_memsz: TEXT_LEN,
+            p_align: 16,
+        });
+    }
+    if let Some(n) = &note {
+        w.write_program_header(&ProgramHeader {
+            p_type: elf::PT_NOTE,
+            p_flags: elf::PF_R,
+            p_offset: text,
+            p_vaddr: va(text),
+            p_paddr: va(text),
+            p_filesz: n.len() as u64,
+            p_memsz: n.len() as u64,
+            p_align: 4,
+        });
+    }
 
     w.write_null_dynamic_symbol();
     for &i in &order {
@@ -325,7 +406,7 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
             index: elf::VersionIndex(1),
             aux_count: 1,
             name: w.dynamic_string_offset(Some(base_name_id)),
-            hash: elf_hash(desc.soname.as_deref().unwrap_or("base").as_bytes()),
+            hash: elf_hash(base_name.as_bytes()),
         });
         for (k, id) in version_ids.iter().enumerate() {
             w.write_gnu_verdef(&Verdef {
@@ -359,13 +440,20 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
         w.write_dynamic(elf::DT_VERDEFNUM, verdef_count.into())
             .unwrap();
     }
+    for &(tag, val) in &desc.extra_dynamic {
+        w.write_dynamic(elf::DynamicTag(tag), val).unwrap();
+    }
     match soname_id {
         Some(id) => w.write_dynamic_string(elf::DT_SONAME, id).unwrap(),
         None => w.write_dynamic(elf::DT_NULL, 0).unwrap(),
     }
     w.write_dynamic(elf::DT_NULL, 0).unwrap();
     w.pad_until(text);
-    w.write(&[0u8; TEXT_LEN as usize]);
+    let mut text_bytes = [0u8; TEXT_LEN as usize];
+    if let Some(n) = &note {
+        text_bytes[..n.len()].copy_from_slice(n);
+    }
+    w.write(&text_bytes);
     {
         w.write_shstrtab();
         w.write_null_section_header();

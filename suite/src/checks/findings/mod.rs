@@ -1,0 +1,198 @@
+//! Static checks of a built vDSO image against its architecture's spec, for kernel
+//! developers with a freshly built `vdso.so` and no machine to boot it on
+//! (`vdsoconf check-image`). Each problem is a [`Finding`] with a stable id; the
+//! catalogue [`FINDINGS`] says what each id means and how severe it is.
+
+mod layout;
+mod symbols;
+
+use crate::checks::expect::KernelConfig;
+use crate::elf::{sysv_hash_entry_size, ParseError, VdsoImage};
+use crate::spec::{ArchSpec, KernelVersion, Provider};
+use serde::Serialize;
+
+/// How bad a finding is: errors fail `check-image`, the rest inform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// One problem (or remark) about an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// A stable id from [`FINDINGS`].
+    pub id: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The file offset of the offending structure, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// The offending symbol (`name@version`), where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+}
+
+/// Every finding id: its usual severity and what it means.
+pub const FINDINGS: &[(&str, Severity, &str)] = &[
+    ("elf-class", Severity::Error, "the ELF class is not the architecture's"),
+    ("elf-endian", Severity::Error, "the byte order is not one the architecture's vDSO is built for"),
+    ("elf-machine", Severity::Error, "e_machine is not the architecture's"),
+    ("elf-osabi", Severity::Error, "EI_OSABI is neither SYSV nor GNU/Linux"),
+    ("elf-type", Severity::Error, "e_type is not ET_DYN"),
+    ("pt-interp", Severity::Error, "a PT_INTERP asks for a dynamic loader"),
+    ("pt-load-count", Severity::Error, "not exactly one PT_LOAD"),
+    ("pt-dynamic-outside-load", Severity::Error, "PT_DYNAMIC is not inside the PT_LOAD"),
+    ("segment-wx", Severity::Error, "a segment is writable and executable (a note where the provider's spec says so, as for QEMU)"),
+    ("dt-needed", Severity::Error, "a DT_NEEDED: the vDSO must not depend on another object"),
+    ("relocations", Severity::Error, "a relocation table (DT_REL, DT_RELA, DT_JMPREL, DT_RELR): nothing relocates the vDSO"),
+    ("textrel", Severity::Error, "DT_TEXTREL or DF_TEXTREL"),
+    ("undefined-symbol", Severity::Error, "an undefined symbol besides the null entry"),
+    ("no-version-definitions", Severity::Error, "no DT_VERSYM/DT_VERDEF: exports cannot be versioned"),
+    ("unversioned-symbol", Severity::Error, "an exported symbol with no version node"),
+    ("unknown-version", Severity::Error, "a version node the spec does not know"),
+    ("base-version-name", Severity::Error, "the base version definition does not name the soname"),
+    ("soname", Severity::Error, "DT_SONAME is missing or not the spec's"),
+    ("hash-missing-symbol", Severity::Error, "a hash table does not resolve an exported symbol"),
+    ("hash-disagree", Severity::Error, "the SysV and GNU hash tables resolve a name to different symbols"),
+    ("hash-entry-size", Severity::Error, "the SysV hash entries are not the architecture's size (8 bytes on s390x and alpha, else 4)"),
+    ("symbol-type", Severity::Error, "a spec symbol's ELF type is not the spec's (with its documented exceptions)"),
+    ("function-size", Severity::Error, "a function symbol has size 0"),
+    ("function-outside-exec", Severity::Error, "a function symbol is not inside an executable PT_LOAD"),
+    ("alias-mismatch", Severity::Error, "an alias does not have its symbol's address and size"),
+    ("missing-symbol", Severity::Error, "a symbol the spec requires for this kernel, config and provider is missing"),
+    ("wrong-version", Severity::Error, "a spec symbol is exported at another version node"),
+    ("unknown-symbol", Severity::Error, "an exported symbol the spec does not know"),
+    ("symbol-before-since", Severity::Note, "a symbol present before the spec's first kernel for it"),
+    ("symbol-not-expected", Severity::Warning, "a symbol present that the spec says this provider, kernel or config does not have"),
+    ("no-build-id", Severity::Warning, "no GNU build-id note"),
+];
+
+/// What the image is checked against besides its architecture's spec.
+#[derive(Debug, Clone)]
+pub struct ImageContext<'s> {
+    pub spec: &'s ArchSpec,
+    pub provider: Provider,
+    /// The kernel the image was built from (`None`: unknown, `since` is not judged).
+    pub kernel: Option<KernelVersion>,
+    pub config: KernelConfig,
+}
+
+/// Collects findings; the checks know nothing of how they are shown.
+#[derive(Debug, Default)]
+pub struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(&mut self, id: &'static str, message: impl Into<String>) -> &mut Finding {
+        let severity = FINDINGS
+            .iter()
+            .find(|(i, _, _)| *i == id)
+            .map(|(_, s, _)| *s)
+            .expect("every finding id is in the catalogue");
+        self.0.push(Finding {
+            id,
+            severity,
+            message: message.into(),
+            offset: None,
+            symbol: None,
+        });
+        self.0.last_mut().expect("just pushed")
+    }
+}
+
+impl Finding {
+    fn at(&mut self, offset: u64) -> &mut Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    fn symbol(&mut self, name: impl Into<String>) -> &mut Self {
+        self.symbol = Some(name.into());
+        self
+    }
+
+    fn severity(&mut self, severity: Severity) -> &mut Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// Every finding about `image`, errors first, in the order they were found.
+pub fn check_image(ctx: &ImageContext<'_>, image: &VdsoImage<'_>) -> Vec<Finding> {
+    let mut f = Findings::default();
+    layout::check_header(ctx, image, &mut f);
+    layout::check_segments(ctx, image, &mut f);
+    layout::check_dynamic(image, &mut f);
+    layout::check_build_id(image, &mut f);
+    symbols::check_versions(ctx, image, &mut f);
+    symbols::check_symbols(ctx, image, &mut f);
+    symbols::check_hash_tables(image, &mut f);
+    symbols::check_spec_symbols(ctx, image, &mut f);
+    let mut all = f.0;
+    all.sort_by_key(|x| x.severity);
+    all
+}
+
+/// Parses `data` and checks it. A SysV hash table written with the wrong entry size
+/// (4 bytes on s390x, 8 elsewhere) may make the image unreadable, or make its table
+/// miss every symbol: when the other size reads it cleanly, the image is checked that
+/// way and the size is the finding. An image no size can read is the parse error.
+pub fn check_image_bytes(ctx: &ImageContext<'_>, data: &[u8]) -> Result<Vec<Finding>, ParseError> {
+    let wrong_size = |image: &VdsoImage<'_>| {
+        let arch = sysv_hash_entry_size(image.class(), image.machine());
+        let other = if arch == 8 { 4 } else { 8 };
+        let alt = VdsoImage::parse_with_hash_entry_size(data, Some(other)).ok()?;
+        (alt.sysv_hash().is_some() && symbols::sysv_misses(&alt) == 0).then_some((alt, arch, other))
+    };
+    let (image, size_finding) = match VdsoImage::parse(data) {
+        Ok(image) if image.sysv_hash().is_some() && symbols::sysv_misses(&image) > 0 => {
+            match wrong_size(&image) {
+                Some((alt, arch, other)) => (alt, Some((arch, other))),
+                None => (image, None),
+            }
+        }
+        Ok(image) => (image, None),
+        Err(e) => {
+            // Read the header alone to know which size the architecture wants.
+            let (header, _) = crate::elf::parse_file_header(data)?;
+            let arch = sysv_hash_entry_size(header.class, header.machine);
+            let other = if arch == 8 { 4 } else { 8 };
+            match VdsoImage::parse_with_hash_entry_size(data, Some(other)) {
+                Ok(alt) if alt.sysv_hash().is_some() && symbols::sysv_misses(&alt) == 0 => {
+                    (alt, Some((arch, other)))
+                }
+                _ => return Err(e),
+            }
+        }
+    };
+    let mut findings = check_image(ctx, &image);
+    if let Some((arch, other)) = size_finding {
+        let mut f = Findings::default();
+        let offset = image.sysv_hash().map(|t| t.offset());
+        let finding = f.add(
+            "hash-entry-size",
+            format!(
+                "DT_HASH has {other}-byte entries; {} (e_machine {}) reads {arch}-byte ones, so its loaders cannot use the table",
+                ctx.spec.arch,
+                image.machine()
+            ),
+        );
+        if let Some(o) = offset {
+            finding.at(o);
+        }
+        findings.splice(0..0, f.0);
+    }
+    Ok(findings)
+}

@@ -1,0 +1,325 @@
+//! Versions, exported symbols, hash tables, and the symbol set against the spec.
+
+use super::{Findings, ImageContext};
+use crate::checks::expect::{expectation_with_config, Expectation};
+use crate::checks::image::{in_range, is_version_node_symbol, type_ok, version_label};
+use crate::elf::{HashKind, Symbol, SymbolVersion, VdsoImage, PF_X, PT_LOAD, SHN_UNDEF, STT_FUNC};
+use crate::spec::{Provider, SymbolSpec};
+
+/// The version name a lookup of `sym` needs (`None` for the base or no versions).
+fn version_of<'a>(sym: &Symbol<'a>) -> Option<&'a [u8]> {
+    match sym.version {
+        SymbolVersion::Defined { name, .. } => Some(name),
+        _ => None,
+    }
+}
+
+fn label(sym: &Symbol<'_>) -> String {
+    format!("{}@{}", sym.name_lossy(), version_label(&sym.version))
+}
+
+/// Exported, named, and not the `OBJECT ABS` symbol of a version node.
+fn interface_symbols<'a>(image: &VdsoImage<'a>) -> Vec<Symbol<'a>> {
+    image
+        .symbols()
+        .filter_map(Result::ok)
+        .filter(|s| s.is_exported() && !s.name.is_empty() && !is_version_node_symbol(s, image))
+        .collect()
+}
+
+pub fn check_versions(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
+    let spec = ctx.spec;
+    let soname = image
+        .soname()
+        .map(|s| String::from_utf8_lossy(s).into_owned());
+    let allowed: Vec<&str> = spec
+        .sonames
+        .iter()
+        .filter(|s| s.providers.contains(&ctx.provider) && in_range(s.since, s.until, ctx.kernel))
+        .map(|s| s.name.as_str())
+        .collect();
+    match &soname {
+        None => {
+            f.add(
+                "soname",
+                format!("no DT_SONAME; the spec's is {}", allowed.join(" or ")),
+            )
+            .at(image.dynamic_segment().offset);
+        }
+        Some(s) if !allowed.contains(&s.as_str()) => {
+            f.add(
+                "soname",
+                format!(
+                    "DT_SONAME is {s:?}; the spec allows {} for {}",
+                    allowed.join(" or "),
+                    ctx.provider.name()
+                ),
+            )
+            .at(image.dynamic_segment().offset);
+        }
+        Some(_) => {}
+    }
+    let Some(defs) = image.version_defs().filter(|_| image.has_versions()) else {
+        f.add(
+            "no-version-definitions",
+            "no DT_VERSYM/DT_VERDEF: the exports are unversioned and libcs look them up by version",
+        )
+        .at(image.dynamic_segment().offset);
+        return;
+    };
+    let mut saw_base = false;
+    for def in defs.iter().filter_map(Result::ok) {
+        let name = String::from_utf8_lossy(def.name).into_owned();
+        if def.is_base() {
+            saw_base = true;
+            if soname.as_deref().is_some_and(|s| s != name) {
+                f.add(
+                    "base-version-name",
+                    format!(
+                        "the base version definition is {name:?}, not the soname {:?}",
+                        soname.as_deref().unwrap_or("")
+                    ),
+                )
+                .at(def.offset);
+            }
+        } else if !spec.versions.iter().any(|v| v.name == name) {
+            f.add(
+                "unknown-version",
+                format!("version node {name} is not in spec/{}.yaml `versions`: add it there if it is new", spec.arch),
+            )
+            .at(def.offset)
+            .symbol(name);
+        }
+    }
+    if !saw_base {
+        f.add(
+            "base-version-name",
+            "no base version definition (VER_FLG_BASE)",
+        );
+    }
+}
+
+pub fn check_symbols(_ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
+    let exec_loads: Vec<_> = image
+        .segments()
+        .iter()
+        .filter_map(Result::ok)
+        .filter(|s| s.p_type == PT_LOAD && s.flags & PF_X != 0)
+        .collect();
+    let entry_offset = |s: &Symbol<'_>| image.symtab_offset() + s.index * image.syment();
+    for sym in image.symbols().filter_map(Result::ok) {
+        if sym.index == 0 {
+            continue;
+        }
+        if sym.shndx == SHN_UNDEF {
+            f.add(
+                "undefined-symbol",
+                format!(
+                    "{} is undefined: the vDSO cannot import anything",
+                    sym.name_lossy()
+                ),
+            )
+            .at(entry_offset(&sym))
+            .symbol(sym.name_lossy());
+            continue;
+        }
+        if !sym.is_exported() || sym.name.is_empty() {
+            continue;
+        }
+        if image.has_versions() && !matches!(sym.version, SymbolVersion::Defined { .. }) {
+            f.add(
+                "unversioned-symbol",
+                format!(
+                    "{} is exported without a version node ({})",
+                    sym.name_lossy(),
+                    version_label(&sym.version)
+                ),
+            )
+            .at(entry_offset(&sym))
+            .symbol(label(&sym));
+        }
+        if sym.sym_type() == STT_FUNC {
+            if sym.size == 0 {
+                f.add("function-size", format!("{} has size 0", label(&sym)))
+                    .at(entry_offset(&sym))
+                    .symbol(label(&sym));
+            }
+            let len = sym.size.max(1);
+            if !exec_loads
+                .iter()
+                .any(|l| l.file_offset_of(sym.value, len).is_some())
+            {
+                f.add(
+                    "function-outside-exec",
+                    format!(
+                        "{} at 0x{:x}+{len} is not inside an executable PT_LOAD",
+                        label(&sym),
+                        sym.value
+                    ),
+                )
+                .at(entry_offset(&sym))
+                .symbol(label(&sym));
+            }
+        }
+    }
+}
+
+/// What one hash table answers for `sym`: `Ok(true)` when it finds that very symbol.
+fn resolves(
+    image: &VdsoImage<'_>,
+    kind: HashKind,
+    sym: &Symbol<'_>,
+) -> Option<Result<Option<u64>, String>> {
+    match image.lookup_in(kind, sym.name, version_of(sym)) {
+        Ok(None) => None,
+        Ok(Some(found)) => Some(Ok(found.map(|s| s.index))),
+        Err(e) => Some(Err(e.to_string())),
+    }
+}
+
+/// How many exported symbols the SysV table of `image` fails to resolve.
+pub fn sysv_misses(image: &VdsoImage<'_>) -> usize {
+    interface_symbols(image)
+        .iter()
+        .filter(|s| matches!(resolves(image, HashKind::Sysv, s), Some(Ok(found)) if found != Some(s.index)))
+        .count()
+}
+
+pub fn check_hash_tables(image: &VdsoImage<'_>, f: &mut Findings) {
+    for sym in interface_symbols(image) {
+        let sysv = resolves(image, HashKind::Sysv, &sym);
+        let gnu = resolves(image, HashKind::Gnu, &sym);
+        for (table, answer, offset) in [
+            ("DT_HASH", &sysv, image.sysv_hash().map(|t| t.offset())),
+            ("DT_GNU_HASH", &gnu, image.gnu_hash().map(|t| t.offset())),
+        ] {
+            let problem = match answer {
+                None => continue,
+                Some(Ok(found)) if *found == Some(sym.index) => continue,
+                Some(Ok(None)) => format!("{table} does not resolve {}", label(&sym)),
+                Some(Ok(Some(other))) => format!(
+                    "{table} resolves {} to symbol {other}, not {}",
+                    label(&sym),
+                    sym.index
+                ),
+                Some(Err(e)) => format!("{table} lookup of {}: {e}", label(&sym)),
+            };
+            let finding = f.add("hash-missing-symbol", problem).symbol(label(&sym));
+            if let Some(o) = offset {
+                finding.at(o);
+            }
+        }
+        if let (Some(Ok(a)), Some(Ok(b))) = (&sysv, &gnu) {
+            if a != b && a.is_some() && b.is_some() {
+                f.add(
+                    "hash-disagree",
+                    format!(
+                        "{}: DT_HASH finds symbol {a:?}, DT_GNU_HASH symbol {b:?}",
+                        label(&sym)
+                    ),
+                )
+                .symbol(label(&sym));
+            }
+        }
+    }
+}
+
+pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
+    let spec = ctx.spec;
+    let exported = interface_symbols(image);
+    for sym in &spec.symbols {
+        let expect = expectation_with_config(sym, ctx.provider, ctx.kernel, &ctx.config);
+        let primary = image
+            .lookup(sym.name.as_bytes(), Some(sym.version.as_bytes()))
+            .ok()
+            .flatten();
+        for name in sym.names() {
+            let at = format!("{name}@{}", sym.version);
+            let found = image
+                .lookup(name.as_bytes(), Some(sym.version.as_bytes()))
+                .ok()
+                .flatten();
+            let Some(found) = found else {
+                let elsewhere: Vec<String> = exported
+                    .iter()
+                    .filter(|s| s.name == name.as_bytes())
+                    .map(|s| version_label(&s.version))
+                    .collect();
+                if !elsewhere.is_empty() {
+                    f.add(
+                        "wrong-version",
+                        format!(
+                            "{name} is exported at {}, the spec says {}",
+                            elsewhere.join(", "),
+                            sym.version
+                        ),
+                    )
+                    .symbol(at);
+                } else if expect == Expectation::Required {
+                    f.add("missing-symbol", format!("{at} is missing{}", context(ctx)))
+                        .symbol(at);
+                }
+                continue;
+            };
+            if let Err(e) = type_ok(sym, ctx.provider, ctx.kernel, found.sym_type()) {
+                f.add("symbol-type", format!("{at}: {e}"))
+                    .symbol(at.clone());
+            }
+            if name != sym.name {
+                if let Some(p) = &primary {
+                    if (p.value, p.size) != (found.value, found.size) {
+                        f.add(
+                            "alias-mismatch",
+                            format!(
+                                "{at} is at 0x{:x} (size {}), {} at 0x{:x} (size {})",
+                                found.value, found.size, sym.name, p.value, p.size
+                            ),
+                        )
+                        .symbol(at.clone());
+                    }
+                }
+            }
+            if let Expectation::NotExpected(why) = &expect {
+                if before_since(sym, ctx) {
+                    f.add("symbol-before-since", format!("{at} is present although {why}: if this kernel really has it, correct `since` in spec/{}.yaml", spec.arch))
+                        .symbol(at);
+                } else {
+                    f.add(
+                        "symbol-not-expected",
+                        format!("{at} is present although {why}"),
+                    )
+                    .symbol(at);
+                }
+            }
+        }
+    }
+    for s in &exported {
+        let name = s.name_lossy();
+        let version = version_label(&s.version);
+        let known: Vec<&SymbolSpec> = spec
+            .symbols
+            .iter()
+            .filter(|k| k.names().any(|n| n == name))
+            .collect();
+        if known.is_empty() {
+            f.add(
+                "unknown-symbol",
+                format!("{name}@{version} is not in the spec: add it to `symbols` in spec/{}.yaml (see spec/README.md)", spec.arch),
+            )
+            .symbol(format!("{name}@{version}"));
+        }
+    }
+}
+
+fn before_since(sym: &SymbolSpec, ctx: &ImageContext<'_>) -> bool {
+    ctx.provider == Provider::Kernel
+        && matches!((ctx.kernel, sym.since), (Some(k), Some(s)) if k < s)
+}
+
+fn context(ctx: &ImageContext<'_>) -> String {
+    format!(
+        " (required for {}{})",
+        ctx.provider.name(),
+        ctx.kernel.map(|k| format!(" {k}")).unwrap_or_default()
+    )
+}

@@ -1,0 +1,469 @@
+//! `check-image` findings: every committed fixture passes its spec, and every finding
+//! id is produced by a synthetic counterexample built for it (one image per id).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use vdsoconf_suite::checks::diff::{diff_images, ChangeKind};
+use vdsoconf_suite::checks::findings::{
+    check_image_bytes, Finding, ImageContext, Severity, FINDINGS,
+};
+use vdsoconf_suite::checks::KernelConfig;
+use vdsoconf_suite::elf::VdsoImage;
+use vdsoconf_suite::spec::{builtin, KernelVersion, Provider};
+use vdsoconf_synth::{build, ImageDesc, SymbolDesc, SysvHash};
+
+const PT_LOAD: u32 = 1;
+const PT_INTERP: u32 = 3;
+const PF_RWX: u32 = 7;
+
+/// The x86_64 symbol set of kernel 6.18, with its aliases: a clean image.
+fn good_desc() -> ImageDesc {
+    let names: Vec<String> = [
+        "clock_gettime",
+        "gettimeofday",
+        "time",
+        "getcpu",
+        "clock_getres",
+        "getrandom",
+    ]
+    .iter()
+    .map(|n| format!("__vdso_{n}"))
+    .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut d = ImageDesc::x86_64_like(&refs);
+    let aliases: Vec<SymbolDesc> = d
+        .symbols
+        .iter()
+        .map(|s| SymbolDesc {
+            name: s.name.trim_start_matches("__vdso_").into(),
+            binding: 2,
+            ..s.clone()
+        })
+        .collect();
+    d.symbols.extend(aliases);
+    d
+}
+
+fn findings_for(
+    arch: &str,
+    provider: Provider,
+    kernel: Option<&str>,
+    bytes: &[u8],
+) -> Vec<Finding> {
+    let spec = builtin(arch).unwrap().unwrap();
+    let ctx = ImageContext {
+        spec: &spec,
+        provider,
+        kernel: kernel.map(|k| KernelVersion::from_release(k).unwrap()),
+        config: KernelConfig::default(),
+    };
+    check_image_bytes(&ctx, bytes).unwrap()
+}
+
+fn x86(desc: &ImageDesc) -> Vec<Finding> {
+    findings_for("x86_64", Provider::Kernel, Some("6.18"), &build(desc).bytes)
+}
+
+fn ids(f: &[Finding]) -> BTreeSet<&'static str> {
+    f.iter().map(|f| f.id).collect()
+}
+
+fn assert_finds(f: &[Finding], id: &str) {
+    assert!(f.iter().any(|x| x.id == id), "expected {id}, got {f:#?}");
+}
+
+fn with(mut d: ImageDesc, change: impl FnOnce(&mut ImageDesc)) -> ImageDesc {
+    change(&mut d);
+    d
+}
+
+fn symbol(d: &mut ImageDesc, name: &str) -> usize {
+    d.symbols.iter().position(|s| s.name == name).unwrap()
+}
+
+#[test]
+fn the_clean_synthetic_image_has_no_findings() {
+    let f = x86(&good_desc());
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+#[test]
+fn every_fixture_passes_its_spec() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut checked = 0;
+    for arch_dir in std::fs::read_dir(&root).unwrap() {
+        let arch_dir = arch_dir.unwrap().path();
+        if !arch_dir.is_dir() {
+            continue;
+        }
+        let arch = arch_dir.file_name().unwrap().to_str().unwrap().to_string();
+        for file in std::fs::read_dir(&arch_dir).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_none_or(|e| e != "so") {
+                continue;
+            }
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+            let mut parts = stem.split('-');
+            let provider = match parts.next().unwrap() {
+                "kernel" => Provider::Kernel,
+                _ => Provider::Qemu,
+            };
+            let version = parts.next().unwrap();
+            let kernel = (provider == Provider::Kernel).then_some(version);
+            let f = findings_for(&arch, provider, kernel, &std::fs::read(&path).unwrap());
+            let errors: Vec<&Finding> =
+                f.iter().filter(|x| x.severity == Severity::Error).collect();
+            assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 16, "only {checked} fixtures");
+}
+
+/// One counterexample per finding id: (id, the findings of an image made to have it).
+fn counterexamples() -> Vec<(&'static str, Vec<Finding>)> {
+    let g = good_desc;
+    let mut out: Vec<(&'static str, Vec<Finding>)> = vec![
+        ("elf-class", x86(&with(g(), |d| d.is_64 = false))),
+        ("elf-endian", x86(&with(g(), |d| d.big_endian = true))),
+        ("elf-machine", x86(&with(g(), |d| d.machine = 3))),
+        ("elf-osabi", x86(&with(g(), |d| d.os_abi = 9))),
+        ("elf-type", x86(&with(g(), |d| d.e_type = 2))),
+        (
+            "pt-interp",
+            x86(&with(g(), |d| d.extra_segments = vec![PT_INTERP])),
+        ),
+        (
+            "pt-load-count",
+            x86(&with(g(), |d| d.extra_segments = vec![PT_LOAD])),
+        ),
+        ("segment-wx", x86(&with(g(), |d| d.load_flags = PF_RWX))),
+        (
+            "dt-needed",
+            x86(&with(g(), |d| d.extra_dynamic = vec![(1, 1)])),
+        ),
+        (
+            "relocations",
+            x86(&with(g(), |d| d.extra_dynamic = vec![(7, 0), (8, 24)])),
+        ),
+        (
+            "textrel",
+            x86(&with(g(), |d| d.extra_dynamic = vec![(30, 4)])),
+        ),
+        (
+            "undefined-symbol",
+            x86(&with(g(), |d| {
+                let mut u = SymbolDesc::func("memcpy", 0, 0);
+                u.defined = false;
+                d.symbols.push(u);
+            })),
+        ),
+        (
+            "no-version-definitions",
+            x86(&with(g(), |d| {
+                d.versym = false;
+                d.verdef = false;
+            })),
+        ),
+        (
+            "unversioned-symbol",
+            x86(&with(g(), |d| {
+                let i = symbol(d, "__vdso_time");
+                d.symbols[i].version = None;
+            })),
+        ),
+        (
+            "unknown-version",
+            x86(&with(g(), |d| d.versions.push("LINUX_9.9".into()))),
+        ),
+        (
+            "base-version-name",
+            x86(&with(g(), |d| {
+                d.base_version_name = Some("linux-vdso.so.2".into())
+            })),
+        ),
+        (
+            "soname",
+            x86(&with(g(), |d| d.soname = Some("linux-gate.so.1".into()))),
+        ),
+        (
+            "hash-disagree",
+            // Two definitions of one name@version: SysV chains start at the highest
+            // index, GNU buckets at the lowest, so the tables answer differently.
+            x86(&with(g(), |d| {
+                let dup = SymbolDesc::func("__vdso_time", 0, 0x40);
+                d.symbols.push(dup);
+                d.gnu_buckets = 1;
+                d.sysv_buckets = 1;
+            })),
+        ),
+        (
+            "hash-entry-size",
+            // s390x wants 8-byte DT_HASH entries; this one has 4-byte entries.
+            findings_for(
+                "s390x",
+                Provider::Qemu,
+                None,
+                &build(&with(
+                    ImageDesc::x86_64_like(&["__kernel_gettimeofday"]),
+                    |d| {
+                        d.machine = 22;
+                        d.big_endian = true;
+                        d.soname = Some("linux-vdso64.so.1".into());
+                        d.versions = vec!["LINUX_2.6.29".into()];
+                        d.sysv = SysvHash::Four;
+                        d.gnu = false;
+                    },
+                ))
+                .bytes,
+            ),
+        ),
+        (
+            "symbol-type",
+            x86(&with(g(), |d| {
+                let i = symbol(d, "__vdso_time");
+                d.symbols[i].sym_type = 1;
+            })),
+        ),
+        (
+            "function-size",
+            x86(&with(g(), |d| {
+                let i = symbol(d, "__vdso_time");
+                d.symbols[i].size = 0;
+                let j = symbol(d, "time");
+                d.symbols[j].size = 0;
+            })),
+        ),
+        (
+            "function-outside-exec",
+            x86(&with(g(), |d| {
+                let i = symbol(d, "__vdso_time");
+                d.symbols[i].value = 0x10_0000;
+                let j = symbol(d, "time");
+                d.symbols[j].value = 0x10_0000;
+            })),
+        ),
+        (
+            "alias-mismatch",
+            x86(&with(g(), |d| {
+                let i = symbol(d, "time");
+                d.symbols[i].value += 4;
+            })),
+        ),
+        (
+            "missing-symbol",
+            x86(&with(g(), |d| {
+                d.symbols
+                    .retain(|s| !s.name.ends_with("time") || s.name.contains("clock"))
+            })),
+        ),
+        (
+            "wrong-version",
+            x86(&with(g(), |d| {
+                d.versions.push("LINUX_2.5".into());
+                let i = symbol(d, "__vdso_getcpu");
+                d.symbols[i].version = Some(1);
+            })),
+        ),
+        (
+            "unknown-symbol",
+            x86(&with(g(), |d| {
+                d.symbols
+                    .push(SymbolDesc::func("__vdso_frobnicate", 0, 0x60))
+            })),
+        ),
+        (
+            "symbol-before-since",
+            // getrandom is in the vDSO since 6.11.
+            findings_for("x86_64", Provider::Kernel, Some("6.10"), &build(&g()).bytes),
+        ),
+        (
+            "symbol-not-expected",
+            // QEMU's x86_64 vDSO has no getrandom.
+            findings_for("x86_64", Provider::Qemu, None, &build(&g()).bytes),
+        ),
+        ("no-build-id", x86(&with(g(), |d| d.build_id = None))),
+    ];
+    // PT_DYNAMIC outside the PT_LOAD: end the PT_LOAD's file image where it starts.
+    let built = build(&g());
+    let mut bytes = built.bytes.clone();
+    let phdr = 64; // e_phoff of the writer's 64-bit images; PT_LOAD comes first
+    bytes[phdr + 32..phdr + 40].copy_from_slice(&built.layout.dynamic.to_le_bytes());
+    out.push((
+        "pt-dynamic-outside-load",
+        findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
+    ));
+    // A GNU table whose buckets are all empty resolves nothing.
+    let mut bytes = built.bytes.clone();
+    let gnu = built.layout.gnu_hash.unwrap() as usize;
+    let bloom_words = 2;
+    let buckets_at = gnu + 16 + 8 * bloom_words;
+    for b in 0..3 {
+        bytes[buckets_at + 4 * b..buckets_at + 4 * b + 4].fill(0);
+    }
+    out.push((
+        "hash-missing-symbol",
+        findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
+    ));
+    out
+}
+
+#[test]
+fn each_finding_id_has_a_counterexample_that_produces_it() {
+    let cases = counterexamples();
+    for (id, findings) in &cases {
+        assert_finds(findings, id);
+    }
+    let covered: BTreeSet<&str> = cases.iter().map(|(id, _)| *id).collect();
+    let catalogue: BTreeSet<&str> = FINDINGS.iter().map(|(id, _, _)| *id).collect();
+    assert_eq!(
+        covered, catalogue,
+        "every catalogued id needs a counterexample here"
+    );
+}
+
+#[test]
+fn severities_follow_the_catalogue_and_the_provider() {
+    let cases = counterexamples();
+    let find = |id: &str| &cases.iter().find(|(i, _)| *i == id).unwrap().1;
+    let sev = |id: &str| find(id).iter().find(|f| f.id == id).unwrap().severity;
+    assert_eq!(sev("missing-symbol"), Severity::Error);
+    assert_eq!(sev("symbol-before-since"), Severity::Note);
+    assert_eq!(sev("no-build-id"), Severity::Warning);
+    // An RWX segment is an error for a kernel image, a note for QEMU's (spec: RWX).
+    let rwx = build(&with(good_desc(), |d| d.load_flags = PF_RWX)).bytes;
+    let qemu = findings_for("x86_64", Provider::Qemu, None, &rwx);
+    let wx = qemu.iter().find(|f| f.id == "segment-wx").unwrap();
+    assert_eq!(wx.severity, Severity::Note);
+    assert_eq!(sev("segment-wx"), Severity::Error);
+    // Findings point at what they are about.
+    let needed = find("dt-needed")
+        .iter()
+        .find(|f| f.id == "dt-needed")
+        .unwrap();
+    assert!(needed.offset.is_some());
+    let unknown = find("unknown-symbol")
+        .iter()
+        .find(|f| f.id == "unknown-symbol")
+        .unwrap();
+    assert_eq!(
+        unknown.symbol.as_deref(),
+        Some("__vdso_frobnicate@LINUX_2.6")
+    );
+    assert!(unknown.message.contains("spec/x86_64.yaml"));
+}
+
+#[test]
+fn an_empty_relocation_table_is_not_a_finding() {
+    let f = x86(&with(good_desc(), |d| {
+        d.extra_dynamic = vec![(7, 0), (8, 0)]
+    }));
+    assert!(!ids(&f).contains("relocations"), "{f:#?}");
+}
+
+#[test]
+fn config_options_make_symbols_required_or_unexpected() {
+    let spec = builtin("x86_64").unwrap().unwrap();
+    let without = build(&with(good_desc(), |d| {
+        d.symbols.retain(|s| !s.name.contains("getrandom"))
+    }))
+    .bytes;
+    let ctx = |config: &[&str]| {
+        let mut c = KernelConfig::default();
+        for o in config {
+            c.set(o).unwrap();
+        }
+        ImageContext {
+            spec: &spec,
+            provider: Provider::Kernel,
+            kernel: Some(KernelVersion::new(6, 18, 0)),
+            config: c,
+        }
+    };
+    let getrandom_config = spec
+        .symbols
+        .iter()
+        .find(|s| s.name == "__vdso_getrandom")
+        .unwrap()
+        .config
+        .clone();
+    assert!(!getrandom_config.is_empty());
+    let on: Vec<String> = getrandom_config.iter().map(|c| format!("{c}=y")).collect();
+    let on: Vec<&str> = on.iter().map(String::as_str).collect();
+    // Unknown config: getrandom may be absent.
+    assert!(check_image_bytes(&ctx(&[]), &without).unwrap().is_empty());
+    // Its option on: it is required.
+    assert_finds(
+        &check_image_bytes(&ctx(&on), &without).unwrap(),
+        "missing-symbol",
+    );
+    // Its option off: present is unexpected.
+    let off = format!("{}=n", getrandom_config[0]);
+    let with_it = build(&good_desc()).bytes;
+    assert_finds(
+        &check_image_bytes(&ctx(&[&off]), &with_it).unwrap(),
+        "symbol-not-expected",
+    );
+    assert!(KernelConfig::default().set("FOO=y").is_err());
+    assert!(KernelConfig::default().set("CONFIG_FOO=maybe").is_err());
+}
+
+#[test]
+fn diff_calls_an_addition_compatible_and_a_removal_breaking() {
+    let old = build(&with(good_desc(), |d| {
+        d.symbols.retain(|s| !s.name.contains("getrandom"))
+    }))
+    .bytes;
+    let new = build(&good_desc()).bytes;
+    let (a, b) = (
+        VdsoImage::parse(&old).unwrap(),
+        VdsoImage::parse(&new).unwrap(),
+    );
+    let added = diff_images(&a, &b).unwrap();
+    assert!(
+        !added.is_empty()
+            && added
+                .iter()
+                .all(|c| c.kind == ChangeKind::Added && !c.breaking),
+        "{added:#?}"
+    );
+    let removed = diff_images(&b, &a).unwrap();
+    assert!(
+        removed
+            .iter()
+            .all(|c| c.kind == ChangeKind::Removed && c.breaking),
+        "{removed:#?}"
+    );
+    // A version move, a type change, a binding change and a soname change all break.
+    let moved = build(&with(good_desc(), |d| {
+        d.versions.push("LINUX_2.7".into());
+        let i = symbol(d, "__vdso_time");
+        d.symbols[i].version = Some(1);
+        let j = symbol(d, "__vdso_getcpu");
+        d.symbols[j].sym_type = 1;
+        let k = symbol(d, "__vdso_gettimeofday");
+        d.symbols[k].binding = 2;
+        d.soname = Some("linux-vdso.so.2".into());
+    }))
+    .bytes;
+    let c = VdsoImage::parse(&moved).unwrap();
+    let kinds: BTreeSet<String> = diff_images(&b, &c)
+        .unwrap()
+        .iter()
+        .filter(|c| c.breaking)
+        .map(|c| format!("{:?}", c.kind))
+        .collect();
+    for k in [
+        "VersionMoved",
+        "TypeChanged",
+        "BindingChanged",
+        "SonameChanged",
+    ] {
+        assert!(kinds.contains(k), "{kinds:?}");
+    }
+    // Different architectures are refused.
+    let i386 =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/i386/kernel-6.18.so"))
+            .unwrap();
+    assert!(diff_images(&b, &VdsoImage::parse(&i386).unwrap()).is_err());
+}
