@@ -1,7 +1,11 @@
 //! Reports: the one results model every runner fills ([`RunReport`]) and the
 //! writers that read it. Writers know nothing of how checks are run.
 
+pub mod bench;
+pub mod html;
 pub mod human;
+pub mod junit;
+pub mod ktap;
 pub mod matrix;
 pub mod model;
 

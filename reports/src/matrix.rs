@@ -102,6 +102,32 @@ impl MatrixRow {
     }
 }
 
+/// The rows of a results directory: the matrix's targets, or the single run a
+/// `vdsoconf run --report-dir` wrote there.
+pub fn read_results(dir: &Path) -> Result<Vec<MatrixRow>, String> {
+    let single = dir.join("results.json");
+    if !single.is_file() {
+        return read_dir(dir);
+    }
+    let text =
+        std::fs::read_to_string(&single).map_err(|e| format!("{}: {e}", single.display()))?;
+    let report = RunReport::from_json(&text).map_err(|e| format!("{}: {e}", single.display()))?;
+    let failed = report.counts().fail > 0;
+    Ok(vec![MatrixRow {
+        info: TargetInfo {
+            target: report.environment.build_target.clone(),
+            runner: "native".to_string(),
+            toolchain: None,
+            not_built: None,
+            probe_only: None,
+            error: None,
+            exit: Some(i32::from(failed)),
+        },
+        report: Some(report),
+        missing: None,
+    }])
+}
+
 /// Reads every target directory of `dir`, sorted by name.
 pub fn read_dir(dir: &Path) -> Result<Vec<MatrixRow>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -156,7 +182,8 @@ fn cell(c: Counts) -> String {
     }
 }
 
-fn group_counts(report: &RunReport, groups: &[&str]) -> Counts {
+/// The counts of `groups` together.
+pub fn group_counts(report: &RunReport, groups: &[&str]) -> Counts {
     let mut c = Counts::default();
     for g in groups {
         let gc = report.group_counts(g);

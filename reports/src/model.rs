@@ -41,6 +41,9 @@ pub struct Environment {
     /// Whether the process has a vDSO (`null` for an image file).
     pub vdso_present: Option<bool>,
     pub vdso_soname: Option<String>,
+    /// The vDSO's GNU build-id, in hex.
+    #[serde(default)]
+    pub vdso_build_id: Option<String>,
     pub clocksource: Option<String>,
     pub cpus: Option<usize>,
 }
@@ -54,6 +57,9 @@ pub struct CaseResult {
     /// What the check expects, and why, in words.
     pub expectation: String,
     pub result: CheckResult,
+    /// How long the check took, child process included.
+    #[serde(default)]
+    pub duration_us: u64,
 }
 
 /// Pass, fail and skip counts.

@@ -16,6 +16,7 @@ fn env(arch: &str, vdso_present: bool) -> Environment {
         source: "live".into(),
         vdso_present: Some(vdso_present),
         vdso_soname: None,
+        vdso_build_id: None,
         clocksource: None,
         cpus: Some(2),
     }
@@ -27,6 +28,7 @@ fn case(group: &str, result: CheckResult) -> CaseResult {
         group: group.into(),
         expectation: "e".into(),
         result,
+        duration_us: 0,
     }
 }
 

@@ -7,6 +7,7 @@ use crate::target::{
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
+use vdsoconf_reports::bench::BenchReport;
 use vdsoconf_reports::matrix::RowState;
 use vdsoconf_reports::RunReport;
 use vdsoconf_suite::elf::{binding_name, type_name, VdsoImage};
@@ -67,6 +68,26 @@ enum Command {
     Summary {
         /// The results directory (one sub-directory per target).
         dir: PathBuf,
+        /// Also write the table (and DIR/bench.json's chart, if any) as a
+        /// self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
+    /// Measure each callable vDSO function (and each clock the spec says it serves)
+    /// against the raw syscall: nanoseconds per call, median and minimum over batches.
+    Bench {
+        /// Whose vDSO: `kernel` or `qemu`.
+        #[arg(long, default_value = "kernel")]
+        provider: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write the chosen format to this file instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Also write bench.json, bench.txt and bench.svg into this directory and
+        /// (re)write its report.html.
+        #[arg(long, value_name = "DIR")]
+        report_dir: Option<PathBuf>,
     },
     /// Inspect and validate the spec files.
     #[command(subcommand)]
@@ -102,7 +123,12 @@ struct RunArgs {
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     format: RunFormat,
-    /// Also write every report format into this directory (results.json, results.txt).
+    /// Write the chosen format to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write every format into this directory: results.json, results.txt,
+    /// results.ktap, results.junit.xml and report.html (with DIR/bench.json's chart
+    /// when `vdsoconf bench --report-dir DIR` wrote one).
     #[arg(long, value_name = "DIR")]
     report_dir: Option<PathBuf>,
 }
@@ -147,7 +173,13 @@ enum Format {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum RunFormat {
+    /// One line per check, then the totals.
     Human,
+    /// KTAP version 1 as kselftest writes it (exit status 4 when everything skipped).
+    Ktap,
+    /// JUnit XML, one testsuite per check group.
+    Junit,
+    /// The results model, schema vdsoconf-results/1.
     Json,
 }
 
@@ -177,7 +209,13 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Symbols { image, format } => symbols(image, format),
         Command::Dump { output } => dump(&output),
-        Command::Summary { dir } => summary(&dir),
+        Command::Summary { dir, html } => summary(&dir, html.as_deref()),
+        Command::Bench {
+            provider,
+            format,
+            output,
+            report_dir,
+        } => bench(&provider, format, output.as_deref(), report_dir.as_deref()),
         Command::CheckImage(args) => check_image(args),
         Command::Diff {
             old,
@@ -218,28 +256,43 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
             .as_ref()
             .is_none_or(|f| c.name().contains(f.as_str()))
     });
-    let human = vdsoconf_reports::human::render(&report);
     if let Some(dir) = &args.report_dir {
-        write_report_dir(dir, &report, &human)?;
+        write_report_dir(dir, &report)?;
     }
-    match args.format {
-        RunFormat::Human => print!("{human}"),
-        RunFormat::Json => println!("{}", report.to_json()),
+    let text = render(&report, args.format);
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| InputError(format!("{}: {e}", path.display())))?,
+        None => print!("{text}"),
     }
-    Ok(if report.counts().fail > 0 { 1 } else { 0 })
+    Ok(match args.format {
+        RunFormat::Ktap => vdsoconf_reports::ktap::exit_code(&report),
+        _ if report.counts().fail > 0 => 1,
+        _ => 0,
+    })
+}
+
+fn render(report: &RunReport, format: RunFormat) -> String {
+    match format {
+        RunFormat::Human => vdsoconf_reports::human::render(report),
+        RunFormat::Ktap => vdsoconf_reports::ktap::render(report),
+        RunFormat::Junit => vdsoconf_reports::junit::render(report),
+        RunFormat::Json => format!("{}\n", report.to_json()),
+    }
 }
 
 /// Writes every report format into `dir` (created if missing).
-fn write_report_dir(dir: &Path, report: &RunReport, human: &str) -> Result<(), InputError> {
+fn write_report_dir(dir: &Path, report: &RunReport) -> Result<(), InputError> {
     std::fs::create_dir_all(dir).map_err(|e| InputError(format!("{}: {e}", dir.display())))?;
-    for (name, text) in [
-        ("results.json", report.to_json()),
-        ("results.txt", human.to_string()),
+    for (name, format) in [
+        ("results.json", RunFormat::Json),
+        ("results.txt", RunFormat::Human),
+        ("results.ktap", RunFormat::Ktap),
+        ("results.junit.xml", RunFormat::Junit),
     ] {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
+        write_file(&dir.join(name), &render(report, format))?;
     }
-    Ok(())
+    write_html(dir)
 }
 
 fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
@@ -372,10 +425,76 @@ fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i3
     Ok(if breaking > 0 { 1 } else { 0 })
 }
 
+fn write_file(path: &Path, text: &str) -> Result<(), InputError> {
+    std::fs::write(path, text).map_err(|e| InputError(format!("{}: {e}", path.display())))
+}
+
+fn read_bench(dir: &Path) -> Option<BenchReport> {
+    let text = std::fs::read_to_string(dir.join("bench.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// (Re)writes DIR/report.html from the results and bench report found in `dir`.
+fn write_html(dir: &Path) -> Result<(), InputError> {
+    let rows = vdsoconf_reports::matrix::read_results(dir).unwrap_or_default();
+    let page = vdsoconf_reports::html::render("vdsoconf report", &rows, read_bench(dir).as_ref());
+    write_file(&dir.join("report.html"), &page)
+}
+
+fn bench(
+    provider: &str,
+    format: Format,
+    output: Option<&Path>,
+    report_dir: Option<&Path>,
+) -> Result<i32, InputError> {
+    let target = resolve_target(&TargetOptions {
+        provider: Some(provider.to_string()),
+        ..Default::default()
+    })?;
+    let session = Session::open(target)?;
+    let rows = crate::isolate::run_bench(&session.target, std::time::Duration::from_secs(300))?;
+    let report = BenchReport {
+        schema: vdsoconf_reports::bench::BENCH_SCHEMA.to_string(),
+        environment: session.environment(),
+        batch: crate::bench::BATCH,
+        batches: crate::bench::BATCHES,
+        rows,
+    };
+    let json = format!("{}\n", serde_json::to_string_pretty(&report)?);
+    let text = vdsoconf_reports::bench::render_text(&report);
+    if let Some(dir) = report_dir {
+        std::fs::create_dir_all(dir).map_err(|e| InputError(format!("{}: {e}", dir.display())))?;
+        write_file(&dir.join("bench.json"), &json)?;
+        write_file(&dir.join("bench.txt"), &text)?;
+        write_file(
+            &dir.join("bench.svg"),
+            &vdsoconf_reports::bench::render_svg(&report),
+        )?;
+        write_html(dir)?;
+    }
+    let out = match format {
+        Format::Text => text,
+        Format::Json => json,
+    };
+    match output {
+        Some(path) => write_file(path, &out)?,
+        None => print!("{out}"),
+    }
+    Ok(0)
+}
+
 /// The matrix table of a results directory; exit 1 when a target failed.
-fn summary(dir: &Path) -> Result<i32, InputError> {
+fn summary(dir: &Path, html: Option<&Path>) -> Result<i32, InputError> {
     let rows = vdsoconf_reports::matrix::read_dir(dir)?;
     print!("{}", vdsoconf_reports::matrix::render_text(&rows));
+    if let Some(path) = html {
+        let page = vdsoconf_reports::html::render(
+            "vdsoconf: the qemu matrix",
+            &rows,
+            read_bench(dir).as_ref(),
+        );
+        write_file(path, &page)?;
+    }
     let failed = rows.iter().any(|r| matches!(r.state(), RowState::Fail(_)));
     Ok(if failed { 1 } else { 0 })
 }

@@ -15,6 +15,7 @@ const RESULT: &str = "VDSOCONF-RESULT ";
 const SYSCALL: &str = "VDSOCONF-SYSCALL ";
 const VDSO: &str = "VDSOCONF-VDSO ";
 const INNER: &str = "VDSOCONF-TIMENS ";
+const BENCH: &str = "VDSOCONF-BENCH ";
 /// How long one live case may take before it is killed and reported as hung.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -67,6 +68,8 @@ pub enum Case {
     },
     /// Readings from inside a time namespace (started by a `Live` time-namespace case).
     TimensInside { target: LiveTarget, symbol: usize },
+    /// The whole `vdsoconf bench` measurement.
+    Bench { target: LiveTarget },
     /// Exercises the isolation itself (used by its tests).
     SelfTest { action: SelfTestAction },
 }
@@ -155,6 +158,13 @@ pub fn child_main_if_requested() -> Option<i32> {
             symbol,
             case,
         } => bad_pointer_child(&target, symbol, &case),
+        Case::Bench { target } => {
+            let rows = target.target().and_then(|t| crate::bench::measure(&t));
+            emit(
+                BENCH,
+                serde_json::to_string(&rows).expect("bench rows serialize"),
+            );
+        }
         Case::TimensInside { target, symbol } => {
             let report = match target.target() {
                 Ok(t) => live::timens_inside(&t, &t.spec.symbols[symbol]),
@@ -436,4 +446,20 @@ pub fn signal_name(sig: i32) -> String {
         _ => return format!("signal {sig}"),
     };
     format!("{name} ({sig})")
+}
+
+/// Runs the bench in a child process (killed after `timeout`).
+pub fn run_bench(
+    target: &Target,
+    timeout: Duration,
+) -> Result<Vec<vdsoconf_reports::bench::BenchRow>, String> {
+    let case = Case::Bench {
+        target: LiveTarget::of(target),
+    };
+    let out = run_child(&case, timeout, true);
+    match (out.end, out.line(BENCH)) {
+        (ChildEnd::Exited(_), Some(json)) => serde_json::from_str::<Result<_, String>>(json)
+            .map_err(|e| format!("bad bench report: {e}"))?,
+        _ => Err(format!("the bench child {}", out.describe_end())),
+    }
 }

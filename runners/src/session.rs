@@ -99,16 +99,22 @@ impl Session {
     /// Where this run happens, for the report.
     pub fn environment(&self) -> Environment {
         let t = &self.target;
-        let (vdso_present, vdso_soname) = match &self.bytes {
-            Bytes::Live(v) => (
-                Some(v.is_some()),
-                v.as_ref().and_then(|v| soname_of(v.bytes())),
-            ),
-            Bytes::File(data) => (None, soname_of(data)),
-            Bytes::Observed(image) => (Some(image.is_some()), image.as_deref().and_then(soname_of)),
+        let (vdso_present, image) = match &self.bytes {
+            Bytes::Live(v) => (Some(v.is_some()), v.as_ref().map(|v| v.bytes())),
+            Bytes::File(data) => (None, Some(data.as_slice())),
+            Bytes::Observed(image) => (Some(image.is_some()), image.as_deref()),
             Bytes::Unreadable(_) => (Some(true), None),
             Bytes::Unavailable(_) => (None, None),
         };
+        let parsed = image.and_then(|b| VdsoImage::parse(b).ok());
+        let vdso_soname = parsed
+            .as_ref()
+            .and_then(|i| i.soname())
+            .map(|s| String::from_utf8_lossy(s).into_owned());
+        let vdso_build_id = parsed
+            .as_ref()
+            .and_then(|i| i.build_id().ok().flatten())
+            .map(|id| id.iter().map(|b| format!("{b:02x}")).collect());
         Environment {
             arch: t.spec.arch.clone(),
             provider: t.provider.name().to_string(),
@@ -125,6 +131,7 @@ impl Session {
             },
             vdso_present,
             vdso_soname,
+            vdso_build_id,
             clocksource: std::fs::read_to_string(
                 "/sys/devices/system/clocksource/clocksource0/current_clocksource",
             )
@@ -141,12 +148,14 @@ impl Session {
             .into_iter()
             .filter(|c| keep(c))
             .map(|check| {
+                let start = std::time::Instant::now();
                 let result = self.run(&check);
                 CaseResult {
                     name: check.name(),
                     group: check.group.name().to_string(),
                     expectation: check.expectation.clone(),
                     result,
+                    duration_us: start.elapsed().as_micros() as u64,
                 }
             })
             .collect();
@@ -259,11 +268,4 @@ impl Session {
             })
             .collect()
     }
-}
-
-fn soname_of(bytes: &[u8]) -> Option<String> {
-    let image = VdsoImage::parse(bytes).ok()?;
-    image
-        .soname()
-        .map(|s| String::from_utf8_lossy(s).into_owned())
 }

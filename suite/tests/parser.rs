@@ -76,6 +76,7 @@ fn assert_roundtrip(desc: &ImageDesc) -> BuiltImage {
                     SymbolVersion::Defined {
                         index: v as u16 + 2,
                         name: desc.versions[v].as_bytes(),
+                        hash: vdsoconf_synth::elf_hash(desc.versions[v].as_bytes()),
                         hidden: want.hidden
                     }
                 ),

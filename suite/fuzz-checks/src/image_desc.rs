@@ -174,6 +174,7 @@ pub fn roundtrip(image: &FuzzImage) {
             (true, Some(v)) => SymbolVersion::Defined {
                 index: v as u16 + 2,
                 name: desc.versions[v].as_bytes(),
+                hash: vdsoconf_synth::elf_hash(desc.versions[v].as_bytes()),
                 hidden: want.hidden,
             },
         };

@@ -114,6 +114,23 @@ impl<'a> Bytes<'a> {
         })
     }
 
+    /// Field `N` bytes at `at` of a record already read whole with [`Self::slice`]
+    /// (0 past its end, which the caller's record size rules out).
+    #[inline]
+    pub fn field<const N: usize>(&self, record: &[u8], at: usize) -> u64 {
+        let mut b = [0u8; 8];
+        if let Some(src) = record.get(at..at + N) {
+            match self.endian {
+                Endian::Little => b[..N].copy_from_slice(src),
+                Endian::Big => b[8 - N..].copy_from_slice(src),
+            }
+        }
+        match self.endian {
+            Endian::Little => u64::from_le_bytes(b),
+            Endian::Big => u64::from_be_bytes(b),
+        }
+    }
+
     /// An address-sized field: 4 bytes in ELF32, 8 in ELF64.
     pub fn word(&self, what: &'static str, offset: u64) -> Result<u64> {
         match self.class {

@@ -144,10 +144,14 @@ pub struct GnuHashTable<'a> {
     symoffset: u32,
     bloom_size: u32,
     bloom_shift: u32,
-    buckets_offset: u64,
     chain_offset: u64,
     /// One past the highest symbol index reachable through the table.
     symbol_count: u64,
+    /// The bloom words, buckets and chain values (through `symbol_count`), checked
+    /// once by `parse` so lookups index them directly.
+    bloom: &'a [u8],
+    buckets: &'a [u8],
+    chains: &'a [u8],
 }
 
 impl<'a> GnuHashTable<'a> {
@@ -177,9 +181,15 @@ impl<'a> GnuHashTable<'a> {
             symoffset,
             bloom_size,
             bloom_shift,
-            buckets_offset,
             chain_offset,
             symbol_count: symoffset.into(),
+            bloom: b.slice("DT_GNU_HASH bloom", offset + 16, bloom_len)?,
+            buckets: b.slice(
+                "DT_GNU_HASH buckets",
+                buckets_offset,
+                u64::from(nbuckets) * 4,
+            )?,
+            chains: &[],
         };
         // Find the symbol count: the end of the chain that starts at the highest bucket.
         let mut highest = 0u32;
@@ -205,6 +215,8 @@ impl<'a> GnuHashTable<'a> {
             }
             table.symbol_count = index + 1;
         }
+        let hashed = table.symbol_count.saturating_sub(u64::from(symoffset));
+        table.chains = b.slice("DT_GNU_HASH chains", chain_offset, hashed * 4)?;
         Ok(table)
     }
 
@@ -241,6 +253,12 @@ impl<'a> GnuHashTable<'a> {
 
     fn chain_value(&self, index: u64) -> Result<u32> {
         let rel = index - u64::from(self.symoffset);
+        if let Some(at) = usize::try_from(rel)
+            .ok()
+            .filter(|r| r * 4 < self.chains.len())
+        {
+            return Ok(self.bytes.field::<4>(self.chains, at * 4) as u32);
+        }
         self.bytes.u32(
             "DT_GNU_HASH chain",
             mul_add(
@@ -256,11 +274,11 @@ impl<'a> GnuHashTable<'a> {
     /// False if the bloom filter proves `hash` is absent.
     pub fn bloom_may_contain(&self, hash: u32) -> Result<bool> {
         let word_bits = self.bytes.class.word_size() as u32 * 8;
-        let index = u64::from((hash / word_bits) % self.bloom_size);
-        let word = self.bytes.word(
-            "DT_GNU_HASH bloom word",
-            self.offset + 16 + index * self.bytes.class.word_size(),
-        )?;
+        let index = ((hash / word_bits) % self.bloom_size) as usize;
+        let word = match self.bytes.class {
+            super::bytes::Class::Elf32 => self.bytes.field::<4>(self.bloom, index * 4),
+            super::bytes::Class::Elf64 => self.bytes.field::<8>(self.bloom, index * 8),
+        };
         let bit1 = hash % word_bits;
         // A shift of the word size or more is undefined in C; treat it as shifting to zero.
         let bit2 = hash.checked_shr(self.bloom_shift).unwrap_or(0) % word_bits;
@@ -282,8 +300,9 @@ impl<'a> GnuHashTable<'a> {
         if !self.bloom_may_contain(hash)? {
             return Ok(None);
         }
-        let bucket_at = self.buckets_offset + u64::from(hash % self.nbuckets) * 4;
-        let start = self.bytes.u32("DT_GNU_HASH bucket", bucket_at)?;
+        let start =
+            self.bytes
+                .field::<4>(self.buckets, (hash % self.nbuckets) as usize * 4) as u32;
         if start == 0 {
             return Ok(None);
         }

@@ -153,15 +153,20 @@ pub struct Segments<'a> {
     bytes: Bytes<'a>,
     phoff: u64,
     phnum: u16,
+    /// The first PT_LOAD, where a vDSO's every table is: translations try it first.
+    first_load: Option<Segment>,
 }
 
 impl<'a> Segments<'a> {
     pub fn new(bytes: Bytes<'a>, header: &FileHeader) -> Self {
-        Segments {
+        let mut segs = Segments {
             bytes,
             phoff: header.phoff,
             phnum: header.phnum,
-        }
+            first_load: None,
+        };
+        segs.first_load = segs.find(PT_LOAD).ok().flatten();
+        segs
     }
 
     pub fn len(&self) -> usize {
@@ -216,6 +221,14 @@ impl<'a> Segments<'a> {
 
     /// Translates a virtual address range to a file offset through the PT_LOAD segments.
     pub fn vaddr_to_offset(&self, what: &'static str, vaddr: u64, len: u64) -> Result<u64> {
+        let inside = |seg: &Segment| {
+            seg.file_offset_of(vaddr, len)
+                .filter(|off| off.checked_add(len).is_some_and(|e| e <= self.bytes.len()))
+        };
+        // The first PT_LOAD is also the scan's first candidate: same answer, sooner.
+        if let Some(off) = self.first_load.as_ref().and_then(inside) {
+            return Ok(off);
+        }
         for seg in self.iter() {
             let seg = seg?;
             if seg.p_type == PT_LOAD {

@@ -282,22 +282,24 @@ impl<'a> VdsoImage<'a> {
         }
         let b = &self.bytes;
         let at = self.symtab + index * self.syment;
+        // One bounds check for the whole entry, then plain field reads.
+        let e = b.slice("dynamic symbol", at, self.syment)?;
         let (name_off, value, size, info, other, shndx) = match b.class {
             Class::Elf32 => (
-                b.u32("st_name", at)?,
-                b.u32("st_value", at + 4)?.into(),
-                b.u32("st_size", at + 8)?.into(),
-                b.u8("st_info", at + 12)?,
-                b.u8("st_other", at + 13)?,
-                b.u16("st_shndx", at + 14)?,
+                b.field::<4>(e, 0) as u32,
+                b.field::<4>(e, 4),
+                b.field::<4>(e, 8),
+                b.field::<1>(e, 12) as u8,
+                b.field::<1>(e, 13) as u8,
+                b.field::<2>(e, 14) as u16,
             ),
             Class::Elf64 => (
-                b.u32("st_name", at)?,
-                b.u64("st_value", at + 8)?,
-                b.u64("st_size", at + 16)?,
-                b.u8("st_info", at + 4)?,
-                b.u8("st_other", at + 5)?,
-                b.u16("st_shndx", at + 6)?,
+                b.field::<4>(e, 0) as u32,
+                b.field::<8>(e, 8),
+                b.field::<8>(e, 16),
+                b.field::<1>(e, 4) as u8,
+                b.field::<1>(e, 5) as u8,
+                b.field::<2>(e, 6) as u16,
             ),
         };
         if u64::from(name_off) >= self.strsz {
@@ -343,10 +345,17 @@ impl<'a> VdsoImage<'a> {
         Ok(match ndx {
             0 => SymbolVersion::Local,
             1 => SymbolVersion::Global { hidden },
-            _ => match self.verdefs.map(|d| d.by_index(ndx)).transpose()?.flatten() {
-                Some(def) => SymbolVersion::Defined {
+            _ => match self
+                .verdefs
+                .as_ref()
+                .map(|d| d.name_and_hash(ndx))
+                .transpose()?
+                .flatten()
+            {
+                Some((name, hash)) => SymbolVersion::Defined {
                     index: ndx,
-                    name: def.name,
+                    name,
+                    hash,
                     hidden,
                 },
                 None => SymbolVersion::Undefined { index: ndx, hidden },
@@ -359,29 +368,64 @@ impl<'a> VdsoImage<'a> {
         (1..self.symbol_count).map(move |i| self.symbol(i))
     }
 
-    /// Does `sym` answer a lookup of `name` at `version`?
+    /// Whether the symbol at `index` answers a lookup of `name` at `version`, reading
+    /// only the fields that decide it.
     ///
     /// `version: None` is an unversioned lookup (as `dlsym`): it binds only to a default,
     /// non-hidden version. `Some(v)` needs the definition's name to be `v` and its
     /// `vd_hash` to be `elf_hash(v)`; hidden (non-default) versions match when named.
-    fn matches(&self, sym: &Symbol<'a>, name: &[u8], version: Option<&[u8]>) -> Result<bool> {
-        if sym.name != name || !sym.is_exported() {
+    fn answers(&self, index: u64, name: &[u8], version: Option<(&[u8], u32)>) -> Result<bool> {
+        if index >= self.symbol_count {
+            self.symbol(index)?; // reports the bad index
+        }
+        if !self.name_is(index, name) {
             return Ok(false);
         }
-        Ok(match (version, sym.version) {
+        let b = &self.bytes;
+        let e = b.slice(
+            "dynamic symbol",
+            self.symtab + index * self.syment,
+            self.syment,
+        )?;
+        let (info, shndx) = match b.class {
+            Class::Elf32 => (b.field::<1>(e, 12) as u8, b.field::<2>(e, 14) as u16),
+            Class::Elf64 => (b.field::<1>(e, 4) as u8, b.field::<2>(e, 6) as u16),
+        };
+        let binding = info >> 4;
+        if shndx == super::symbol::SHN_UNDEF
+            || !matches!(binding, super::symbol::STB_GLOBAL | super::symbol::STB_WEAK)
+        {
+            return Ok(false);
+        }
+        let version_matches = match (version, self.version_of(index)?) {
             (_, SymbolVersion::Local) => false,
             (None, v) => !v.hidden(),
-            (Some(want), SymbolVersion::Defined { index, name, .. }) => {
-                name == want
-                    && self
-                        .verdefs
-                        .map(|d| d.by_index(index))
-                        .transpose()?
-                        .flatten()
-                        .is_some_and(|def| def.hash == elf_hash(want))
+            (Some((want, want_hash)), SymbolVersion::Defined { name, hash, .. }) => {
+                name == want && hash == want_hash
             }
             (Some(_), _) => false,
-        })
+        };
+        Ok(version_matches)
+    }
+
+    /// Whether the symbol at `index` is named `name`: the hash chains' candidates are
+    /// compared in place, before the symbol is read whole.
+    fn name_is(&self, index: u64, name: &[u8]) -> bool {
+        let b = &self.bytes;
+        let at = self.symtab + index * self.syment;
+        let Ok(off) = b.u32("st_name", at) else {
+            return true; // let `symbol` report the error
+        };
+        let start = self.strtab + u64::from(off);
+        let end = start.saturating_add(name.len() as u64);
+        match (
+            b.slice("symbol name", start, name.len() as u64),
+            b.u8("symbol name", end),
+        ) {
+            (Ok(s), Ok(nul)) => nul == 0 && s == name && end < self.strtab + self.strsz,
+            // Unreadable: `symbol` will say why.
+            _ => true,
+        }
     }
 
     /// Looks `name@version` up through the GNU hash table if present, else the SysV one.
@@ -409,17 +453,20 @@ impl<'a> VdsoImage<'a> {
                 ErrorKind::MissingTag("DT_VERSYM/DT_VERDEF (symbol versions cannot be checked)"),
             ));
         }
-        let visit = |index: u64| -> Result<Option<Symbol<'a>>> {
-            let sym = self.symbol(index)?;
-            Ok(if self.matches(&sym, name, version)? {
-                Some(sym)
-            } else {
-                None
-            })
+        let version = version.map(|v| (v, elf_hash(v)));
+        // The chains yield indexes; only the symbol that answers is read whole.
+        let visit = |index: u64| -> Result<Option<u64>> {
+            Ok(self.answers(index, name, version)?.then_some(index))
         };
-        match kind {
-            HashKind::Sysv => self.sysv.map(|t| t.walk(name, visit)).transpose(),
-            HashKind::Gnu => self.gnu.map(|t| t.walk(name, visit)).transpose(),
+        let found = match kind {
+            HashKind::Sysv => self.sysv.as_ref().map(|t| t.walk(name, visit)),
+            HashKind::Gnu => self.gnu.as_ref().map(|t| t.walk(name, visit)),
+        };
+        match found {
+            None => Ok(None),
+            Some(Ok(None)) => Ok(Some(None)),
+            Some(Ok(Some(index))) => self.symbol(index).map(|s| Some(Some(s))),
+            Some(Err(e)) => Err(e),
         }
     }
 }

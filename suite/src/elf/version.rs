@@ -41,6 +41,21 @@ pub struct VersionDefs<'a> {
     count: u64,
     strtab: u64,
     strsz: u64,
+    /// Where the (last) definition of each small `vd_ndx` is, the ones every vDSO
+    /// uses: a symbol's version is found without walking the table.
+    by_ndx: [CachedDef; INDEX_CACHE],
+}
+
+const INDEX_CACHE: usize = 16;
+
+/// A definition's offset + 1 (0: none cached, walk), its name's offset and length,
+/// and its `vd_hash`.
+#[derive(Debug, Clone, Copy, Default)]
+struct CachedDef {
+    at: u32,
+    name_at: u32,
+    name_len: u32,
+    hash: u32,
 }
 
 impl<'a> VersionDefs<'a> {
@@ -53,17 +68,38 @@ impl<'a> VersionDefs<'a> {
         strsz: u64,
     ) -> Result<Self> {
         let offset = segs.vaddr_to_offset("DT_VERDEF", vaddr, VERDEF_SIZE)?;
-        let defs = VersionDefs {
+        let mut defs = VersionDefs {
             bytes: b,
             offset,
             count,
             strtab,
             strsz,
+            by_ndx: [CachedDef::default(); INDEX_CACHE],
         };
-        // Validate every entry once so later walks cannot fail halfway.
+        // Validate every entry once so later walks cannot fail halfway, and note
+        // where each small index is defined (the last definition wins, see `by_index`).
+        let mut by_ndx = [CachedDef::default(); INDEX_CACHE];
+        let base = b.data.as_ptr() as usize;
         for def in defs.iter() {
-            def?;
+            let def = def?;
+            if let Some(slot) = by_ndx.get_mut(usize::from(def.index)) {
+                let name_at = def.name.as_ptr() as usize - base;
+                *slot = match (
+                    u32::try_from(def.offset + 1),
+                    u32::try_from(name_at),
+                    u32::try_from(def.name.len()),
+                ) {
+                    (Ok(at), Ok(name_at), Ok(name_len)) => CachedDef {
+                        at,
+                        name_at,
+                        name_len,
+                        hash: def.hash,
+                    },
+                    _ => CachedDef::default(),
+                };
+            }
         }
+        defs.by_ndx = by_ndx;
         Ok(defs)
     }
 
@@ -155,10 +191,25 @@ impl<'a> VersionDefs<'a> {
         })
     }
 
+    /// The name and `vd_hash` of the definition with `vd_ndx == index`: what a symbol's
+    /// version needs, without re-reading the entry when the index is cached.
+    pub fn name_and_hash(&self, index: u16) -> Result<Option<(&'a [u8], u32)>> {
+        if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
+            let name = self
+                .bytes
+                .slice("version name", c.name_at.into(), c.name_len.into())?;
+            return Ok(Some((name, c.hash)));
+        }
+        Ok(self.by_index(index)?.map(|d| (d.name, d.hash)))
+    }
+
     /// The definition with `vd_ndx == index`. Should a malformed table define an index
     /// twice, the last one wins, as in glibc's loader, which fills its version array in
     /// table order (`image::versions` reports the duplicate).
     pub fn by_index(&self, index: u16) -> Result<Option<VersionDef<'a>>> {
+        if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
+            return self.read(u64::from(c.at) - 1).map(|(def, _)| Some(def));
+        }
         let mut found = None;
         for def in self.iter() {
             let def = def?;
@@ -179,10 +230,11 @@ pub enum SymbolVersion<'a> {
     Local,
     /// Index 1: the global base definition (no version of its own).
     Global { hidden: bool },
-    /// Index ≥ 2 naming a definition.
+    /// Index ≥ 2 naming a definition (`hash` is its `vd_hash`).
     Defined {
         index: u16,
         name: &'a [u8],
+        hash: u32,
         hidden: bool,
     },
     /// Index ≥ 2 with no matching definition (or no `DT_VERDEF` at all).

@@ -87,10 +87,12 @@ impl VdsoFn {
     /// # Safety
     /// `address` must be the entry point of a live vDSO function whose prototype
     /// matches every method later called on the value.
+    #[inline]
     pub unsafe fn new(address: usize) -> Self {
         VdsoFn(address)
     }
 
+    #[inline]
     pub fn address(&self) -> usize {
         self.0
     }
@@ -101,12 +103,14 @@ impl VdsoFn {
     ///
     /// # Safety
     /// The arguments must be what the function's prototype expects.
+    #[inline]
     unsafe fn call(&self, args: [usize; 5]) -> isize {
         // SAFETY: per `new` and this function's contract.
         unsafe { call_convention::call(self.0, args) }
     }
 
     /// `int fn(clockid_t, T *)`: clock_gettime and clock_getres with either timespec ABI.
+    #[inline]
     fn clock_call<T: Default>(&self, clock: c_int) -> (c_int, T) {
         let mut ts = T::default();
         let r = self.clock_call_at(clock, &mut ts as *mut T as usize);
@@ -114,26 +118,31 @@ impl VdsoFn {
     }
 
     /// `int clock_gettime(clockid_t, struct timespec *)` (native time_t).
+    #[inline]
     pub fn clock_gettime(&self, clock: c_int) -> (c_int, NativeTimespec) {
         self.clock_call(clock)
     }
 
     /// `int clock_gettime64(clockid_t, struct __kernel_timespec *)`.
+    #[inline]
     pub fn clock_gettime64(&self, clock: c_int) -> (c_int, KernelTimespec) {
         self.clock_call(clock)
     }
 
     /// `int clock_getres(clockid_t, struct timespec *)` (native time_t).
+    #[inline]
     pub fn clock_getres(&self, clock: c_int) -> (c_int, NativeTimespec) {
         self.clock_call(clock)
     }
 
     /// `int clock_getres_time64(clockid_t, struct __kernel_timespec *)`.
+    #[inline]
     pub fn clock_getres_time64(&self, clock: c_int) -> (c_int, KernelTimespec) {
         self.clock_call(clock)
     }
 
     /// `int gettimeofday(struct timeval *, struct timezone *)`.
+    #[inline]
     pub fn gettimeofday(&self) -> (c_int, Timeval, Timezone) {
         let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
         let r = self.gettimeofday_at(
@@ -144,6 +153,7 @@ impl VdsoFn {
     }
 
     /// `time_t time(time_t *)`: returns the result and what was stored.
+    #[inline]
     pub fn time(&self) -> (NativeTime, NativeTime) {
         let mut stored: NativeTime = 0;
         let r = self.time_at(&mut stored as *mut NativeTime as usize);
@@ -151,6 +161,7 @@ impl VdsoFn {
     }
 
     /// `int getcpu(unsigned *cpu, unsigned *node, void *tcache)`.
+    #[inline]
     pub fn getcpu(&self) -> (c_int, c_uint, c_uint) {
         let (mut cpu, mut node) = (c_uint::MAX, c_uint::MAX);
         let r = self.getcpu_at(
@@ -161,6 +172,7 @@ impl VdsoFn {
     }
 
     /// `getrandom(NULL, 0, 0, &params, ~0UL)`: the opaque-state parameters.
+    #[inline]
     pub fn getrandom_params(&self) -> (isize, VgetrandomOpaqueParams) {
         let mut params = VgetrandomOpaqueParams::default();
         // SAFETY: per `new`, a getrandom; this is the documented parameter query.
@@ -177,11 +189,13 @@ impl VdsoFn {
     }
 
     /// `getrandom(buf, len, flags, state, state_len)` with a state from [`GetrandomState`].
+    #[inline]
     pub fn getrandom(&self, buf: &mut [u8], flags: c_uint, state: &GetrandomState) -> isize {
         self.getrandom_with_len(buf, flags, state, state.len)
     }
 
     /// `int fn(clockid_t, ptr)` with any pointer: clock_gettime/getres in either ABI.
+    #[inline]
     pub fn clock_call_at(&self, clock: c_int, ptr: usize) -> c_int {
         // SAFETY: per `new`, a clock function; a bad `ptr` is the point of the caller's
         // check, which runs in a throwaway child process.
@@ -189,24 +203,28 @@ impl VdsoFn {
     }
 
     /// `gettimeofday(tv, tz)` with any pointers.
+    #[inline]
     pub fn gettimeofday_at(&self, tv: usize, tz: usize) -> c_int {
         // SAFETY: as for `clock_call_at`.
         unsafe { self.call([tv, tz, 0, 0, 0]) as c_int }
     }
 
     /// `getcpu(cpu, node, NULL)` with any pointers.
+    #[inline]
     pub fn getcpu_at(&self, cpu: usize, node: usize) -> c_int {
         // SAFETY: as for `clock_call_at`.
         unsafe { self.call([cpu, node, 0, 0, 0]) as c_int }
     }
 
     /// `time(t)` with any pointer.
+    #[inline]
     pub fn time_at(&self, t: usize) -> NativeTime {
         // SAFETY: as for `clock_call_at`.
         unsafe { self.call([t, 0, 0, 0, 0]) as NativeTime }
     }
 
     /// `getrandom(buf, len, flags, state, state_len)` with any buffer pointer.
+    #[inline]
     pub fn getrandom_at(
         &self,
         buf: usize,
@@ -219,6 +237,7 @@ impl VdsoFn {
     }
 
     /// `getrandom` with an arbitrary state length (to check the fallback on a wrong one).
+    #[inline]
     pub fn getrandom_with_len(
         &self,
         buf: &mut [u8],
@@ -257,6 +276,7 @@ pub fn calls_supported(convention: crate::spec::ErrorConvention) -> bool {
 mod call_convention {
     pub const CR0_SO_WRAPPER: bool = false;
 
+    #[inline]
     pub unsafe fn call(address: usize, a: [usize; 5]) -> isize {
         // SAFETY: the caller guarantees `address` is a function taking these arguments.
         let f: unsafe extern "C" fn(usize, usize, usize, usize, usize) -> isize =
@@ -317,6 +337,7 @@ mod call_convention {
         ) -> isize;
     }
 
+    #[inline]
     pub unsafe fn call(address: usize, a: [usize; 5]) -> isize {
         let mut so = 0u64;
         // SAFETY: the caller guarantees `address` is a function taking these

@@ -1,0 +1,102 @@
+//! A self-contained HTML page (no external resources): the target x check-group table
+//! and, when there is one, the bench table with its inline SVG chart.
+
+use crate::bench::{render_svg, BenchReport};
+use crate::matrix::{group_counts, MatrixRow, RowState, COLUMNS};
+use std::fmt::Write;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}\
+th{background:#f3f3f3}td.name,th.name{text-align:left}td.pass{background:#e4f4e4}td.fail{background:#f8d7d7}\
+td.skip{background:#f4f1e0}td.none{color:#999}p.note{color:#555;font-size:90%}";
+
+pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n",
+        t = esc(title)
+    );
+    h.push_str("<h2>Conformance</h2>\n<table class=\"matrix\"><thead><tr><th class=\"name\">target</th><th class=\"name\">arch</th><th class=\"name\">runner</th>");
+    for (name, _) in COLUMNS {
+        let _ = write!(h, "<th>{}</th>", esc(name));
+    }
+    h.push_str("<th class=\"name\">result</th></tr></thead><tbody>\n");
+    for row in rows {
+        let _ =
+            write!(
+            h,
+            "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td>",
+            esc(&row.info.target),
+            esc(row.report.as_ref().map_or("-", |r| r.environment.arch.as_str())),
+            esc(&row.info.runner)
+        );
+        for (_, groups) in COLUMNS {
+            match &row.report {
+                Some(r) => {
+                    let c = group_counts(r, groups);
+                    let class = if c.total() == 0 {
+                        "none"
+                    } else if c.fail > 0 {
+                        "fail"
+                    } else if c.pass > 0 {
+                        "pass"
+                    } else {
+                        "skip"
+                    };
+                    let text = if c.total() == 0 {
+                        "-".to_string()
+                    } else {
+                        format!("{}/{}/{}", c.pass, c.fail, c.skip)
+                    };
+                    let _ = write!(h, "<td class=\"{class}\">{text}</td>");
+                }
+                None => h.push_str("<td class=\"none\">-</td>"),
+            }
+        }
+        let (class, text) = match row.state() {
+            RowState::Pass => ("pass", "PASS".to_string()),
+            RowState::NoVdsoAsSpecified => ("pass", "PASS (no vDSO, as the spec says)".to_string()),
+            RowState::Fail(why) => ("fail", format!("FAIL ({why})")),
+            RowState::NotBuilt(why) => ("skip", format!("NOT BUILT ({why})")),
+        };
+        let _ = writeln!(h, "<td class=\"name {class}\">{}</td></tr>", esc(&text));
+    }
+    h.push_str("</tbody></table>\n<p class=\"note\">cells: passed/failed/skipped checks; '-' none planned</p>\n");
+    if let Some(b) = bench {
+        h.push_str("<h2>vDSO versus syscall</h2>\n<table class=\"bench\"><thead><tr><th class=\"name\">function</th><th>vDSO median ns</th><th>vDSO min ns</th><th>syscall median ns</th><th>syscall min ns</th><th>speedup</th></tr></thead><tbody>\n");
+        for r in &b.rows {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"name\">{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}x</td></tr>",
+                esc(&r.label()),
+                r.vdso.median_ns,
+                r.vdso.min_ns,
+                r.syscall.median_ns,
+                r.syscall.min_ns,
+                r.speedup()
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        h.push_str(&render_svg(b));
+        let _ = writeln!(
+            h,
+            "\n<p class=\"note\">{} on {} ({} CPUs, clocksource {}): median and minimum over {} batches of {} calls.</p>",
+            esc(&b.environment.arch),
+            esc(b.environment.kernel_release.as_deref().unwrap_or("unknown kernel")),
+            b.environment.cpus.unwrap_or(0),
+            esc(b.environment.clocksource.as_deref().unwrap_or("unknown")),
+            b.batches,
+            b.batch
+        );
+    }
+    h.push_str("</body></html>\n");
+    h
+}

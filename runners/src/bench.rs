@@ -1,0 +1,176 @@
+//! `vdsoconf bench`: the cost of each callable vDSO function (and each clock the spec
+//! says it serves) against the raw syscall. Runs in one isolated child process, like
+//! every live call: a broken vDSO ends the bench with an error, not the tool.
+
+use std::hint::black_box;
+use std::time::Instant;
+use vdsoconf_reports::bench::{BenchRow, Timing};
+use vdsoconf_suite::checks::live::live_fn;
+use vdsoconf_suite::checks::live::served::{current_clocksource, expected_for_clock, Expected};
+use vdsoconf_suite::checks::{is_callable, Target};
+use vdsoconf_suite::live::{syscall, GetrandomState, KernelTimespec, VdsoFn};
+use vdsoconf_suite::spec::{ClockId, SymbolKind, SymbolSpec};
+
+/// Calls per timed batch and timed batches per figure.
+pub const BATCH: u32 = 2_000;
+pub const BATCHES: u32 = 31;
+
+/// Times `f`: a warm-up, then `BATCHES` batches of `BATCH` calls; the median and the
+/// minimum of the per-call averages. The loop is the call and a counter, nothing else.
+pub fn time_calls(mut f: impl FnMut()) -> Timing {
+    for _ in 0..BATCH * 2 {
+        f();
+    }
+    let mut per_call: Vec<f64> = (0..BATCHES)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..BATCH {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(BATCH)
+        })
+        .collect();
+    per_call.sort_by(f64::total_cmp);
+    Timing {
+        median_ns: per_call[per_call.len() / 2],
+        min_ns: per_call[0],
+    }
+}
+
+fn row(
+    sym: &SymbolSpec,
+    clock: Option<(ClockId, Expected)>,
+    vdso: Timing,
+    syscall: Timing,
+) -> BenchRow {
+    BenchRow {
+        symbol: format!("{}@{}", sym.name, sym.version),
+        clock: clock.as_ref().map(|(c, _)| {
+            c.name()
+                .map(str::to_string)
+                .unwrap_or_else(|| c.0.to_string())
+        }),
+        expected: clock.map(|(_, e)| match e {
+            Expected::Served => "served".to_string(),
+            Expected::Fallback => "fallback".to_string(),
+        }),
+        vdso,
+        syscall,
+    }
+}
+
+/// Measures every callable symbol of the target's live vDSO.
+pub fn measure(target: &Target) -> Result<Vec<BenchRow>, String> {
+    let spec = &target.spec;
+    let clocksource = current_clocksource(spec);
+    let mut rows = Vec::new();
+    for sym in spec.symbols.iter().filter(|s| is_callable(s.kind)) {
+        let Ok(f) = live_fn(sym, spec.error_convention) else {
+            continue; // not in this vDSO, or not callable from this build
+        };
+        rows.extend(measure_symbol(target, sym, f, &clocksource)?);
+    }
+    if rows.is_empty() {
+        return Err("no callable vDSO function in this process".into());
+    }
+    Ok(rows)
+}
+
+fn measure_symbol(
+    target: &Target,
+    sym: &SymbolSpec,
+    f: VdsoFn,
+    clocksource: &vdsoconf_suite::checks::live::served::Clocksource,
+) -> Result<Vec<BenchRow>, String> {
+    let spec = &target.spec;
+    let clocks: Vec<ClockId> = spec.clocks.served.clone();
+    let mut rows = Vec::new();
+    let expect = |c: ClockId, counter: bool| {
+        expected_for_clock(
+            spec,
+            target.provider,
+            target.kernel,
+            c.0,
+            counter,
+            clocksource,
+            false,
+        )
+    };
+    match sym.kind {
+        SymbolKind::ClockGettime
+        | SymbolKind::ClockGettime64
+        | SymbolKind::ClockGetres
+        | SymbolKind::ClockGetresTime64 => {
+            let gettime = matches!(
+                sym.kind,
+                SymbolKind::ClockGettime | SymbolKind::ClockGettime64
+            );
+            // One result buffer, as a C caller would reuse; large enough for either
+            // timespec ABI. Only the call is in the loop.
+            let mut ts = KernelTimespec::default();
+            let out = &mut ts as *mut KernelTimespec as usize;
+            for c in clocks {
+                let vdso = time_calls(|| {
+                    black_box(f.clock_call_at(black_box(c.0), black_box(out)));
+                });
+                let sys = time_calls(|| {
+                    let _ = black_box(if gettime {
+                        syscall::clock_gettime_at(black_box(c.0), black_box(out))
+                    } else {
+                        syscall::clock_getres_at(black_box(c.0), black_box(out))
+                    });
+                });
+                rows.push(row(sym, Some((c, expect(c, gettime))), vdso, sys));
+            }
+        }
+        SymbolKind::Gettimeofday => {
+            let vdso = time_calls(|| {
+                black_box(f.gettimeofday());
+            });
+            let sys = time_calls(|| {
+                let _ = black_box(syscall::gettimeofday());
+            });
+            rows.push(row(sym, None, vdso, sys));
+        }
+        SymbolKind::Time => {
+            let vdso = time_calls(|| {
+                black_box(f.time_at(0));
+            });
+            // Where there is no time syscall, libcs fall back on clock_gettime.
+            let sys = time_calls(|| {
+                let _ = black_box(
+                    syscall::time_at(0).unwrap_or_else(|| syscall::clock_gettime(0).map(|_| 0)),
+                );
+            });
+            rows.push(row(sym, None, vdso, sys));
+        }
+        SymbolKind::Getcpu => {
+            let vdso = time_calls(|| {
+                black_box(f.getcpu());
+            });
+            let sys = time_calls(|| {
+                let _ = black_box(syscall::getcpu());
+            });
+            rows.push(row(sym, None, vdso, sys));
+        }
+        SymbolKind::Getrandom => {
+            let (r, params) = f.getrandom_params();
+            if r != 0 {
+                return Err(format!("{}: the parameter query returned {r}", sym.name));
+            }
+            let state = GetrandomState::new(&params)?;
+            let mut buf = [0u8; 16];
+            let vdso = time_calls(|| {
+                black_box(f.getrandom(black_box(&mut buf), 0, &state));
+            });
+            let sys = time_calls(|| {
+                let _ = black_box(syscall::getrandom(black_box(&mut buf), 0));
+            });
+            let mut r = row(sym, None, vdso, sys);
+            r.clock = Some("16 bytes".into());
+            rows.push(r);
+        }
+        _ => {}
+    }
+    Ok(rows)
+}
