@@ -325,8 +325,73 @@ fn check_image_and_diff_exit_codes() -> Result<(), String> {
     )
 }
 
+fn run_writes_every_report_format() -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-reports-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let img = fixture("s390x/qemu-10.0.so");
+    let args = [
+        "run",
+        "--arch",
+        "s390x",
+        "--provider",
+        "qemu",
+        "--image",
+        &img,
+    ];
+    let out = vdsoconf(&[&args[..], &["--report-dir", &dir.display().to_string()]].concat());
+    if out.status.code() != Some(0) {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            text(&out.stderr)
+        ));
+    }
+    for f in [
+        "results.json",
+        "results.txt",
+        "results.ktap",
+        "results.junit.xml",
+        "report.html",
+    ] {
+        let body = std::fs::read_to_string(dir.join(f)).map_err(|e| format!("{f}: {e}"))?;
+        if body.is_empty() {
+            return Err(format!("{f} is empty"));
+        }
+    }
+    let ktap = std::fs::read_to_string(dir.join("results.ktap")).map_err(|e| e.to_string())?;
+    if !ktap.starts_with("KTAP version 1\n") || !ktap.contains("# Totals: pass:") {
+        return Err(ktap);
+    }
+    // --output writes the chosen format to a file; KTAP's exit status is kselftest's:
+    // an image file's calls all skip, so a run of only the call group exits 4.
+    let file = dir.join("calls.ktap");
+    let calls = vdsoconf(
+        &[
+            &args[..],
+            &[
+                "--filter",
+                "::call::",
+                "--format",
+                "ktap",
+                "--output",
+                &file.display().to_string(),
+            ],
+        ]
+        .concat(),
+    );
+    let body = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+    if calls.status.code() != Some(4) || !body.contains("# SKIP") || !calls.stdout.is_empty() {
+        return Err(format!("exit {:?}: {body}", calls.status.code()));
+    }
+    std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())
+}
+
 fn main() {
     let tests: &[CliTest] = &[
+        (
+            "run_writes_every_report_format",
+            run_writes_every_report_format,
+        ),
         (
             "check_image_and_diff_exit_codes",
             check_image_and_diff_exit_codes,

@@ -98,7 +98,7 @@ fn xml_escape(s: &str) -> String {
 /// A horizontal bar chart (log scale) of the medians, vDSO beside syscall.
 pub fn render_svg(report: &BenchReport) -> String {
     let rows = &report.rows;
-    let (label_w, bar_w, row_h) = (300.0, 420.0, 26.0);
+    let (label_w, bar_w, row_h) = (370.0, 420.0, 26.0);
     let height = 40.0 + row_h * rows.len() as f64;
     let max = rows
         .iter()

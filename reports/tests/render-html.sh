@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Renders the HTML report in headless Chromium (Debian's chromium package, installed
+# here if missing) and checks what a reader sees: the conformance table with its
+# rows, and the bench chart as inline SVG with one pair of bars per measured call.
+# Also refuses any network resource in the page. Usage: reports/tests/render-html.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-$root/target/html-check}
+rm -rf "$out"
+mkdir -p "$out"
+
+if ! command -v chromium >/dev/null; then
+    echo "render-html: installing Debian's chromium"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || {
+        apt-get update -qq >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    }
+fi
+
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin vdsoconf
+bin=${CARGO_TARGET_DIR:-$root/target}/release/vdsoconf
+"$bin" bench --report-dir "$out" >/dev/null
+"$bin" run --report-dir "$out" >/dev/null || true # a failing check still renders
+page=$out/report.html
+
+fail() { echo "render-html: FAIL: $*" >&2; exit 1; }
+
+# Self-contained: no src/href to anything but the page itself (the SVG namespace
+# is an identifier, not a fetch).
+if grep -oE '(src|href)="[^"#][^"]*"' "$page" | grep -q .; then
+    fail "the page references external resources: $(grep -oE '(src|href)="[^"#][^"]*"' "$page" | head -3)"
+fi
+
+profile=$(mktemp -d)
+trap 'rm -rf "$profile"' EXIT
+chrome=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+    --disable-background-networking --disable-component-update --disable-sync
+    --user-data-dir="$profile")
+timeout 120 "${chrome[@]}" --dump-dom "file://$page" >"$out/dom.html" 2>"$out/chromium.log" \
+    || fail "chromium could not render the page (see $out/chromium.log)"
+timeout 120 "${chrome[@]}" --screenshot="$out/report.png" --window-size=1280,1800 "file://$page" \
+    >>"$out/chromium.log" 2>&1 || true
+
+dom=$out/dom.html
+bench_rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rows"]))' "$out/bench.json")
+grep -q '<table class="matrix">' "$dom" || fail "no conformance table in the rendered page"
+grep -qE '<td class="name (pass|fail)">(PASS|FAIL)' "$dom" || fail "the conformance table has no result row"
+grep -q '<svg[^>]*class="bench-chart"' "$dom" || fail "no bench chart (inline SVG) in the rendered page"
+bars=$(grep -o '<rect x="[0-9.]*" y="[0-9.]*" width="[0-9.]*" height="10" fill="#[0-9a-f]*"><title>' "$dom" | wc -l)
+[ "$bars" -eq $((2 * bench_rows)) ] || fail "the chart has $bars bars for $bench_rows measured calls (want two each)"
+table_rows=$(grep -c '^<tr><td class="name">' "$dom" || true)
+[ "$table_rows" -ge $((1 + bench_rows)) ] || fail "only $table_rows table rows rendered"
+# The qemu matrix's page, when a matrix ran before (as in .ci/run).
+matrix_page=$root/target/matrix/index.html
+if [ -f "$matrix_page" ]; then
+    timeout 120 "${chrome[@]}" --dump-dom "file://$matrix_page" >"$out/matrix-dom.html" 2>>"$out/chromium.log" \
+        || fail "chromium could not render $matrix_page"
+    targets=$(find "$root/target/matrix" -name target.json | wc -l)
+    shown=$(grep -c '^<tr><td class="name">' "$out/matrix-dom.html" || true)
+    [ "$shown" -ge "$targets" ] || fail "the matrix page shows $shown rows for $targets targets"
+    echo "render-html: ok: the matrix page shows all $targets targets"
+fi
+echo "render-html: ok: the conformance table and a $bench_rows-call chart ($bars bars) render in $(chromium --version 2>/dev/null | head -n1); screenshot $out/report.png"
