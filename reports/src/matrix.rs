@@ -134,6 +134,9 @@ pub fn read_dir(dir: &Path) -> Result<Vec<MatrixRow>, String> {
     let mut rows = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue; // the matrix's own scratch (builds made only for a kernel row)
+        }
         let info_path = entry.path().join("target.json");
         if !info_path.is_file() {
             continue;

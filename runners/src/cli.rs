@@ -63,6 +63,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Boot a kernel under qemu-system with this suite (a static build) as /init and
+    /// run the live checks against the real kernel's vDSO; results come back over
+    /// the serial console. Exit status as `run`; 2 when the boot itself fails (the
+    /// message names the stage and shows the last console lines).
+    Boot(BootArgs),
     /// Print the target x check-group table of a results directory written by
     /// `runners/qemu/matrix` (exit 1 when a target failed).
     Summary {
@@ -134,6 +139,44 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct BootArgs {
+    /// Architecture of the kernel (spec name: x86_64, i386, aarch64, arm, ppc64, s390x, riscv64).
+    #[arg(long)]
+    arch: String,
+    /// The kernel image (vmlinuz / Image / vmlinux).
+    #[arg(long, value_name = "PATH")]
+    kernel: PathBuf,
+    /// Judge `since`/`until` against this version (default: the booted kernel's uname -r).
+    #[arg(long, value_name = "X.Y")]
+    kernel_version: Option<String>,
+    /// CPUs of the machine (2 or more for the cross-CPU checks).
+    #[arg(long, default_value_t = 2)]
+    smp: u32,
+    /// Memory of the machine in MiB.
+    #[arg(long, default_value_t = 1024)]
+    memory: u32,
+    /// A static vdsoconf built for --arch (default: this executable, if it is static).
+    #[arg(long, value_name = "PATH")]
+    binary: Option<PathBuf>,
+    /// The qemu-system executable (default: qemu-system-<machine> from PATH).
+    #[arg(long, value_name = "PATH")]
+    qemu: Option<PathBuf>,
+    /// Give up on the boot after this long (seconds, or 5m).
+    #[arg(long, default_value = "15m")]
+    timeout: String,
+    /// How long each monotonicity check reads its clock inside.
+    #[arg(long)]
+    duration: Option<String>,
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    format: RunFormat,
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write every format into this directory (as `run --report-dir`).
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct CheckImageArgs {
     /// The image (e.g. arch/x86/entry/vdso/vdso64.so.dbg, arch/arm64/kernel/vdso/vdso.so).
     image: PathBuf,
@@ -193,6 +236,10 @@ impl<E: std::fmt::Display> From<E> for InputError {
 }
 
 pub fn main() -> i32 {
+    let argv: Vec<String> = std::env::args().collect();
+    if crate::boot::is_init(&argv) {
+        crate::boot::init_main(&argv[2..]);
+    }
     if let Some(code) = isolate::child_main_if_requested() {
         return code;
     }
@@ -217,6 +264,7 @@ pub fn main() -> i32 {
             report_dir,
         } => bench(&provider, format, output.as_deref(), report_dir.as_deref()),
         Command::CheckImage(args) => check_image(args),
+        Command::Boot(args) => boot(args),
         Command::Diff {
             old,
             new,
@@ -256,20 +304,12 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
             .as_ref()
             .is_none_or(|f| c.name().contains(f.as_str()))
     });
-    if let Some(dir) = &args.report_dir {
-        write_report_dir(dir, &report)?;
-    }
-    let text = render(&report, args.format);
-    match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| InputError(format!("{}: {e}", path.display())))?,
-        None => print!("{text}"),
-    }
-    Ok(match args.format {
-        RunFormat::Ktap => vdsoconf_reports::ktap::exit_code(&report),
-        _ if report.counts().fail > 0 => 1,
-        _ => 0,
-    })
+    emit_report(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        args.report_dir.as_deref(),
+    )
 }
 
 fn render(report: &RunReport, format: RunFormat) -> String {
@@ -293,6 +333,69 @@ fn write_report_dir(dir: &Path, report: &RunReport) -> Result<(), InputError> {
         write_file(&dir.join(name), &render(report, format))?;
     }
     write_html(dir)
+}
+
+fn boot(args: BootArgs) -> Result<i32, InputError> {
+    use crate::boot::{boot, machine, BootOptions};
+    machine(&args.arch)?;
+    load_arch(&args.arch)?;
+    let mut suite_args = Vec::new();
+    if let Some(k) = &args.kernel_version {
+        parse_kernel(k)?;
+        suite_args.extend(["--kernel".to_string(), k.clone()]);
+    }
+    if let Some(d) = &args.duration {
+        parse_duration(d)?;
+        suite_args.extend(["--duration".to_string(), d.clone()]);
+    }
+    if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() {
+        suite_args.push("--debug".to_string());
+    }
+    let report = boot(&BootOptions {
+        arch: args.arch.clone(),
+        kernel: args.kernel.clone(),
+        binary: args.binary.clone(),
+        qemu: args.qemu.clone(),
+        smp: args.smp,
+        memory_mb: args.memory,
+        timeout: parse_duration(&args.timeout)?,
+        suite_args,
+    })?;
+    if report.environment.arch != args.arch {
+        return Err(InputError(format!(
+            "the binary inside ran as {}, not {}: pass --binary built for {}",
+            report.environment.arch, args.arch, args.arch
+        )));
+    }
+    emit_report(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        args.report_dir.as_deref(),
+    )
+}
+
+/// Writes a run's report as `run` does: the chosen format, the report directory,
+/// and the exit status.
+fn emit_report(
+    report: &RunReport,
+    format: RunFormat,
+    output: Option<&Path>,
+    report_dir: Option<&Path>,
+) -> Result<i32, InputError> {
+    if let Some(dir) = report_dir {
+        write_report_dir(dir, report)?;
+    }
+    let text = render(report, format);
+    match output {
+        Some(path) => write_file(path, &text)?,
+        None => print!("{text}"),
+    }
+    Ok(match format {
+        RunFormat::Ktap => vdsoconf_reports::ktap::exit_code(report),
+        _ if report.counts().fail > 0 => 1,
+        _ => 0,
+    })
 }
 
 fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {

@@ -278,10 +278,15 @@ impl ChildOutput {
         match self.end {
             ChildEnd::Signaled(sig) => format!("killed with {}", signal_name(sig)),
             ChildEnd::TimedOut => "hung: killed at the timeout".into(),
-            ChildEnd::Exited(code) => format!(
-                "the case exited with exit status: {code} and no result; stderr: {}",
-                self.stderr.lines().last().unwrap_or("(empty)")
-            ),
+            ChildEnd::Exited(code) => {
+                // A panic's message is on the line after "panicked at"; else the last line.
+                let lines: Vec<&str> = self.stderr.lines().collect();
+                let why = match lines.iter().position(|l| l.contains("panicked at")) {
+                    Some(i) => lines[i..(i + 2).min(lines.len())].join(" "),
+                    None => lines.last().unwrap_or(&"(empty)").to_string(),
+                };
+                format!("the case exited with exit status: {code} and no result; stderr: {why}")
+            }
         }
     }
 }
@@ -380,6 +385,16 @@ pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildO
     };
     let json = serde_json::to_string(case).expect("a Case serializes");
     let mut command = child_command(&exe);
+    if matches!(case, Case::TimensInside { .. }) {
+        // std spawns with posix_spawn (clone with CLONE_VM|CLONE_VFORK) unless a
+        // pre_exec hook forces fork+exec. Kernels before 6.x refuse CLONE_VM into a
+        // new time namespace with EINVAL (seen on Debian's 6.1), so fork here.
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the hook does nothing, so it is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| Ok(()));
+        }
+    }
     let mut child = match command
         .arg(CASE_FLAG)
         .arg(json)
@@ -395,13 +410,21 @@ pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildO
         Ok(c) => c,
         Err(e) => return failed(format!("cannot start {}: {e}", exe.display())),
     };
-    // Drain stdout on a thread so a chatty child cannot block on a full pipe.
+    // Drain stdout on a thread so a chatty child cannot block on a full pipe. Not
+    // in a process that has entered a new time namespace for its children: there,
+    // kernels before 6.x refuse to create threads (EINVAL); its one child reports a
+    // few lines, well under a pipe's buffer, read after it ends.
     let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
+    let (reader, mut direct_stdout) = if matches!(case, Case::TimensInside { .. }) {
+        (None, Some(stdout))
+    } else {
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stdout.read_to_string(&mut s);
+            s
+        });
+        (Some(reader), None)
+    };
     let deadline = Instant::now() + timeout;
     let end = loop {
         match child.try_wait() {
@@ -425,7 +448,16 @@ pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildO
     if let Some(mut s) = child.stderr.take() {
         let _ = s.read_to_string(&mut stderr);
     }
-    let stdout = reader.join().unwrap_or_default();
+    let stdout = match reader {
+        Some(r) => r.join().unwrap_or_default(),
+        None => {
+            let mut s = String::new();
+            if let Some(out) = direct_stdout.as_mut() {
+                let _ = out.read_to_string(&mut s);
+            }
+            s
+        }
+    };
     ChildOutput {
         end,
         stdout,

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod boot;
 pub mod cli;
 pub mod harness;
 pub mod isolate;

@@ -136,7 +136,7 @@ fn build_id_note(big_endian: bool, id: &[u8]) -> Vec<u8> {
     note.extend_from_slice(&word(3));
     note.extend_from_slice(b"GNU\0");
     note.extend_from_slice(id);
-    while note.len() % 4 != 0 {
+    while !note.len().is_multiple_of(4) {
         note.push(0);
     }
     note

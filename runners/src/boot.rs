@@ -1,0 +1,397 @@
+//! `vdsoconf boot`: the live suite inside a real kernel under qemu-system.
+//!
+//! The host packs a static build of this binary as `/init` into a throwaway
+//! initramfs and boots the kernel; `/init` (this same code, [`init_main`]) mounts
+//! /proc and /sys, runs the plan against the kernel's vDSO, prints the results
+//! between markers on the console and powers the machine off. The host reads them
+//! back from the serial console.
+
+use crate::session::Session;
+use crate::target::{resolve_target, TargetOptions};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use vdsoconf_reports::RunReport;
+
+/// The hidden subcommand the kernel starts `/init` with (after `--` on its command line).
+pub const INIT_COMMAND: &str = "boot-init";
+const REACHED: &str = "VDSOCONF-BOOT-INIT";
+const RESULTS: &str = "VDSOCONF-BOOT-RESULTS ";
+const FAILED: &str = "VDSOCONF-BOOT-ERROR ";
+
+/// How to boot one architecture: the qemu-system binary, its machine options and
+/// the kernel's console device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Machine {
+    pub arch: &'static str,
+    pub qemu: &'static str,
+    pub args: &'static [&'static str],
+    pub console: &'static str,
+}
+
+pub const MACHINES: &[Machine] = &[
+    // Debian's 6.12 kernel dies of a NULL dereference at 1 s on qemu 7.2's default
+    // qemu64 CPU; with every emulated feature it boots.
+    Machine {
+        arch: "x86_64",
+        qemu: "qemu-system-x86_64",
+        args: &["-cpu", "max"],
+        console: "ttyS0",
+    },
+    Machine {
+        arch: "i386",
+        qemu: "qemu-system-i386",
+        args: &["-cpu", "max"],
+        console: "ttyS0",
+    },
+    Machine {
+        arch: "aarch64",
+        qemu: "qemu-system-aarch64",
+        args: &["-M", "virt", "-cpu", "max"],
+        console: "ttyAMA0",
+    },
+    Machine {
+        arch: "arm",
+        qemu: "qemu-system-arm",
+        args: &["-M", "virt"],
+        console: "ttyAMA0",
+    },
+    Machine {
+        arch: "ppc64",
+        qemu: "qemu-system-ppc64",
+        args: &["-M", "pseries"],
+        console: "hvc0",
+    },
+    Machine {
+        arch: "s390x",
+        qemu: "qemu-system-s390x",
+        args: &[],
+        console: "ttysclp0",
+    },
+    Machine {
+        arch: "riscv64",
+        qemu: "qemu-system-riscv64",
+        args: &["-M", "virt"],
+        console: "ttyS0",
+    },
+];
+
+pub fn machine(arch: &str) -> Result<&'static Machine, String> {
+    MACHINES.iter().find(|m| m.arch == arch).ok_or_else(|| {
+        format!(
+            "no qemu-system machine is known for {arch}; bootable: {}",
+            MACHINES
+                .iter()
+                .map(|m| m.arch)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+/// What `vdsoconf boot` was asked to do.
+#[derive(Debug, Clone)]
+pub struct BootOptions {
+    pub arch: String,
+    pub kernel: PathBuf,
+    /// A static build of vdsoconf for `arch` (default: this executable, if static).
+    pub binary: Option<PathBuf>,
+    /// The qemu-system executable (default: the machine's, from PATH).
+    pub qemu: Option<PathBuf>,
+    pub smp: u32,
+    pub memory_mb: u32,
+    pub timeout: Duration,
+    /// Extra arguments for the suite inside (e.g. `--duration 2s`).
+    pub suite_args: Vec<String>,
+}
+
+/// A newc cpio archive of `/init` (the binary), the directories it mounts on and the
+/// device nodes it uses, as the kernel unpacks it into its rootfs.
+pub fn initramfs(init: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ino = 1;
+    let mut entry = |out: &mut Vec<u8>, name: &str, mode: u32, rdev: (u32, u32), data: &[u8]| {
+        let header = format!(
+            "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+            0, 0, 1, 0, data.len(), 0, 0, rdev.0, rdev.1, name.len() + 1, 0
+        );
+        ino += 1;
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while !out.len().is_multiple_of(4) {
+            out.push(0);
+        }
+        out.extend_from_slice(data);
+        while !out.len().is_multiple_of(4) {
+            out.push(0);
+        }
+    };
+    entry(&mut out, "dev", 0o040755, (0, 0), &[]);
+    entry(&mut out, "dev/console", 0o020600, (5, 1), &[]);
+    // The isolated cases run with stdin from /dev/null.
+    entry(&mut out, "dev/null", 0o020666, (1, 3), &[]);
+    entry(&mut out, "dev/urandom", 0o020666, (1, 9), &[]);
+    entry(&mut out, "proc", 0o040755, (0, 0), &[]);
+    entry(&mut out, "sys", 0o040755, (0, 0), &[]);
+    entry(&mut out, "init", 0o100755, (0, 0), init);
+    entry(&mut out, "TRAILER!!!", 0, (0, 0), &[]);
+    out
+}
+
+/// Whether `binary` can run as `/init` with nothing around it: no PT_INTERP.
+fn is_static(binary: &[u8]) -> bool {
+    vdsoconf_suite::elf::parse_file_header(binary).is_ok_and(|(header, b)| {
+        let segs = vdsoconf_suite::elf::Segments::new(b, &header);
+        segs.find(vdsoconf_suite::elf::PT_INTERP)
+            .ok()
+            .flatten()
+            .is_none()
+    })
+}
+
+/// Boots the kernel and returns the suite's report from inside it.
+pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
+    let m = machine(&opts.arch)?;
+    let binary_path = match &opts.binary {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?,
+    };
+    let binary =
+        std::fs::read(&binary_path).map_err(|e| format!("{}: {e}", binary_path.display()))?;
+    if !is_static(&binary) {
+        return Err(format!(
+            "{} is dynamically linked and cannot be /init: pass --binary with a static build for {} \
+             (RUSTFLAGS=\"-C target-feature=+crt-static\" cargo build --release --target …; runners/qemu/matrix builds them)",
+            binary_path.display(),
+            opts.arch
+        ));
+    }
+    if !opts.kernel.is_file() {
+        return Err(format!("{}: no such kernel image", opts.kernel.display()));
+    }
+    let dir = std::env::temp_dir().join(format!("vdsoconf-boot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let initrd = dir.join("initramfs.cpio");
+    std::fs::write(&initrd, initramfs(&binary))
+        .map_err(|e| format!("{}: {e}", initrd.display()))?;
+    let mut append = format!("console={} panic=-1 quiet -- {INIT_COMMAND}", m.console);
+    for a in &opts.suite_args {
+        append.push(' ');
+        append.push_str(a);
+    }
+    let qemu = opts.qemu.clone().unwrap_or_else(|| PathBuf::from(m.qemu));
+    let mut cmd = Command::new(&qemu);
+    cmd.args(m.args)
+        .args([
+            "-m",
+            &opts.memory_mb.to_string(),
+            "-smp",
+            &opts.smp.to_string(),
+        ])
+        .args(["-nographic", "-no-reboot", "-monitor", "none"])
+        .arg("-kernel")
+        .arg(&opts.kernel)
+        .arg("-initrd")
+        .arg(&initrd)
+        .args(["-append", &append])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let console =
+        run_with_timeout(cmd, opts.timeout).map_err(|e| format!("{}: {e}", qemu.display()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (console, ended) = console?;
+    if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() {
+        eprintln!("{console}");
+    }
+    read_console(&console, ended, opts.timeout)
+}
+
+/// How the qemu process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Exited,
+    TimedOut,
+}
+
+fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<(String, Ended), String> {
+    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stdout.read_to_end(&mut s);
+        String::from_utf8_lossy(&s).replace('\r', "")
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let ended = loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break Ended::Exited,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Ended::TimedOut;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    let mut console = reader.join().unwrap_or_default();
+    let errors = err_reader.join().unwrap_or_default();
+    if !errors.trim().is_empty() {
+        console.push_str("\n[qemu stderr] ");
+        console.push_str(errors.trim());
+    }
+    Ok((console, ended))
+}
+
+fn last_lines(console: &str, n: usize) -> String {
+    let lines: Vec<&str> = console.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n  | ")
+}
+
+/// Finds the results in the console output, or says at which stage the boot failed.
+pub fn read_console(console: &str, ended: Ended, timeout: Duration) -> Result<RunReport, String> {
+    if let Some(json) = console
+        .lines()
+        .find_map(|l| l.split_once(RESULTS).map(|(_, j)| j))
+    {
+        return RunReport::from_json(json.trim())
+            .map_err(|e| format!("garbled results on the console: {e}"));
+    }
+    if let Some(why) = console
+        .lines()
+        .find_map(|l| l.split_once(FAILED).map(|(_, w)| w))
+    {
+        return Err(format!(
+            "/init ran but the suite could not start: {}",
+            why.trim()
+        ));
+    }
+    let stage = if console.contains(REACHED) {
+        "/init started but printed no results"
+    } else if console.contains("Kernel panic") {
+        "the kernel panicked before /init reported"
+    } else if console.trim().is_empty() {
+        "no console output at all (wrong console device, or the kernel did not start)"
+    } else {
+        "the kernel never reached /init"
+    };
+    let how = match ended {
+        Ended::TimedOut => format!(" (killed after {} s)", timeout.as_secs()),
+        Ended::Exited => String::new(),
+    };
+    // What init said before dying, and the panic line itself, beat a stack trace.
+    let said: Vec<&str> = console
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('['))
+        .collect();
+    let panic = console.lines().find(|l| l.contains("Kernel panic"));
+    let mut detail = String::new();
+    if !said.is_empty() {
+        detail.push_str(&format!(
+            "\n  /init printed:\n  | {}",
+            said[said.len().saturating_sub(8)..].join("\n  | ")
+        ));
+    }
+    if let Some(p) = panic {
+        detail.push_str(&format!("\n  {}", p.trim()));
+    }
+    Err(format!(
+        "{stage}{how}{detail}\n  last console lines:\n  | {}",
+        last_lines(console, 12)
+    ))
+}
+
+/// `/init` inside the guest: mount what the checks read, run the plan, print the
+/// results between markers, power off. Never returns.
+pub fn init_main(args: &[String]) -> ! {
+    println!("{REACHED}");
+    mount_pseudo_filesystems();
+    if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() || args.iter().any(|a| a == "--debug") {
+        println!(
+            "exe={:?} root={:?} init={:?}",
+            std::env::current_exe(),
+            std::fs::read_dir("/").map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>()),
+            std::fs::metadata("/init").map(|m| m.len())
+        );
+        println!(
+            "spawn={:?}",
+            std::process::Command::new("/init")
+                .arg("--version")
+                .status()
+        );
+    }
+    match init_run(args) {
+        Ok(report) => println!(
+            "{RESULTS}{}",
+            serde_json::to_string(&report).expect("a report serializes")
+        ),
+        Err(e) => println!("{FAILED}{}", e.replace('\n', " ")),
+    }
+    power_off()
+}
+
+fn init_run(args: &[String]) -> Result<RunReport, String> {
+    let mut opts = TargetOptions::default();
+    let mut duration = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--duration" => duration = it.next().cloned(),
+            "--kernel" => opts.kernel = it.next().cloned(),
+            _ => {}
+        }
+    }
+    let target = resolve_target(&opts).map_err(|e| e.0)?;
+    let mut session = Session::open(target)?;
+    if let Some(d) = duration {
+        session = session.with_options(crate::session::RunOptions {
+            monotonic: crate::target::parse_duration(&d).map_err(|e| e.0)?,
+            progress: false,
+        });
+    }
+    Ok(session.report(|_| true))
+}
+
+fn mount_pseudo_filesystems() {
+    for (src, dir, fstype) in [("proc", "/proc", "proc"), ("sysfs", "/sys", "sysfs")] {
+        let _ = std::fs::create_dir_all(dir);
+        let c = |s: &str| std::ffi::CString::new(s).expect("no NUL");
+        let (src, dir, fstype) = (c(src), c(dir), c(fstype));
+        // SAFETY: plain mount(2) with valid C strings and no data.
+        unsafe {
+            libc::mount(
+                src.as_ptr(),
+                dir.as_ptr(),
+                fstype.as_ptr(),
+                0,
+                std::ptr::null(),
+            );
+        }
+    }
+}
+
+fn power_off() -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    // SAFETY: sync(2) and reboot(2) with the documented power-off command; as PID 1
+    // in a throwaway VM this is the intended end.
+    unsafe {
+        libc::sync();
+        libc::reboot(libc::RB_POWER_OFF);
+    }
+    std::process::exit(0)
+}
+
+/// Whether this process is `/init` started by the kernel for `vdsoconf boot`.
+pub fn is_init(args: &[String]) -> bool {
+    args.get(1).is_some_and(|a| a == INIT_COMMAND) && std::process::id() == 1
+}
