@@ -125,6 +125,13 @@ struct RunArgs {
     /// soak test with a progress display). Seconds, or a number with s, m or h.
     #[arg(long)]
     duration: Option<String>,
+    #[command(flatten)]
+    out: ReportArgs,
+}
+
+/// Where a run's report goes (`run` and `boot`).
+#[derive(Args)]
+struct ReportArgs {
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     format: RunFormat,
@@ -167,13 +174,8 @@ struct BootArgs {
     /// How long each monotonicity check reads its clock inside.
     #[arg(long)]
     duration: Option<String>,
-    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
-    format: RunFormat,
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Also write every format into this directory (as `run --report-dir`).
-    #[arg(long, value_name = "DIR")]
-    report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    out: ReportArgs,
 }
 
 #[derive(Args)]
@@ -304,12 +306,7 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
             .as_ref()
             .is_none_or(|f| c.name().contains(f.as_str()))
     });
-    emit_report(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        args.report_dir.as_deref(),
-    )
+    emit_report(&report, &args.out)
 }
 
 fn render(report: &RunReport, format: RunFormat) -> String {
@@ -367,31 +364,21 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
             report.environment.arch, args.arch, args.arch
         )));
     }
-    emit_report(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        args.report_dir.as_deref(),
-    )
+    emit_report(&report, &args.out)
 }
 
 /// Writes a run's report as `run` does: the chosen format, the report directory,
 /// and the exit status.
-fn emit_report(
-    report: &RunReport,
-    format: RunFormat,
-    output: Option<&Path>,
-    report_dir: Option<&Path>,
-) -> Result<i32, InputError> {
-    if let Some(dir) = report_dir {
+fn emit_report(report: &RunReport, out: &ReportArgs) -> Result<i32, InputError> {
+    if let Some(dir) = &out.report_dir {
         write_report_dir(dir, report)?;
     }
-    let text = render(report, format);
-    match output {
+    let text = render(report, out.format);
+    match &out.output {
         Some(path) => write_file(path, &text)?,
         None => print!("{text}"),
     }
-    Ok(match format {
+    Ok(match out.format {
         RunFormat::Ktap => vdsoconf_reports::ktap::exit_code(report),
         _ if report.counts().fail > 0 => 1,
         _ => 0,

@@ -16,29 +16,7 @@ fn x86_64() -> ArchSpec {
 
 /// A synthetic image with the x86_64 symbol set of kernel 6.18.
 fn good_desc() -> ImageDesc {
-    let mut names: Vec<&str> = vec![];
-    for n in [
-        "clock_gettime",
-        "gettimeofday",
-        "time",
-        "getcpu",
-        "clock_getres",
-        "getrandom",
-    ] {
-        names.push(Box::leak(format!("__vdso_{n}").into_boxed_str()));
-    }
-    let mut d = ImageDesc::x86_64_like(&names);
-    let aliases: Vec<SymbolDesc> = d
-        .symbols
-        .iter()
-        .map(|s| SymbolDesc {
-            name: s.name.trim_start_matches("__vdso_").into(),
-            binding: 2,
-            ..s.clone()
-        })
-        .collect();
-    d.symbols.extend(aliases);
-    d
+    ImageDesc::x86_64_kernel_6_18()
 }
 
 fn failed(r: &CheckResult, needle: &str) {

@@ -18,30 +18,7 @@ const PF_RWX: u32 = 7;
 
 /// The x86_64 symbol set of kernel 6.18, with its aliases: a clean image.
 fn good_desc() -> ImageDesc {
-    let names: Vec<String> = [
-        "clock_gettime",
-        "gettimeofday",
-        "time",
-        "getcpu",
-        "clock_getres",
-        "getrandom",
-    ]
-    .iter()
-    .map(|n| format!("__vdso_{n}"))
-    .collect();
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut d = ImageDesc::x86_64_like(&refs);
-    let aliases: Vec<SymbolDesc> = d
-        .symbols
-        .iter()
-        .map(|s| SymbolDesc {
-            name: s.name.trim_start_matches("__vdso_").into(),
-            binding: 2,
-            ..s.clone()
-        })
-        .collect();
-    d.symbols.extend(aliases);
-    d
+    ImageDesc::x86_64_kernel_6_18()
 }
 
 fn findings_for(

@@ -121,6 +121,37 @@ impl ImageDesc {
     }
 }
 
+impl ImageDesc {
+    /// The x86_64 vDSO of kernel 6.18: the `__vdso_` functions and their weak
+    /// unprefixed aliases, at LINUX_2.6 (a clean image for the spec's checks).
+    pub fn x86_64_kernel_6_18() -> Self {
+        let names: Vec<String> = [
+            "clock_gettime",
+            "gettimeofday",
+            "time",
+            "getcpu",
+            "clock_getres",
+            "getrandom",
+        ]
+        .iter()
+        .map(|n| format!("__vdso_{n}"))
+        .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut d = ImageDesc::x86_64_like(&refs);
+        let aliases: Vec<SymbolDesc> = d
+            .symbols
+            .iter()
+            .map(|s| SymbolDesc {
+                name: s.name.trim_start_matches("__vdso_").into(),
+                binding: elf::STB_WEAK.0,
+                ..s.clone()
+            })
+            .collect();
+        d.symbols.extend(aliases);
+        d
+    }
+}
+
 /// An ELF note `GNU`/NT_GNU_BUILD_ID with `id` as its descriptor.
 fn build_id_note(big_endian: bool, id: &[u8]) -> Vec<u8> {
     let word = |v: u32| {
