@@ -268,23 +268,17 @@ impl<'a> VdsoImage<'a> {
         self.segments.vaddr_to_offset("address", vaddr, 0)
     }
 
-    /// The symbol at `index` in the dynamic symbol table.
-    pub fn symbol(&self, index: u64) -> Result<Symbol<'a>> {
-        if index >= self.symbol_count {
-            return Err(ParseError::new(
-                "dynamic symbol",
-                self.symtab,
-                ErrorKind::IndexOutOfRange {
-                    index,
-                    limit: self.symbol_count,
-                },
-            ));
-        }
+    /// The fields of symbol table entry `index` (st_name, st_value, st_size, st_info,
+    /// st_other, st_shndx): one bounds check for the whole entry, then plain reads.
+    #[inline]
+    fn raw_entry(&self, index: u64) -> Result<(u32, u64, u64, u8, u8, u16)> {
         let b = &self.bytes;
-        let at = self.symtab + index * self.syment;
-        // One bounds check for the whole entry, then plain field reads.
-        let e = b.slice("dynamic symbol", at, self.syment)?;
-        let (name_off, value, size, info, other, shndx) = match b.class {
+        let e = b.slice(
+            "dynamic symbol",
+            self.symtab + index * self.syment,
+            self.syment,
+        )?;
+        Ok(match b.class {
             Class::Elf32 => (
                 b.field::<4>(e, 0) as u32,
                 b.field::<4>(e, 4),
@@ -301,7 +295,24 @@ impl<'a> VdsoImage<'a> {
                 b.field::<1>(e, 5) as u8,
                 b.field::<2>(e, 6) as u16,
             ),
-        };
+        })
+    }
+
+    /// The symbol at `index` in the dynamic symbol table.
+    pub fn symbol(&self, index: u64) -> Result<Symbol<'a>> {
+        if index >= self.symbol_count {
+            return Err(ParseError::new(
+                "dynamic symbol",
+                self.symtab,
+                ErrorKind::IndexOutOfRange {
+                    index,
+                    limit: self.symbol_count,
+                },
+            ));
+        }
+        let b = &self.bytes;
+        let at = self.symtab + index * self.syment;
+        let (name_off, value, size, info, other, shndx) = self.raw_entry(index)?;
         if u64::from(name_off) >= self.strsz {
             return Err(ParseError::new(
                 "st_name",
@@ -381,16 +392,7 @@ impl<'a> VdsoImage<'a> {
         if !self.name_is(index, name) {
             return Ok(false);
         }
-        let b = &self.bytes;
-        let e = b.slice(
-            "dynamic symbol",
-            self.symtab + index * self.syment,
-            self.syment,
-        )?;
-        let (info, shndx) = match b.class {
-            Class::Elf32 => (b.field::<1>(e, 12) as u8, b.field::<2>(e, 14) as u16),
-            Class::Elf64 => (b.field::<1>(e, 4) as u8, b.field::<2>(e, 6) as u16),
-        };
+        let (_, _, _, info, _, shndx) = self.raw_entry(index)?;
         let binding = info >> 4;
         if shndx == super::symbol::SHN_UNDEF
             || !matches!(binding, super::symbol::STB_GLOBAL | super::symbol::STB_WEAK)
