@@ -61,35 +61,34 @@ pub struct DynamicEntry {
 pub fn entries<'a>(
     b: Bytes<'a>,
     dynamic: &Segment,
-) -> Result<impl Iterator<Item = Result<DynamicEntry>> + 'a> {
+) -> Result<impl Iterator<Item = DynamicEntry> + 'a> {
     let size = dyn_size(b.class);
-    // The table must lie inside the image; we never read past its file size.
-    b.slice("PT_DYNAMIC", dynamic.offset, dynamic.filesz)?;
+    // The table must lie inside the image; we never read past its file size. One
+    // bounds check here, then each entry is read from the checked slice.
+    let table = b.slice("PT_DYNAMIC", dynamic.offset, dynamic.filesz)?;
     let start = dynamic.offset;
-    let count = dynamic.filesz / size;
     let mut done = false;
-    Ok((0..count).map_while(move |i| {
-        if done {
-            return None;
-        }
-        let at = start + i * size;
-        let entry = match b.class {
-            Class::Elf32 => b
-                .u32("d_tag", at)
-                .and_then(|t| Ok((i64::from(t as i32), u64::from(b.u32("d_val", at + 4)?)))),
-            Class::Elf64 => b
-                .u64("d_tag", at)
-                .and_then(|t| Ok((t as i64, b.u64("d_val", at + 8)?))),
-        };
-        Some(entry.map(|(tag, val)| {
+    Ok(table
+        .chunks_exact(size as usize)
+        .zip(0u64..)
+        .map_while(move |(e, i)| {
+            if done {
+                return None;
+            }
+            let (tag, val) = match b.class {
+                Class::Elf32 => (
+                    i64::from(b.field::<4>(e, 0) as u32 as i32),
+                    b.field::<4>(e, 4),
+                ),
+                Class::Elf64 => (b.field::<8>(e, 0) as i64, b.field::<8>(e, 8)),
+            };
             done = tag == DT_NULL;
-            DynamicEntry {
-                offset: at,
+            Some(DynamicEntry {
+                offset: start + i * size,
                 tag,
                 val,
-            }
+            })
         }))
-    }))
 }
 
 impl DynamicInfo {
@@ -97,7 +96,7 @@ impl DynamicInfo {
         let mut info = DynamicInfo::default();
         let mut saw_null = false;
         for entry in entries(b, dynamic)? {
-            let DynamicEntry { offset, tag, val } = entry?;
+            let DynamicEntry { offset, tag, val } = entry;
             let slot = match tag {
                 DT_NULL => {
                     saw_null = true;

@@ -273,15 +273,19 @@ impl<'a> GnuHashTable<'a> {
 
     /// False if the bloom filter proves `hash` is absent.
     pub fn bloom_may_contain(&self, hash: u32) -> Result<bool> {
-        let word_bits = self.bytes.class.word_size() as u32 * 8;
-        let index = ((hash / word_bits) % self.bloom_size) as usize;
+        // Shifts, not divisions, by the word size: 32 or 64 bits.
+        let (word_bits, log2) = match self.bytes.class {
+            super::bytes::Class::Elf32 => (32, 5),
+            super::bytes::Class::Elf64 => (64, 6),
+        };
+        let index = ((hash >> log2) % self.bloom_size) as usize;
         let word = match self.bytes.class {
             super::bytes::Class::Elf32 => self.bytes.field::<4>(self.bloom, index * 4),
             super::bytes::Class::Elf64 => self.bytes.field::<8>(self.bloom, index * 8),
         };
-        let bit1 = hash % word_bits;
+        let bit1 = hash & (word_bits - 1);
         // A shift of the word size or more is undefined in C; treat it as shifting to zero.
-        let bit2 = hash.checked_shr(self.bloom_shift).unwrap_or(0) % word_bits;
+        let bit2 = hash.checked_shr(self.bloom_shift).unwrap_or(0) & (word_bits - 1);
         let mask = (1u64 << bit1) | (1u64 << bit2);
         Ok(word & mask == mask)
     }

@@ -177,28 +177,29 @@ impl<'a> Segments<'a> {
         self.phnum == 0
     }
 
-    /// Program header `i`; the table was bounds-checked when the header was parsed.
+    /// Program header `i`: one bounds check for the entry, then plain field reads.
     pub fn get(&self, i: u16) -> Result<Segment> {
         let b = &self.bytes;
-        let at = self.phoff + u64::from(i) * phdr_size(b.class);
+        let size = phdr_size(b.class);
+        let e = b.slice("program header", self.phoff + u64::from(i) * size, size)?;
         Ok(match b.class {
             Class::Elf32 => Segment {
-                p_type: b.u32("p_type", at)?,
-                offset: b.u32("p_offset", at + 4)?.into(),
-                vaddr: b.u32("p_vaddr", at + 8)?.into(),
-                filesz: b.u32("p_filesz", at + 16)?.into(),
-                memsz: b.u32("p_memsz", at + 20)?.into(),
-                flags: b.u32("p_flags", at + 24)?,
-                align: b.u32("p_align", at + 28)?.into(),
+                p_type: b.field::<4>(e, 0) as u32,
+                offset: b.field::<4>(e, 4),
+                vaddr: b.field::<4>(e, 8),
+                filesz: b.field::<4>(e, 16),
+                memsz: b.field::<4>(e, 20),
+                flags: b.field::<4>(e, 24) as u32,
+                align: b.field::<4>(e, 28),
             },
             Class::Elf64 => Segment {
-                p_type: b.u32("p_type", at)?,
-                flags: b.u32("p_flags", at + 4)?,
-                offset: b.u64("p_offset", at + 8)?,
-                vaddr: b.u64("p_vaddr", at + 16)?,
-                filesz: b.u64("p_filesz", at + 32)?,
-                memsz: b.u64("p_memsz", at + 40)?,
-                align: b.u64("p_align", at + 48)?,
+                p_type: b.field::<4>(e, 0) as u32,
+                flags: b.field::<4>(e, 4) as u32,
+                offset: b.field::<8>(e, 8),
+                vaddr: b.field::<8>(e, 16),
+                filesz: b.field::<8>(e, 32),
+                memsz: b.field::<8>(e, 40),
+                align: b.field::<8>(e, 48),
             },
         })
     }

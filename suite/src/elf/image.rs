@@ -3,7 +3,7 @@
 use super::bytes::{mul_add, Bytes, Class, Endian};
 use super::dynamic::DynamicInfo;
 use super::error::{ErrorKind, ParseError, Result};
-use super::hash::{elf_hash, GnuHashTable, SysvHashTable};
+use super::hash::{GnuHashTable, SysvHashTable};
 use super::header::{parse_file_header, FileHeader, Segment, Segments, PT_DYNAMIC, PT_LOAD};
 use super::symbol::Symbol;
 use super::version::{SymbolVersion, VersionDefs, VERSYM_HIDDEN};
@@ -40,6 +40,12 @@ pub struct VdsoImage<'a> {
     symtab: u64,
     syment: u64,
     symbol_count: u64,
+    /// The symbol table (`symbol_count` entries), the string table (DT_STRSZ bytes)
+    /// and DT_VERSYM (`symbol_count` entries), bounds-checked once here so that
+    /// lookups index them without further checks.
+    symbol_entries: &'a [u8],
+    strings: &'a [u8],
+    versym_entries: Option<&'a [u8]>,
     sysv: Option<SysvHashTable<'a>>,
     gnu: Option<GnuHashTable<'a>>,
     versym: Option<u64>,
@@ -57,6 +63,7 @@ fn need(tag: Option<u64>, name: &'static str, dynamic: &Segment) -> Result<u64> 
 
 impl<'a> VdsoImage<'a> {
     /// Parses an image, choosing the SysV hash entry size from `e_machine`.
+    #[inline]
     pub fn parse(data: &'a [u8]) -> Result<Self> {
         Self::parse_with_hash_entry_size(data, None)
     }
@@ -139,6 +146,11 @@ impl<'a> VdsoImage<'a> {
                 VersionDefs::parse(b, &segments, v, count, strtab, strsz)
             })
             .transpose()?;
+        let symbol_entries = b.slice("DT_SYMTAB", symtab, symtab_len)?;
+        let strings = b.slice("DT_STRTAB", strtab, strsz)?;
+        let versym_entries = versym
+            .map(|off| b.slice("DT_VERSYM", off, symbol_count * 2))
+            .transpose()?;
         let soname = dynamic
             .soname
             .map(|off| {
@@ -167,6 +179,9 @@ impl<'a> VdsoImage<'a> {
             symtab,
             syment,
             symbol_count,
+            symbol_entries,
+            strings,
+            versym_entries,
             sysv,
             gnu,
             versym,
@@ -269,16 +284,15 @@ impl<'a> VdsoImage<'a> {
     }
 
     /// The fields of symbol table entry `index` (st_name, st_value, st_size, st_info,
-    /// st_other, st_shndx): one bounds check for the whole entry, then plain reads.
+    /// st_other, st_shndx), read from the table checked at parse time; `None` past
+    /// its end.
     #[inline]
-    fn raw_entry(&self, index: u64) -> Result<(u32, u64, u64, u8, u8, u16)> {
+    fn raw_entry(&self, index: u64) -> Option<(u32, u64, u64, u8, u8, u16)> {
         let b = &self.bytes;
-        let e = b.slice(
-            "dynamic symbol",
-            self.symtab + index * self.syment,
-            self.syment,
-        )?;
-        Ok(match b.class {
+        let size = self.syment as usize;
+        let at = usize::try_from(index).ok()?.checked_mul(size)?;
+        let e = self.symbol_entries.get(at..at + size)?;
+        Some(match b.class {
             Class::Elf32 => (
                 b.field::<4>(e, 0) as u32,
                 b.field::<4>(e, 4),
@@ -312,7 +326,16 @@ impl<'a> VdsoImage<'a> {
         }
         let b = &self.bytes;
         let at = self.symtab + index * self.syment;
-        let (name_off, value, size, info, other, shndx) = self.raw_entry(index)?;
+        // Inside the table checked at parse time, as `index < symbol_count`.
+        let (name_off, value, size, info, other, shndx) =
+            self.raw_entry(index).ok_or(ParseError::new(
+                "dynamic symbol",
+                at,
+                ErrorKind::IndexOutOfRange {
+                    index,
+                    limit: self.symbol_count,
+                },
+            ))?;
         if u64::from(name_off) >= self.strsz {
             return Err(ParseError::new(
                 "st_name",
@@ -342,11 +365,27 @@ impl<'a> VdsoImage<'a> {
 
     /// The raw `DT_VERSYM` entry of a symbol, if the image has one.
     pub fn versym(&self, index: u64) -> Result<Option<u16>> {
-        self.versym
-            .map(|off| self.bytes.u16("DT_VERSYM entry", off + index * 2))
-            .transpose()
+        let Some(entries) = self.versym_entries else {
+            return Ok(None);
+        };
+        let at = usize::try_from(index)
+            .ok()
+            .and_then(|i| i.checked_mul(2))
+            .filter(|&at| at + 2 <= entries.len());
+        match at {
+            Some(at) => Ok(Some(self.bytes.field::<2>(entries, at) as u16)),
+            None => Err(ParseError::new(
+                "DT_VERSYM entry",
+                self.versym.unwrap_or(0),
+                ErrorKind::IndexOutOfRange {
+                    index,
+                    limit: self.symbol_count,
+                },
+            )),
+        }
     }
 
+    #[inline]
     fn version_of(&self, index: u64) -> Result<SymbolVersion<'a>> {
         let Some(raw) = self.versym(index)? else {
             return Ok(SymbolVersion::Unversioned);
@@ -356,21 +395,24 @@ impl<'a> VdsoImage<'a> {
         Ok(match ndx {
             0 => SymbolVersion::Local,
             1 => SymbolVersion::Global { hidden },
-            _ => match self
-                .verdefs
-                .as_ref()
-                .map(|d| d.name_and_hash(ndx))
-                .transpose()?
-                .flatten()
-            {
-                Some((name, hash)) => SymbolVersion::Defined {
-                    index: ndx,
-                    name,
-                    hash,
-                    hidden,
-                },
-                None => SymbolVersion::Undefined { index: ndx, hidden },
-            },
+            _ => {
+                let found = match self.verdefs.as_ref() {
+                    None => None,
+                    Some(d) => match d.cached(ndx) {
+                        Some((name, hash, _)) => Some((name, hash)),
+                        None => d.name_and_hash(ndx)?,
+                    },
+                };
+                match found {
+                    Some((name, hash)) => SymbolVersion::Defined {
+                        index: ndx,
+                        name,
+                        hash,
+                        hidden,
+                    },
+                    None => SymbolVersion::Undefined { index: ndx, hidden },
+                }
+            }
         })
     }
 
@@ -379,58 +421,74 @@ impl<'a> VdsoImage<'a> {
         (1..self.symbol_count).map(move |i| self.symbol(i))
     }
 
-    /// Whether the symbol at `index` answers a lookup of `name` at `version`, reading
-    /// only the fields that decide it.
+    /// The symbol at `index` if it answers a lookup of `name` at `version`, decoded
+    /// once: the entry is bounds-checked once, its name compared in place and its
+    /// version read only when the name matches.
     ///
     /// `version: None` is an unversioned lookup (as `dlsym`): it binds only to a default,
     /// non-hidden version. `Some(v)` needs the definition's name to be `v` and its
     /// `vd_hash` to be `elf_hash(v)`; hidden (non-default) versions match when named.
-    fn answers(&self, index: u64, name: &[u8], version: Option<(&[u8], u32)>) -> Result<bool> {
-        if index >= self.symbol_count {
-            self.symbol(index)?; // reports the bad index
+    #[inline]
+    fn candidate(
+        &self,
+        index: u64,
+        name: &[u8],
+        version: Option<&[u8]>,
+    ) -> Result<Option<Symbol<'a>>> {
+        let Some((name_off, value, size, info, other, shndx)) = self.raw_entry(index) else {
+            return self.symbol(index).map(|_| None); // reports the bad index
+        };
+        // The name in the string table must be `name` followed by its NUL, all
+        // inside DT_STRSZ; anything unreadable is reported by `symbol`.
+        let start = name_off as usize;
+        let end = start.checked_add(name.len() + 1);
+        let Some(here) = end.and_then(|end| self.strings.get(start..end)) else {
+            return self.symbol(index).map(|_| None);
+        };
+        if here[..name.len()] != *name || here[name.len()] != 0 {
+            return Ok(None);
         }
-        if !self.name_is(index, name) {
-            return Ok(false);
-        }
-        let (_, _, _, info, _, shndx) = self.raw_entry(index)?;
         let binding = info >> 4;
         if shndx == super::symbol::SHN_UNDEF
             || !matches!(binding, super::symbol::STB_GLOBAL | super::symbol::STB_WEAK)
         {
-            return Ok(false);
+            return Ok(None);
         }
-        let version_matches = match (version, self.version_of(index)?) {
+        let found = self.version_of(index)?;
+        let version_matches = match (version, found) {
             (_, SymbolVersion::Local) => false,
             (None, v) => !v.hidden(),
-            (Some((want, want_hash)), SymbolVersion::Defined { name, hash, .. }) => {
-                name == want && hash == want_hash
+            (
+                Some(want),
+                SymbolVersion::Defined {
+                    index, name, hash, ..
+                },
+            ) => {
+                name == want
+                    && match self.verdefs.as_ref().and_then(|d| d.cached(index)) {
+                        Some((_, _, hash_ok)) => hash_ok,
+                        None => super::hash::elf_hash(name) == hash,
+                    }
             }
             (Some(_), _) => false,
         };
-        Ok(version_matches)
-    }
-
-    /// Whether the symbol at `index` is named `name`: the hash chains' candidates are
-    /// compared in place, before the symbol is read whole.
-    fn name_is(&self, index: u64, name: &[u8]) -> bool {
-        let b = &self.bytes;
-        let at = self.symtab + index * self.syment;
-        let Ok(off) = b.u32("st_name", at) else {
-            return true; // let `symbol` report the error
-        };
-        let start = self.strtab + u64::from(off);
-        let end = start.saturating_add(name.len() as u64);
-        match (
-            b.slice("symbol name", start, name.len() as u64),
-            b.u8("symbol name", end),
-        ) {
-            (Ok(s), Ok(nul)) => nul == 0 && s == name && end < self.strtab + self.strsz,
-            // Unreadable: `symbol` will say why.
-            _ => true,
+        if !version_matches {
+            return Ok(None);
         }
+        Ok(Some(Symbol {
+            index,
+            name: &here[..name.len()],
+            value,
+            size,
+            info,
+            other,
+            shndx,
+            version: found,
+        }))
     }
 
     /// Looks `name@version` up through the GNU hash table if present, else the SysV one.
+    #[inline]
     pub fn lookup(&self, name: &[u8], version: Option<&[u8]>) -> Result<Option<Symbol<'a>>> {
         let kind = if self.gnu.is_some() {
             HashKind::Gnu
@@ -442,6 +500,7 @@ impl<'a> VdsoImage<'a> {
     }
 
     /// Looks `name@version` up through one hash table; `Ok(None)` if the image lacks it.
+    #[inline]
     pub fn lookup_in(
         &self,
         kind: HashKind,
@@ -455,20 +514,12 @@ impl<'a> VdsoImage<'a> {
                 ErrorKind::MissingTag("DT_VERSYM/DT_VERDEF (symbol versions cannot be checked)"),
             ));
         }
-        let version = version.map(|v| (v, elf_hash(v)));
-        // The chains yield indexes; only the symbol that answers is read whole.
-        let visit = |index: u64| -> Result<Option<u64>> {
-            Ok(self.answers(index, name, version)?.then_some(index))
-        };
+        // The chains yield indexes; the symbol that answers is decoded once.
+        let visit = |index: u64| self.candidate(index, name, version);
         let found = match kind {
             HashKind::Sysv => self.sysv.as_ref().map(|t| t.walk(name, visit)),
             HashKind::Gnu => self.gnu.as_ref().map(|t| t.walk(name, visit)),
         };
-        match found {
-            None => Ok(None),
-            Some(Ok(None)) => Ok(Some(None)),
-            Some(Ok(Some(index))) => self.symbol(index).map(|s| Some(Some(s))),
-            Some(Err(e)) => Err(e),
-        }
+        found.transpose()
     }
 }

@@ -36,26 +36,36 @@ impl VersionDef<'_> {
 /// The version definition table, walked through `vd_next` links.
 #[derive(Debug, Clone, Copy)]
 pub struct VersionDefs<'a> {
-    bytes: Bytes<'a>,
-    offset: u64,
-    count: u64,
-    strtab: u64,
-    strsz: u64,
+    table: Table<'a>,
     /// Where the (last) definition of each small `vd_ndx` is, the ones every vDSO
     /// uses: a symbol's version is found without walking the table.
     by_ndx: [CachedDef; INDEX_CACHE],
 }
 
-const INDEX_CACHE: usize = 16;
+/// Real vDSOs define indexes 1 to 4 at most; images with more are walked.
+const INDEX_CACHE: usize = 8;
+
+/// Where the definitions and their names are: what a walk of the table needs (kept
+/// apart from the index cache so that a walk does not copy the cache).
+#[derive(Debug, Clone, Copy)]
+struct Table<'a> {
+    bytes: Bytes<'a>,
+    offset: u64,
+    count: u64,
+    strtab: u64,
+    strsz: u64,
+}
 
 /// A definition's offset + 1 (0: none cached, walk), its name's offset and length,
-/// and its `vd_hash`.
+/// its `vd_hash` and whether that is the ELF hash of the name (computed once here
+/// instead of at every versioned lookup).
 #[derive(Debug, Clone, Copy, Default)]
 struct CachedDef {
     at: u32,
     name_at: u32,
-    name_len: u32,
     hash: u32,
+    name_len: u16,
+    hash_is_name_hash: bool,
 }
 
 impl<'a> VersionDefs<'a> {
@@ -68,50 +78,106 @@ impl<'a> VersionDefs<'a> {
         strsz: u64,
     ) -> Result<Self> {
         let offset = segs.vaddr_to_offset("DT_VERDEF", vaddr, VERDEF_SIZE)?;
-        let mut defs = VersionDefs {
+        let table = Table {
             bytes: b,
             offset,
             count,
             strtab,
             strsz,
-            by_ndx: [CachedDef::default(); INDEX_CACHE],
         };
         // Validate every entry once so later walks cannot fail halfway, and note
         // where each small index is defined (the last definition wins, see `by_index`).
         let mut by_ndx = [CachedDef::default(); INDEX_CACHE];
         let base = b.data.as_ptr() as usize;
-        for def in defs.iter() {
+        for def in table.iter() {
             let def = def?;
             if let Some(slot) = by_ndx.get_mut(usize::from(def.index)) {
                 let name_at = def.name.as_ptr() as usize - base;
                 *slot = match (
                     u32::try_from(def.offset + 1),
                     u32::try_from(name_at),
-                    u32::try_from(def.name.len()),
+                    u16::try_from(def.name.len()),
                 ) {
                     (Ok(at), Ok(name_at), Ok(name_len)) => CachedDef {
                         at,
                         name_at,
-                        name_len,
                         hash: def.hash,
+                        name_len,
+                        // Index 1 (the base, the soname) never answers a versioned
+                        // lookup: no need to hash it.
+                        hash_is_name_hash: def.index >= 2 && def.hash_matches_name(),
                     },
                     _ => CachedDef::default(),
                 };
             }
         }
-        defs.by_ndx = by_ndx;
-        Ok(defs)
+        Ok(VersionDefs { table, by_ndx })
     }
 
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.table.offset
     }
 
     /// `DT_VERDEFNUM`.
     pub fn count(&self) -> u64 {
-        self.count
+        self.table.count
     }
 
+    /// Every definition in table order, at most `DT_VERDEFNUM` of them.
+    pub fn iter(&self) -> impl Iterator<Item = Result<VersionDef<'a>>> + 'a {
+        self.table.iter()
+    }
+
+    /// The name, `vd_hash` and whether that hash is the name's, for a definition index
+    /// the cache holds (every index a real vDSO uses); `None` means: ask
+    /// [`Self::name_and_hash`], which walks the table.
+    #[inline]
+    pub fn cached(&self, index: u16) -> Option<(&'a [u8], u32, bool)> {
+        let c = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0)?;
+        let start = c.name_at as usize;
+        let name = self
+            .table
+            .bytes
+            .data
+            .get(start..start + usize::from(c.name_len))?;
+        Some((name, c.hash, c.hash_is_name_hash))
+    }
+
+    /// The name and `vd_hash` of the definition with `vd_ndx == index`: what a symbol's
+    /// version needs, without re-reading the entry when the index is cached.
+    pub fn name_and_hash(&self, index: u16) -> Result<Option<(&'a [u8], u32)>> {
+        if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
+            let name =
+                self.table
+                    .bytes
+                    .slice("version name", c.name_at.into(), c.name_len.into())?;
+            return Ok(Some((name, c.hash)));
+        }
+        Ok(self.by_index(index)?.map(|d| (d.name, d.hash)))
+    }
+
+    /// The definition with `vd_ndx == index`. Should a malformed table define an index
+    /// twice, the last one wins, as in glibc's loader, which fills its version array in
+    /// table order (`image::versions` reports the duplicate).
+    pub fn by_index(&self, index: u16) -> Result<Option<VersionDef<'a>>> {
+        if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
+            return self
+                .table
+                .read(u64::from(c.at) - 1)
+                .map(|(def, _)| Some(def));
+        }
+        let mut found = None;
+        for def in self.iter() {
+            let def = def?;
+            if def.index == index {
+                found = Some(def);
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl<'a> Table<'a> {
     fn read(&self, at: u64) -> Result<(VersionDef<'a>, u32)> {
         let b = &self.bytes;
         let version = b.u16("vd_version", at)?;
@@ -189,35 +255,6 @@ impl<'a> VersionDefs<'a> {
                 Ok(def)
             }))
         })
-    }
-
-    /// The name and `vd_hash` of the definition with `vd_ndx == index`: what a symbol's
-    /// version needs, without re-reading the entry when the index is cached.
-    pub fn name_and_hash(&self, index: u16) -> Result<Option<(&'a [u8], u32)>> {
-        if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
-            let name = self
-                .bytes
-                .slice("version name", c.name_at.into(), c.name_len.into())?;
-            return Ok(Some((name, c.hash)));
-        }
-        Ok(self.by_index(index)?.map(|d| (d.name, d.hash)))
-    }
-
-    /// The definition with `vd_ndx == index`. Should a malformed table define an index
-    /// twice, the last one wins, as in glibc's loader, which fills its version array in
-    /// table order (`image::versions` reports the duplicate).
-    pub fn by_index(&self, index: u16) -> Result<Option<VersionDef<'a>>> {
-        if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
-            return self.read(u64::from(c.at) - 1).map(|(def, _)| Some(def));
-        }
-        let mut found = None;
-        for def in self.iter() {
-            let def = def?;
-            if def.index == index {
-                found = Some(def);
-            }
-        }
-        Ok(found)
     }
 }
 

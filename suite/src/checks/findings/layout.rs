@@ -146,7 +146,7 @@ pub fn check_dynamic(image: &VdsoImage<'_>, f: &mut Findings) {
     let Ok(entries) = dynamic_entries(image.bytes(), image.dynamic_segment()) else {
         return; // parsing the image already read it
     };
-    let entries: Vec<_> = entries.flatten().collect();
+    let entries: Vec<_> = entries.collect();
     let value = |tag: i64| entries.iter().find(|e| e.tag == tag).map(|e| e.val);
     for entry in &entries {
         match entry.tag {
