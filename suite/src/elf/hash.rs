@@ -193,27 +193,48 @@ impl<'a> GnuHashTable<'a> {
         };
         // Find the symbol count: the end of the chain that starts at the highest bucket.
         let mut highest = 0u32;
-        for i in 0..nbuckets {
-            let start = b.u32("DT_GNU_HASH bucket", buckets_offset + u64::from(i) * 4)?;
+        for (i, bucket) in (0u64..).zip(table.buckets.chunks_exact(4)) {
+            let start = b.field::<4>(bucket, 0) as u32;
             if start != 0 && start < symoffset {
                 return Err(ParseError::new(
                     "DT_GNU_HASH bucket",
-                    buckets_offset + u64::from(i) * 4,
+                    buckets_offset + i * 4,
                     ErrorKind::Invalid("bucket points below symoffset"),
                 ));
             }
             highest = highest.max(start);
         }
         if highest != 0 {
-            let mut index = u64::from(highest);
-            // Every chain read is bounds-checked; the loop ends at the image's end at the latest.
-            loop {
-                if table.chain_value(index)? & 1 != 0 {
-                    break;
+            // The last chain runs to the first value with the end bit set, at the
+            // image's end at the latest. (`highest >= symoffset`: checked above.)
+            let first = mul_add(
+                "DT_GNU_HASH chain",
+                chain_offset,
+                u64::from(highest - symoffset),
+                4,
+                chain_offset,
+            )?;
+            let rest = usize::try_from(first)
+                .ok()
+                .and_then(|f| b.data.get(f..))
+                .unwrap_or(&[]);
+            let end = rest
+                .chunks_exact(4)
+                .position(|v| b.field::<4>(v, 0) & 1 != 0);
+            match end {
+                Some(i) => table.symbol_count = u64::from(highest) + i as u64 + 1,
+                None => {
+                    let at = first + (rest.len() / 4 * 4) as u64;
+                    return Err(b
+                        .u32("DT_GNU_HASH chain", at)
+                        .err()
+                        .unwrap_or(ParseError::new(
+                            "DT_GNU_HASH chain",
+                            at,
+                            ErrorKind::Invalid("the last hash chain never ends"),
+                        )));
                 }
-                index += 1;
             }
-            table.symbol_count = index + 1;
         }
         let hashed = table.symbol_count.saturating_sub(u64::from(symoffset));
         table.chains = b.slice("DT_GNU_HASH chains", chain_offset, hashed * 4)?;
@@ -251,13 +272,15 @@ impl<'a> GnuHashTable<'a> {
         self.symbol_count
     }
 
+    #[inline]
     fn chain_value(&self, index: u64) -> Result<u32> {
         let rel = index - u64::from(self.symoffset);
-        if let Some(at) = usize::try_from(rel)
+        // Through the last hashed symbol the chain was checked at parse time.
+        if let Some(value) = usize::try_from(rel)
             .ok()
-            .filter(|r| r * 4 < self.chains.len())
+            .and_then(|r| self.chains.get(r * 4..r * 4 + 4))
         {
-            return Ok(self.bytes.field::<4>(self.chains, at * 4) as u32);
+            return Ok(self.bytes.field::<4>(value, 0) as u32);
         }
         self.bytes.u32(
             "DT_GNU_HASH chain",

@@ -169,6 +169,11 @@ impl<'a> Segments<'a> {
         segs
     }
 
+    /// The first PT_LOAD, found when the table was read.
+    pub fn first_load(&self) -> Option<Segment> {
+        self.first_load
+    }
+
     pub fn len(&self) -> usize {
         self.phnum.into()
     }

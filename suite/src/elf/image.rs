@@ -4,7 +4,7 @@ use super::bytes::{mul_add, Bytes, Class, Endian};
 use super::dynamic::DynamicInfo;
 use super::error::{ErrorKind, ParseError, Result};
 use super::hash::{GnuHashTable, SysvHashTable};
-use super::header::{parse_file_header, FileHeader, Segment, Segments, PT_DYNAMIC, PT_LOAD};
+use super::header::{parse_file_header, FileHeader, Segment, Segments, PT_DYNAMIC};
 use super::symbol::Symbol;
 use super::version::{SymbolVersion, VersionDefs, VERSYM_HIDDEN};
 
@@ -75,7 +75,7 @@ impl<'a> VdsoImage<'a> {
     ) -> Result<Self> {
         let (header, b) = parse_file_header(data)?;
         let segments = Segments::new(b, &header);
-        let load = segments.find(PT_LOAD)?.ok_or(ParseError::new(
+        let load = segments.first_load().ok_or(ParseError::new(
             "program headers",
             header.phoff,
             ErrorKind::Invalid("no PT_LOAD segment"),

@@ -180,13 +180,14 @@ impl<'a> VersionDefs<'a> {
 impl<'a> Table<'a> {
     fn read(&self, at: u64) -> Result<(VersionDef<'a>, u32)> {
         let b = &self.bytes;
-        let version = b.u16("vd_version", at)?;
-        let flags = b.u16("vd_flags", at + 2)?;
-        let index = b.u16("vd_ndx", at + 4)?;
-        let aux_count = b.u16("vd_cnt", at + 6)?;
-        let hash = b.u32("vd_hash", at + 8)?;
-        let aux = b.u32("vd_aux", at + 12)?;
-        let next = b.u32("vd_next", at + 16)?;
+        let e = b.slice("Elf_Verdef", at, VERDEF_SIZE)?;
+        let version = b.field::<2>(e, 0) as u16;
+        let flags = b.field::<2>(e, 2) as u16;
+        let index = b.field::<2>(e, 4) as u16;
+        let aux_count = b.field::<2>(e, 6) as u16;
+        let hash = b.field::<4>(e, 8) as u32;
+        let aux = b.field::<4>(e, 12) as u32;
+        let next = b.field::<4>(e, 16) as u32;
         if version != 1 {
             return Err(ParseError::new(
                 "vd_version",
@@ -206,8 +207,8 @@ impl<'a> Table<'a> {
             at + 12,
             ErrorKind::Overflow,
         ))?;
-        b.slice("Elf_Verdaux", aux_at, VERDAUX_SIZE)?;
-        let name_off = b.u32("vda_name", aux_at)?;
+        let aux_entry = b.slice("Elf_Verdaux", aux_at, VERDAUX_SIZE)?;
+        let name_off = b.field::<4>(aux_entry, 0) as u32;
         if u64::from(name_off) >= self.strsz {
             return Err(ParseError::new(
                 "vda_name",
