@@ -203,6 +203,43 @@ fn little_endian_32_with_one_bloom_word() {
     assert_roundtrip(&d);
 }
 
+/// Version indexes past the parser's cache of definitions (0..8) take the lookup's
+/// checked path, which must answer exactly as the fast one does for cached ones.
+#[test]
+fn version_indexes_past_the_definition_cache() {
+    let mut d = ImageDesc::x86_64_like(&[]);
+    d.versions = (0..12).map(|i| format!("LINUX_{i}.0")).collect();
+    d.symbols = (0..12)
+        .map(|i| SymbolDesc::func(&format!("__vdso_f{i}"), i, 0x1000 + 0x40 * i as u64))
+        .chain((0..12).map(|i| SymbolDesc {
+            hidden: true,
+            ..SymbolDesc::func(&format!("__vdso_h{i}"), i, 0x2000 + 0x40 * i as u64)
+        }))
+        .collect();
+    assert_roundtrip(&d);
+    let built = build(&d);
+    let img = VdsoImage::parse(&built.bytes).unwrap();
+    for i in [1usize, 6, 7, 11] {
+        let v = format!("LINUX_{i}.0");
+        let other = format!("LINUX_{}.0", (i + 1) % 12);
+        let f = format!("__vdso_f{i}");
+        let h = format!("__vdso_h{i}");
+        for kind in [HashKind::Gnu, HashKind::Sysv] {
+            let at = |n: &str, v: Option<&str>| {
+                img.lookup_in(kind, n.as_bytes(), v.map(str::as_bytes))
+                    .unwrap()
+                    .unwrap()
+                    .map(|s| s.value)
+            };
+            assert_eq!(at(&f, Some(&v)), Some(0x1000 + 0x40 * i as u64), "{f}@{v}");
+            assert_eq!(at(&f, Some(&other)), None, "{f}@{other}");
+            assert_eq!(at(&f, None), Some(0x1000 + 0x40 * i as u64), "{f}");
+            assert_eq!(at(&h, Some(&v)), Some(0x2000 + 0x40 * i as u64), "{h}@{v}");
+            assert_eq!(at(&h, None), None, "{h}: hidden");
+        }
+    }
+}
+
 #[test]
 fn hidden_versions_only_match_when_named() {
     let mut d = ImageDesc::x86_64_like(&[]);

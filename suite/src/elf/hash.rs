@@ -296,6 +296,12 @@ impl<'a> GnuHashTable<'a> {
 
     /// False if the bloom filter proves `hash` is absent.
     pub fn bloom_may_contain(&self, hash: u32) -> Result<bool> {
+        Ok(self.bloom_allows(hash))
+    }
+
+    /// The bloom words were checked at parse time: this read cannot fail.
+    #[inline]
+    fn bloom_allows(&self, hash: u32) -> bool {
         // Shifts, not divisions, by the word size: 32 or 64 bits.
         let (word_bits, log2) = match self.bytes.class {
             super::bytes::Class::Elf32 => (32, 5),
@@ -310,7 +316,46 @@ impl<'a> GnuHashTable<'a> {
         // A shift of the word size or more is undefined in C; treat it as shifting to zero.
         let bit2 = hash.checked_shr(self.bloom_shift).unwrap_or(0) & (word_bits - 1);
         let mask = (1u64 << bit1) | (1u64 << bit2);
-        Ok(word & mask == mask)
+        word & mask == mask
+    }
+
+    /// The fast path of [`Self::walk`], for lookups: follows the chain of `hash`
+    /// through the slices checked at parse time only, calling `visit` on each
+    /// candidate until it answers `Some(Some(_))`. `None` means the walk left the
+    /// checked tables (or `visit` could not decide): the caller asks [`Self::walk`],
+    /// which reads and reports everything.
+    #[inline]
+    pub fn walk_checked<T>(
+        &self,
+        hash: u32,
+        mut visit: impl FnMut(u64) -> Option<Option<T>>,
+    ) -> Option<Option<T>> {
+        if self.nbuckets == 0 || !self.bloom_allows(hash) {
+            return Some(None);
+        }
+        let bucket = (hash % self.nbuckets) as usize * 4;
+        let start = self
+            .bytes
+            .field::<4>(self.buckets.get(bucket..bucket + 4)?, 0) as u32;
+        if start == 0 {
+            return Some(None);
+        }
+        // `start >= symoffset`: every bucket was checked at parse time.
+        let mut rel = start.checked_sub(self.symoffset)? as usize;
+        loop {
+            let value =
+                self.bytes
+                    .field::<4>(self.chains.get(rel * 4..rel * 4 + 4)?, 0) as u32;
+            if value | 1 == hash | 1 {
+                if let Some(found) = visit(u64::from(self.symoffset) + rel as u64)? {
+                    return Some(Some(found));
+                }
+            }
+            if value & 1 != 0 {
+                return Some(None);
+            }
+            rel += 1;
+        }
     }
 
     /// Calls `visit` for each candidate symbol index whose hash matches `name`'s,
@@ -324,7 +369,7 @@ impl<'a> GnuHashTable<'a> {
             return Ok(None);
         }
         let hash = gnu_hash(name);
-        if !self.bloom_may_contain(hash)? {
+        if !self.bloom_allows(hash) {
             return Ok(None);
         }
         let start =

@@ -3,7 +3,7 @@
 use super::bytes::{mul_add, Bytes, Class, Endian};
 use super::dynamic::DynamicInfo;
 use super::error::{ErrorKind, ParseError, Result};
-use super::hash::{GnuHashTable, SysvHashTable};
+use super::hash::{gnu_hash, GnuHashTable, SysvHashTable};
 use super::header::{parse_file_header, FileHeader, Segment, Segments, PT_DYNAMIC};
 use super::symbol::Symbol;
 use super::version::{SymbolVersion, VersionDefs, VERSYM_HIDDEN};
@@ -421,61 +421,55 @@ impl<'a> VdsoImage<'a> {
         (1..self.symbol_count).map(move |i| self.symbol(i))
     }
 
-    /// The symbol at `index` if it answers a lookup of `name` at `version`, decoded
-    /// once: the entry is bounds-checked once, its name compared in place and its
-    /// version read only when the name matches.
-    ///
-    /// `version: None` is an unversioned lookup (as `dlsym`): it binds only to a default,
-    /// non-hidden version. `Some(v)` needs the definition's name to be `v` and its
-    /// `vd_hash` to be `elf_hash(v)`; hidden (non-default) versions match when named.
+    /// The symbol at `index` if it answers a lookup of `name` at `version`, read
+    /// from the tables checked at parse time only: the entry's fields, its name
+    /// compared in place, its version from the cache of version definitions.
+    /// `None`: something lies outside what was checked or cached; [`Self::candidate`]
+    /// decides (and reports errors).
     #[inline]
-    fn candidate(
+    fn quick_candidate(
         &self,
         index: u64,
         name: &[u8],
         version: Option<&[u8]>,
-    ) -> Result<Option<Symbol<'a>>> {
-        let Some((name_off, value, size, info, other, shndx)) = self.raw_entry(index) else {
-            return self.symbol(index).map(|_| None); // reports the bad index
-        };
-        // The name in the string table must be `name` followed by its NUL, all
-        // inside DT_STRSZ; anything unreadable is reported by `symbol`.
+    ) -> Option<Option<Symbol<'a>>> {
+        let (name_off, value, size, info, other, shndx) = self.raw_entry(index)?;
         let start = name_off as usize;
-        let end = start.checked_add(name.len() + 1);
-        let Some(here) = end.and_then(|end| self.strings.get(start..end)) else {
-            return self.symbol(index).map(|_| None);
-        };
+        let here = self
+            .strings
+            .get(start..start.checked_add(name.len() + 1)?)?;
         if here[..name.len()] != *name || here[name.len()] != 0 {
-            return Ok(None);
+            return Some(None);
         }
-        let binding = info >> 4;
-        if shndx == super::symbol::SHN_UNDEF
-            || !matches!(binding, super::symbol::STB_GLOBAL | super::symbol::STB_WEAK)
-        {
-            return Ok(None);
+        if !binds(info, shndx) {
+            return Some(None);
         }
-        let found = self.version_of(index)?;
-        let version_matches = match (version, found) {
-            (_, SymbolVersion::Local) => false,
-            (None, v) => !v.hidden(),
-            (
-                Some(want),
-                SymbolVersion::Defined {
-                    index, name, hash, ..
-                },
-            ) => {
-                name == want
-                    && match self.verdefs.as_ref().and_then(|d| d.cached(index)) {
-                        Some((_, _, hash_ok)) => hash_ok,
-                        None => super::hash::elf_hash(name) == hash,
+        let (found, hash_ok) = match self.versym_entries {
+            None => (SymbolVersion::Unversioned, false),
+            Some(entries) => {
+                let at = usize::try_from(index).ok()?.checked_mul(2)?;
+                let raw = self.bytes.field::<2>(entries.get(at..at + 2)?, 0) as u16;
+                let hidden = raw & VERSYM_HIDDEN != 0;
+                match raw & !VERSYM_HIDDEN {
+                    0 => (SymbolVersion::Local, false),
+                    1 => (SymbolVersion::Global { hidden }, false),
+                    ndx => {
+                        let (name, hash, ok) = self.verdefs.as_ref()?.cached(ndx)?;
+                        let defined = SymbolVersion::Defined {
+                            index: ndx,
+                            name,
+                            hash,
+                            hidden,
+                        };
+                        (defined, ok)
                     }
+                }
             }
-            (Some(_), _) => false,
         };
-        if !version_matches {
-            return Ok(None);
+        if !version_answers(version, &found, || hash_ok) {
+            return Some(None);
         }
-        Ok(Some(Symbol {
+        Some(Some(Symbol {
             index,
             name: &here[..name.len()],
             value,
@@ -485,6 +479,28 @@ impl<'a> VdsoImage<'a> {
             shndx,
             version: found,
         }))
+    }
+
+    /// The symbol at `index` if it answers a lookup of `name` at `version`, with
+    /// every read checked: the path for what [`Self::quick_candidate`] cannot
+    /// decide, and the one that reports a malformed entry.
+    fn candidate(
+        &self,
+        index: u64,
+        name: &[u8],
+        version: Option<&[u8]>,
+    ) -> Result<Option<Symbol<'a>>> {
+        if let Some(answer) = self.quick_candidate(index, name, version) {
+            return Ok(answer);
+        }
+        let symbol = self.symbol(index)?;
+        let answers = symbol.name == name
+            && binds(symbol.info, symbol.shndx)
+            && version_answers(version, &symbol.version, || match symbol.version {
+                SymbolVersion::Defined { name, hash, .. } => super::hash::elf_hash(name) == hash,
+                _ => false,
+            });
+        Ok(answers.then_some(symbol))
     }
 
     /// Looks `name@version` up through the GNU hash table if present, else the SysV one.
@@ -514,6 +530,13 @@ impl<'a> VdsoImage<'a> {
                 ErrorKind::MissingTag("DT_VERSYM/DT_VERDEF (symbol versions cannot be checked)"),
             ));
         }
+        // The common case, decided from the tables checked at parse time alone.
+        if let (HashKind::Gnu, Some(table)) = (kind, self.gnu.as_ref()) {
+            let quick = |index: u64| self.quick_candidate(index, name, version);
+            if let Some(found) = table.walk_checked(gnu_hash(name), quick) {
+                return Ok(Some(found));
+            }
+        }
         // The chains yield indexes; the symbol that answers is decoded once.
         let visit = |index: u64| self.candidate(index, name, version);
         let found = match kind {
@@ -521,5 +544,32 @@ impl<'a> VdsoImage<'a> {
             HashKind::Gnu => self.gnu.as_ref().map(|t| t.walk(name, visit)),
         };
         found.transpose()
+    }
+}
+
+/// Whether a symbol with this `st_info` and `st_shndx` can answer a lookup: defined,
+/// global or weak.
+fn binds(info: u8, shndx: u16) -> bool {
+    shndx != super::symbol::SHN_UNDEF
+        && matches!(
+            info >> 4,
+            super::symbol::STB_GLOBAL | super::symbol::STB_WEAK
+        )
+}
+
+/// Whether a symbol's version answers a lookup at `want`. `None` is an unversioned
+/// lookup (as `dlsym`): it binds only to a default, non-hidden version. `Some(v)`
+/// needs the definition's name to be `v` and its `vd_hash` to be `elf_hash(v)`
+/// (`hash_ok`); hidden (non-default) versions match when named.
+fn version_answers(
+    want: Option<&[u8]>,
+    found: &SymbolVersion<'_>,
+    hash_ok: impl FnOnce() -> bool,
+) -> bool {
+    match (want, found) {
+        (_, SymbolVersion::Local) => false,
+        (None, v) => !v.hidden(),
+        (Some(want), SymbolVersion::Defined { name, .. }) => *name == want && hash_ok(),
+        (Some(_), _) => false,
     }
 }
