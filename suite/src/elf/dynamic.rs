@@ -93,15 +93,20 @@ pub fn entries<'a>(
 
 impl DynamicInfo {
     pub fn parse(b: Bytes<'_>, dynamic: &Segment) -> Result<Self> {
+        let size = dyn_size(b.class);
+        // One bounds check for the table; the entries are read from the checked slice.
+        let table = b.slice("PT_DYNAMIC", dynamic.offset, dynamic.filesz)?;
         let mut info = DynamicInfo::default();
-        let mut saw_null = false;
-        for entry in entries(b, dynamic)? {
-            let DynamicEntry { offset, tag, val } = entry;
+        for (i, e) in (0u64..).zip(table.chunks_exact(size as usize)) {
+            let (tag, val) = match b.class {
+                Class::Elf32 => (
+                    i64::from(b.field::<4>(e, 0) as u32 as i32),
+                    b.field::<4>(e, 4),
+                ),
+                Class::Elf64 => (b.field::<8>(e, 0) as i64, b.field::<8>(e, 8)),
+            };
             let slot = match tag {
-                DT_NULL => {
-                    saw_null = true;
-                    continue;
-                }
+                DT_NULL => return Ok(info),
                 DT_NEEDED => {
                     info.needed += 1;
                     continue;
@@ -125,19 +130,16 @@ impl DynamicInfo {
             if slot.is_some() {
                 return Err(ParseError::new(
                     "dynamic entry",
-                    offset,
+                    dynamic.offset + i * size,
                     ErrorKind::Invalid("duplicate dynamic tag"),
                 ));
             }
             *slot = Some(val);
         }
-        if !saw_null {
-            return Err(ParseError::new(
-                "PT_DYNAMIC",
-                dynamic.offset,
-                ErrorKind::Invalid("dynamic section has no DT_NULL terminator"),
-            ));
-        }
-        Ok(info)
+        Err(ParseError::new(
+            "PT_DYNAMIC",
+            dynamic.offset,
+            ErrorKind::Invalid("dynamic section has no DT_NULL terminator"),
+        ))
     }
 }

@@ -89,8 +89,13 @@ impl<'a> VersionDefs<'a> {
         // where each small index is defined (the last definition wins, see `by_index`).
         let mut by_ndx = [CachedDef::default(); INDEX_CACHE];
         let base = b.data.as_ptr() as usize;
-        for def in table.iter() {
-            let def = def?;
+        let mut at = offset;
+        for _ in 0..count {
+            let (def, next) = table.read(at)?;
+            let here = at;
+            if next != 0 {
+                at = table.next_at(here, next)?;
+            }
             if let Some(slot) = by_ndx.get_mut(usize::from(def.index)) {
                 let name_at = def.name.as_ptr() as usize - base;
                 *slot = match (
@@ -109,6 +114,9 @@ impl<'a> VersionDefs<'a> {
                     },
                     _ => CachedDef::default(),
                 };
+            }
+            if next == 0 {
+                break;
             }
         }
         Ok(VersionDefs { table, by_ndx })
@@ -238,6 +246,15 @@ impl<'a> Table<'a> {
         ))
     }
 
+    /// Where the definition after the one at `here` is (`vd_next` is relative).
+    fn next_at(&self, here: u64, next: u32) -> Result<u64> {
+        here.checked_add(next.into()).ok_or(ParseError::new(
+            "vd_next",
+            here + 16,
+            ErrorKind::Overflow,
+        ))
+    }
+
     /// Every definition in table order, at most `DT_VERDEFNUM` of them.
     pub fn iter(&self) -> impl Iterator<Item = Result<VersionDef<'a>>> + 'a {
         let defs = *self;
@@ -247,11 +264,7 @@ impl<'a> Table<'a> {
             Some(defs.read(here).and_then(|(def, next)| {
                 at = match next {
                     0 => None,
-                    n => Some(here.checked_add(n.into()).ok_or(ParseError::new(
-                        "vd_next",
-                        here + 16,
-                        ErrorKind::Overflow,
-                    ))?),
+                    n => Some(Table::next_at(&defs, here, n)?),
                 };
                 Ok(def)
             }))
