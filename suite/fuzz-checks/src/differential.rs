@@ -65,6 +65,22 @@ fn compare<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) {
     {
         return;
     }
+    // object bounds the definitions by their section, we by DT_VERDEFNUM and the
+    // image: compare only where both read the same definitions.
+    let same_definitions = ours.version_defs().is_some_and(|defs| {
+        defs.iter().all(|def| match def {
+            Ok(def) if def.is_base() || def.index < 2 => true,
+            Ok(def) => versions
+                .version(object::elf::VersionIndex(def.index))
+                .ok()
+                .flatten()
+                .is_some_and(|v| v.name() == def.name && v.hash() == def.hash),
+            Err(_) => false,
+        })
+    });
+    if !same_definitions {
+        return;
+    }
     let strings = symbols.strings();
     for mine in ours.symbols() {
         let Ok(mine) = mine else { return };
