@@ -203,7 +203,7 @@ fn little_endian_32_with_one_bloom_word() {
     assert_roundtrip(&d);
 }
 
-/// Version indexes past the parser's cache of definitions (0..8) take the lookup's
+/// Version indexes past the parser's cache of definitions (0..4) take the lookup's
 /// checked path, which must answer exactly as the fast one does for cached ones.
 #[test]
 fn version_indexes_past_the_definition_cache() {

@@ -110,14 +110,16 @@ impl<'a> VdsoImage<'a> {
         }
         let entry_size =
             sysv_entry_size.unwrap_or_else(|| sysv_hash_entry_size(header.class, header.machine));
-        let sysv = dynamic
-            .hash
-            .map(|v| SysvHashTable::parse(b, &segments, v, entry_size))
-            .transpose()?;
-        let gnu = dynamic
-            .gnu_hash
-            .map(|v| GnuHashTable::parse(b, &segments, v))
-            .transpose()?;
+        // Explicit matches rather than `map(..).transpose()?`: the tables are built
+        // where they are kept instead of being moved through `Option<Result<_>>`.
+        let sysv = match dynamic.hash {
+            Some(v) => Some(SysvHashTable::parse(b, &segments, v, entry_size)?),
+            None => None,
+        };
+        let gnu = match dynamic.gnu_hash {
+            Some(v) => Some(GnuHashTable::parse(b, &segments, v)?),
+            None => None,
+        };
         let symbol_count = match (&sysv, &gnu) {
             (Some(s), _) => s.nchain(),
             (None, Some(g)) => g.symbol_count(),
@@ -132,41 +134,40 @@ impl<'a> VdsoImage<'a> {
         let symtab_vaddr = need(dynamic.symtab, "DT_SYMTAB", &dynamic_segment)?;
         let symtab_len = mul_add("DT_SYMTAB", symtab_vaddr, symbol_count, syment, 0)?;
         let symtab = segments.vaddr_to_offset("DT_SYMTAB", symtab_vaddr, symtab_len)?;
-        let versym = dynamic
-            .versym
-            .map(|v| {
+        let versym = match dynamic.versym {
+            Some(v) => {
                 let len = mul_add("DT_VERSYM", v, symbol_count, 2, 0)?;
-                segments.vaddr_to_offset("DT_VERSYM", v, len)
-            })
-            .transpose()?;
-        let verdefs = dynamic
-            .verdef
-            .map(|v| {
+                Some(segments.vaddr_to_offset("DT_VERSYM", v, len)?)
+            }
+            None => None,
+        };
+        let verdefs = match dynamic.verdef {
+            Some(v) => {
                 let count = need(dynamic.verdefnum, "DT_VERDEFNUM", &dynamic_segment)?;
-                VersionDefs::parse(b, &segments, v, count, strtab, strsz)
-            })
-            .transpose()?;
+                Some(VersionDefs::parse(b, &segments, v, count, strtab, strsz)?)
+            }
+            None => None,
+        };
         let symbol_entries = b.slice("DT_SYMTAB", symtab, symtab_len)?;
         let strings = b.slice("DT_STRTAB", strtab, strsz)?;
-        let versym_entries = versym
-            .map(|off| b.slice("DT_VERSYM", off, symbol_count * 2))
-            .transpose()?;
-        let soname = dynamic
-            .soname
-            .map(|off| {
-                if off >= strsz {
-                    return Err(ParseError::new(
-                        "DT_SONAME",
-                        dynamic_segment.offset,
-                        ErrorKind::IndexOutOfRange {
-                            index: off,
-                            limit: strsz,
-                        },
-                    ));
-                }
-                b.c_str("DT_SONAME", strtab + off, strtab + strsz)
-            })
-            .transpose()?;
+        let versym_entries = match versym {
+            Some(off) => Some(b.slice("DT_VERSYM", off, symbol_count * 2)?),
+            None => None,
+        };
+        let soname = match dynamic.soname {
+            Some(off) if off >= strsz => {
+                return Err(ParseError::new(
+                    "DT_SONAME",
+                    dynamic_segment.offset,
+                    ErrorKind::IndexOutOfRange {
+                        index: off,
+                        limit: strsz,
+                    },
+                ))
+            }
+            Some(off) => Some(b.c_str("DT_SONAME", strtab + off, strtab + strsz)?),
+            None => None,
+        };
         Ok(VdsoImage {
             bytes: b,
             header,

@@ -42,8 +42,9 @@ pub struct VersionDefs<'a> {
     by_ndx: [CachedDef; INDEX_CACHE],
 }
 
-/// Real vDSOs define indexes 1 to 4 at most; images with more are walked.
-const INDEX_CACHE: usize = 8;
+/// Every kernel's and QEMU's vDSO defines indexes 1 to 3 at most (i386: LINUX_2.5
+/// and LINUX_2.6); higher ones are found by walking the table.
+const INDEX_CACHE: usize = 4;
 
 /// Where the definitions and their names are: what a walk of the table needs (kept
 /// apart from the index cache so that a walk does not copy the cache).
