@@ -61,10 +61,9 @@ impl<'a> Bytes<'a> {
 
     /// `len` bytes at `offset`, or a `Truncated` error naming `what`.
     pub fn slice(&self, what: &'static str, offset: u64, len: u64) -> Result<&'a [u8]> {
-        let end =
-            offset
-                .checked_add(len)
-                .ok_or(ParseError::new(what, offset, ErrorKind::Overflow))?;
+        let end = offset
+            .checked_add(len)
+            .ok_or_else(|| ParseError::new(what, offset, ErrorKind::Overflow))?;
         if end > self.len() {
             return Err(ParseError::new(
                 what,
@@ -177,5 +176,5 @@ impl<'a> Bytes<'a> {
 pub fn mul_add(what: &'static str, offset: u64, a: u64, b: u64, c: u64) -> Result<u64> {
     a.checked_mul(b)
         .and_then(|x| x.checked_add(c))
-        .ok_or(ParseError::new(what, offset, ErrorKind::Overflow))
+        .ok_or_else(|| ParseError::new(what, offset, ErrorKind::Overflow))
 }

@@ -1,6 +1,6 @@
 //! The dynamic section, read through PT_DYNAMIC (section headers are not needed).
 
-use super::bytes::{Bytes, Class};
+use super::bytes::{Bytes, Class, Endian};
 use super::error::{ErrorKind, ParseError, Result};
 use super::header::Segment;
 
@@ -93,18 +93,46 @@ pub fn entries<'a>(
 
 impl DynamicInfo {
     pub fn parse(b: Bytes<'_>, dynamic: &Segment) -> Result<Self> {
-        let size = dyn_size(b.class);
-        // One bounds check for the table; the entries are read from the checked slice.
+        // One bounds check for the table; the entries are read from the checked slice
+        // by a loop made for this class and byte order (no per-field switch).
         let table = b.slice("PT_DYNAMIC", dynamic.offset, dynamic.filesz)?;
+        let s32 = |v: u32| i64::from(v as i32);
+        match (b.class, b.endian) {
+            (Class::Elf32, Endian::Little) => Self::scan::<4>(
+                table,
+                dynamic,
+                |w| s32(u32::from_le_bytes(w)),
+                |w| u32::from_le_bytes(w).into(),
+            ),
+            (Class::Elf32, Endian::Big) => Self::scan::<4>(
+                table,
+                dynamic,
+                |w| s32(u32::from_be_bytes(w)),
+                |w| u32::from_be_bytes(w).into(),
+            ),
+            (Class::Elf64, Endian::Little) => {
+                Self::scan::<8>(table, dynamic, i64::from_le_bytes, u64::from_le_bytes)
+            }
+            (Class::Elf64, Endian::Big) => {
+                Self::scan::<8>(table, dynamic, i64::from_be_bytes, u64::from_be_bytes)
+            }
+        }
+    }
+
+    /// The entries of `table` (`d_tag`, `d_val`, `W` bytes each) up to DT_NULL.
+    fn scan<const W: usize>(
+        table: &[u8],
+        dynamic: &Segment,
+        tag_of: impl Fn([u8; W]) -> i64,
+        val_of: impl Fn([u8; W]) -> u64,
+    ) -> Result<Self> {
         let mut info = DynamicInfo::default();
-        for (i, e) in (0u64..).zip(table.chunks_exact(size as usize)) {
-            let (tag, val) = match b.class {
-                Class::Elf32 => (
-                    i64::from(b.field::<4>(e, 0) as u32 as i32),
-                    b.field::<4>(e, 4),
-                ),
-                Class::Elf64 => (b.field::<8>(e, 0) as i64, b.field::<8>(e, 8)),
+        for (i, e) in (0u64..).zip(table.chunks_exact(2 * W)) {
+            let (t, v) = e.split_at(W);
+            let (Ok(t), Ok(v)) = (<[u8; W]>::try_from(t), <[u8; W]>::try_from(v)) else {
+                continue; // cannot happen: every chunk is 2 * W bytes
             };
+            let (tag, val) = (tag_of(t), val_of(v));
             let slot = match tag {
                 DT_NULL => return Ok(info),
                 DT_NEEDED => {
@@ -130,7 +158,7 @@ impl DynamicInfo {
             if slot.is_some() {
                 return Err(ParseError::new(
                     "dynamic entry",
-                    dynamic.offset + i * size,
+                    dynamic.offset + i * 2 * W as u64,
                     ErrorKind::Invalid("duplicate dynamic tag"),
                 ));
             }

@@ -44,7 +44,7 @@ impl<'a> SysvHashTable<'a> {
         let entries = nbucket
             .checked_add(nchain)
             .and_then(|n| n.checked_add(2))
-            .ok_or(ParseError::new("DT_HASH", offset, ErrorKind::Overflow))?;
+            .ok_or_else(|| ParseError::new("DT_HASH", offset, ErrorKind::Overflow))?;
         let len = mul_add("DT_HASH", offset, entries, entry_size, 0)?;
         // The whole table must be mapped and inside the image.
         segs.vaddr_to_offset("DT_HASH table", vaddr, len)?;

@@ -34,7 +34,6 @@ pub struct VdsoImage<'a> {
     segments: Segments<'a>,
     load: Segment,
     dynamic_segment: Segment,
-    dynamic: DynamicInfo,
     strtab: u64,
     strsz: u64,
     symtab: u64,
@@ -54,11 +53,7 @@ pub struct VdsoImage<'a> {
 }
 
 fn need(tag: Option<u64>, name: &'static str, dynamic: &Segment) -> Result<u64> {
-    tag.ok_or(ParseError::new(
-        "PT_DYNAMIC",
-        dynamic.offset,
-        ErrorKind::MissingTag(name),
-    ))
+    tag.ok_or_else(|| ParseError::new("PT_DYNAMIC", dynamic.offset, ErrorKind::MissingTag(name)))
 }
 
 impl<'a> VdsoImage<'a> {
@@ -75,16 +70,20 @@ impl<'a> VdsoImage<'a> {
     ) -> Result<Self> {
         let (header, b) = parse_file_header(data)?;
         let segments = Segments::new(b, &header);
-        let load = segments.first_load().ok_or(ParseError::new(
-            "program headers",
-            header.phoff,
-            ErrorKind::Invalid("no PT_LOAD segment"),
-        ))?;
-        let dynamic_segment = segments.find(PT_DYNAMIC)?.ok_or(ParseError::new(
-            "program headers",
-            header.phoff,
-            ErrorKind::Invalid("no PT_DYNAMIC segment"),
-        ))?;
+        let load = segments.first_load().ok_or_else(|| {
+            ParseError::new(
+                "program headers",
+                header.phoff,
+                ErrorKind::Invalid("no PT_LOAD segment"),
+            )
+        })?;
+        let dynamic_segment = segments.find(PT_DYNAMIC)?.ok_or_else(|| {
+            ParseError::new(
+                "program headers",
+                header.phoff,
+                ErrorKind::Invalid("no PT_DYNAMIC segment"),
+            )
+        })?;
         let dynamic = DynamicInfo::parse(b, &dynamic_segment)?;
 
         let strsz = need(dynamic.strsz, "DT_STRSZ", &dynamic_segment)?;
@@ -174,7 +173,6 @@ impl<'a> VdsoImage<'a> {
             segments,
             load,
             dynamic_segment,
-            dynamic,
             strtab,
             strsz,
             symtab,
@@ -221,8 +219,10 @@ impl<'a> VdsoImage<'a> {
     pub fn dynamic_segment(&self) -> &Segment {
         &self.dynamic_segment
     }
-    pub fn dynamic(&self) -> &DynamicInfo {
-        &self.dynamic
+    /// The dynamic tags a reader uses, read again from PT_DYNAMIC (the image keeps
+    /// only what its tables need: a smaller image is a faster parse).
+    pub fn dynamic(&self) -> Result<DynamicInfo> {
+        DynamicInfo::parse(self.bytes, &self.dynamic_segment)
     }
     /// The GNU build-id (`NT_GNU_BUILD_ID` in any PT_NOTE), if the image has one.
     pub fn build_id(&self) -> Result<Option<&'a [u8]>> {
@@ -329,14 +329,16 @@ impl<'a> VdsoImage<'a> {
         let at = self.symtab + index * self.syment;
         // Inside the table checked at parse time, as `index < symbol_count`.
         let (name_off, value, size, info, other, shndx) =
-            self.raw_entry(index).ok_or(ParseError::new(
-                "dynamic symbol",
-                at,
-                ErrorKind::IndexOutOfRange {
-                    index,
-                    limit: self.symbol_count,
-                },
-            ))?;
+            self.raw_entry(index).ok_or_else(|| {
+                ParseError::new(
+                    "dynamic symbol",
+                    at,
+                    ErrorKind::IndexOutOfRange {
+                        index,
+                        limit: self.symbol_count,
+                    },
+                )
+            })?;
         if u64::from(name_off) >= self.strsz {
             return Err(ParseError::new(
                 "st_name",

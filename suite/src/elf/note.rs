@@ -19,7 +19,7 @@ pub struct Note<'a> {
 fn align_up(v: u64, align: u64) -> Result<u64> {
     v.checked_add(align - 1)
         .map(|x| x & !(align - 1))
-        .ok_or(ParseError::new("note", v, ErrorKind::Overflow))
+        .ok_or_else(|| ParseError::new("note", v, ErrorKind::Overflow))
 }
 
 /// Iterates the notes of one PT_NOTE segment. Note headers are three 4-byte words in
@@ -44,19 +44,15 @@ pub fn notes<'a>(
             let n_type = b.u32("n_type", at + 8)?;
             let name_at = at + 12;
             let desc_at = align_up(
-                name_at.checked_add(namesz).ok_or(ParseError::new(
-                    "n_namesz",
-                    at,
-                    ErrorKind::Overflow,
-                ))?,
+                name_at
+                    .checked_add(namesz)
+                    .ok_or_else(|| ParseError::new("n_namesz", at, ErrorKind::Overflow))?,
                 align,
             )?;
             let next = align_up(
-                desc_at.checked_add(descsz).ok_or(ParseError::new(
-                    "n_descsz",
-                    at,
-                    ErrorKind::Overflow,
-                ))?,
+                desc_at
+                    .checked_add(descsz)
+                    .ok_or_else(|| ParseError::new("n_descsz", at, ErrorKind::Overflow))?,
                 align,
             )?;
             if desc_at + descsz > end {

@@ -211,11 +211,9 @@ impl<'a> Table<'a> {
                 ErrorKind::Invalid("version definition has no name (vd_cnt is 0)"),
             ));
         }
-        let aux_at = at.checked_add(aux.into()).ok_or(ParseError::new(
-            "vd_aux",
-            at + 12,
-            ErrorKind::Overflow,
-        ))?;
+        let aux_at = at
+            .checked_add(aux.into())
+            .ok_or_else(|| ParseError::new("vd_aux", at + 12, ErrorKind::Overflow))?;
         let aux_entry = b.slice("Elf_Verdaux", aux_at, VERDAUX_SIZE)?;
         let name_off = b.field::<4>(aux_entry, 0) as u32;
         if u64::from(name_off) >= self.strsz {
@@ -249,11 +247,8 @@ impl<'a> Table<'a> {
 
     /// Where the definition after the one at `here` is (`vd_next` is relative).
     fn next_at(&self, here: u64, next: u32) -> Result<u64> {
-        here.checked_add(next.into()).ok_or(ParseError::new(
-            "vd_next",
-            here + 16,
-            ErrorKind::Overflow,
-        ))
+        here.checked_add(next.into())
+            .ok_or_else(|| ParseError::new("vd_next", here + 16, ErrorKind::Overflow))
     }
 
     /// Every definition in table order, at most `DT_VERDEFNUM` of them.
