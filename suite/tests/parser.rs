@@ -372,6 +372,50 @@ fn verdef_hash_must_match() {
         .is_none());
 }
 
+/// A definition flagged `VER_FLG_BASE` is the file's own version even at index 2:
+/// glibc's loader and the kernel's `parse_vdso.c` never match it by name, but an
+/// unversioned lookup (as `dlsym`) still binds to the symbol.
+#[test]
+fn a_base_flagged_definition_never_answers_a_versioned_lookup() {
+    let mut built = build(&ImageDesc::x86_64_like(NAMES));
+    let img = VdsoImage::parse(&built.bytes).unwrap();
+    let def = img.version_defs().unwrap().by_index(2).unwrap().unwrap();
+    assert!(!def.is_base() && def.hash_matches_name());
+    let at = def.offset as usize + 2;
+    built.bytes[at..at + 2].copy_from_slice(&1u16.to_le_bytes());
+    let img = VdsoImage::parse(&built.bytes).unwrap();
+    assert!(img
+        .version_defs()
+        .unwrap()
+        .by_index(2)
+        .unwrap()
+        .unwrap()
+        .is_base());
+    let base = |v: &SymbolVersion<'_>| {
+        matches!(
+            v,
+            SymbolVersion::Base {
+                index: 2,
+                name: b"LINUX_2.6",
+                hidden: false
+            }
+        )
+    };
+    for kind in [HashKind::Gnu, HashKind::Sysv] {
+        let at = |v: Option<&[u8]>| img.lookup_in(kind, b"__vdso_time", v).unwrap().unwrap();
+        assert_eq!(at(Some(b"LINUX_2.6")), None, "{kind:?}: named lookup");
+        let found = at(None).expect("unversioned lookup");
+        assert!(base(&found.version), "{kind:?}: {:?}", found.version);
+    }
+    // The symbol listing (the checked path) reads the same version.
+    let listed = img
+        .symbols()
+        .map(Result::unwrap)
+        .find(|s| s.name == b"__vdso_time")
+        .unwrap();
+    assert!(base(&listed.version), "{:?}", listed.version);
+}
+
 #[test]
 fn hash_functions_match_published_values() {
     // Values from the ELF gABI and glibc's dl-hash tests.

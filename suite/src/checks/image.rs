@@ -157,6 +157,9 @@ pub(crate) fn version_label(v: &SymbolVersion<'_>) -> String {
         SymbolVersion::Unversioned => "(unversioned)".into(),
         SymbolVersion::Local => "(local)".into(),
         SymbolVersion::Global { .. } => "(base)".into(),
+        SymbolVersion::Base { name, .. } => {
+            format!("(base definition {})", String::from_utf8_lossy(name))
+        }
         SymbolVersion::Undefined { index, .. } => format!("(undefined version index {index})"),
     }
 }

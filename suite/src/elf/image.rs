@@ -387,24 +387,13 @@ impl<'a> VdsoImage<'a> {
         Ok(match ndx {
             0 => SymbolVersion::Local,
             1 => SymbolVersion::Global { hidden },
-            _ => {
-                let found = match self.verdefs.as_ref() {
-                    None => None,
-                    Some(d) => match d.cached(ndx) {
-                        Some((name, hash, _)) => Some((name, hash)),
-                        None => d.name_and_hash(ndx)?,
-                    },
-                };
-                match found {
-                    Some((name, hash)) => SymbolVersion::Defined {
-                        index: ndx,
-                        name,
-                        hash,
-                        hidden,
-                    },
-                    None => SymbolVersion::Undefined { index: ndx, hidden },
-                }
-            }
+            _ => match self.verdefs.as_ref() {
+                None => SymbolVersion::Undefined { index: ndx, hidden },
+                Some(d) => match d.cached(ndx, hidden) {
+                    Some((version, _)) => version,
+                    None => d.symbol_version(ndx, hidden)?,
+                },
+            },
         })
     }
 
@@ -447,16 +436,7 @@ impl<'a> VdsoImage<'a> {
                 match raw & !VERSYM_HIDDEN {
                     0 => (SymbolVersion::Local, false),
                     1 => (SymbolVersion::Global { hidden }, false),
-                    ndx => {
-                        let (name, hash, ok) = self.verdefs.as_ref()?.cached(ndx)?;
-                        let defined = SymbolVersion::Defined {
-                            index: ndx,
-                            name,
-                            hash,
-                            hidden,
-                        };
-                        (defined, ok)
-                    }
+                    ndx => self.verdefs.as_ref()?.cached(ndx, hidden)?,
                 }
             }
         };
@@ -554,7 +534,8 @@ fn binds(info: u8, shndx: u16) -> bool {
 /// Whether a symbol's version answers a lookup at `want`. `None` is an unversioned
 /// lookup (as `dlsym`): it binds only to a default, non-hidden version. `Some(v)`
 /// needs the definition's name to be `v` and its `vd_hash` to be `elf_hash(v)`
-/// (`hash_ok`); hidden (non-default) versions match when named.
+/// (`hash_ok`); hidden (non-default) versions match when named. The base version
+/// (index 1, or a definition flagged `VER_FLG_BASE`) never answers a named lookup.
 fn version_answers(
     want: Option<&[u8]>,
     found: &SymbolVersion<'_>,

@@ -58,15 +58,17 @@ struct Table<'a> {
 }
 
 /// A definition's offset + 1 (0: none cached, walk), its name's offset and length,
-/// its `vd_hash` and whether that is the ELF hash of the name (computed once here
-/// instead of at every versioned lookup).
+/// its `vd_hash`, whether it is flagged `VER_FLG_BASE`, and whether it can answer a
+/// versioned lookup (not the base, `vd_hash` the ELF hash of the name: computed once
+/// here instead of at every versioned lookup).
 #[derive(Debug, Clone, Copy, Default)]
 struct CachedDef {
     at: u32,
     name_at: u32,
     hash: u32,
     name_len: u16,
-    hash_is_name_hash: bool,
+    base: bool,
+    answers_by_name: bool,
 }
 
 impl<'a> VersionDefs<'a> {
@@ -109,9 +111,12 @@ impl<'a> VersionDefs<'a> {
                         name_at,
                         hash: def.hash,
                         name_len,
-                        // Index 1 (the base, the soname) never answers a versioned
-                        // lookup: no need to hash it.
-                        hash_is_name_hash: def.index >= 2 && def.hash_matches_name(),
+                        base: def.is_base(),
+                        // Index 1 and any base definition never answer a versioned
+                        // lookup: no need to hash them.
+                        answers_by_name: def.index >= 2
+                            && !def.is_base()
+                            && def.hash_matches_name(),
                     },
                     _ => CachedDef::default(),
                 };
@@ -137,11 +142,11 @@ impl<'a> VersionDefs<'a> {
         self.table.iter()
     }
 
-    /// The name, `vd_hash` and whether that hash is the name's, for a definition index
-    /// the cache holds (every index a real vDSO uses); `None` means: ask
-    /// [`Self::name_and_hash`], which walks the table.
+    /// The version a `DT_VERSYM` index ≥ 2 names, and whether it can answer a lookup
+    /// by name, for an index the cache holds (every index a real vDSO uses); `None`
+    /// means: ask [`Self::symbol_version`], which walks the table.
     #[inline]
-    pub fn cached(&self, index: u16) -> Option<(&'a [u8], u32, bool)> {
+    pub fn cached(&self, index: u16, hidden: bool) -> Option<(SymbolVersion<'a>, bool)> {
         let c = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0)?;
         let start = c.name_at as usize;
         let name = self
@@ -149,20 +154,26 @@ impl<'a> VersionDefs<'a> {
             .bytes
             .data
             .get(start..start + usize::from(c.name_len))?;
-        Some((name, c.hash, c.hash_is_name_hash))
+        Some((
+            SymbolVersion::named(index, name, c.hash, c.base, hidden),
+            c.answers_by_name,
+        ))
     }
 
-    /// The name and `vd_hash` of the definition with `vd_ndx == index`: what a symbol's
-    /// version needs, without re-reading the entry when the index is cached.
-    pub fn name_and_hash(&self, index: u16) -> Result<Option<(&'a [u8], u32)>> {
+    /// The version a `DT_VERSYM` index ≥ 2 names: its definition (the last one with
+    /// that `vd_ndx`), or [`SymbolVersion::Undefined`] if the table has none.
+    pub fn symbol_version(&self, index: u16, hidden: bool) -> Result<SymbolVersion<'a>> {
         if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
             let name =
                 self.table
                     .bytes
                     .slice("version name", c.name_at.into(), c.name_len.into())?;
-            return Ok(Some((name, c.hash)));
+            return Ok(SymbolVersion::named(index, name, c.hash, c.base, hidden));
         }
-        Ok(self.by_index(index)?.map(|d| (d.name, d.hash)))
+        Ok(match self.by_index(index)? {
+            Some(d) => SymbolVersion::named(index, d.name, d.hash, d.is_base(), hidden),
+            None => SymbolVersion::Undefined { index, hidden },
+        })
     }
 
     /// The definition with `vd_ndx == index`. Should a malformed table define an index
@@ -284,11 +295,37 @@ pub enum SymbolVersion<'a> {
         hash: u32,
         hidden: bool,
     },
+    /// Index ≥ 2 naming a definition flagged `VER_FLG_BASE`: the file's own version
+    /// (its soname), like index 1. glibc's loader and the kernel's `parse_vdso.c` never
+    /// match it to a versioned lookup, and neither do we.
+    Base {
+        index: u16,
+        name: &'a [u8],
+        hidden: bool,
+    },
     /// Index ≥ 2 with no matching definition (or no `DT_VERDEF` at all).
     Undefined { index: u16, hidden: bool },
 }
 
 impl<'a> SymbolVersion<'a> {
+    /// The version of a symbol whose index names a definition.
+    fn named(index: u16, name: &'a [u8], hash: u32, base: bool, hidden: bool) -> Self {
+        if base {
+            SymbolVersion::Base {
+                index,
+                name,
+                hidden,
+            }
+        } else {
+            SymbolVersion::Defined {
+                index,
+                name,
+                hash,
+                hidden,
+            }
+        }
+    }
+
     pub fn name(&self) -> Option<&'a [u8]> {
         match *self {
             SymbolVersion::Defined { name, .. } => Some(name),
@@ -300,6 +337,7 @@ impl<'a> SymbolVersion<'a> {
         match *self {
             SymbolVersion::Global { hidden }
             | SymbolVersion::Defined { hidden, .. }
+            | SymbolVersion::Base { hidden, .. }
             | SymbolVersion::Undefined { hidden, .. } => hidden,
             SymbolVersion::Unversioned | SymbolVersion::Local => false,
         }
