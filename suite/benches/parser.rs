@@ -68,6 +68,26 @@ fn theirs<Elf: FileHeader<Endian = Endianness>>(
     Some(found)
 }
 
+/// object's side of the parse alone: the tables a lookup needs, no lookup.
+fn theirs_parse<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Option<usize> {
+    let header = Elf::parse(data).ok()?;
+    let endian = header.endian().ok()?;
+    let sections = header.sections(endian, data).ok()?;
+    let symbols = sections.symbols(endian, data, SHT_DYNSYM).ok()?;
+    let versions = sections.versions(endian, data).ok()??;
+    let gnu = sections.gnu_hash(endian, data).ok()?.map(|(t, _)| t);
+    let sysv = sections.hash(endian, data).ok()?.map(|(t, _)| t);
+    black_box((&symbols, &versions, &gnu, &sysv));
+    Some(symbols.len())
+}
+
+fn object_parse(data: &[u8]) -> Option<usize> {
+    match data[4] {
+        1 => theirs_parse::<FileHeader32<Endianness>>(data),
+        _ => theirs_parse::<FileHeader64<Endianness>>(data),
+    }
+}
+
 fn object_lookup(data: &[u8], want: &[(Vec<u8>, Vec<u8>)]) -> Option<usize> {
     match data[4] {
         1 => theirs::<FileHeader32<Endianness>>(data, want),
@@ -117,8 +137,14 @@ fn main() {
     // `cargo bench` passes `--bench`; a filter argument selects fixtures.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     println!(
-        "{:<32} {:>6} {:>12} {:>12} {:>8}",
-        "fixture (parse + resolve all)", "syms", "ours ns", "object ns", "object/ours"
+        "{:<32} {:>6} {:>12} {:>12} {:>8}   {:>10} {:>10}",
+        "fixture (parse + resolve all)",
+        "syms",
+        "ours ns",
+        "object ns",
+        "object/ours",
+        "parse: ours",
+        "object"
     );
     let mut slower = Vec::new();
     for path in fixtures() {
@@ -150,8 +176,15 @@ fn main() {
                 if ratio < 1.0 {
                     slower.push(label.clone());
                 }
+                // The parse alone, for where the time goes (not part of the ratio).
+                let p_ours = time(|| {
+                    black_box(&VdsoImage::parse(black_box(&data)));
+                });
+                let p_obj = time(|| {
+                    black_box(object_parse(black_box(&data)));
+                });
                 println!(
-                    "{label:<32} {:>6} {t_ours:>12.0} {t_obj:>12.0} {ratio:>7.2}x",
+                    "{label:<32} {:>6} {t_ours:>12.0} {t_obj:>12.0} {ratio:>7.2}x   {p_ours:>10.0} {p_obj:>10.0}",
                     want.len()
                 );
             }

@@ -172,6 +172,22 @@ impl<'a> Bytes<'a> {
     }
 }
 
+/// The `N`-byte unsigned field at `at` of `s` (`None` past its end), for a byte order
+/// fixed at compile time: the lookup fast path is built once per class and byte
+/// order, so that its reads are plain loads.
+#[inline(always)]
+pub(crate) fn read<const BIG: bool, const N: usize>(s: &[u8], at: usize) -> Option<u64> {
+    let src = s.get(at..at.checked_add(N)?)?;
+    let mut b = [0u8; 8];
+    Some(if BIG {
+        b[8 - N..].copy_from_slice(src);
+        u64::from_be_bytes(b)
+    } else {
+        b[..N].copy_from_slice(src);
+        u64::from_le_bytes(b)
+    })
+}
+
 /// `a * b + c` with overflow reported against `what` at `offset`.
 pub fn mul_add(what: &'static str, offset: u64, a: u64, b: u64, c: u64) -> Result<u64> {
     a.checked_mul(b)

@@ -92,6 +92,7 @@ pub fn entries<'a>(
 }
 
 impl DynamicInfo {
+    #[inline(always)]
     pub fn parse(b: Bytes<'_>, dynamic: &Segment) -> Result<Self> {
         // One bounds check for the table; the entries are read from the checked slice
         // by a loop made for this class and byte order (no per-field switch).
@@ -120,6 +121,7 @@ impl DynamicInfo {
     }
 
     /// The entries of `table` (`d_tag`, `d_val`, `W` bytes each) up to DT_NULL.
+    #[inline(always)]
     fn scan<const W: usize>(
         table: &[u8],
         dynamic: &Segment,

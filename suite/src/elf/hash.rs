@@ -1,6 +1,6 @@
 //! SysV (`DT_HASH`) and GNU (`DT_GNU_HASH`) symbol hash tables.
 
-use super::bytes::{mul_add, Bytes};
+use super::bytes::{mul_add, read, Bytes, Class, Endian};
 use super::error::{ErrorKind, ParseError, Result};
 use super::header::Segments;
 
@@ -37,6 +37,7 @@ pub struct SysvHashTable<'a> {
 }
 
 impl<'a> SysvHashTable<'a> {
+    #[inline(always)]
     pub fn parse(b: Bytes<'a>, segs: &Segments<'_>, vaddr: u64, entry_size: u64) -> Result<Self> {
         let offset = segs.vaddr_to_offset("DT_HASH", vaddr, 2 * entry_size)?;
         let nbucket = b.uint("DT_HASH nbucket", offset, entry_size)?;
@@ -155,6 +156,7 @@ pub struct GnuHashTable<'a> {
 }
 
 impl<'a> GnuHashTable<'a> {
+    #[inline(always)]
     pub fn parse(b: Bytes<'a>, segs: &Segments<'_>, vaddr: u64) -> Result<Self> {
         let offset = segs.vaddr_to_offset("DT_GNU_HASH", vaddr, 16)?;
         let nbuckets = b.u32("DT_GNU_HASH nbuckets", offset)?;
@@ -302,53 +304,67 @@ impl<'a> GnuHashTable<'a> {
     /// The bloom words were checked at parse time: this read cannot fail.
     #[inline]
     fn bloom_allows(&self, hash: u32) -> bool {
-        // Shifts, not divisions, by the word size: 32 or 64 bits.
-        let (word_bits, log2) = match self.bytes.class {
-            super::bytes::Class::Elf32 => (32, 5),
-            super::bytes::Class::Elf64 => (64, 6),
+        let allows = match (self.bytes.endian, self.bytes.class) {
+            (Endian::Little, Class::Elf32) => self.bloom_allows_as::<false, false>(hash),
+            (Endian::Little, Class::Elf64) => self.bloom_allows_as::<false, true>(hash),
+            (Endian::Big, Class::Elf32) => self.bloom_allows_as::<true, false>(hash),
+            (Endian::Big, Class::Elf64) => self.bloom_allows_as::<true, true>(hash),
         };
-        let index = ((hash >> log2) % self.bloom_size) as usize;
-        let word = match self.bytes.class {
-            super::bytes::Class::Elf32 => self.bytes.field::<4>(self.bloom, index * 4),
-            super::bytes::Class::Elf64 => self.bytes.field::<8>(self.bloom, index * 8),
+        allows.unwrap_or(true)
+    }
+
+    /// [`Self::bloom_allows`] for one byte order (`BIG`) and word size (`WIDE`: 64
+    /// bits); `None` only if the word lies outside the checked filter.
+    #[inline(always)]
+    fn bloom_allows_as<const BIG: bool, const WIDE: bool>(&self, hash: u32) -> Option<bool> {
+        let (word_bits, log2) = if WIDE { (64, 6) } else { (32, 5) };
+        // Linkers make the filter a power of two words: a mask then replaces the
+        // division (tens of cycles, a large part of a lookup).
+        let word_index = hash >> log2;
+        let index = if self.bloom_size.is_power_of_two() {
+            word_index & (self.bloom_size - 1)
+        } else {
+            word_index % self.bloom_size
+        } as usize;
+        let word = if WIDE {
+            read::<BIG, 8>(self.bloom, index * 8)?
+        } else {
+            read::<BIG, 4>(self.bloom, index * 4)?
         };
         let bit1 = hash & (word_bits - 1);
         // A shift of the word size or more is undefined in C; treat it as shifting to zero.
         let bit2 = hash.checked_shr(self.bloom_shift).unwrap_or(0) & (word_bits - 1);
         let mask = (1u64 << bit1) | (1u64 << bit2);
-        word & mask == mask
+        Some(word & mask == mask)
     }
 
-    /// The fast path of [`Self::walk`], for lookups: follows the chain of `hash`
-    /// through the slices checked at parse time only, calling `visit` on each
-    /// candidate until it answers `Some(Some(_))`. `None` means the walk left the
-    /// checked tables (or `visit` could not decide): the caller asks [`Self::walk`],
-    /// which reads and reports everything.
-    #[inline]
-    pub fn walk_checked<T>(
+    /// The fast path of [`Self::walk`], for lookups, built for one byte order (`BIG`)
+    /// and class (`WIDE`: ELF64): follows the chain of `hash` through the slices
+    /// checked at parse time only, asking `accept` about each candidate index until
+    /// it says `Some(true)`, and returns that index. `None` means the walk left the
+    /// checked tables (or `accept` could not decide): the caller asks
+    /// [`Self::walk`], which reads and reports everything.
+    #[inline(always)]
+    pub(crate) fn walk_checked<const BIG: bool, const WIDE: bool>(
         &self,
         hash: u32,
-        mut visit: impl FnMut(u64) -> Option<Option<T>>,
-    ) -> Option<Option<T>> {
-        if self.nbuckets == 0 || !self.bloom_allows(hash) {
+        mut accept: impl FnMut(u64) -> Option<bool>,
+    ) -> Option<Option<u64>> {
+        if self.nbuckets == 0 || !self.bloom_allows_as::<BIG, WIDE>(hash)? {
             return Some(None);
         }
-        let bucket = (hash % self.nbuckets) as usize * 4;
-        let start = self
-            .bytes
-            .field::<4>(self.buckets.get(bucket..bucket + 4)?, 0) as u32;
+        let start = read::<BIG, 4>(self.buckets, (hash % self.nbuckets) as usize * 4)? as u32;
         if start == 0 {
             return Some(None);
         }
         // `start >= symoffset`: every bucket was checked at parse time.
         let mut rel = start.checked_sub(self.symoffset)? as usize;
         loop {
-            let value =
-                self.bytes
-                    .field::<4>(self.chains.get(rel * 4..rel * 4 + 4)?, 0) as u32;
+            let value = read::<BIG, 4>(self.chains, rel * 4)? as u32;
             if value | 1 == hash | 1 {
-                if let Some(found) = visit(u64::from(self.symoffset) + rel as u64)? {
-                    return Some(Some(found));
+                let index = u64::from(self.symoffset) + rel as u64;
+                if accept(index)? {
+                    return Some(Some(index));
                 }
             }
             if value & 1 != 0 {

@@ -55,6 +55,7 @@ impl Segment {
 
 /// Reads the ELF identification and header, returning a reader with the image's
 /// class and endianness.
+#[inline(always)]
 pub fn parse_file_header(data: &[u8]) -> Result<(FileHeader, Bytes<'_>)> {
     let probe = Bytes {
         data,
@@ -158,6 +159,7 @@ pub struct Segments<'a> {
 }
 
 impl<'a> Segments<'a> {
+    #[inline(always)]
     pub fn new(bytes: Bytes<'a>, header: &FileHeader) -> Self {
         let mut segs = Segments {
             bytes,
@@ -183,6 +185,7 @@ impl<'a> Segments<'a> {
     }
 
     /// Program header `i`: one bounds check for the entry, then plain field reads.
+    #[inline(always)]
     pub fn get(&self, i: u16) -> Result<Segment> {
         let b = &self.bytes;
         let size = phdr_size(b.class);
@@ -214,12 +217,18 @@ impl<'a> Segments<'a> {
         (0..self.phnum).map(move |i| s.get(i))
     }
 
-    /// The first segment of type `p_type`.
+    /// The first segment of type `p_type`. Only `p_type` is read from the others:
+    /// decoding each whole header and moving it through a `Result` cost the parse
+    /// more than the rest of the header scan.
+    #[inline(always)]
     pub fn find(&self, p_type: u32) -> Result<Option<Segment>> {
-        for seg in self.iter() {
-            let seg = seg?;
-            if seg.p_type == p_type {
-                return Ok(Some(seg));
+        let size = phdr_size(self.bytes.class);
+        for i in 0..self.phnum {
+            let at = self.phoff + u64::from(i) * size;
+            // The whole entry must be there, as `get` requires.
+            let entry = self.bytes.slice("program header", at, size)?;
+            if self.bytes.field::<4>(entry, 0) as u32 == p_type {
+                return self.get(i).map(Some);
             }
         }
         Ok(None)

@@ -1,6 +1,6 @@
 //! A validated vDSO image: header, segments, dynamic section, symbols, hashes, versions.
 
-use super::bytes::{mul_add, Bytes, Class, Endian};
+use super::bytes::{mul_add, read, Bytes, Class, Endian};
 use super::dynamic::DynamicInfo;
 use super::error::{ErrorKind, ParseError, Result};
 use super::hash::{gnu_hash, GnuHashTable, SysvHashTable};
@@ -287,33 +287,49 @@ impl<'a> VdsoImage<'a> {
     /// The fields of symbol table entry `index` (st_name, st_value, st_size, st_info,
     /// st_other, st_shndx), read from the table checked at parse time; `None` past
     /// its end.
-    #[inline]
+    #[inline(always)]
     fn raw_entry(&self, index: u64) -> Option<(u32, u64, u64, u8, u8, u16)> {
-        let b = &self.bytes;
-        let size = self.syment as usize;
+        match (self.bytes.endian, self.bytes.class) {
+            (Endian::Little, Class::Elf32) => self.raw_entry_as::<false, false>(index),
+            (Endian::Little, Class::Elf64) => self.raw_entry_as::<false, true>(index),
+            (Endian::Big, Class::Elf32) => self.raw_entry_as::<true, false>(index),
+            (Endian::Big, Class::Elf64) => self.raw_entry_as::<true, true>(index),
+        }
+    }
+
+    /// [`Self::raw_entry`] for one byte order (`BIG`) and class (`WIDE`: ELF64).
+    #[inline(always)]
+    fn raw_entry_as<const BIG: bool, const WIDE: bool>(
+        &self,
+        index: u64,
+    ) -> Option<(u32, u64, u64, u8, u8, u16)> {
+        // (`syment` was checked to be 24 or 16 at parse.)
+        let size = if WIDE { 24 } else { 16 };
         let at = usize::try_from(index).ok()?.checked_mul(size)?;
-        let e = self.symbol_entries.get(at..at + size)?;
-        Some(match b.class {
-            Class::Elf32 => (
-                b.field::<4>(e, 0) as u32,
-                b.field::<4>(e, 4),
-                b.field::<4>(e, 8),
-                b.field::<1>(e, 12) as u8,
-                b.field::<1>(e, 13) as u8,
-                b.field::<2>(e, 14) as u16,
-            ),
-            Class::Elf64 => (
-                b.field::<4>(e, 0) as u32,
-                b.field::<8>(e, 8),
-                b.field::<8>(e, 16),
-                b.field::<1>(e, 4) as u8,
-                b.field::<1>(e, 5) as u8,
-                b.field::<2>(e, 6) as u16,
-            ),
+        let e = self.symbol_entries.get(at..at.checked_add(size)?)?;
+        Some(if WIDE {
+            (
+                read::<BIG, 4>(e, 0)? as u32,
+                read::<BIG, 8>(e, 8)?,
+                read::<BIG, 8>(e, 16)?,
+                *e.get(4)?,
+                *e.get(5)?,
+                read::<BIG, 2>(e, 6)? as u16,
+            )
+        } else {
+            (
+                read::<BIG, 4>(e, 0)? as u32,
+                read::<BIG, 4>(e, 4)?,
+                read::<BIG, 4>(e, 8)?,
+                *e.get(12)?,
+                *e.get(13)?,
+                read::<BIG, 2>(e, 14)? as u16,
+            )
         })
     }
 
     /// The symbol at `index` in the dynamic symbol table.
+    #[inline]
     pub fn symbol(&self, index: u64) -> Result<Symbol<'a>> {
         // The table checked at parse time holds exactly `symbol_count` entries.
         let Some((name_off, value, size, info, other, shndx)) = self.raw_entry(index) else {
@@ -356,6 +372,7 @@ impl<'a> VdsoImage<'a> {
     }
 
     /// The raw `DT_VERSYM` entry of a symbol, if the image has one.
+    #[inline]
     pub fn versym(&self, index: u64) -> Result<Option<u16>> {
         let Some(entries) = self.versym_entries else {
             return Ok(None);
@@ -377,7 +394,7 @@ impl<'a> VdsoImage<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn version_of(&self, index: u64) -> Result<SymbolVersion<'a>> {
         let Some(raw) = self.versym(index)? else {
             return Ok(SymbolVersion::Unversioned);
@@ -402,36 +419,34 @@ impl<'a> VdsoImage<'a> {
         (1..self.symbol_count).map(move |i| self.symbol(i))
     }
 
-    /// The symbol at `index` if it answers a lookup of `name` at `version`, read
-    /// from the tables checked at parse time only: the entry's fields, its name
-    /// compared in place, its version from the cache of version definitions.
-    /// `None`: something lies outside what was checked or cached; [`Self::candidate`]
+    /// Whether the symbol at `index` answers a lookup of `name` at `version`, read
+    /// from the tables checked at parse time only, for one byte order (`BIG`) and
+    /// class (`WIDE`: ELF64): the entry's name, binding and section, the name
+    /// compared in place, the version from the cache of version definitions.
+    /// `None`: something lies outside what was checked or cached; [`Self::answers`]
     /// decides (and reports errors).
-    #[inline]
-    fn quick_candidate(
+    #[inline(always)]
+    fn quick_answers<const BIG: bool, const WIDE: bool>(
         &self,
         index: u64,
         name: &[u8],
         version: Option<&[u8]>,
-    ) -> Option<Option<Symbol<'a>>> {
-        let (name_off, value, size, info, other, shndx) = self.raw_entry(index)?;
+    ) -> Option<bool> {
+        let (name_off, _, _, info, _, shndx) = self.raw_entry_as::<BIG, WIDE>(index)?;
+        let index_usize = usize::try_from(index).ok()?;
         let start = name_off as usize;
         let here = self
             .strings
             .get(start..start.checked_add(name.len() + 1)?)?;
-        if here[..name.len()] != *name || here[name.len()] != 0 {
-            return Some(None);
-        }
-        if !binds(info, shndx) {
-            return Some(None);
+        if here[..name.len()] != *name || here[name.len()] != 0 || !binds(info, shndx) {
+            return Some(false);
         }
         // Decoded here rather than through `version_of`: its `Result` plumbing costs
-        // the lookup about 5 ns (measured); anything unusual goes to `candidate`.
+        // the lookup about 5 ns (measured); anything unusual goes to `answers`.
         let (found, hash_ok) = match self.versym_entries {
             None => (SymbolVersion::Unversioned, false),
             Some(entries) => {
-                let at = usize::try_from(index).ok()?.checked_mul(2)?;
-                let raw = self.bytes.field::<2>(entries.get(at..at + 2)?, 0) as u16;
+                let raw = read::<BIG, 2>(entries, index_usize.checked_mul(2)?)? as u16;
                 let hidden = raw & VERSYM_HIDDEN != 0;
                 match raw & !VERSYM_HIDDEN {
                     0 => (SymbolVersion::Local, false),
@@ -440,41 +455,43 @@ impl<'a> VdsoImage<'a> {
                 }
             }
         };
-        if !version_answers(version, &found, || hash_ok) {
-            return Some(None);
-        }
-        Some(Some(Symbol {
-            index,
-            name: &here[..name.len()],
-            value,
-            size,
-            info,
-            other,
-            shndx,
-            version: found,
-        }))
+        Some(version_answers(version, &found, || hash_ok))
     }
 
-    /// The symbol at `index` if it answers a lookup of `name` at `version`, with
-    /// every read checked: the path for what [`Self::quick_candidate`] cannot
-    /// decide, and the one that reports a malformed entry.
-    fn candidate(
-        &self,
-        index: u64,
-        name: &[u8],
-        version: Option<&[u8]>,
-    ) -> Result<Option<Symbol<'a>>> {
-        if let Some(answer) = self.quick_candidate(index, name, version) {
-            return Ok(answer);
+    /// The GNU-hash lookup decided from the tables checked at parse time alone (the
+    /// common case), built for the image's byte order and class; `None`: ask the
+    /// checked walk.
+    #[inline]
+    fn quick_find(&self, name: &[u8], version: Option<&[u8]>) -> Option<Option<u64>> {
+        let table = self.gnu.as_ref()?;
+        let hash = gnu_hash(name);
+        match (self.bytes.endian, self.bytes.class) {
+            (Endian::Little, Class::Elf32) => table.walk_checked::<false, false>(hash, |i| {
+                self.quick_answers::<false, false>(i, name, version)
+            }),
+            (Endian::Little, Class::Elf64) => table.walk_checked::<false, true>(hash, |i| {
+                self.quick_answers::<false, true>(i, name, version)
+            }),
+            (Endian::Big, Class::Elf32) => table.walk_checked::<true, false>(hash, |i| {
+                self.quick_answers::<true, false>(i, name, version)
+            }),
+            (Endian::Big, Class::Elf64) => table.walk_checked::<true, true>(hash, |i| {
+                self.quick_answers::<true, true>(i, name, version)
+            }),
         }
+    }
+
+    /// Whether the symbol at `index` answers a lookup of `name` at `version`, with
+    /// every read checked: the path for what [`Self::quick_find`] cannot decide,
+    /// and the one that reports a malformed entry.
+    fn answers(&self, index: u64, name: &[u8], version: Option<&[u8]>) -> Result<bool> {
         let symbol = self.symbol(index)?;
-        let answers = symbol.name == name
+        Ok(symbol.name == name
             && binds(symbol.info, symbol.shndx)
             && version_answers(version, &symbol.version, || match symbol.version {
                 SymbolVersion::Defined { name, hash, .. } => super::hash::elf_hash(name) == hash,
                 _ => false,
-            });
-        Ok(answers.then_some(symbol))
+            }))
     }
 
     /// Looks `name@version` up through the GNU hash table if present, else the SysV one.
@@ -485,8 +502,10 @@ impl<'a> VdsoImage<'a> {
         } else {
             HashKind::Sysv
         };
-        self.lookup_in(kind, name, version)
-            .map(|found| found.flatten())
+        match self.find(kind, name, version)? {
+            Some(index) => self.found(index, name, Some),
+            None => Ok(None),
+        }
     }
 
     /// Looks `name@version` up through one hash table; `Ok(None)` if the image lacks it.
@@ -497,6 +516,53 @@ impl<'a> VdsoImage<'a> {
         name: &[u8],
         version: Option<&[u8]>,
     ) -> Result<Option<Option<Symbol<'a>>>> {
+        let found = self.find(kind, name, version)?;
+        let present = match kind {
+            HashKind::Sysv => self.sysv.is_some(),
+            HashKind::Gnu => self.gnu.is_some(),
+        };
+        match found {
+            Some(index) => self.found(index, name, |s| Some(Some(s))),
+            None if present => Ok(Some(None)),
+            None => Ok(None),
+        }
+    }
+
+    /// The symbol at `index`, which a lookup of `name` found (its name is `name`, so
+    /// the string table is not scanned for its end again), built straight into the
+    /// caller's return value by `wrap`: a `Symbol` returned and then re-wrapped was
+    /// copied with loads wider than the stores that built it, and the stalled store
+    /// forwarding cost ~10 ns per lookup.
+    #[inline(always)]
+    fn found<T>(&self, index: u64, name: &[u8], wrap: impl FnOnce(Symbol<'a>) -> T) -> Result<T> {
+        let Some((name_off, value, size, info, other, shndx)) = self.raw_entry(index) else {
+            return self.symbol(index).map(wrap);
+        };
+        // Both walks compared this entry's name with `name`: only the bounds are
+        // checked again.
+        let start = name_off as usize;
+        match self.strings.get(start..start.saturating_add(name.len())) {
+            Some(here) => Ok(wrap(Symbol {
+                index,
+                name: here,
+                value,
+                size,
+                info,
+                other,
+                shndx,
+                version: self.version_of(index)?,
+            })),
+            None => self.symbol(index).map(wrap),
+        }
+    }
+
+    /// The index of the symbol that answers `name@version` through one hash table
+    /// (`None` also if the image lacks the table). Only the index travels back: the
+    /// `Symbol` is built once, in the caller's return value. Moving it through the
+    /// nested `Option`s of the walk cost more than the walk itself (unaligned copies
+    /// of the enum payload stalled store forwarding: measured ~15 ns per lookup).
+    #[inline]
+    fn find(&self, kind: HashKind, name: &[u8], version: Option<&[u8]>) -> Result<Option<u64>> {
         if version.is_some() && !self.has_versions() {
             return Err(ParseError::new(
                 "PT_DYNAMIC",
@@ -504,20 +570,17 @@ impl<'a> VdsoImage<'a> {
                 ErrorKind::MissingTag("DT_VERSYM/DT_VERDEF (symbol versions cannot be checked)"),
             ));
         }
-        // The common case, decided from the tables checked at parse time alone.
-        if let (HashKind::Gnu, Some(table)) = (kind, self.gnu.as_ref()) {
-            let quick = |index: u64| self.quick_candidate(index, name, version);
-            if let Some(found) = table.walk_checked(gnu_hash(name), quick) {
-                return Ok(Some(found));
+        if kind == HashKind::Gnu {
+            if let Some(found) = self.quick_find(name, version) {
+                return Ok(found);
             }
         }
-        // The chains yield indexes; the symbol that answers is decoded once.
-        let visit = |index: u64| self.candidate(index, name, version);
+        let visit = |index: u64| Ok(self.answers(index, name, version)?.then_some(index));
         let found = match kind {
             HashKind::Sysv => self.sysv.as_ref().map(|t| t.walk(name, visit)),
             HashKind::Gnu => self.gnu.as_ref().map(|t| t.walk(name, visit)),
         };
-        found.transpose()
+        Ok(found.transpose()?.flatten())
     }
 }
 
@@ -536,6 +599,10 @@ fn binds(info: u8, shndx: u16) -> bool {
 /// needs the definition's name to be `v` and its `vd_hash` to be `elf_hash(v)`
 /// (`hash_ok`); hidden (non-default) versions match when named. The base version
 /// (index 1, or a definition flagged `VER_FLG_BASE`) never answers a named lookup.
+/// Always inlined: called with a `SymbolVersion` built a line earlier, it folds to
+/// a few compares; as a call it moved the version through memory (store-forwarding
+/// stalls measured at ~40 ns per lookup).
+#[inline(always)]
 fn version_answers(
     want: Option<&[u8]>,
     found: &SymbolVersion<'_>,

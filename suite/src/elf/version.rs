@@ -72,6 +72,7 @@ struct CachedDef {
 }
 
 impl<'a> VersionDefs<'a> {
+    #[inline(always)]
     pub fn parse(
         b: Bytes<'a>,
         segs: &Segments<'_>,
@@ -145,7 +146,7 @@ impl<'a> VersionDefs<'a> {
     /// The version a `DT_VERSYM` index ≥ 2 names, and whether it can answer a lookup
     /// by name, for an index the cache holds (every index a real vDSO uses); `None`
     /// means: ask [`Self::symbol_version`], which walks the table.
-    #[inline]
+    #[inline(always)]
     pub fn cached(&self, index: u16, hidden: bool) -> Option<(SymbolVersion<'a>, bool)> {
         let c = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0)?;
         let start = c.name_at as usize;
@@ -198,6 +199,7 @@ impl<'a> VersionDefs<'a> {
 }
 
 impl<'a> Table<'a> {
+    #[inline(always)]
     fn read(&self, at: u64) -> Result<(VersionDef<'a>, u32)> {
         let b = &self.bytes;
         let e = b.slice("Elf_Verdef", at, VERDEF_SIZE)?;
@@ -309,6 +311,7 @@ pub enum SymbolVersion<'a> {
 
 impl<'a> SymbolVersion<'a> {
     /// The version of a symbol whose index names a definition.
+    #[inline(always)]
     fn named(index: u16, name: &'a [u8], hash: u32, base: bool, hidden: bool) -> Self {
         if base {
             SymbolVersion::Base {
