@@ -172,8 +172,8 @@ impl<'a> Segments<'a> {
     }
 
     /// The first PT_LOAD, found when the table was read.
-    pub fn first_load(&self) -> Option<Segment> {
-        self.first_load
+    pub fn first_load(&self) -> Option<&Segment> {
+        self.first_load.as_ref()
     }
 
     pub fn len(&self) -> usize {

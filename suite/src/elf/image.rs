@@ -32,7 +32,6 @@ pub struct VdsoImage<'a> {
     bytes: Bytes<'a>,
     header: FileHeader,
     segments: Segments<'a>,
-    load: Segment,
     dynamic_segment: Segment,
     strtab: u64,
     strsz: u64,
@@ -70,13 +69,13 @@ impl<'a> VdsoImage<'a> {
     ) -> Result<Self> {
         let (header, b) = parse_file_header(data)?;
         let segments = Segments::new(b, &header);
-        let load = segments.first_load().ok_or_else(|| {
-            ParseError::new(
+        if segments.first_load().is_none() {
+            return Err(ParseError::new(
                 "program headers",
                 header.phoff,
                 ErrorKind::Invalid("no PT_LOAD segment"),
-            )
-        })?;
+            ));
+        }
         let dynamic_segment = segments.find(PT_DYNAMIC)?.ok_or_else(|| {
             ParseError::new(
                 "program headers",
@@ -171,7 +170,6 @@ impl<'a> VdsoImage<'a> {
             bytes: b,
             header,
             segments,
-            load,
             dynamic_segment,
             strtab,
             strsz,
@@ -214,7 +212,17 @@ impl<'a> VdsoImage<'a> {
     }
     /// The first PT_LOAD: its `p_vaddr - p_offset` is the image's link-time bias.
     pub fn load_segment(&self) -> &Segment {
-        &self.load
+        // `parse` rejects an image without one, so the fallback is never taken.
+        const NONE: &Segment = &Segment {
+            p_type: 0,
+            flags: 0,
+            offset: 0,
+            vaddr: 0,
+            filesz: 0,
+            memsz: 0,
+            align: 0,
+        };
+        self.segments.first_load().unwrap_or(NONE)
     }
     pub fn dynamic_segment(&self) -> &Segment {
         &self.dynamic_segment
