@@ -9,10 +9,10 @@ pub fn elf_hash(name: &[u8]) -> u32 {
     let mut h: u32 = 0;
     for &c in name {
         h = (h << 4).wrapping_add(u32::from(c));
+        // The gABI's `if (g) h ^= g >> 24;` without the branch: for g == 0 both
+        // steps change nothing.
         let g = h & 0xf000_0000;
-        if g != 0 {
-            h ^= g >> 24;
-        }
+        h ^= g >> 24;
         h &= !g;
     }
     h
