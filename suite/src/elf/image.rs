@@ -449,12 +449,21 @@ impl<'a> VdsoImage<'a> {
         if here[..name.len()] != *name || here[name.len()] != 0 || !binds(info, shndx) {
             return Some(false);
         }
-        // Decoded here rather than through `version_of`: its `Result` plumbing costs
-        // the lookup about 5 ns (measured); anything unusual goes to `answers`.
-        let (found, hash_ok) = match self.versym_entries {
+        let (found, hash_ok) = self.quick_version::<BIG>(index_usize)?;
+        Some(version_answers(version, &found, || hash_ok))
+    }
+
+    /// The version of symbol `index` from the `DT_VERSYM` slice checked at parse time
+    /// and the cache of version definitions, with whether it can answer a lookup by
+    /// name (its `vd_hash` is its name's). Decoded here rather than through
+    /// `version_of`, whose `Result` plumbing cost the lookup about 5 ns (measured);
+    /// `None`: not cached, ask `version_of`.
+    #[inline(always)]
+    fn quick_version<const BIG: bool>(&self, index: usize) -> Option<(SymbolVersion<'a>, bool)> {
+        Some(match self.versym_entries {
             None => (SymbolVersion::Unversioned, false),
             Some(entries) => {
-                let raw = read::<BIG, 2>(entries, index_usize.checked_mul(2)?)? as u16;
+                let raw = read::<BIG, 2>(entries, index.checked_mul(2)?)? as u16;
                 let hidden = raw & VERSYM_HIDDEN != 0;
                 match raw & !VERSYM_HIDDEN {
                     0 => (SymbolVersion::Local, false),
@@ -462,8 +471,7 @@ impl<'a> VdsoImage<'a> {
                     ndx => self.verdefs.as_ref()?.cached(ndx, hidden)?,
                 }
             }
-        };
-        Some(version_answers(version, &found, || hash_ok))
+        })
     }
 
     /// The GNU-hash lookup decided from the tables checked at parse time alone (the
@@ -542,26 +550,49 @@ impl<'a> VdsoImage<'a> {
     /// copied with loads wider than the stores that built it, and the stalled store
     /// forwarding cost ~10 ns per lookup.
     #[inline(always)]
-    fn found<T>(&self, index: u64, name: &[u8], wrap: impl FnOnce(Symbol<'a>) -> T) -> Result<T> {
-        let Some((name_off, value, size, info, other, shndx)) = self.raw_entry(index) else {
-            return self.symbol(index).map(wrap);
+    fn found<T>(
+        &self,
+        index: u64,
+        name: &[u8],
+        wrap: impl Fn(Symbol<'a>) -> T + Copy,
+    ) -> Result<T> {
+        let quick = match (self.bytes.endian, self.bytes.class) {
+            (Endian::Little, Class::Elf32) => self.found_as::<false, false, T>(index, name, wrap),
+            (Endian::Little, Class::Elf64) => self.found_as::<false, true, T>(index, name, wrap),
+            (Endian::Big, Class::Elf32) => self.found_as::<true, false, T>(index, name, wrap),
+            (Endian::Big, Class::Elf64) => self.found_as::<true, true, T>(index, name, wrap),
         };
+        match quick {
+            Some(found) => Ok(found),
+            None => self.symbol(index).map(wrap),
+        }
+    }
+
+    /// [`Self::found`] from the tables checked at parse time, for one byte order and
+    /// class; `None`: ask [`Self::symbol`], which reads and reports everything.
+    #[inline(always)]
+    fn found_as<const BIG: bool, const WIDE: bool, T>(
+        &self,
+        index: u64,
+        name: &[u8],
+        wrap: impl Fn(Symbol<'a>) -> T,
+    ) -> Option<T> {
+        let (name_off, value, size, info, other, shndx) = self.raw_entry_as::<BIG, WIDE>(index)?;
         // Both walks compared this entry's name with `name`: only the bounds are
         // checked again.
         let start = name_off as usize;
-        match self.strings.get(start..start.saturating_add(name.len())) {
-            Some(here) => Ok(wrap(Symbol {
-                index,
-                name: here,
-                value,
-                size,
-                info,
-                other,
-                shndx,
-                version: self.version_of(index)?,
-            })),
-            None => self.symbol(index).map(wrap),
-        }
+        let here = self.strings.get(start..start.checked_add(name.len())?)?;
+        let (version, _) = self.quick_version::<BIG>(usize::try_from(index).ok()?)?;
+        Some(wrap(Symbol {
+            index,
+            name: here,
+            value,
+            size,
+            info,
+            other,
+            shndx,
+            version,
+        }))
     }
 
     /// The index of the symbol that answers `name@version` through one hash table
