@@ -444,3 +444,25 @@ fn diff_calls_an_addition_compatible_and_a_removal_breaking() {
             .unwrap();
     assert!(diff_images(&b, &VdsoImage::parse(&i386).unwrap()).is_err());
 }
+
+/// A version definition flagged `VER_FLG_BASE` besides the real base: its name is
+/// not the soname, and the symbols at it are exported without a version node (no
+/// versioned lookup finds them, as in glibc and the kernel's `parse_vdso.c`).
+#[test]
+fn a_second_base_definition_is_reported() {
+    let mut bytes = build(&good_desc()).bytes;
+    let image = VdsoImage::parse(&bytes).unwrap();
+    let def = image.version_defs().unwrap().by_index(2).unwrap().unwrap();
+    assert_eq!(def.name, b"LINUX_2.6");
+    let at = def.offset as usize + 2;
+    bytes[at..at + 2].copy_from_slice(&1u16.to_le_bytes());
+    let f = findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes);
+    assert_finds(&f, "base-version-name");
+    let unversioned: Vec<_> = f.iter().filter(|x| x.id == "unversioned-symbol").collect();
+    assert!(
+        unversioned
+            .iter()
+            .any(|x| x.message.contains("__vdso_clock_gettime")),
+        "{f:#?}"
+    );
+}
