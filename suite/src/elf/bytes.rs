@@ -117,17 +117,11 @@ impl<'a> Bytes<'a> {
     /// (0 past its end, which the caller's record size rules out).
     #[inline]
     pub fn field<const N: usize>(&self, record: &[u8], at: usize) -> u64 {
-        let mut b = [0u8; 8];
-        if let Some(src) = record.get(at..at + N) {
-            match self.endian {
-                Endian::Little => b[..N].copy_from_slice(src),
-                Endian::Big => b[8 - N..].copy_from_slice(src),
-            }
-        }
         match self.endian {
-            Endian::Little => u64::from_le_bytes(b),
-            Endian::Big => u64::from_be_bytes(b),
+            Endian::Little => read::<false, N>(record, at),
+            Endian::Big => read::<true, N>(record, at),
         }
+        .unwrap_or(0)
     }
 
     /// An address-sized field: 4 bytes in ELF32, 8 in ELF64.
@@ -171,6 +165,37 @@ impl<'a> Bytes<'a> {
         }
     }
 }
+
+/// Evaluates `$body` with the constants `BIG` (big-endian) and `WIDE` (ELF64) set
+/// for `$bytes`' byte order and class: the one dispatch from a runtime layout to
+/// code built for it (the lookup fast path, whose reads are then plain loads).
+macro_rules! per_layout {
+    ($bytes:expr, $body:expr) => {
+        match ($bytes.endian, $bytes.class) {
+            ($crate::elf::Endian::Little, $crate::elf::Class::Elf32) => {
+                const BIG: bool = false;
+                const WIDE: bool = false;
+                $body
+            }
+            ($crate::elf::Endian::Little, $crate::elf::Class::Elf64) => {
+                const BIG: bool = false;
+                const WIDE: bool = true;
+                $body
+            }
+            ($crate::elf::Endian::Big, $crate::elf::Class::Elf32) => {
+                const BIG: bool = true;
+                const WIDE: bool = false;
+                $body
+            }
+            ($crate::elf::Endian::Big, $crate::elf::Class::Elf64) => {
+                const BIG: bool = true;
+                const WIDE: bool = true;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use per_layout;
 
 /// The index of the first NUL byte of `s`, eight bytes at a time: names in a vDSO
 /// are 8 to 25 bytes, where this beats both a byte loop and `memchr`'s call.

@@ -1,6 +1,6 @@
 //! SysV (`DT_HASH`) and GNU (`DT_GNU_HASH`) symbol hash tables.
 
-use super::bytes::{mul_add, read, Bytes, Class, Endian};
+use super::bytes::{mul_add, per_layout, read, Bytes};
 use super::error::{ErrorKind, ParseError, Result};
 use super::header::Segments;
 
@@ -304,13 +304,7 @@ impl<'a> GnuHashTable<'a> {
     /// The bloom words were checked at parse time: this read cannot fail.
     #[inline]
     fn bloom_allows(&self, hash: u32) -> bool {
-        let allows = match (self.bytes.endian, self.bytes.class) {
-            (Endian::Little, Class::Elf32) => self.bloom_allows_as::<false, false>(hash),
-            (Endian::Little, Class::Elf64) => self.bloom_allows_as::<false, true>(hash),
-            (Endian::Big, Class::Elf32) => self.bloom_allows_as::<true, false>(hash),
-            (Endian::Big, Class::Elf64) => self.bloom_allows_as::<true, true>(hash),
-        };
-        allows.unwrap_or(true)
+        per_layout!(self.bytes, self.bloom_allows_as::<BIG, WIDE>(hash)).unwrap_or(true)
     }
 
     /// [`Self::bloom_allows`] for one byte order (`BIG`) and word size (`WIDE`: 64

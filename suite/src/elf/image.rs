@@ -1,6 +1,6 @@
 //! A validated vDSO image: header, segments, dynamic section, symbols, hashes, versions.
 
-use super::bytes::{mul_add, read, Bytes, Class, Endian};
+use super::bytes::{mul_add, per_layout, read, Bytes, Class, Endian};
 use super::dynamic::DynamicInfo;
 use super::error::{ErrorKind, ParseError, Result};
 use super::hash::{gnu_hash, GnuHashTable, SysvHashTable};
@@ -297,12 +297,7 @@ impl<'a> VdsoImage<'a> {
     /// its end.
     #[inline(always)]
     fn raw_entry(&self, index: u64) -> Option<(u32, u64, u64, u8, u8, u16)> {
-        match (self.bytes.endian, self.bytes.class) {
-            (Endian::Little, Class::Elf32) => self.raw_entry_as::<false, false>(index),
-            (Endian::Little, Class::Elf64) => self.raw_entry_as::<false, true>(index),
-            (Endian::Big, Class::Elf32) => self.raw_entry_as::<true, false>(index),
-            (Endian::Big, Class::Elf64) => self.raw_entry_as::<true, true>(index),
-        }
+        per_layout!(self.bytes, self.raw_entry_as::<BIG, WIDE>(index))
     }
 
     /// [`Self::raw_entry`] for one byte order (`BIG`) and class (`WIDE`: ELF64).
@@ -414,10 +409,7 @@ impl<'a> VdsoImage<'a> {
             1 => SymbolVersion::Global { hidden },
             _ => match self.verdefs.as_ref() {
                 None => SymbolVersion::Undefined { index: ndx, hidden },
-                Some(d) => match d.cached(ndx, hidden) {
-                    Some((version, _)) => version,
-                    None => d.symbol_version(ndx, hidden)?,
-                },
+                Some(d) => d.symbol_version(ndx, hidden)?,
             },
         })
     }
@@ -481,20 +473,12 @@ impl<'a> VdsoImage<'a> {
     fn quick_find(&self, name: &[u8], version: Option<&[u8]>) -> Option<Option<u64>> {
         let table = self.gnu.as_ref()?;
         let hash = gnu_hash(name);
-        match (self.bytes.endian, self.bytes.class) {
-            (Endian::Little, Class::Elf32) => table.walk_checked::<false, false>(hash, |i| {
-                self.quick_answers::<false, false>(i, name, version)
-            }),
-            (Endian::Little, Class::Elf64) => table.walk_checked::<false, true>(hash, |i| {
-                self.quick_answers::<false, true>(i, name, version)
-            }),
-            (Endian::Big, Class::Elf32) => table.walk_checked::<true, false>(hash, |i| {
-                self.quick_answers::<true, false>(i, name, version)
-            }),
-            (Endian::Big, Class::Elf64) => table.walk_checked::<true, true>(hash, |i| {
-                self.quick_answers::<true, true>(i, name, version)
-            }),
-        }
+        per_layout!(
+            self.bytes,
+            table.walk_checked::<BIG, WIDE>(hash, |i| {
+                self.quick_answers::<BIG, WIDE>(i, name, version)
+            })
+        )
     }
 
     /// Whether the symbol at `index` answers a lookup of `name` at `version`, with
@@ -556,13 +540,7 @@ impl<'a> VdsoImage<'a> {
         name: &[u8],
         wrap: impl Fn(Symbol<'a>) -> T + Copy,
     ) -> Result<T> {
-        let quick = match (self.bytes.endian, self.bytes.class) {
-            (Endian::Little, Class::Elf32) => self.found_as::<false, false, T>(index, name, wrap),
-            (Endian::Little, Class::Elf64) => self.found_as::<false, true, T>(index, name, wrap),
-            (Endian::Big, Class::Elf32) => self.found_as::<true, false, T>(index, name, wrap),
-            (Endian::Big, Class::Elf64) => self.found_as::<true, true, T>(index, name, wrap),
-        };
-        match quick {
+        match per_layout!(self.bytes, self.found_as::<BIG, WIDE, T>(index, name, wrap)) {
             Some(found) => Ok(found),
             None => self.symbol(index).map(wrap),
         }

@@ -164,12 +164,8 @@ impl<'a> VersionDefs<'a> {
     /// The version a `DT_VERSYM` index ≥ 2 names: its definition (the last one with
     /// that `vd_ndx`), or [`SymbolVersion::Undefined`] if the table has none.
     pub fn symbol_version(&self, index: u16, hidden: bool) -> Result<SymbolVersion<'a>> {
-        if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
-            let name =
-                self.table
-                    .bytes
-                    .slice("version name", c.name_at.into(), c.name_len.into())?;
-            return Ok(SymbolVersion::named(index, name, c.hash, c.base, hidden));
+        if let Some((version, _)) = self.cached(index, hidden) {
+            return Ok(version);
         }
         Ok(match self.by_index(index)? {
             Some(d) => SymbolVersion::named(index, d.name, d.hash, d.is_base(), hidden),
