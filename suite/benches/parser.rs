@@ -156,26 +156,9 @@ fn object_lookup(data: &[u8], want: &[(Vec<u8>, Vec<u8>)]) -> Option<usize> {
     }
 }
 
-/// Nanoseconds per run of `f`: the median of 21 samples of enough runs for ~5 ms.
-fn time(mut f: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    let mut calibrate = 0u64;
-    while start.elapsed().as_millis() < 5 {
-        f();
-        calibrate += 1;
-    }
-    let n = calibrate.max(1);
-    let mut samples: Vec<f64> = (0..21)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / n as f64
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
+/// Nanoseconds per run of `f` (where object has nothing to pair it with).
+fn time(f: impl FnMut()) -> f64 {
+    time_pair(f, || {}).0
 }
 
 /// Nanoseconds per run of `f` and of `g`, timed in alternation (a batch of one,
