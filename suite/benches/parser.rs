@@ -13,7 +13,7 @@ use object::Endianness;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use vdsoconf_suite::elf::{elf_hash, gnu_hash, SymbolVersion, VdsoImage};
+use vdsoconf_suite::elf::{SymbolVersion, VdsoImage};
 
 /// name, version: every exported, versioned symbol of the image.
 fn wanted(data: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -71,8 +71,8 @@ fn object_finds<Elf: FileHeader<Endian = Endianness>>(
         })
         .find(|v| v.name() == version);
     match (gnu, sysv) {
-        (Some(t), _) => t.find(endian, name, gnu_hash(name), v, symbols, versions),
-        (None, Some(t)) => t.find(endian, name, elf_hash(name), v, symbols, versions),
+        (Some(t), _) => t.find(endian, name, object::elf::gnu_hash(name), v, symbols, versions),
+        (None, Some(t)) => t.find(endian, name, object::elf::hash(name), v, symbols, versions),
         (None, None) => None,
     }
     .is_some()

@@ -8,7 +8,7 @@ use object::elf::{FileHeader32, FileHeader64, SHT_DYNSYM};
 use object::read::elf::{FileHeader, Sym, Version};
 use object::Endianness;
 use std::path::{Path, PathBuf};
-use vdsoconf_suite::elf::{elf_hash, gnu_hash, HashKind, SymbolVersion, VdsoImage, EM_S390};
+use vdsoconf_suite::elf::{elf_hash, HashKind, SymbolVersion, VdsoImage, EM_S390};
 
 fn fixtures() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -116,7 +116,7 @@ fn compare<Elf: FileHeader<Endian = Endianness>>(path: &Path, data: &[u8]) -> us
                     t.find(
                         endian,
                         sym.name,
-                        gnu_hash(sym.name),
+                        object::elf::gnu_hash(sym.name),
                         want,
                         &symbols,
                         &versions,
@@ -130,7 +130,7 @@ fn compare<Elf: FileHeader<Endian = Endianness>>(path: &Path, data: &[u8]) -> us
                     t.find(
                         endian,
                         sym.name,
-                        elf_hash(sym.name),
+                        object::elf::hash(sym.name),
                         want,
                         &symbols,
                         &versions,
@@ -169,7 +169,7 @@ fn object_misreads_the_s390x_sysv_table_and_we_do_not() {
     let theirs_table = sections.hash(endian, &*data).ok().flatten().map(|(t, _)| t);
     let name = b"__kernel_clock_gettime";
     let theirs =
-        theirs_table.and_then(|t| t.find(endian, name, elf_hash(name), None, &symbols, &versions));
+        theirs_table.and_then(|t| t.find(endian, name, object::elf::hash(name), None, &symbols, &versions));
     let mine = ours.lookup_in(HashKind::Sysv, name, None).unwrap().unwrap();
     assert!(mine.is_some());
     assert!(

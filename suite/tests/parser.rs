@@ -426,6 +426,29 @@ fn hash_functions_match_published_values() {
     assert_eq!(gnu_hash(b"printf"), 0x156b2bb8);
 }
 
+/// Our hashes (the GNU one eight bytes per step) against `object`'s byte-at-a-time
+/// ones: every length to 70, so every split into 8-byte steps and a tail, with bytes
+/// that would carry between lanes if a lane were too narrow (0xff, 0x80).
+#[test]
+fn hash_functions_agree_with_object_at_every_length() {
+    let mut next = 0x9e37_79b9_7f4a_7c15u64;
+    for len in 0..70 {
+        let ramp: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+        let random: Vec<u8> = (0..len)
+            .map(|_| {
+                next ^= next << 13;
+                next ^= next >> 7;
+                next ^= next << 17;
+                next as u8
+            })
+            .collect();
+        for name in [vec![0xff; len], vec![0x80; len], ramp, random] {
+            assert_eq!(gnu_hash(&name), object::elf::gnu_hash(&name), "{name:x?}");
+            assert_eq!(elf_hash(&name), object::elf::hash(&name), "{name:x?}");
+        }
+    }
+}
+
 #[test]
 fn truncation_at_every_length_is_an_error_not_a_panic() {
     for d in [ImageDesc::x86_64_like(NAMES), {

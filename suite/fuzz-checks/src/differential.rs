@@ -6,7 +6,7 @@
 use object::elf::{FileHeader32, FileHeader64, SHT_DYNSYM};
 use object::read::elf::{FileHeader, SectionHeader, Sym, Version};
 use object::Endianness;
-use vdsoconf_suite::elf::{elf_hash, gnu_hash, HashKind, SymbolVersion, VdsoImage};
+use vdsoconf_suite::elf::{elf_hash, HashKind, SymbolVersion, VdsoImage};
 
 pub fn differential(data: &[u8]) {
     if data.len() < 5 {
@@ -167,7 +167,7 @@ fn compare<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) {
                     index(t.find(
                         endian,
                         sym.name,
-                        gnu_hash(sym.name),
+                        object::elf::gnu_hash(sym.name),
                         want,
                         &symbols,
                         &versions,
@@ -179,7 +179,7 @@ fn compare<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) {
                     index(t.find(
                         endian,
                         sym.name,
-                        elf_hash(sym.name),
+                        object::elf::hash(sym.name),
                         want,
                         &symbols,
                         &versions,

@@ -224,6 +224,35 @@ pub(crate) fn find_nul(s: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// Whether `a == b`, compared a word at a time in line. Symbol and version names
+/// are 4 to 30 bytes: a call to `bcmp` for each (the lookup makes two) cost more
+/// than the comparison, and the registers it clobbers were spilled around it.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // The last word overlaps the one before it when `n` is not a multiple of the
+    // word size: compared twice, those bytes still decide correctly.
+    if n >= 8 {
+        let word = |s: &[u8], at: usize| read::<false, 8>(s, at);
+        let mut at = 0;
+        while at + 8 < n {
+            if word(a, at) != word(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        let word = |s: &[u8], at: usize| read::<false, 4>(s, at);
+        word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
+
 /// The `N`-byte unsigned field at `at` of `s` (`None` past its end), for a byte order
 /// fixed at compile time: the lookup fast path is built once per class and byte
 /// order, so that its reads are plain loads.
@@ -250,7 +279,25 @@ pub fn mul_add(what: &'static str, offset: u64, a: u64, b: u64, c: u64) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use super::find_nul;
+    use super::{find_nul, same_bytes};
+
+    /// Every length to 40, equal or differing in exactly one byte at every place,
+    /// and lengths that differ.
+    #[test]
+    fn same_bytes_agrees_with_slice_equality() {
+        for len in 0..40 {
+            let a: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            assert!(same_bytes(&a, &a.clone()), "len {len}");
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x80;
+                assert!(!same_bytes(&a, &b), "len {len}, differs at {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(0);
+            assert!(!same_bytes(&a, &longer), "len {len} against {}", len + 1);
+        }
+    }
 
     /// Every length to 40, a NUL at every place or none, among bytes that trip
     /// word-at-a-time searches (0x01 and 0x80 borrow, 0xff does not).

@@ -1,6 +1,6 @@
 //! A validated vDSO image: header, segments, dynamic section, symbols, hashes, versions.
 
-use super::bytes::{mul_add, per_layout, read, Bytes, Class, Endian};
+use super::bytes::{mul_add, per_layout, read, same_bytes, Bytes, Class, Endian};
 use super::dynamic::DynamicInfo;
 use super::error::{ErrorKind, ParseError, Result};
 use super::hash::{gnu_hash, GnuHashTable, SysvHashTable};
@@ -438,7 +438,7 @@ impl<'a> VdsoImage<'a> {
         let here = self
             .strings
             .get(start..start.checked_add(name.len() + 1)?)?;
-        if here[..name.len()] != *name || here[name.len()] != 0 || !binds(info, shndx) {
+        if !same_bytes(&here[..name.len()], name) || here[name.len()] != 0 || !binds(info, shndx) {
             return Some(false);
         }
         let (found, hash_ok) = self.quick_version::<BIG>(index_usize)?;
@@ -628,7 +628,7 @@ fn version_answers(
     match (want, found) {
         (_, SymbolVersion::Local) => false,
         (None, v) => !v.hidden(),
-        (Some(want), SymbolVersion::Defined { name, .. }) => *name == want && hash_ok(),
+        (Some(want), SymbolVersion::Defined { name, .. }) => same_bytes(name, want) && hash_ok(),
         (Some(_), _) => false,
     }
 }
