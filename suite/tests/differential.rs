@@ -4,8 +4,8 @@
 //! Known limit of `object`: it reads SysV hash entries as 4 bytes, so on s390x (8-byte
 //! entries) only its GNU hash table is compared.
 
-use object::elf::{FileHeader32, FileHeader64, SHT_DYNSYM};
-use object::read::elf::{FileHeader, Sym, Version};
+use object::elf::{FileHeader32, FileHeader64, SHT_DYNAMIC, SHT_DYNSYM, SHT_GNU_VERSYM};
+use object::read::elf::{FileHeader, SectionHeader, Sym, Version};
 use object::Endianness;
 use std::path::{Path, PathBuf};
 use vdsoconf_suite::elf::{elf_hash, HashKind, SymbolVersion, VdsoImage, EM_S390};
@@ -39,6 +39,37 @@ fn compare<Elf: FileHeader<Endian = Endianness>>(path: &Path, data: &[u8]) -> us
         .unwrap()
         .expect("fixture has versions");
     let strings = symbols.strings();
+
+    // Where the tables are: our offsets (derived from what the image keeps) against
+    // the section headers.
+    let section = |sh_type: object::elf::SectionType| {
+        sections
+            .iter()
+            .find(|s| s.sh_type(endian) == sh_type)
+            .map(|s| (s.sh_offset(endian).into(), s.sh_size(endian).into()))
+    };
+    let label = path.display();
+    let (dynsym_at, dynsym_size) = section(SHT_DYNSYM).expect("fixture has .dynsym");
+    assert_eq!(ours.symtab_offset(), dynsym_at, "{label}");
+    assert_eq!(ours.symbol_count() * ours.syment(), dynsym_size, "{label}");
+    let dynstr = symbols.string_section();
+    let dynstr = sections.section(dynstr).unwrap();
+    let dynstr = (
+        dynstr.sh_offset(endian).into(),
+        dynstr.sh_size(endian).into(),
+    );
+    assert_eq!(ours.strtab_range(), dynstr, "{label}");
+    assert_eq!(
+        ours.versym_offset(),
+        section(SHT_GNU_VERSYM).map(|(at, _)| at),
+        "{label}"
+    );
+    let dynamic = ours.dynamic_segment();
+    assert_eq!(
+        Some((dynamic.offset, dynamic.filesz)),
+        section(SHT_DYNAMIC),
+        "{label}"
+    );
 
     // Enumeration: same table, entry by entry.
     assert_eq!(
@@ -168,8 +199,16 @@ fn object_misreads_the_s390x_sysv_table_and_we_do_not() {
     let versions = sections.versions(endian, &*data).unwrap().unwrap();
     let theirs_table = sections.hash(endian, &*data).ok().flatten().map(|(t, _)| t);
     let name = b"__kernel_clock_gettime";
-    let theirs =
-        theirs_table.and_then(|t| t.find(endian, name, object::elf::hash(name), None, &symbols, &versions));
+    let theirs = theirs_table.and_then(|t| {
+        t.find(
+            endian,
+            name,
+            object::elf::hash(name),
+            None,
+            &symbols,
+            &versions,
+        )
+    });
     let mine = ours.lookup_in(HashKind::Sysv, name, None).unwrap().unwrap();
     assert!(mine.is_some());
     assert!(

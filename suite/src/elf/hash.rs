@@ -47,9 +47,10 @@ pub fn gnu_hash(name: &[u8]) -> u32 {
             .wrapping_add((quads >> 32) as u32);
         h = h.wrapping_mul(P8).wrapping_add(poly);
     }
-    chunks.remainder().iter().fold(h, |h, &c| {
-        h.wrapping_mul(33).wrapping_add(u32::from(c))
-    })
+    chunks
+        .remainder()
+        .iter()
+        .fold(h, |h, &c| h.wrapping_mul(33).wrapping_add(u32::from(c)))
 }
 
 /// A SysV hash table: `nbucket`, `nchain`, `bucket[nbucket]`, `chain[nchain]`.

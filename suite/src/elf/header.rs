@@ -167,13 +167,13 @@ impl<'a> Segments<'a> {
             phnum: header.phnum,
             first_load: None,
         };
-        segs.first_load = segs.find(PT_LOAD).ok().flatten();
+        segs.first_load = segs.find(PT_LOAD).ok().flatten().map(|(_, s)| s);
         segs
     }
 
     /// The first PT_LOAD, found when the table was read.
-    pub fn first_load(&self) -> Option<&Segment> {
-        self.first_load.as_ref()
+    pub fn first_load(&self) -> Option<Segment> {
+        self.first_load
     }
 
     pub fn len(&self) -> usize {
@@ -217,18 +217,18 @@ impl<'a> Segments<'a> {
         (0..self.phnum).map(move |i| s.get(i))
     }
 
-    /// The first segment of type `p_type`. Only `p_type` is read from the others:
-    /// decoding each whole header and moving it through a `Result` cost the parse
-    /// more than the rest of the header scan.
+    /// The first segment of type `p_type`, with its index. Only `p_type` is read
+    /// from the others: decoding each whole header and moving it through a `Result`
+    /// cost the parse more than the rest of the header scan.
     #[inline(always)]
-    pub fn find(&self, p_type: u32) -> Result<Option<Segment>> {
+    pub fn find(&self, p_type: u32) -> Result<Option<(u16, Segment)>> {
         let size = phdr_size(self.bytes.class);
         for i in 0..self.phnum {
             let at = self.phoff + u64::from(i) * size;
             // The whole entry must be there, as `get` requires.
             let entry = self.bytes.slice("program header", at, size)?;
             if self.bytes.field::<4>(entry, 0) as u32 == p_type {
-                return self.get(i).map(Some);
+                return self.get(i).map(|s| Some((i, s)));
             }
         }
         Ok(None)

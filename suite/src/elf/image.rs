@@ -9,6 +9,18 @@ use super::symbol::Symbol;
 use super::version::{SymbolVersion, VersionDefs, VERSYM_HIDDEN};
 
 pub const EM_S390: u16 = 22;
+
+/// What an accessor answers for a program header `parse` has already read (never
+/// used: the image would not have parsed).
+const NO_SEGMENT: Segment = Segment {
+    p_type: 0,
+    flags: 0,
+    offset: 0,
+    vaddr: 0,
+    filesz: 0,
+    memsz: 0,
+    align: 0,
+};
 pub const EM_ALPHA: u16 = 0x9026;
 
 /// Which hash table a lookup goes through.
@@ -27,26 +39,26 @@ pub fn sysv_hash_entry_size(class: Class, machine: u16) -> u64 {
 }
 
 /// A parsed, bounds-checked vDSO image over a byte slice. Lookups do not allocate.
+///
+/// It keeps only what lookups read and what cannot be found again cheaply: the
+/// program headers, PT_DYNAMIC and the tables' offsets are read or derived again
+/// when asked for. A parse returns the image by value, and moving a large one out
+/// of the `Result` was a measurable part of a parse.
 #[derive(Debug, Clone, Copy)]
 pub struct VdsoImage<'a> {
     bytes: Bytes<'a>,
     header: FileHeader,
-    segments: Segments<'a>,
-    dynamic_segment: Segment,
-    strtab: u64,
-    strsz: u64,
-    symtab: u64,
-    syment: u64,
-    symbol_count: u64,
+    /// Which program header is PT_DYNAMIC.
+    dynamic_index: u16,
     /// The symbol table (`symbol_count` entries), the string table (DT_STRSZ bytes)
     /// and DT_VERSYM (`symbol_count` entries), bounds-checked once here so that
-    /// lookups index them without further checks.
+    /// lookups index them without further checks. Their file offsets are where
+    /// they start in `bytes`.
     symbol_entries: &'a [u8],
     strings: &'a [u8],
     versym_entries: Option<&'a [u8]>,
     sysv: Option<SysvHashTable<'a>>,
     gnu: Option<GnuHashTable<'a>>,
-    versym: Option<u64>,
     verdefs: Option<VersionDefs<'a>>,
     soname: Option<&'a [u8]>,
 }
@@ -76,7 +88,7 @@ impl<'a> VdsoImage<'a> {
                 ErrorKind::Invalid("no PT_LOAD segment"),
             ));
         }
-        let dynamic_segment = segments.find(PT_DYNAMIC)?.ok_or_else(|| {
+        let (dynamic_index, dynamic_segment) = segments.find(PT_DYNAMIC)?.ok_or_else(|| {
             ParseError::new(
                 "program headers",
                 header.phoff,
@@ -169,19 +181,12 @@ impl<'a> VdsoImage<'a> {
         Ok(VdsoImage {
             bytes: b,
             header,
-            segments,
-            dynamic_segment,
-            strtab,
-            strsz,
-            symtab,
-            syment,
-            symbol_count,
+            dynamic_index,
             symbol_entries,
             strings,
             versym_entries,
             sysv,
             gnu,
-            versym,
             verdefs,
             soname,
         })
@@ -207,34 +212,30 @@ impl<'a> VdsoImage<'a> {
     pub fn machine(&self) -> u16 {
         self.header.machine
     }
-    pub fn segments(&self) -> &Segments<'a> {
-        &self.segments
+    /// The program headers (read again from the image: it does not keep them).
+    pub fn segments(&self) -> Segments<'a> {
+        Segments::new(self.bytes, &self.header)
     }
     /// The first PT_LOAD: its `p_vaddr - p_offset` is the image's link-time bias.
-    pub fn load_segment(&self) -> &Segment {
+    pub fn load_segment(&self) -> Segment {
         // `parse` rejects an image without one, so the fallback is never taken.
-        const NONE: &Segment = &Segment {
-            p_type: 0,
-            flags: 0,
-            offset: 0,
-            vaddr: 0,
-            filesz: 0,
-            memsz: 0,
-            align: 0,
-        };
-        self.segments.first_load().unwrap_or(NONE)
+        self.segments().first_load().unwrap_or(NO_SEGMENT)
     }
-    pub fn dynamic_segment(&self) -> &Segment {
-        &self.dynamic_segment
+    /// PT_DYNAMIC's program header.
+    pub fn dynamic_segment(&self) -> Segment {
+        // Read once already by `parse`, which would have failed if it could not be.
+        self.segments()
+            .get(self.dynamic_index)
+            .unwrap_or(NO_SEGMENT)
     }
     /// The dynamic tags a reader uses, read again from PT_DYNAMIC (the image keeps
     /// only what its tables need: a smaller image is a faster parse).
     pub fn dynamic(&self) -> Result<DynamicInfo> {
-        DynamicInfo::parse(self.bytes, &self.dynamic_segment)
+        DynamicInfo::parse(self.bytes, &self.dynamic_segment())
     }
     /// The GNU build-id (`NT_GNU_BUILD_ID` in any PT_NOTE), if the image has one.
     pub fn build_id(&self) -> Result<Option<&'a [u8]>> {
-        for seg in self.segments.iter() {
+        for seg in self.segments().iter() {
             let seg = seg?;
             if seg.p_type != super::header::PT_NOTE {
                 continue;
@@ -263,33 +264,40 @@ impl<'a> VdsoImage<'a> {
     }
     /// Versions can be checked only with both DT_VERSYM and DT_VERDEF.
     pub fn has_versions(&self) -> bool {
-        self.versym.is_some() && self.verdefs.is_some()
+        self.versym_entries.is_some() && self.verdefs.is_some()
+    }
+    /// Where `table`, a slice of the image's bytes, starts in them.
+    fn offset_of(&self, table: &[u8]) -> u64 {
+        (table.as_ptr() as usize - self.bytes.data.as_ptr() as usize) as u64
     }
     /// File offset of the dynamic symbol table.
     pub fn symtab_offset(&self) -> u64 {
-        self.symtab
+        self.offset_of(self.symbol_entries)
     }
     /// File offset and size of the dynamic string table.
     pub fn strtab_range(&self) -> (u64, u64) {
-        (self.strtab, self.strsz)
+        (self.offset_of(self.strings), self.strings.len() as u64)
     }
     /// File offset of DT_VERSYM, if present.
     pub fn versym_offset(&self) -> Option<u64> {
-        self.versym
+        self.versym_entries.map(|v| self.offset_of(v))
     }
-    /// Number of entries in the dynamic symbol table, including the null symbol.
-    /// The size of one symbol table entry.
+    /// The size of one symbol table entry (`parse` checked DT_SYMENT against it).
     pub fn syment(&self) -> u64 {
-        self.syment
+        match self.header.class {
+            Class::Elf32 => 16,
+            Class::Elf64 => 24,
+        }
     }
 
+    /// Number of entries in the dynamic symbol table, including the null symbol.
     pub fn symbol_count(&self) -> u64 {
-        self.symbol_count
+        self.symbol_entries.len() as u64 / self.syment()
     }
 
     /// File offset (equivalently, offset from the mapping's base) of a virtual address.
     pub fn vaddr_to_offset(&self, vaddr: u64) -> Result<u64> {
-        self.segments.vaddr_to_offset("address", vaddr, 0)
+        self.segments().vaddr_to_offset("address", vaddr, 0)
     }
 
     /// The fields of symbol table entry `index` (st_name, st_value, st_size, st_info,
@@ -335,33 +343,31 @@ impl<'a> VdsoImage<'a> {
     #[inline]
     pub fn symbol(&self, index: u64) -> Result<Symbol<'a>> {
         // The table checked at parse time holds exactly `symbol_count` entries.
+        let symtab = self.symtab_offset();
         let Some((name_off, value, size, info, other, shndx)) = self.raw_entry(index) else {
             return Err(ParseError::new(
                 "dynamic symbol",
-                self.symtab,
+                symtab,
                 ErrorKind::IndexOutOfRange {
                     index,
-                    limit: self.symbol_count,
+                    limit: self.symbol_count(),
                 },
             ));
         };
         let b = &self.bytes;
-        let at = self.symtab + index * self.syment;
-        if u64::from(name_off) >= self.strsz {
+        let at = symtab + index * self.syment();
+        let (strtab, strsz) = self.strtab_range();
+        if u64::from(name_off) >= strsz {
             return Err(ParseError::new(
                 "st_name",
                 at,
                 ErrorKind::IndexOutOfRange {
                     index: name_off.into(),
-                    limit: self.strsz,
+                    limit: strsz,
                 },
             ));
         }
-        let name = b.c_str(
-            "symbol name",
-            self.strtab + u64::from(name_off),
-            self.strtab + self.strsz,
-        )?;
+        let name = b.c_str("symbol name", strtab + u64::from(name_off), strtab + strsz)?;
         Ok(Symbol {
             index,
             name,
@@ -388,10 +394,10 @@ impl<'a> VdsoImage<'a> {
             Some(at) => Ok(Some(self.bytes.field::<2>(entries, at) as u16)),
             None => Err(ParseError::new(
                 "DT_VERSYM entry",
-                self.versym.unwrap_or(0),
+                self.offset_of(entries),
                 ErrorKind::IndexOutOfRange {
                     index,
-                    limit: self.symbol_count,
+                    limit: self.symbol_count(),
                 },
             )),
         }
@@ -416,7 +422,7 @@ impl<'a> VdsoImage<'a> {
 
     /// Every dynamic symbol after the null entry, in table order.
     pub fn symbols(&self) -> impl Iterator<Item = Result<Symbol<'a>>> + '_ {
-        (1..self.symbol_count).map(move |i| self.symbol(i))
+        (1..self.symbol_count()).map(move |i| self.symbol(i))
     }
 
     /// Whether the symbol at `index` answers a lookup of `name` at `version`, read
@@ -583,7 +589,7 @@ impl<'a> VdsoImage<'a> {
         if version.is_some() && !self.has_versions() {
             return Err(ParseError::new(
                 "PT_DYNAMIC",
-                self.dynamic_segment.offset,
+                self.dynamic_segment().offset,
                 ErrorKind::MissingTag("DT_VERSYM/DT_VERDEF (symbol versions cannot be checked)"),
             ));
         }

@@ -143,7 +143,7 @@ const RELOCATION_TABLES: [(i64, &str, i64); 4] = [
 ];
 
 pub fn check_dynamic(image: &VdsoImage<'_>, f: &mut Findings) {
-    let Ok(entries) = dynamic_entries(image.bytes(), image.dynamic_segment()) else {
+    let Ok(entries) = dynamic_entries(image.bytes(), &image.dynamic_segment()) else {
         return; // parsing the image already read it
     };
     let entries: Vec<_> = entries.collect();
