@@ -71,7 +71,14 @@ fn object_finds<Elf: FileHeader<Endian = Endianness>>(
         })
         .find(|v| v.name() == version);
     match (gnu, sysv) {
-        (Some(t), _) => t.find(endian, name, object::elf::gnu_hash(name), v, symbols, versions),
+        (Some(t), _) => t.find(
+            endian,
+            name,
+            object::elf::gnu_hash(name),
+            v,
+            symbols,
+            versions,
+        ),
         (None, Some(t)) => t.find(endian, name, object::elf::hash(name), v, symbols, versions),
         (None, None) => None,
     }

@@ -59,6 +59,11 @@ impl<'a> Bytes<'a> {
         self.data.is_empty()
     }
 
+    /// Where `part`, a slice of these bytes, starts in them.
+    pub fn offset_of(&self, part: &[u8]) -> u64 {
+        (part.as_ptr() as usize).wrapping_sub(self.data.as_ptr() as usize) as u64
+    }
+
     /// `len` bytes at `offset`, or a `Truncated` error naming `what`.
     pub fn slice(&self, what: &'static str, offset: u64, len: u64) -> Result<&'a [u8]> {
         let end = offset

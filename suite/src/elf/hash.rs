@@ -58,6 +58,13 @@ pub fn gnu_hash(name: &[u8]) -> u32 {
 #[derive(Debug, Clone, Copy)]
 pub struct SysvHashTable<'a> {
     bytes: Bytes<'a>,
+    parts: SysvHashParts,
+}
+
+/// Where a SysV hash table is and its counts: what the image keeps of it (the
+/// table's reads go through the image's bytes).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SysvHashParts {
     offset: u64,
     entry_size: u64,
     nbucket: u64,
@@ -79,62 +86,78 @@ impl<'a> SysvHashTable<'a> {
         segs.vaddr_to_offset("DT_HASH table", vaddr, len)?;
         Ok(SysvHashTable {
             bytes: b,
-            offset,
-            entry_size,
-            nbucket,
-            nchain,
+            parts: SysvHashParts {
+                offset,
+                entry_size,
+                nbucket,
+                nchain,
+            },
         })
     }
 
+    /// What the image keeps of the table.
+    #[inline(always)]
+    pub(crate) fn parts(&self) -> SysvHashParts {
+        self.parts
+    }
+
+    /// The table again from what the image kept.
+    pub(crate) fn from_parts(bytes: Bytes<'a>, parts: SysvHashParts) -> Self {
+        SysvHashTable { bytes, parts }
+    }
+
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.parts.offset
     }
 
     pub fn entry_size(&self) -> u64 {
-        self.entry_size
+        self.parts.entry_size
     }
 
     pub fn nbucket(&self) -> u64 {
-        self.nbucket
+        self.parts.nbucket
     }
 
     /// Size of the whole table in bytes.
     pub fn byte_len(&self) -> u64 {
-        (2 + self.nbucket + self.nchain) * self.entry_size
+        (2 + self.parts.nbucket + self.parts.nchain) * self.parts.entry_size
     }
 
     /// `nchain`: by definition the number of symbols in the dynamic symbol table.
     pub fn nchain(&self) -> u64 {
-        self.nchain
+        self.parts.nchain
     }
 
     fn entry(&self, what: &'static str, index: u64) -> Result<u64> {
         // In range by construction: callers pass indices < nbucket + nchain + 2.
+        let SysvHashParts {
+            offset, entry_size, ..
+        } = self.parts;
         self.bytes
-            .uint(what, self.offset + index * self.entry_size, self.entry_size)
+            .uint(what, offset + index * entry_size, entry_size)
     }
 
     /// First symbol index of the chain for `hash` (0 terminates).
     pub fn bucket(&self, hash: u32) -> Result<u64> {
-        if self.nbucket == 0 {
+        if self.parts.nbucket == 0 {
             return Ok(0);
         }
-        self.entry("DT_HASH bucket", 2 + u64::from(hash) % self.nbucket)
+        self.entry("DT_HASH bucket", 2 + u64::from(hash) % self.parts.nbucket)
     }
 
     /// The next symbol index after `index` in its chain.
     pub fn chain(&self, index: u64) -> Result<u64> {
-        if index >= self.nchain {
+        if index >= self.parts.nchain {
             return Err(ParseError::new(
                 "DT_HASH chain",
-                self.offset,
+                self.parts.offset,
                 ErrorKind::IndexOutOfRange {
                     index,
-                    limit: self.nchain,
+                    limit: self.parts.nchain,
                 },
             ));
         }
-        self.entry("DT_HASH chain", 2 + self.nbucket + index)
+        self.entry("DT_HASH chain", 2 + self.parts.nbucket + index)
     }
 
     /// Calls `visit` for each symbol index in the chain of `name` until it returns `Some`.
@@ -147,10 +170,10 @@ impl<'a> SysvHashTable<'a> {
         let mut index = self.bucket(elf_hash(name))?;
         let mut steps = 0;
         while index != 0 {
-            if steps > self.nchain {
+            if steps > self.parts.nchain {
                 return Err(ParseError::new(
                     "DT_HASH chain",
-                    self.offset,
+                    self.parts.offset,
                     ErrorKind::Invalid("hash chain has a cycle"),
                 ));
             }
@@ -168,16 +191,19 @@ impl<'a> SysvHashTable<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct GnuHashTable<'a> {
     bytes: Bytes<'a>,
-    offset: u64,
+    parts: GnuHashParts<'a>,
+}
+
+/// What a lookup reads of a GNU hash table: the header's counts and the bloom words,
+/// buckets and chain values (through the last hashed symbol), checked once by
+/// `GnuHashTable::parse` so that lookups index them directly. The image keeps this
+/// without a second copy of its bytes; offsets are where the slices start in them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GnuHashParts<'a> {
     nbuckets: u32,
     symoffset: u32,
     bloom_size: u32,
     bloom_shift: u32,
-    chain_offset: u64,
-    /// One past the highest symbol index reachable through the table.
-    symbol_count: u64,
-    /// The bloom words, buckets and chain values (through `symbol_count`), checked
-    /// once by `parse` so lookups index them directly.
     bloom: &'a [u8],
     buckets: &'a [u8],
     chains: &'a [u8],
@@ -204,26 +230,16 @@ impl<'a> GnuHashTable<'a> {
         let header_len = mul_add("DT_GNU_HASH", offset, nbuckets.into(), 4, 16 + bloom_len)?;
         segs.vaddr_to_offset("DT_GNU_HASH buckets", vaddr, header_len)?;
         let chain_offset = offset + header_len;
-        let mut table = GnuHashTable {
-            bytes: b,
-            offset,
-            nbuckets,
-            symoffset,
-            bloom_size,
-            bloom_shift,
-            chain_offset,
-            symbol_count: symoffset.into(),
-            bloom: b.slice("DT_GNU_HASH bloom", offset + 16, bloom_len)?,
-            buckets: b.slice(
-                "DT_GNU_HASH buckets",
-                buckets_offset,
-                u64::from(nbuckets) * 4,
-            )?,
-            chains: &[],
-        };
+        let bloom = b.slice("DT_GNU_HASH bloom", offset + 16, bloom_len)?;
+        let buckets = b.slice(
+            "DT_GNU_HASH buckets",
+            buckets_offset,
+            u64::from(nbuckets) * 4,
+        )?;
         // Find the symbol count: the end of the chain that starts at the highest bucket.
+        let mut symbol_count = u64::from(symoffset);
         let mut highest = 0u32;
-        for (i, bucket) in (0u64..).zip(table.buckets.chunks_exact(4)) {
+        for (i, bucket) in (0u64..).zip(buckets.chunks_exact(4)) {
             let start = b.field::<4>(bucket, 0) as u32;
             if start != 0 && start < symoffset {
                 return Err(ParseError::new(
@@ -252,7 +268,7 @@ impl<'a> GnuHashTable<'a> {
                 .chunks_exact(4)
                 .position(|v| b.field::<4>(v, 0) & 1 != 0);
             match end {
-                Some(i) => table.symbol_count = u64::from(highest) + i as u64 + 1,
+                Some(i) => symbol_count = u64::from(highest) + i as u64 + 1,
                 None => {
                     let at = first + (rest.len() / 4 * 4) as u64;
                     return Err(b
@@ -266,61 +282,83 @@ impl<'a> GnuHashTable<'a> {
                 }
             }
         }
-        let hashed = table.symbol_count.saturating_sub(u64::from(symoffset));
-        table.chains = b.slice("DT_GNU_HASH chains", chain_offset, hashed * 4)?;
-        Ok(table)
+        let hashed = symbol_count.saturating_sub(u64::from(symoffset));
+        let chains = b.slice("DT_GNU_HASH chains", chain_offset, hashed * 4)?;
+        Ok(GnuHashTable {
+            bytes: b,
+            parts: GnuHashParts {
+                nbuckets,
+                symoffset,
+                bloom_size,
+                bloom_shift,
+                bloom,
+                buckets,
+                chains,
+            },
+        })
+    }
+
+    /// What the image keeps of the table.
+    #[inline(always)]
+    pub(crate) fn parts(&self) -> GnuHashParts<'a> {
+        self.parts
+    }
+
+    /// The table again from what the image kept.
+    pub(crate) fn from_parts(bytes: Bytes<'a>, parts: GnuHashParts<'a>) -> Self {
+        GnuHashTable { bytes, parts }
     }
 
     pub fn offset(&self) -> u64 {
-        self.offset
+        // The bloom filter follows the 16-byte header.
+        self.bytes.offset_of(self.parts.bloom) - 16
     }
 
     pub fn nbuckets(&self) -> u32 {
-        self.nbuckets
+        self.parts.nbuckets
     }
 
     pub fn symoffset(&self) -> u32 {
-        self.symoffset
+        self.parts.symoffset
     }
 
     pub fn bloom_size(&self) -> u32 {
-        self.bloom_size
+        self.parts.bloom_size
     }
 
     pub fn bloom_shift(&self) -> u32 {
-        self.bloom_shift
+        self.parts.bloom_shift
+    }
+
+    /// Where the chain values start: right after the buckets.
+    fn chain_offset(&self) -> u64 {
+        self.bytes.offset_of(self.parts.buckets) + self.parts.buckets.len() as u64
     }
 
     /// Size of the table in bytes, through the chain entry of the last hashed symbol.
     pub fn byte_len(&self) -> u64 {
-        let hashed = self.symbol_count.saturating_sub(u64::from(self.symoffset));
-        self.chain_offset - self.offset + 4 * hashed
+        self.chain_offset() - self.offset() + self.parts.chains.len() as u64
     }
 
     /// Number of dynamic symbols implied by the table (including the unhashed ones).
     pub fn symbol_count(&self) -> u64 {
-        self.symbol_count
+        u64::from(self.parts.symoffset) + self.parts.chains.len() as u64 / 4
     }
 
     #[inline]
     fn chain_value(&self, index: u64) -> Result<u32> {
-        let rel = index - u64::from(self.symoffset);
+        let rel = index - u64::from(self.parts.symoffset);
         // Through the last hashed symbol the chain was checked at parse time.
         if let Some(value) = usize::try_from(rel)
             .ok()
-            .and_then(|r| self.chains.get(r * 4..r * 4 + 4))
+            .and_then(|r| self.parts.chains.get(r * 4..r * 4 + 4))
         {
             return Ok(self.bytes.field::<4>(value, 0) as u32);
         }
+        let chain_offset = self.chain_offset();
         self.bytes.u32(
             "DT_GNU_HASH chain",
-            mul_add(
-                "DT_GNU_HASH chain",
-                self.chain_offset,
-                rel,
-                4,
-                self.chain_offset,
-            )?,
+            mul_add("DT_GNU_HASH chain", chain_offset, rel, 4, chain_offset)?,
         )
     }
 
@@ -332,11 +370,53 @@ impl<'a> GnuHashTable<'a> {
     /// The bloom words were checked at parse time: this read cannot fail.
     #[inline]
     fn bloom_allows(&self, hash: u32) -> bool {
-        per_layout!(self.bytes, self.bloom_allows_as::<BIG, WIDE>(hash)).unwrap_or(true)
+        per_layout!(self.bytes, self.parts.bloom_allows_as::<BIG, WIDE>(hash)).unwrap_or(true)
     }
 
-    /// [`Self::bloom_allows`] for one byte order (`BIG`) and word size (`WIDE`: 64
-    /// bits); `None` only if the word lies outside the checked filter.
+    /// Calls `visit` for each candidate symbol index whose hash matches `name`'s,
+    /// until it returns `Some`.
+    pub fn walk<T>(
+        &self,
+        name: &[u8],
+        mut visit: impl FnMut(u64) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        let parts = &self.parts;
+        if parts.nbuckets == 0 {
+            return Ok(None);
+        }
+        let hash = gnu_hash(name);
+        if !self.bloom_allows(hash) {
+            return Ok(None);
+        }
+        let start =
+            self.bytes
+                .field::<4>(parts.buckets, (hash % parts.nbuckets) as usize * 4) as u32;
+        if start == 0 {
+            return Ok(None);
+        }
+        // Like the dynamic loader, follow the chain to its end bit. Every read is
+        // bounds-checked, so a chain that never ends stops at the end of the image.
+        let mut index = u64::from(start);
+        loop {
+            let value = self.chain_value(index)?;
+            if value | 1 == hash | 1 {
+                if let Some(found) = visit(index)? {
+                    return Ok(Some(found));
+                }
+            }
+            if value & 1 != 0 {
+                break;
+            }
+            index += 1;
+        }
+        Ok(None)
+    }
+}
+
+impl GnuHashParts<'_> {
+    /// Whether the bloom filter lets `hash` through, for one byte order (`BIG`) and
+    /// word size (`WIDE`: 64 bits); `None` only if the word lies outside the checked
+    /// filter.
     #[inline(always)]
     fn bloom_allows_as<const BIG: bool, const WIDE: bool>(&self, hash: u32) -> Option<bool> {
         let (word_bits, log2) = if WIDE { (64, 6) } else { (32, 5) };
@@ -360,12 +440,12 @@ impl<'a> GnuHashTable<'a> {
         Some(word & mask == mask)
     }
 
-    /// The fast path of [`Self::walk`], for lookups, built for one byte order (`BIG`)
+    /// The fast path of [`GnuHashTable::walk`], for lookups, built for one byte order (`BIG`)
     /// and class (`WIDE`: ELF64): follows the chain of `hash` through the slices
     /// checked at parse time only, asking `accept` about each candidate index until
     /// it says `Some(true)`, and returns that index. `None` means the walk left the
     /// checked tables (or `accept` could not decide): the caller asks
-    /// [`Self::walk`], which reads and reports everything.
+    /// [`GnuHashTable::walk`], which reads and reports everything.
     #[inline(always)]
     pub(crate) fn walk_checked<const BIG: bool, const WIDE: bool>(
         &self,
@@ -394,43 +474,5 @@ impl<'a> GnuHashTable<'a> {
             }
             rel += 1;
         }
-    }
-
-    /// Calls `visit` for each candidate symbol index whose hash matches `name`'s,
-    /// until it returns `Some`.
-    pub fn walk<T>(
-        &self,
-        name: &[u8],
-        mut visit: impl FnMut(u64) -> Result<Option<T>>,
-    ) -> Result<Option<T>> {
-        if self.nbuckets == 0 {
-            return Ok(None);
-        }
-        let hash = gnu_hash(name);
-        if !self.bloom_allows(hash) {
-            return Ok(None);
-        }
-        let start =
-            self.bytes
-                .field::<4>(self.buckets, (hash % self.nbuckets) as usize * 4) as u32;
-        if start == 0 {
-            return Ok(None);
-        }
-        // Like the dynamic loader, follow the chain to its end bit. Every read is
-        // bounds-checked, so a chain that never ends stops at the end of the image.
-        let mut index = u64::from(start);
-        loop {
-            let value = self.chain_value(index)?;
-            if value | 1 == hash | 1 {
-                if let Some(found) = visit(index)? {
-                    return Ok(Some(found));
-                }
-            }
-            if value & 1 != 0 {
-                break;
-            }
-            index += 1;
-        }
-        Ok(None)
     }
 }

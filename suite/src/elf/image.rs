@@ -3,10 +3,10 @@
 use super::bytes::{mul_add, per_layout, read, same_bytes, Bytes, Class, Endian};
 use super::dynamic::DynamicInfo;
 use super::error::{ErrorKind, ParseError, Result};
-use super::hash::{gnu_hash, GnuHashTable, SysvHashTable};
+use super::hash::{gnu_hash, GnuHashParts, GnuHashTable, SysvHashParts, SysvHashTable};
 use super::header::{parse_file_header, FileHeader, Segment, Segments, PT_DYNAMIC};
 use super::symbol::Symbol;
-use super::version::{SymbolVersion, VersionDefs, VERSYM_HIDDEN};
+use super::version::{SymbolVersion, VersionDefs, VersionDefsParts, VERSYM_HIDDEN};
 
 pub const EM_S390: u16 = 22;
 
@@ -57,9 +57,10 @@ pub struct VdsoImage<'a> {
     symbol_entries: &'a [u8],
     strings: &'a [u8],
     versym_entries: Option<&'a [u8]>,
-    sysv: Option<SysvHashTable<'a>>,
-    gnu: Option<GnuHashTable<'a>>,
-    verdefs: Option<VersionDefs<'a>>,
+    /// The hash tables and version definitions, without their own copies of `bytes`.
+    sysv: Option<SysvHashParts>,
+    gnu: Option<GnuHashParts<'a>>,
+    verdefs: Option<VersionDefsParts>,
     soname: Option<&'a [u8]>,
 }
 
@@ -123,16 +124,16 @@ impl<'a> VdsoImage<'a> {
         // Explicit matches rather than `map(..).transpose()?`: the tables are built
         // where they are kept instead of being moved through `Option<Result<_>>`.
         let sysv = match dynamic.hash {
-            Some(v) => Some(SysvHashTable::parse(b, &segments, v, entry_size)?),
+            Some(v) => Some(SysvHashTable::parse(b, &segments, v, entry_size)?.parts()),
             None => None,
         };
         let gnu = match dynamic.gnu_hash {
-            Some(v) => Some(GnuHashTable::parse(b, &segments, v)?),
+            Some(v) => Some(GnuHashTable::parse(b, &segments, v)?.parts()),
             None => None,
         };
-        let symbol_count = match (&sysv, &gnu) {
-            (Some(s), _) => s.nchain(),
-            (None, Some(g)) => g.symbol_count(),
+        let symbol_count = match (sysv, gnu) {
+            (Some(s), _) => SysvHashTable::from_parts(b, s).nchain(),
+            (None, Some(g)) => GnuHashTable::from_parts(b, g).symbol_count(),
             (None, None) => {
                 return Err(ParseError::new(
                     "PT_DYNAMIC",
@@ -154,7 +155,7 @@ impl<'a> VdsoImage<'a> {
         let verdefs = match dynamic.verdef {
             Some(v) => {
                 let count = need(dynamic.verdefnum, "DT_VERDEFNUM", &dynamic_segment)?;
-                Some(VersionDefs::parse(b, &segments, v, count, strtab, strsz)?)
+                Some(VersionDefs::parse(b, &segments, v, count, strtab, strsz)?.parts())
             }
             None => None,
         };
@@ -253,34 +254,35 @@ impl<'a> VdsoImage<'a> {
     pub fn soname(&self) -> Option<&'a [u8]> {
         self.soname
     }
-    pub fn sysv_hash(&self) -> Option<&SysvHashTable<'a>> {
-        self.sysv.as_ref()
+    pub fn sysv_hash(&self) -> Option<SysvHashTable<'a>> {
+        self.sysv.map(|p| SysvHashTable::from_parts(self.bytes, p))
     }
-    pub fn gnu_hash(&self) -> Option<&GnuHashTable<'a>> {
-        self.gnu.as_ref()
+    pub fn gnu_hash(&self) -> Option<GnuHashTable<'a>> {
+        self.gnu.map(|p| GnuHashTable::from_parts(self.bytes, p))
     }
-    pub fn version_defs(&self) -> Option<&VersionDefs<'a>> {
-        self.verdefs.as_ref()
+    pub fn version_defs(&self) -> Option<VersionDefs<'a>> {
+        let (strtab, strsz) = self.strtab_range();
+        self.verdefs
+            .map(|p| VersionDefs::from_parts(self.bytes, strtab, strsz, p))
     }
     /// Versions can be checked only with both DT_VERSYM and DT_VERDEF.
     pub fn has_versions(&self) -> bool {
         self.versym_entries.is_some() && self.verdefs.is_some()
     }
-    /// Where `table`, a slice of the image's bytes, starts in them.
-    fn offset_of(&self, table: &[u8]) -> u64 {
-        (table.as_ptr() as usize - self.bytes.data.as_ptr() as usize) as u64
-    }
     /// File offset of the dynamic symbol table.
     pub fn symtab_offset(&self) -> u64 {
-        self.offset_of(self.symbol_entries)
+        self.bytes.offset_of(self.symbol_entries)
     }
     /// File offset and size of the dynamic string table.
     pub fn strtab_range(&self) -> (u64, u64) {
-        (self.offset_of(self.strings), self.strings.len() as u64)
+        (
+            self.bytes.offset_of(self.strings),
+            self.strings.len() as u64,
+        )
     }
     /// File offset of DT_VERSYM, if present.
     pub fn versym_offset(&self) -> Option<u64> {
-        self.versym_entries.map(|v| self.offset_of(v))
+        self.versym_entries.map(|v| self.bytes.offset_of(v))
     }
     /// The size of one symbol table entry (`parse` checked DT_SYMENT against it).
     pub fn syment(&self) -> u64 {
@@ -394,7 +396,7 @@ impl<'a> VdsoImage<'a> {
             Some(at) => Ok(Some(self.bytes.field::<2>(entries, at) as u16)),
             None => Err(ParseError::new(
                 "DT_VERSYM entry",
-                self.offset_of(entries),
+                self.bytes.offset_of(entries),
                 ErrorKind::IndexOutOfRange {
                     index,
                     limit: self.symbol_count(),
@@ -413,7 +415,7 @@ impl<'a> VdsoImage<'a> {
         Ok(match ndx {
             0 => SymbolVersion::Local,
             1 => SymbolVersion::Global { hidden },
-            _ => match self.verdefs.as_ref() {
+            _ => match self.version_defs() {
                 None => SymbolVersion::Undefined { index: ndx, hidden },
                 Some(d) => d.symbol_version(ndx, hidden)?,
             },
@@ -466,7 +468,11 @@ impl<'a> VdsoImage<'a> {
                 match raw & !VERSYM_HIDDEN {
                     0 => (SymbolVersion::Local, false),
                     1 => (SymbolVersion::Global { hidden }, false),
-                    ndx => self.verdefs.as_ref()?.cached(ndx, hidden)?,
+                    ndx => self
+                        .verdefs
+                        .as_ref()?
+                        .cache()
+                        .version(self.bytes.data, ndx, hidden)?,
                 }
             }
         })
@@ -600,8 +606,8 @@ impl<'a> VdsoImage<'a> {
         }
         let visit = |index: u64| Ok(self.answers(index, name, version)?.then_some(index));
         let found = match kind {
-            HashKind::Sysv => self.sysv.as_ref().map(|t| t.walk(name, visit)),
-            HashKind::Gnu => self.gnu.as_ref().map(|t| t.walk(name, visit)),
+            HashKind::Sysv => self.sysv_hash().map(|t| t.walk(name, visit)),
+            HashKind::Gnu => self.gnu_hash().map(|t| t.walk(name, visit)),
         };
         Ok(found.transpose()?.flatten())
     }

@@ -37,10 +37,22 @@ impl VersionDef<'_> {
 #[derive(Debug, Clone, Copy)]
 pub struct VersionDefs<'a> {
     table: Table<'a>,
-    /// Where the (last) definition of each small `vd_ndx` is, the ones every vDSO
-    /// uses: a symbol's version is found without walking the table.
-    by_ndx: [CachedDef; INDEX_CACHE],
+    by_ndx: IndexCache,
 }
+
+/// What the image keeps of the table: where it is, `DT_VERDEFNUM` and the index
+/// cache (the bytes and the string table are the image's own).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VersionDefsParts {
+    offset: u64,
+    count: u64,
+    by_ndx: IndexCache,
+}
+
+/// Where the (last) definition of each small `vd_ndx` is, the ones every vDSO uses:
+/// a symbol's version is found without walking the table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IndexCache([CachedDef; INDEX_CACHE]);
 
 /// Every kernel's and QEMU's vDSO defines indexes 1 to 3 at most (i386: LINUX_2.5
 /// and LINUX_2.6); higher ones are found by walking the table.
@@ -126,7 +138,39 @@ impl<'a> VersionDefs<'a> {
                 break;
             }
         }
-        Ok(VersionDefs { table, by_ndx })
+        Ok(VersionDefs {
+            table,
+            by_ndx: IndexCache(by_ndx),
+        })
+    }
+
+    /// What the image keeps of the table.
+    #[inline(always)]
+    pub(crate) fn parts(&self) -> VersionDefsParts {
+        VersionDefsParts {
+            offset: self.table.offset,
+            count: self.table.count,
+            by_ndx: self.by_ndx,
+        }
+    }
+
+    /// The table again from what the image kept and the image's string table.
+    pub(crate) fn from_parts(
+        b: Bytes<'a>,
+        strtab: u64,
+        strsz: u64,
+        parts: VersionDefsParts,
+    ) -> Self {
+        VersionDefs {
+            table: Table {
+                bytes: b,
+                offset: parts.offset,
+                count: parts.count,
+                strtab,
+                strsz,
+            },
+            by_ndx: parts.by_ndx,
+        }
     }
 
     pub fn offset(&self) -> u64 {
@@ -148,17 +192,7 @@ impl<'a> VersionDefs<'a> {
     /// means: ask [`Self::symbol_version`], which walks the table.
     #[inline(always)]
     pub fn cached(&self, index: u16, hidden: bool) -> Option<(SymbolVersion<'a>, bool)> {
-        let c = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0)?;
-        let start = c.name_at as usize;
-        let name = self
-            .table
-            .bytes
-            .data
-            .get(start..start + usize::from(c.name_len))?;
-        Some((
-            SymbolVersion::named(index, name, c.hash, c.base, hidden),
-            c.answers_by_name,
-        ))
+        self.by_ndx.version(self.table.bytes.data, index, hidden)
     }
 
     /// The version a `DT_VERSYM` index ≥ 2 names: its definition (the last one with
@@ -177,7 +211,7 @@ impl<'a> VersionDefs<'a> {
     /// twice, the last one wins, as in glibc's loader, which fills its version array in
     /// table order (`image::versions` reports the duplicate).
     pub fn by_index(&self, index: u16) -> Result<Option<VersionDef<'a>>> {
-        if let Some(c) = self.by_ndx.get(usize::from(index)).filter(|c| c.at != 0) {
+        if let Some(c) = self.by_ndx.get(index) {
             return self
                 .table
                 .read(u64::from(c.at) - 1)
@@ -191,6 +225,39 @@ impl<'a> VersionDefs<'a> {
             }
         }
         Ok(found)
+    }
+}
+
+impl IndexCache {
+    /// The cached definition of `index`, if any.
+    #[inline(always)]
+    fn get(&self, index: u16) -> Option<&CachedDef> {
+        self.0.get(usize::from(index)).filter(|c| c.at != 0)
+    }
+
+    /// [`VersionDefs::cached`], with the names read from `data`, the image's bytes.
+    #[inline(always)]
+    pub(crate) fn version<'a>(
+        &self,
+        data: &'a [u8],
+        index: u16,
+        hidden: bool,
+    ) -> Option<(SymbolVersion<'a>, bool)> {
+        let c = self.get(index)?;
+        let start = c.name_at as usize;
+        let name = data.get(start..start + usize::from(c.name_len))?;
+        Some((
+            SymbolVersion::named(index, name, c.hash, c.base, hidden),
+            c.answers_by_name,
+        ))
+    }
+}
+
+impl VersionDefsParts {
+    /// The index cache, for lookups.
+    #[inline(always)]
+    pub(crate) fn cache(&self) -> &IndexCache {
+        &self.by_ndx
     }
 }
 
