@@ -147,6 +147,9 @@ impl<'a> Bytes<'a> {
     }
 
     /// The NUL-terminated string starting at `offset`, which must end before `limit`.
+    /// In line: a parse reads three (the soname and the version names), and the
+    /// call returned each through memory.
+    #[inline(always)]
     pub fn c_str(&self, what: &'static str, offset: u64, limit: u64) -> Result<&'a [u8]> {
         let limit = limit.min(self.len());
         if offset >= limit {

@@ -235,15 +235,24 @@ impl<'a> Segments<'a> {
     }
 
     /// Translates a virtual address range to a file offset through the PT_LOAD segments.
+    #[inline(always)]
     pub fn vaddr_to_offset(&self, what: &'static str, vaddr: u64, len: u64) -> Result<u64> {
-        let inside = |seg: &Segment| {
+        // The first PT_LOAD, where a vDSO's every table is, is also the scan's first
+        // candidate: same answer, sooner. Tried here in line (a parse translates
+        // eight addresses); the scan and the error are out of line.
+        let first = self.first_load.as_ref().and_then(|seg| {
             seg.file_offset_of(vaddr, len)
                 .filter(|off| off.checked_add(len).is_some_and(|e| e <= self.bytes.len()))
-        };
-        // The first PT_LOAD is also the scan's first candidate: same answer, sooner.
-        if let Some(off) = self.first_load.as_ref().and_then(inside) {
-            return Ok(off);
+        });
+        match first {
+            Some(off) => Ok(off),
+            None => self.vaddr_to_offset_scan(what, vaddr, len),
         }
+    }
+
+    /// [`Self::vaddr_to_offset`] through every PT_LOAD, in table order.
+    #[inline(never)]
+    fn vaddr_to_offset_scan(&self, what: &'static str, vaddr: u64, len: u64) -> Result<u64> {
         for seg in self.iter() {
             let seg = seg?;
             if seg.p_type == PT_LOAD {
