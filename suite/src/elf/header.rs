@@ -81,17 +81,23 @@ pub fn parse_file_header(data: &[u8]) -> Result<(FileHeader, Bytes<'_>)> {
         endian,
         class,
     };
+    // The whole header (52 or 64 bytes) checked once, then its fields read from it.
+    let size = match class {
+        Class::Elf32 => 52,
+        Class::Elf64 => 64,
+    };
+    let h = b.slice("ELF header", 0, size)?;
     let (phoff, shoff, flags, tail) = match class {
         Class::Elf32 => (
-            b.u32("e_phoff", 28)? as u64,
-            b.u32("e_shoff", 32)? as u64,
-            b.u32("e_flags", 36)?,
+            b.field::<4>(h, 28),
+            b.field::<4>(h, 32),
+            b.field::<4>(h, 36),
             40,
         ),
         Class::Elf64 => (
-            b.u64("e_phoff", 32)?,
-            b.u64("e_shoff", 40)?,
-            b.u32("e_flags", 48)?,
+            b.field::<8>(h, 32),
+            b.field::<8>(h, 40),
+            b.field::<4>(h, 48),
             52,
         ),
     };
@@ -99,20 +105,20 @@ pub fn parse_file_header(data: &[u8]) -> Result<(FileHeader, Bytes<'_>)> {
         class,
         endian,
         os_abi: ident[7],
-        e_type: b.u16("e_type", 16)?,
-        machine: b.u16("e_machine", 18)?,
-        flags,
+        e_type: b.field::<2>(h, 16) as u16,
+        machine: b.field::<2>(h, 18) as u16,
+        flags: flags as u32,
         phoff,
-        phentsize: b.u16("e_phentsize", tail + 2)?,
-        phnum: b.u16("e_phnum", tail + 4)?,
+        phentsize: b.field::<2>(h, tail + 2) as u16,
+        phnum: b.field::<2>(h, tail + 4) as u16,
         shoff,
-        shnum: b.u16("e_shnum", tail + 8)?,
+        shnum: b.field::<2>(h, tail + 8) as u16,
     };
     let expected = phdr_size(class);
     if header.phnum != 0 && u64::from(header.phentsize) != expected {
         return Err(ParseError::new(
             "e_phentsize",
-            tail + 2,
+            tail as u64 + 2,
             ErrorKind::BadEntrySize {
                 expected,
                 found: header.phentsize.into(),
@@ -122,7 +128,7 @@ pub fn parse_file_header(data: &[u8]) -> Result<(FileHeader, Bytes<'_>)> {
     if header.phnum == 0xffff {
         return Err(ParseError::new(
             "e_phnum",
-            tail + 4,
+            tail as u64 + 4,
             ErrorKind::Invalid("PN_XNUM program header count is not supported in a vDSO"),
         ));
     }
