@@ -71,6 +71,13 @@ pub(crate) struct SysvHashParts {
     nchain: u64,
 }
 
+impl SysvHashParts {
+    /// [`SysvHashTable::nchain`].
+    pub(crate) fn nchain(&self) -> u64 {
+        self.nchain
+    }
+}
+
 impl<'a> SysvHashTable<'a> {
     #[inline(always)]
     pub fn parse(b: Bytes<'a>, segs: &Segments<'_>, vaddr: u64, entry_size: u64) -> Result<Self> {
@@ -125,7 +132,7 @@ impl<'a> SysvHashTable<'a> {
 
     /// `nchain`: by definition the number of symbols in the dynamic symbol table.
     pub fn nchain(&self) -> u64 {
-        self.parts.nchain
+        self.parts.nchain()
     }
 
     fn entry(&self, what: &'static str, index: u64) -> Result<u64> {
@@ -342,7 +349,7 @@ impl<'a> GnuHashTable<'a> {
 
     /// Number of dynamic symbols implied by the table (including the unhashed ones).
     pub fn symbol_count(&self) -> u64 {
-        u64::from(self.parts.symoffset) + self.parts.chains.len() as u64 / 4
+        self.parts.symbol_count()
     }
 
     #[inline]
@@ -414,6 +421,12 @@ impl<'a> GnuHashTable<'a> {
 }
 
 impl GnuHashParts<'_> {
+    /// [`GnuHashTable::symbol_count`]: the hashed symbols end where the checked
+    /// chain values do.
+    pub(crate) fn symbol_count(&self) -> u64 {
+        u64::from(self.symoffset) + self.chains.len() as u64 / 4
+    }
+
     /// Whether the bloom filter lets `hash` through, for one byte order (`BIG`) and
     /// word size (`WIDE`: 64 bits); `None` only if the word lies outside the checked
     /// filter.

@@ -9,6 +9,7 @@ use super::symbol::Symbol;
 use super::version::{SymbolVersion, VersionDefs, VersionDefsParts, VERSYM_HIDDEN};
 
 pub const EM_S390: u16 = 22;
+pub const EM_ALPHA: u16 = 0x9026;
 
 /// What an accessor answers for a program header `parse` has already read (never
 /// used: the image would not have parsed).
@@ -21,7 +22,14 @@ const NO_SEGMENT: Segment = Segment {
     memsz: 0,
     align: 0,
 };
-pub const EM_ALPHA: u16 = 0x9026;
+
+/// The size of one symbol table entry in a class.
+fn symbol_entry_size(class: Class) -> u64 {
+    match class {
+        Class::Elf32 => 16,
+        Class::Elf64 => 24,
+    }
+}
 
 /// Which hash table a lookup goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,10 +112,7 @@ impl<'a> VdsoImage<'a> {
             need(dynamic.strtab, "DT_STRTAB", &dynamic_segment)?,
             strsz,
         )?;
-        let syment_expected = match header.class {
-            Class::Elf32 => 16,
-            Class::Elf64 => 24,
-        };
+        let syment_expected = symbol_entry_size(header.class);
         let syment = dynamic.syment.unwrap_or(syment_expected);
         if syment != syment_expected {
             return Err(ParseError::new(
@@ -132,8 +137,8 @@ impl<'a> VdsoImage<'a> {
             None => None,
         };
         let symbol_count = match (sysv, gnu) {
-            (Some(s), _) => SysvHashTable::from_parts(b, s).nchain(),
-            (None, Some(g)) => GnuHashTable::from_parts(b, g).symbol_count(),
+            (Some(s), _) => s.nchain(),
+            (None, Some(g)) => g.symbol_count(),
             (None, None) => {
                 return Err(ParseError::new(
                     "PT_DYNAMIC",
@@ -286,10 +291,7 @@ impl<'a> VdsoImage<'a> {
     }
     /// The size of one symbol table entry (`parse` checked DT_SYMENT against it).
     pub fn syment(&self) -> u64 {
-        match self.header.class {
-            Class::Elf32 => 16,
-            Class::Elf64 => 24,
-        }
+        symbol_entry_size(self.header.class)
     }
 
     /// Number of entries in the dynamic symbol table, including the null symbol.
