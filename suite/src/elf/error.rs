@@ -79,4 +79,12 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// For `?` on a borrowed result (`parsed.as_ref()?`), which leaves a parsed image
+/// where the parse wrote it instead of copying it out.
+impl From<&ParseError> for ParseError {
+    fn from(error: &ParseError) -> Self {
+        *error
+    }
+}
+
 pub type Result<T> = core::result::Result<T, ParseError>;
