@@ -8,7 +8,8 @@ use vdsoconf_reports::bench::{BenchRow, Timing};
 use vdsoconf_suite::checks::live::live_fn;
 use vdsoconf_suite::checks::live::served::{current_clocksource, expected_for_clock, Expected};
 use vdsoconf_suite::checks::{is_callable, Target};
-use vdsoconf_suite::live::{syscall, GetrandomState, KernelTimespec, VdsoFn};
+use vdsoconf_suite::live::guard::{self, GuardedOutput};
+use vdsoconf_suite::live::{syscall, GetrandomState, KernelTimespec, Timeval, Timezone, VdsoFn};
 use vdsoconf_suite::spec::{ClockId, SymbolKind, SymbolSpec};
 
 /// Calls per timed batch and timed batches per figure.
@@ -73,6 +74,11 @@ pub fn measure(target: &Target) -> Result<Vec<BenchRow>, String> {
     if rows.is_empty() {
         return Err("no callable vDSO function in this process".into());
     }
+    let overwrites = guard::take_overwrites();
+    if !overwrites.is_empty() {
+        let writes: Vec<String> = overwrites.iter().map(|o| o.describe()).collect();
+        return Err(writes.join("; "));
+    }
     Ok(rows)
 }
 
@@ -106,9 +112,9 @@ fn measure_symbol(
                 SymbolKind::ClockGettime | SymbolKind::ClockGettime64
             );
             // One result buffer, as a C caller would reuse; large enough for either
-            // timespec ABI. Only the call is in the loop.
-            let mut ts = KernelTimespec::default();
-            let out = &mut ts as *mut KernelTimespec as usize;
+            // timespec ABI, and guarded. Only the call is in the loop.
+            let mut guarded = GuardedOutput::new("ts", &[0; size_of::<KernelTimespec>()])?;
+            let out = guarded.address();
             for c in clocks {
                 let vdso = time_calls(|| {
                     black_box(f.clock_call_at(black_box(c.0), black_box(out)));
@@ -122,11 +128,17 @@ fn measure_symbol(
                 });
                 rows.push(row(sym, Some((c, expect(c, gettime))), vdso, sys));
             }
+            guarded.inspect();
         }
         SymbolKind::Gettimeofday => {
+            let mut tv = GuardedOutput::new("tv", &[0; size_of::<Timeval>()])?;
+            let mut tz = GuardedOutput::new("tz", &[0; size_of::<Timezone>()])?;
+            let (tv_at, tz_at) = (tv.address(), tz.address());
             let vdso = time_calls(|| {
-                black_box(f.gettimeofday());
+                black_box(f.gettimeofday_at(black_box(tv_at), black_box(tz_at)));
             });
+            tv.inspect();
+            tz.inspect();
             let sys = time_calls(|| {
                 let _ = black_box(syscall::gettimeofday());
             });
@@ -145,9 +157,14 @@ fn measure_symbol(
             rows.push(row(sym, None, vdso, sys));
         }
         SymbolKind::Getcpu => {
+            let mut cpu = GuardedOutput::new("cpu", &[0; 4])?;
+            let mut node = GuardedOutput::new("node", &[0; 4])?;
+            let (cpu_at, node_at) = (cpu.address(), node.address());
             let vdso = time_calls(|| {
-                black_box(f.getcpu());
+                black_box(f.getcpu_at(black_box(cpu_at), black_box(node_at)));
             });
+            cpu.inspect();
+            node.inspect();
             let sys = time_calls(|| {
                 let _ = black_box(syscall::getcpu());
             });
@@ -159,10 +176,13 @@ fn measure_symbol(
                 return Err(format!("{}: the parameter query returned {r}", sym.name));
             }
             let state = GetrandomState::new(&params)?;
-            let mut buf = [0u8; 16];
+            let mut guarded = GuardedOutput::new("buf", &[0; 16])?;
+            let at = guarded.address();
             let vdso = time_calls(|| {
-                black_box(f.getrandom(black_box(&mut buf), 0, &state));
+                black_box(f.getrandom_at(black_box(at), 16, 0, &state));
             });
+            guarded.inspect();
+            let mut buf = [0u8; 16];
             let sys = time_calls(|| {
                 let _ = black_box(syscall::getrandom(black_box(&mut buf), 0));
             });

@@ -5,8 +5,10 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vdsoconf_suite::checks::call::call_live_symbol;
+use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::live::{self, badptr, timens};
 use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target};
+use vdsoconf_suite::live::guard::{self, Overwrite};
 use vdsoconf_suite::spec::{builtin, KernelVersion, Provider};
 
 /// The hidden argument that makes any vdsoconf executable run one case and exit.
@@ -16,6 +18,7 @@ const SYSCALL: &str = "VDSOCONF-SYSCALL ";
 const VDSO: &str = "VDSOCONF-VDSO ";
 const INNER: &str = "VDSOCONF-TIMENS ";
 const BENCH: &str = "VDSOCONF-BENCH ";
+const OVERWRITES: &str = "VDSOCONF-OVERWRITES ";
 /// How long one live case may take before it is killed and reported as hung.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -142,7 +145,7 @@ pub fn child_main_if_requested() -> Option<i32> {
             duration_ms,
             progress,
         } => {
-            emit_result(&match target.target() {
+            let result = match target.target() {
                 Ok(t) => run_live(
                     &t,
                     &target,
@@ -151,7 +154,8 @@ pub fn child_main_if_requested() -> Option<i32> {
                     progress,
                 ),
                 Err(e) => CheckResult::fail(e),
-            });
+            };
+            emit_result(&judge_overwrites(result, &guard::take_overwrites()));
         }
         Case::BadPointer {
             target,
@@ -166,13 +170,18 @@ pub fn child_main_if_requested() -> Option<i32> {
             );
         }
         Case::TimensInside { target, symbol } => {
-            let report = match target.target() {
+            let mut report = match target.target() {
                 Ok(t) => live::timens_inside(&t, &t.spec.symbols[symbol]),
                 Err(e) => timens::InnerReport {
                     error: Some(e),
                     ..Default::default()
                 },
             };
+            let overwrites = guard::take_overwrites();
+            if !overwrites.is_empty() {
+                let writes: Vec<String> = overwrites.iter().map(|o| o.describe()).collect();
+                report.error = Some(writes.join("; "));
+            }
             emit(INNER, serde_json::to_string(&report).expect("serializes"));
         }
     }
@@ -248,7 +257,14 @@ fn bad_pointer_child(lt: &LiveTarget, symbol: usize, case: &badptr::PtrCase) {
         emit(SYSCALL, serde_json::to_string(&sys).expect("serializes"))
     };
     match badptr::run_case(sym.kind, case, f, &mut report) {
-        Ok(ret) => emit(VDSO, ret.to_string()),
+        Ok(ret) => {
+            emit(VDSO, ret.to_string());
+            let overwrites = guard::take_overwrites();
+            emit(
+                OVERWRITES,
+                serde_json::to_string(&overwrites).expect("serializes"),
+            );
+        }
         Err(e) => emit_result(&CheckResult::fail(e)),
     }
 }
@@ -310,12 +326,20 @@ pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
     }
 }
 
+/// What the child of a bad-pointer case saw: the syscall's answer, the vDSO call's
+/// outcome, and its writes outside the valid arguments' buffers.
+pub struct BadPointerRun {
+    pub sys: Option<Result<isize, i32>>,
+    pub vdso: badptr::CallOutcome,
+    pub overwrites: Vec<Overwrite>,
+}
+
 /// Runs a bad-pointer case: the outcome of the vDSO call, and the syscall's answer.
 pub fn run_bad_pointer(
     target: &Target,
     symbol: usize,
     case: &badptr::PtrCase,
-) -> Result<(Option<Result<isize, i32>>, badptr::CallOutcome), CheckResult> {
+) -> Result<BadPointerRun, CheckResult> {
     let c = Case::BadPointer {
         target: LiveTarget::of(target),
         symbol,
@@ -346,7 +370,16 @@ pub fn run_bad_pointer(
         ),
         (ChildEnd::Exited(_), None) => return Err(CheckResult::fail(out.describe_end())),
     };
-    Ok((sys, vdso))
+    let overwrites = match out.line(OVERWRITES).map(serde_json::from_str) {
+        Some(Ok(o)) => o,
+        Some(Err(e)) => return Err(CheckResult::fail(format!("unreadable overwrites: {e}"))),
+        None => Vec::new(), // the call did not return
+    };
+    Ok(BadPointerRun {
+        sys,
+        vdso,
+        overwrites,
+    })
 }
 
 /// The environment variable naming a command that starts the re-executed child,

@@ -9,6 +9,7 @@ use vdsoconf_suite::checks::image::{
     check_inventory, check_presence, check_resolve, check_soname, check_versions,
 };
 use vdsoconf_suite::checks::live::badptr::judge_bad_pointer;
+use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::live::special::check_trampoline;
 use vdsoconf_suite::checks::{
     apply_deviations, plan, CheckKind, CheckResult, PlannedCheck, Source, Target,
@@ -231,7 +232,10 @@ impl Session {
             CheckKind::BadPointer { symbol, case } => {
                 let sym = &spec.symbols[*symbol];
                 match run_bad_pointer(t, *symbol, case) {
-                    Ok((sys, vdso)) => judge_bad_pointer(sym.kind, case, spec.bad_pointer, sys, vdso),
+                    Ok(run) => judge_overwrites(
+                        judge_bad_pointer(sym.kind, case, spec.bad_pointer, run.sys, run.vdso),
+                        &run.overwrites,
+                    ),
                     Err(r) => r,
                 }
             }

@@ -1,9 +1,11 @@
 //! The C ABI of the vDSO functions: argument structs and typed calls.
 //!
 //! A [`VdsoFn`] is a raw code address that the caller vouches for (it resolved the symbol
-//! and knows its kind). Its methods pass only valid pointers; the bad-pointer checks
-//! run in a separate process.
+//! and knows its kind). Its typed methods pass only guarded output pointers
+//! ([`super::guard`]); the `*_at` methods take any address, for the bad-pointer checks,
+//! which run in a separate process.
 
+use super::guard::{as_bytes_mut, with_outputs, Plain};
 use core::ffi::{c_int, c_long, c_uint, c_void};
 
 /// `struct timespec` of the native ABI (`struct old_timespec32` on 32-bit targets).
@@ -51,6 +53,17 @@ pub struct VgetrandomOpaqueParams {
     pub mmap_flags: u32,
     pub reserved: [u32; 13],
 }
+
+// SAFETY: `#[repr(C)]` structs of integers, and integers.
+unsafe impl Plain for NativeTimespec {}
+unsafe impl Plain for KernelTimespec {}
+unsafe impl Plain for Timeval {}
+unsafe impl Plain for Timezone {}
+unsafe impl Plain for VgetrandomOpaqueParams {}
+unsafe impl Plain for c_uint {}
+unsafe impl Plain for c_long {}
+#[cfg(all(target_arch = "x86_64", target_pointer_width = "32"))]
+unsafe impl Plain for i64 {}
 
 /// A timespec in whichever ABI, widened for checking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,54 +122,75 @@ impl VdsoFn {
         unsafe { call_convention::call(self.0, args) }
     }
 
-    /// `int fn(clockid_t, T *)`: clock_gettime and clock_getres with either timespec ABI.
+    /// `int fn(clockid_t, T *)`: clock_gettime and clock_getres with either timespec
+    /// ABI, the output guarded and starting as `initial`.
     #[inline]
-    fn clock_call<T: Default>(&self, clock: c_int) -> (c_int, T) {
-        let mut ts = T::default();
-        let r = self.clock_call_at(clock, &mut ts as *mut T as usize);
+    pub fn clock_call_with<T: Plain>(&self, clock: c_int, initial: T) -> (c_int, T) {
+        let mut ts = initial;
+        let r = with_outputs(&mut [("ts", as_bytes_mut(&mut ts))], |p| {
+            self.clock_call_at(clock, p[0])
+        });
         (r, ts)
     }
 
     /// `int clock_gettime(clockid_t, struct timespec *)` (native time_t).
     #[inline]
     pub fn clock_gettime(&self, clock: c_int) -> (c_int, NativeTimespec) {
-        self.clock_call(clock)
+        self.clock_call_with(clock, NativeTimespec::default())
     }
 
     /// `int clock_gettime64(clockid_t, struct __kernel_timespec *)`.
     #[inline]
     pub fn clock_gettime64(&self, clock: c_int) -> (c_int, KernelTimespec) {
-        self.clock_call(clock)
+        self.clock_call_with(clock, KernelTimespec::default())
     }
 
     /// `int clock_getres(clockid_t, struct timespec *)` (native time_t).
     #[inline]
     pub fn clock_getres(&self, clock: c_int) -> (c_int, NativeTimespec) {
-        self.clock_call(clock)
+        self.clock_call_with(clock, NativeTimespec::default())
     }
 
     /// `int clock_getres_time64(clockid_t, struct __kernel_timespec *)`.
     #[inline]
     pub fn clock_getres_time64(&self, clock: c_int) -> (c_int, KernelTimespec) {
-        self.clock_call(clock)
+        self.clock_call_with(clock, KernelTimespec::default())
     }
 
     /// `int gettimeofday(struct timeval *, struct timezone *)`.
     #[inline]
     pub fn gettimeofday(&self) -> (c_int, Timeval, Timezone) {
         let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
-        let r = self.gettimeofday_at(
-            &mut tv as *mut Timeval as usize,
-            &mut tz as *mut Timezone as usize,
+        let r = with_outputs(
+            &mut [("tv", as_bytes_mut(&mut tv)), ("tz", as_bytes_mut(&mut tz))],
+            |p| self.gettimeofday_at(p[0], p[1]),
         );
         (r, tv, tz)
+    }
+
+    /// `gettimeofday` with NULL for the arguments asked (the others guarded).
+    #[inline]
+    pub fn gettimeofday_null(&self, null_tv: bool, null_tz: bool) -> c_int {
+        let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
+        match (null_tv, null_tz) {
+            (true, true) => self.gettimeofday_at(0, 0),
+            (true, false) => with_outputs(&mut [("tz", as_bytes_mut(&mut tz))], |p| {
+                self.gettimeofday_at(0, p[0])
+            }),
+            (false, true) => with_outputs(&mut [("tv", as_bytes_mut(&mut tv))], |p| {
+                self.gettimeofday_at(p[0], 0)
+            }),
+            (false, false) => self.gettimeofday().0,
+        }
     }
 
     /// `time_t time(time_t *)`: returns the result and what was stored.
     #[inline]
     pub fn time(&self) -> (NativeTime, NativeTime) {
         let mut stored: NativeTime = 0;
-        let r = self.time_at(&mut stored as *mut NativeTime as usize);
+        let r = with_outputs(&mut [("t", as_bytes_mut(&mut stored))], |p| {
+            self.time_at(p[0])
+        });
         (r, stored)
     }
 
@@ -164,9 +198,12 @@ impl VdsoFn {
     #[inline]
     pub fn getcpu(&self) -> (c_int, c_uint, c_uint) {
         let (mut cpu, mut node) = (c_uint::MAX, c_uint::MAX);
-        let r = self.getcpu_at(
-            &mut cpu as *mut c_uint as usize,
-            &mut node as *mut c_uint as usize,
+        let r = with_outputs(
+            &mut [
+                ("cpu", as_bytes_mut(&mut cpu)),
+                ("node", as_bytes_mut(&mut node)),
+            ],
+            |p| self.getcpu_at(p[0], p[1]),
         );
         (r, cpu, node)
     }
@@ -175,16 +212,11 @@ impl VdsoFn {
     #[inline]
     pub fn getrandom_params(&self) -> (isize, VgetrandomOpaqueParams) {
         let mut params = VgetrandomOpaqueParams::default();
-        // SAFETY: per `new`, a getrandom; this is the documented parameter query.
-        let r = unsafe {
-            self.call([
-                0,
-                0,
-                0,
-                &mut params as *mut VgetrandomOpaqueParams as usize,
-                usize::MAX,
-            ])
-        };
+        let r = with_outputs(&mut [("params", as_bytes_mut(&mut params))], |p| {
+            // SAFETY: per `new`, a getrandom; this is the documented parameter query,
+            // with a guarded `params`.
+            unsafe { self.call([0, 0, 0, p[0], usize::MAX]) }
+        });
         (r, params)
     }
 
@@ -236,7 +268,8 @@ impl VdsoFn {
         unsafe { self.call([buf, len, flags as usize, state.ptr as usize, state.len]) }
     }
 
-    /// `getrandom` with an arbitrary state length (to check the fallback on a wrong one).
+    /// `getrandom` with an arbitrary state length (to check the fallback on a wrong
+    /// one); `buf` is written through a guarded copy.
     #[inline]
     pub fn getrandom_with_len(
         &self,
@@ -245,18 +278,14 @@ impl VdsoFn {
         state: &GetrandomState,
         state_len: usize,
     ) -> isize {
-        // SAFETY: per `new`; `buf` is valid for `buf.len()` bytes; the state is a live
-        // mapping (a page) of the protection the vDSO asked for, larger than anything it
-        // reads before it compares `state_len` with its own size and falls back.
-        unsafe {
-            self.call([
-                buf.as_mut_ptr() as usize,
-                buf.len(),
-                flags as usize,
-                state.ptr as usize,
-                state_len,
-            ])
-        }
+        let len = buf.len();
+        with_outputs(&mut [("buf", buf)], |p| {
+            // SAFETY: per `new`; the guarded buffer holds `len` bytes; the state is a
+            // live mapping (a page) of the protection the vDSO asked for, larger than
+            // anything it reads before it compares `state_len` with its own size and
+            // falls back.
+            unsafe { self.call([p[0], len, flags as usize, state.ptr as usize, state_len]) }
+        })
     }
 }
 

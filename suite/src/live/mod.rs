@@ -1,6 +1,7 @@
 //! The vDSO of the running process: where it is, and how to call its functions.
 
 mod abi;
+pub mod guard;
 mod mapping;
 pub mod seccomp;
 pub mod syscall;

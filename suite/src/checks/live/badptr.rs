@@ -5,6 +5,7 @@
 
 use super::clocks::errno_name;
 use crate::checks::result::CheckResult;
+use crate::live::guard::GuardedOutput;
 use crate::live::syscall::{self, Errno};
 use crate::live::{GetrandomState, VdsoFn};
 use crate::spec::{BadPointer, SymbolKind};
@@ -61,15 +62,7 @@ pub struct PtrCase {
 
 impl PtrCase {
     pub fn label(&self, kind: SymbolKind) -> String {
-        let names: &[&str] = match kind {
-            SymbolKind::Gettimeofday => &["tv", "tz"],
-            SymbolKind::Getcpu => &["cpu", "node"],
-            SymbolKind::Time => &["t"],
-            SymbolKind::Getrandom => &["buf"],
-            SymbolKind::ClockGetres | SymbolKind::ClockGetresTime64 => &["res"],
-            _ => &["ts"],
-        };
-        let args: Vec<String> = names
+        let args: Vec<String> = arg_names(kind)
             .iter()
             .zip(&self.args)
             .map(|(n, a)| format!("{n}={}", a.name()))
@@ -80,6 +73,18 @@ impl PtrCase {
             label.push_str(&format!(",clock={}", self.clock));
         }
         label
+    }
+}
+
+/// The names of a kind's pointer arguments, in order.
+fn arg_names(kind: SymbolKind) -> &'static [&'static str] {
+    match kind {
+        SymbolKind::Gettimeofday => &["tv", "tz"],
+        SymbolKind::Getcpu => &["cpu", "node"],
+        SymbolKind::Time => &["t"],
+        SymbolKind::Getrandom => &["buf"],
+        SymbolKind::ClockGetres | SymbolKind::ClockGetresTime64 => &["res"],
+        _ => &["ts"],
     }
 }
 
@@ -274,6 +279,7 @@ impl Arena {
     /// straddling); `slot` keeps valid objects apart.
     pub fn addr(&self, arg: PtrArg, size: usize, slot: usize) -> usize {
         match arg {
+            // Valid arguments are guarded buffers of their own (see `run_case`).
             PtrArg::Valid => self.base + 64 * slot,
             PtrArg::Null => 0,
             PtrArg::AllOnes => usize::MAX,
@@ -315,12 +321,15 @@ pub fn run_case(
 ) -> Result<i64, String> {
     let arena = Arena::new()?;
     let size = sizes(kind);
-    let a = |i: usize| {
-        arena.addr(
-            case.args.get(i).copied().unwrap_or(PtrArg::Valid),
-            size[i],
-            i,
-        )
+    // A valid argument points into a guarded buffer: a write past it is reported.
+    let mut valid = arg_names(kind)
+        .iter()
+        .zip(size)
+        .map(|(name, n)| GuardedOutput::new(name, &vec![0; n]))
+        .collect::<Result<Vec<_>, _>>()?;
+    let a = |i: usize| match case.args.get(i).copied().unwrap_or(PtrArg::Valid) {
+        PtrArg::Valid => valid[i].address(),
+        bad => arena.addr(bad, size[i], i),
     };
     let state = if kind == SymbolKind::Getrandom {
         let (r, params) = f.getrandom_params();
@@ -345,7 +354,7 @@ pub fn run_case(
         other => return Err(format!("no bad-pointer cases for {}", other.name())),
     };
     report(sys);
-    Ok(match kind {
+    let returned = match kind {
         SymbolKind::ClockGettime
         | SymbolKind::ClockGettime64
         | SymbolKind::ClockGetres
@@ -358,5 +367,7 @@ pub fn run_case(
             f.getrandom_at(a(0), 16, 0, state.as_ref().expect("made above")) as i64
         }
         _ => unreachable!("rejected above"),
-    })
+    };
+    valid.iter_mut().for_each(GuardedOutput::inspect);
+    Ok(returned)
 }

@@ -6,6 +6,7 @@ pub mod badptr;
 pub mod clocks;
 pub mod crosscheck;
 pub mod monotonic;
+pub mod overwrite;
 pub mod served;
 pub mod special;
 pub mod timens;
@@ -83,24 +84,18 @@ fn clock_reader(f: VdsoFn, kind: SymbolKind) -> impl Fn(i32) -> Reading {
 fn gettime_with_canary(f: VdsoFn, kind: SymbolKind, clock: i32) -> (Reading, bool) {
     const CANARY: i64 = 0x5a5a_5a5a_5a5a_5a5a;
     if kind == SymbolKind::ClockGettime64 {
-        let mut ts = KernelTimespec {
+        let canary = KernelTimespec {
             tv_sec: CANARY,
             tv_nsec: CANARY,
         };
-        let r = f.clock_call_at(clock, &mut ts as *mut KernelTimespec as usize);
-        let untouched = ts
-            == KernelTimespec {
-                tv_sec: CANARY,
-                tv_nsec: CANARY,
-            };
-        (decode(r.into()).map(|()| ts.into()), untouched)
+        let (r, ts) = f.clock_call_with(clock, canary);
+        (decode(r.into()).map(|()| ts.into()), ts == canary)
     } else {
         let canary = NativeTimespec {
             tv_sec: CANARY as _,
             tv_nsec: CANARY as _,
         };
-        let mut ts = canary;
-        let r = f.clock_call_at(clock, &mut ts as *mut NativeTimespec as usize);
+        let (r, ts) = f.clock_call_with(clock, canary);
         (decode(r.into()).map(|()| ts.into()), ts == canary)
     }
 }
@@ -171,12 +166,10 @@ pub fn run_crosscheck(sym: &SymbolSpec, convention: ErrorConvention) -> CheckRes
             let after = syscall::gettimeofday();
             #[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit targets
             let got = decode(r.into()).map(|()| (i64::from(tv.tv_sec), i64::from(tv.tv_usec), tz));
-            let mut tz2 = crate::live::Timezone::default();
-            let mut tv2 = crate::live::Timeval::default();
             let nulls = [
-                decode(f.gettimeofday_at(0, &mut tz2 as *mut _ as usize).into()),
-                decode(f.gettimeofday_at(&mut tv2 as *mut _ as usize, 0).into()),
-                decode(f.gettimeofday_at(0, 0).into()),
+                decode(f.gettimeofday_null(true, false).into()),
+                decode(f.gettimeofday_null(false, true).into()),
+                decode(f.gettimeofday_null(true, true).into()),
             ];
             crosscheck::judge_gettimeofday(before, got, after, nulls)
         }

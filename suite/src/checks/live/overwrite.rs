@@ -1,0 +1,24 @@
+//! A call that writes outside its output buffer fails its check, whatever else it did:
+//! the writes are seen by the guarded buffers of [`crate::live::guard`] and judged
+//! here, from the record, so tests can feed it writes no real vDSO made.
+
+use crate::checks::result::{from_problems, CheckResult, Verdict};
+use crate::live::guard::Overwrite;
+
+/// `result` of a check whose calls wrote `overwrites` outside their outputs: a failure
+/// naming each write, with the check's own problems after them.
+pub fn judge_overwrites(result: CheckResult, overwrites: &[Overwrite]) -> CheckResult {
+    if overwrites.is_empty() {
+        return result;
+    }
+    let mut problems: Vec<String> = overwrites.iter().map(Overwrite::describe).collect();
+    let mut notes = Vec::new();
+    match result.verdict {
+        Verdict::Fail { message } if result.problems.is_empty() => problems.push(message),
+        Verdict::Fail { .. } => problems.extend(result.problems),
+        Verdict::Skip { reason } => notes.push(format!("the check itself was skipped: {reason}")),
+        Verdict::Pass => {}
+    }
+    notes.extend(result.notes);
+    from_problems(problems).with_notes(notes)
+}
