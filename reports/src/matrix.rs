@@ -39,6 +39,10 @@ pub struct TargetInfo {
     /// presence and image checks of its observation are in the report, no calls.
     #[serde(default)]
     pub probe_only: Option<String>,
+    /// Set when the target was built with a toolchain other than the first choice:
+    /// why the ones before it could not be had when it was first fetched.
+    #[serde(default)]
+    pub toolchain_fallback: Option<String>,
     /// Set when the target should have run but could not (a build error).
     #[serde(default)]
     pub error: Option<String>,
@@ -118,6 +122,7 @@ pub fn read_results(dir: &Path) -> Result<Vec<MatrixRow>, String> {
             target: report.environment.build_target.clone(),
             runner: "native".to_string(),
             toolchain: None,
+            toolchain_fallback: None,
             not_built: None,
             probe_only: None,
             error: None,
@@ -252,5 +257,15 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
         let _ = writeln!(out, "{}", text.trim_end());
     }
     let _ = writeln!(out, "cells: passed/failed/skipped checks; '-' none planned");
+    for row in rows {
+        if let Some(why) = &row.info.toolchain_fallback {
+            let _ = writeln!(
+                out,
+                "toolchain: {} was built with a fallback, {} ({why})",
+                row.info.target,
+                row.info.toolchain.as_deref().unwrap_or("unknown")
+            );
+        }
+    }
     out
 }

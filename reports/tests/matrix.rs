@@ -167,3 +167,30 @@ fn reports_round_trip_and_other_schemas_are_refused() {
         .unwrap_err()
         .contains("not a vdsoconf report"));
 }
+
+#[test]
+fn a_row_built_with_a_fallback_toolchain_says_so_below_the_table() {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-fallback-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = RunReport::new(env("i386", true), vec![case("call", CheckResult::pass())]);
+    write_target(
+        &dir,
+        "i686",
+        r#"{"target": "i686", "runner": "native", "toolchain": "rustc 1.97.1 (debian-sid)",
+            "toolchain_fallback": "debian-web: libstd-rust-web-dev:i386 (trixie): Hash Sum mismatch", "exit": 0}"#,
+        Some(&report),
+    );
+    write_target(
+        &dir,
+        "aarch64",
+        r#"{"target": "aarch64", "runner": "qemu-aarch64", "toolchain": "rustc 1.96.0 (debian-web)", "exit": 0}"#,
+        Some(&report),
+    );
+    let text = render_text(&read_dir(&dir).unwrap());
+    assert!(
+        text.contains("toolchain: i686 was built with a fallback, rustc 1.97.1 (debian-sid) (debian-web: libstd-rust-web-dev:i386 (trixie): Hash Sum mismatch)"),
+        "{text}"
+    );
+    assert!(!text.contains("toolchain: aarch64"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

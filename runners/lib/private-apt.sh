@@ -25,7 +25,7 @@ private_apt_opts() {
     echo "-o Dir::Etc::SourceList=$dir/sources.list -o Dir::Etc::SourceParts=/dev/null \
 -o Dir::State=$dir/state -o Dir::Cache=$dir/cache -o Dir::Etc::Preferences=/dev/null \
 -o Dir::Etc::PreferencesParts=/dev/null -o APT::Architectures=$(cat "$dir/arches") \
--o Debug::NoLocking=1 -o Acquire::Languages=none -o Acquire::Retries=3 -o APT::Sandbox::User=root"
+-o Debug::NoLocking=1 -o Acquire::Languages=none -o APT::Sandbox::User=root"
 }
 
 # private_apt_init DIR "SUITES" "ARCHES": writes the sources and updates the lists
@@ -56,8 +56,62 @@ private_apt_init() {
     fi
 }
 
-# private_apt_download DIR PKG...: downloads into DIR/debs (skips files already there).
+# private_apt_download DIR PKG...: downloads into DIR/debs (skips files already there)
+# and records each new file's SHA256, as the package index gives it, in
+# DIR/debs/SHA256SUMS; a file whose bytes do not match is deleted and fails.
 private_apt_download() {
     local dir=$1; shift
-    (cd "$dir/debs" && apt-get $(private_apt_opts "$dir") download -qq "$@" >&2)
+    # shellcheck disable=SC2046
+    (cd "$dir/debs" && apt-get $(private_apt_opts "$dir") download -qq "$@" >&2) || return 1
+    _private_apt_record "$dir"
+}
+
+_private_apt_record() {
+    local dir=$1 deb name pkg ver arch want got bad=0
+    touch "$dir/debs/SHA256SUMS"
+    for deb in "$dir"/debs/*.deb; do
+        [ -e "$deb" ] || continue
+        name=$(basename "$deb")
+        grep -q "  $name\$" "$dir/debs/SHA256SUMS" && continue
+        pkg=$(dpkg-deb -f "$deb" Package 2>/dev/null) ver=$(dpkg-deb -f "$deb" Version 2>/dev/null)
+        arch=$(dpkg-deb -f "$deb" Architecture 2>/dev/null)
+        # Without ":arch" apt answers for its native architecture.
+        [ "$arch" = all ] || pkg=$pkg:$arch
+        # shellcheck disable=SC2046
+        want=$(apt-cache $(private_apt_opts "$dir") show "$pkg=$ver" 2>/dev/null | sed -n 's/^SHA256: //p')
+        got=$(sha256sum "$deb" | cut -d' ' -f1)
+        if ! grep -qx "$got" <<<"$want"; then
+            echo "private-apt: $name: sha256 $got is not the index's (${want:-no entry for $pkg=$ver}); deleted" >&2
+            rm -f "$deb"
+            bad=1
+            continue
+        fi
+        echo "$got  $name" >>"$dir/debs/SHA256SUMS"
+    done
+    return "$bad"
+}
+
+# private_apt_verify DIR: every .deb in DIR/debs still has the SHA256 recorded from
+# its index (one not yet recorded is checked against DIR's index now); a changed
+# file, or one the index does not vouch for, is deleted (fetched again on next use).
+private_apt_verify() {
+    local dir=$1 deb name bad=0
+    [ -d "$dir/debs" ] || return 0
+    _private_apt_record "$dir" || bad=1
+    for deb in "$dir"/debs/*.deb; do
+        [ -e "$deb" ] || continue
+        name=$(basename "$deb")
+        if ! grep "  $name\$" "$dir/debs/SHA256SUMS" 2>/dev/null | (cd "$dir/debs" && sha256sum -c --quiet --strict - >/dev/null 2>&1); then
+            echo "private-apt: cached $name does not match its recorded sha256; deleted" >&2
+            rm -f "$deb"
+            bad=1
+        fi
+    done
+    return "$bad"
+}
+
+# private_apt_stamp DIR: the sha256 of DIR's SHA256SUMS, kept beside a tree unpacked
+# from DIR's packages: a tree whose stamp differs is unpacked again.
+private_apt_stamp() {
+    sha256sum <"$1/debs/SHA256SUMS" | cut -d' ' -f1
 }

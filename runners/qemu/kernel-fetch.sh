@@ -1,27 +1,40 @@
 # Debian kernel images for `vdsoconf boot`, fetched with a private apt
 # configuration into $VDSOCONF_CACHE/kernels and unpacked there (never installed).
 #
+# A row's kernel is pinned once fetched: the image package the metapackage named
+# then is kept (with its .deb, checked against the sha256 its index gave before
+# every use) and booted again without asking the mirror, so a warm run boots the
+# same kernel whatever the mirror serves that day. Delete
+# $VDSOCONF_CACHE/kernels/pins/<suite>-<arch>-<package> to take a newer one.
+#
 #   source runners/lib/private-apt.sh runners/qemu/kernel-fetch.sh
 #   kernel_image DEB_ARCH SUITE PACKAGE   # prints the path of the kernel image
 
 kernel_image() {
-    local arch=$1 suite=$2 pkg=$3 base apt image_pkg deb unpacked image
+    local arch=$1 suite=$2 pkg=$3 base apt pin image_pkg deb unpacked image
     base=${VDSOCONF_CACHE:?}/kernels
     apt=$base/apt-$suite-$arch
-    mkdir -p "$apt"
-    private_apt_init "$apt" "$suite" "$arch" || { echo "apt index of $suite/$arch unavailable" >&2; return 1; }
-    # The metapackage depends on the versioned image package.
-    # shellcheck disable=SC2046
-    image_pkg=$(apt-cache $(private_apt_opts "$apt") depends "$pkg:$arch" 2>/dev/null \
-        | sed -nE 's/^  Depends: (linux-image-[^ ]+)$/\1/p' | head -n1)
-    [ -n "$image_pkg" ] || { echo "no $pkg for $arch in $suite" >&2; return 1; }
-    unpacked=$base/${image_pkg%%:*}
-    if [ ! -d "$unpacked/boot" ]; then
+    pin=$base/pins/$suite-$arch-$pkg
+    mkdir -p "$apt/debs" "$base/pins"
+    image_pkg=$(cat "$pin" 2>/dev/null)
+    private_apt_verify "$apt" || true
+    if [ -z "$image_pkg" ] || ! ls "$apt"/debs/"${image_pkg%%:*}"_*.deb >/dev/null 2>&1; then
+        private_apt_init "$apt" "$suite" "$arch" || { echo "apt index of $suite/$arch unavailable" >&2; return 1; }
+        # The metapackage depends on the versioned image package.
+        # shellcheck disable=SC2046
+        image_pkg=$(apt-cache $(private_apt_opts "$apt") depends "$pkg:$arch" 2>/dev/null \
+            | sed -nE 's/^  Depends: (linux-image-[^ ]+)$/\1/p' | head -n1)
+        [ -n "$image_pkg" ] || { echo "no $pkg for $arch in $suite" >&2; return 1; }
         private_apt_download "$apt" "$image_pkg" 2>"$apt.err" || { echo "download of $image_pkg failed: $(tail -n1 "$apt.err")" >&2; return 1; }
-        deb=$(ls "$apt"/debs/"${image_pkg%%:*}"_*.deb | head -n1)
-        rm -rf "$unpacked.tmp"
-        dpkg-deb -x "$deb" "$unpacked.tmp" && mv "$unpacked.tmp" "$unpacked"
-        rm -f "$deb" # the unpacked kernel is the cache
+        echo "$image_pkg" >"$pin"
+    fi
+    deb=$(ls "$apt"/debs/"${image_pkg%%:*}"_*.deb | head -n1)
+    unpacked=$base/${image_pkg%%:*}
+    if [ "$(cat "$unpacked/.from" 2>/dev/null)" != "$(sha256sum <"$deb" | cut -d' ' -f1)" ]; then
+        rm -rf "$unpacked" "$unpacked.tmp"
+        dpkg-deb -x "$deb" "$unpacked.tmp" || { echo "cannot unpack $deb" >&2; return 1; }
+        sha256sum <"$deb" | cut -d' ' -f1 >"$unpacked.tmp/.from"
+        mv "$unpacked.tmp" "$unpacked"
     fi
     image=$(ls "$unpacked"/boot/vmlinuz-* "$unpacked"/boot/vmlinux-* 2>/dev/null | head -n1)
     [ -n "$image" ] || { echo "$image_pkg has no boot/vmlinu[xz]-*" >&2; return 1; }

@@ -13,7 +13,8 @@
 #               the whole suite for that architecture)
 #
 # Nothing is installed into the system: packages are fetched with a private apt
-# configuration into $VDSOCONF_CACHE/toolchains and unpacked there. The compiler
+# configuration into $VDSOCONF_CACHE/toolchains (their sha256, as the index gave
+# it, recorded and checked before every use) and unpacked there. The compiler
 # runs through the loader of its own package set (sid's needs a newer glibc than
 # the host's). A compiler and a std are used together only when `rustc --version`
 # equals the version recorded in every rlib of the std.
@@ -50,16 +51,15 @@ toolchain_field() { # toolchain_field NAME INDEX
 toolchain_rustc() { echo "$(toolchain_cache)/$1/rustc"; }
 
 # _tc_apt DIR SUITES ARCH: a private apt configuration for one architecture, so a
-# broken index of one architecture cannot take the others down with it.
+# broken index of one architecture cannot take the others down with it. A failure
+# is not tried again: it costs the targets that need that index, with apt's reason.
 _tc_apt() {
-    local dir=$1 suites=$2 arch=$3 tries
-    for tries in 1 2 3; do
-        if private_apt_init "$dir" "$suites" "$arch" 2>"$dir.err"; then
-            rm -f "$dir.err"
-            return 0
-        fi
-        sleep $((tries * 2))
-    done
+    local dir=$1 suites=$2 arch=$3
+    mkdir -p "$dir"
+    if private_apt_init "$dir" "$suites" "$arch" 2>"$dir.err"; then
+        rm -f "$dir.err"
+        return 0
+    fi
     return 1
 }
 
@@ -96,12 +96,16 @@ _tc_compiler() {
     local name=$1 base root suites pkg apt loader libs rustc_bin sysroot
     base=$(toolchain_cache)/$name
     root=$base/root
-    if [ -x "$base/rustc" ] && "$base/rustc" -vV >/dev/null 2>&1; then
+    apt=$base/apt-amd64
+    # A compiler unpacked from packages that still match their recorded sha256 is
+    # used as it is, without asking the mirror.
+    if [ -x "$base/rustc" ] && private_apt_verify "$apt" 2>/dev/null \
+        && [ "$(cat "$root/.from" 2>/dev/null)" = "$(private_apt_stamp "$apt")" ] \
+        && "$base/rustc" -vV >/dev/null 2>&1; then
         return 0
     fi
     suites=$(toolchain_field "$name" 1)
     pkg=$(toolchain_field "$name" 2)
-    apt=$base/apt-amd64
     mkdir -p "$base"
     if ! _tc_apt "$apt" "$suites" amd64; then
         echo "compiler $pkg ($suites): $(_tc_apt_error "$apt")" >&2
@@ -112,10 +116,11 @@ _tc_compiler() {
         echo "compiler $pkg ($suites): $(_tc_apt_error "$apt")" >&2
         return 1
     fi
-    rm -rf "$root"
+    rm -rf "$root" "$base"/std-*.ok "$base/rustc"
     mkdir -p "$root"
     local deb
     for deb in "$apt"/debs/*.deb; do dpkg-deb -x "$deb" "$root"; done
+    private_apt_stamp "$apt" >"$root/.from"
     loader=$(find "$root" -name 'ld-linux-x86-64.so.2' -type f | head -n1)
     libs=$(find "$root" -name '*.so*' \( -type f -o -type l \) -printf '%h\n' | sort -u | paste -sd:)
     rustc_bin=$(find "$root" -path '*/bin/rustc' -type f | head -n1)
@@ -149,6 +154,14 @@ _tc_std() {
     suites=$(toolchain_field "$name" 3)
     pkg=$(toolchain_field "$name" 4)
     apt=$base/apt-$arch
+    # An unpacked std is kept while its packages match their recorded sha256 and
+    # its compiler was not unpacked again (which removes every std-*.ok).
+    if [ -f "$base/std-$triple.ok" ]; then
+        if [ "$(cat "$base/std-$triple.ok")" != "$(private_apt_stamp "$apt" 2>/dev/null)" ] \
+            || ! private_apt_verify "$apt" || ! _tc_compiler "$name"; then
+            rm -f "$base/std-$triple.ok"
+        fi
+    fi
     if [ ! -f "$base/std-$triple.ok" ]; then
         mkdir -p "$base"
         if ! _tc_apt "$apt" "$suites" "$arch"; then
@@ -176,7 +189,7 @@ _tc_std() {
         rm -rf "$tmp"
     fi
     toolchain_verify "$name" "$triple" || return 1
-    touch "$base/std-$triple.ok"
+    private_apt_stamp "$apt" >"$base/std-$triple.ok"
 }
 
 # toolchain_verify NAME TRIPLE: every rlib of the target's std must have been built
@@ -204,12 +217,14 @@ toolchain_verify() {
 }
 
 # toolchain_for_target TRIPLE DEB_ARCH: the first toolchain that can build TRIPLE.
-# One already unpacked and verified is used without asking the mirror again.
+# One already unpacked and verified is used without asking the mirror again, so a
+# target keeps the toolchain it was first built with (the same compiler every run);
+# when that is not the first choice, toolchain_fallback says why.
 toolchain_for_target() {
     local triple=$1 arch=$2 t name why=""
     for t in "${TOOLCHAINS[@]}"; do
         name=${t%%|*}
-        if [ -f "$(toolchain_cache)/$name/std-$triple.ok" ] && toolchain_verify "$name" "$triple" 2>/dev/null; then
+        if [ -f "$(toolchain_cache)/$name/std-$triple.ok" ] && _tc_std "$name" "$triple" "$arch" 2>/dev/null; then
             echo "$name"
             return 0
         fi
@@ -217,12 +232,23 @@ toolchain_for_target() {
     mkdir -p "$(toolchain_cache)"
     for t in "${TOOLCHAINS[@]}"; do
         name=${t%%|*}
-        if _tc_std "$name" "$triple" "$arch" 2>"$(toolchain_cache)/why"; then
+        if _tc_std "$name" "$triple" "$arch" 2>"$(toolchain_cache)/why-$triple"; then
+            if [ -n "$why" ]; then
+                echo "$why" >"$(toolchain_cache)/$name/fallback-$triple"
+            else
+                rm -f "$(toolchain_cache)/$name/fallback-$triple"
+            fi
             echo "$name"
             return 0
         fi
-        why+="${why:+; }$name: $(tr '\n' ' ' <"$(toolchain_cache)/why" | sed 's/ *$//')"
+        why+="${why:+; }$name: $(tr '\n' ' ' <"$(toolchain_cache)/why-$triple" | sed 's/ *$//')"
     done
     echo "$why" >&2
     return 1
+}
+
+# toolchain_fallback NAME TRIPLE: why the toolchains before NAME could not build
+# TRIPLE when it was first fetched (empty when NAME was the first choice).
+toolchain_fallback() {
+    cat "$(toolchain_cache)/$1/fallback-$2" 2>/dev/null || true
 }

@@ -83,3 +83,81 @@ fn no_rlibs_is_refused() {
     assert!(!ok && err.contains("no rlibs"), "{err}");
     std::fs::remove_dir_all(cache).unwrap();
 }
+
+/// Runs `script` in bash at the repository's root with the runner libraries sourced.
+fn bash(script: &str, env: &[(&str, &str)]) -> (bool, String, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut c = Command::new("bash");
+    c.arg("-c")
+        .arg(format!(
+            "source runners/lib/cache.sh && source runners/lib/private-apt.sh && {script}"
+        ))
+        .current_dir(&root)
+        .env_remove("VDSOCONF_CACHE")
+        .env_remove("XDG_CACHE_HOME");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_cache_is_outside_the_clone_unless_vdsoconf_cache_says_otherwise() {
+    let (ok, out, err) = bash("vdsoconf_cache_dir", &[("HOME", "/home/someone")]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "/home/someone/.cache/vdsoconf");
+    let (_, out, _) = bash(
+        "vdsoconf_cache_dir",
+        &[("HOME", "/home/someone"), ("XDG_CACHE_HOME", "/xdg")],
+    );
+    assert_eq!(out.trim(), "/xdg/vdsoconf");
+    let (_, out, _) = bash(
+        "vdsoconf_cache_dir",
+        &[("HOME", "/home/someone"), ("VDSOCONF_CACHE", "/elsewhere")],
+    );
+    assert_eq!(out.trim(), "/elsewhere");
+}
+
+#[test]
+fn a_cached_package_is_used_only_while_it_matches_its_recorded_sha256() {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-sums-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let debs = dir.join("debs");
+    std::fs::create_dir_all(&debs).unwrap();
+    std::fs::write(debs.join("good_1_amd64.deb"), b"the package as fetched").unwrap();
+    std::fs::write(debs.join("unrecorded_1_amd64.deb"), b"never checked").unwrap();
+    // sha256 of "the package as fetched"
+    let sum = Command::new("sha256sum")
+        .arg(debs.join("good_1_amd64.deb"))
+        .output()
+        .unwrap();
+    let sum = String::from_utf8_lossy(&sum.stdout);
+    let sum = sum.split_whitespace().next().unwrap();
+    std::fs::write(
+        debs.join("SHA256SUMS"),
+        format!("{sum}  good_1_amd64.deb\n"),
+    )
+    .unwrap();
+    let verify = format!("private_apt_verify {}", dir.display());
+
+    // The recorded package passes; the unrecorded one is deleted and reported.
+    let (ok, _, err) = bash(&verify, &[]);
+    assert!(!ok);
+    assert!(err.contains("unrecorded_1_amd64.deb"), "{err}");
+    assert!(debs.join("good_1_amd64.deb").exists());
+    assert!(!debs.join("unrecorded_1_amd64.deb").exists());
+    let (ok, _, err) = bash(&verify, &[]);
+    assert!(ok, "{err}");
+
+    // A changed byte: deleted, so the next use fetches it again.
+    std::fs::write(debs.join("good_1_amd64.deb"), b"the package as fetcheD").unwrap();
+    let (ok, _, err) = bash(&verify, &[]);
+    assert!(!ok && err.contains("good_1_amd64.deb"), "{err}");
+    assert!(!debs.join("good_1_amd64.deb").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
