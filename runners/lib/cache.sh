@@ -29,3 +29,28 @@ with_lock() {
         "$@"
     ) 9>"$lock"
 }
+
+# sync_sources ROOT DEST [PATHSPEC...]: the files of the git checkout ROOT (tracked,
+# and untracked but not ignored; only PATHSPEC, default all) copied into DEST, each
+# written only where its content differs, and files no longer listed removed.
+# Cargo compares modification times, so a build in DEST redoes only what changed
+# since the last build there from any clone; and DEST's path is the same for every
+# clone, so are the paths compiled into what it builds.
+sync_sources() {
+    local root=$1 dest=$2 f
+    shift 2
+    [ $# -gt 0 ] || set -- .
+    git -C "$root" rev-parse --git-dir >/dev/null 2>&1 \
+        || { echo "sync_sources: $root is not a git checkout" >&2; return 1; }
+    mkdir -p "$dest"
+    git -C "$root" ls-files --cached --others --exclude-standard -- "$@" | sort -u >"$dest.files"
+    while IFS= read -r f; do
+        [ -f "$root/$f" ] || continue
+        if ! cmp -s "$root/$f" "$dest/$f"; then
+            mkdir -p "$(dirname "$dest/$f")"
+            cp "$root/$f" "$dest/$f"
+        fi
+    done <"$dest.files"
+    (cd "$dest" && find . -type f | sed 's|^\./||' | sort) | comm -13 "$dest.files" - \
+        | while IFS= read -r f; do rm -f "$dest/$f"; done
+}
