@@ -386,8 +386,54 @@ fn run_writes_every_report_format() -> Result<(), String> {
     std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())
 }
 
+/// `vdsoconf ARGS` with its standard output on /dev/full, or closed.
+fn with_stdout(args: &str, stdout: &str) -> Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!("exec {stdout}; exec \"$0\" {args}",))
+        .arg(env!("CARGO_BIN_EXE_vdsoconf"))
+        .output()
+        .expect("bash runs")
+}
+
+fn output_errors_are_one_line_and_exit_2_never_a_panic() -> Result<(), String> {
+    for args in [
+        "spec list",
+        "spec show x86_64",
+        "--help",
+        "--version",
+        "symbols",
+    ] {
+        let full = with_stdout(args, ">/dev/full");
+        one_line_error(&full, "cannot write to standard output")
+            .map_err(|e| format!("{args} >/dev/full: {e}"))?;
+        let closed = with_stdout(args, ">&-");
+        one_line_error(&closed, "standard output is closed")
+            .map_err(|e| format!("{args} with stdout closed: {e}"))?;
+    }
+    // A closed pipe ends it quietly, as for any filter.
+    let piped = Command::new("bash")
+        .arg("-c")
+        .arg("\"$0\" spec show x86_64 | head -c 1 >/dev/null; echo \"${PIPESTATUS[0]}\"")
+        .arg(env!("CARGO_BIN_EXE_vdsoconf"))
+        .output()
+        .expect("bash runs");
+    let status = text(&piped.stdout);
+    if !text(&piped.stderr).is_empty() || !matches!(status.trim(), "0" | "141") {
+        return Err(format!(
+            "| head: status {status:?}, stderr {:?}",
+            text(&piped.stderr)
+        ));
+    }
+    Ok(())
+}
+
 fn main() {
     let tests: &[CliTest] = &[
+        (
+            "output_errors_are_one_line_and_exit_2_never_a_panic",
+            output_errors_are_one_line_and_exit_2_never_a_panic,
+        ),
         (
             "run_writes_every_report_format",
             run_writes_every_report_format,

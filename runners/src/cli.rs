@@ -7,6 +7,7 @@ use crate::target::{
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use vdsoconf_reports::bench::BenchReport;
 use vdsoconf_reports::matrix::RowState;
 use vdsoconf_reports::RunReport;
@@ -237,6 +238,48 @@ impl<E: std::fmt::Display> From<E> for InputError {
     }
 }
 
+/// Writes `text` to standard output. A write that fails (a full disk, a closed
+/// descriptor) is an error of the run: one line, exit status 2. A closed pipe
+/// (`| head`) never gets here: SIGPIPE ends the process quietly, as for any filter.
+fn write_stdout(text: &str) -> Result<(), InputError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| InputError(format!("cannot write to standard output: {e}")))
+}
+
+/// `print!` that reports a failed write as [`write_stdout`] does.
+macro_rules! out {
+    ($($arg:tt)*) => { write_stdout(&format!($($arg)*))? };
+}
+
+/// `println!` that reports a failed write as [`write_stdout`] does.
+macro_rules! outln {
+    ($($arg:tt)*) => { write_stdout(&format!("{}\n", format_args!($($arg)*)))? };
+}
+
+/// Whether descriptor 1 was open when the process started, recorded before Rust's
+/// runtime puts /dev/null on a closed one (which would make a closed stdout drop a
+/// run's results without a word).
+static STDOUT_OPEN_AT_START: AtomicBool = AtomicBool::new(true);
+
+extern "C" fn record_stdout_at_start() {
+    // SAFETY: F_GETFD on descriptor 1 reads its flags and changes nothing.
+    let open = unsafe { libc::fcntl(1, libc::F_GETFD) } != -1;
+    STDOUT_OPEN_AT_START.store(open, Ordering::Relaxed);
+}
+
+// Runs before `main`, and so before the runtime's own start-up.
+#[used]
+#[link_section = ".init_array"]
+static RECORD_STDOUT_AT_START: extern "C" fn() = record_stdout_at_start;
+
+fn stdout_is_open() -> bool {
+    STDOUT_OPEN_AT_START.load(Ordering::Relaxed)
+}
+
 pub fn main() -> i32 {
     let argv: Vec<String> = std::env::args().collect();
     if crate::boot::is_init(&argv) {
@@ -253,7 +296,27 @@ pub fn main() -> i32 {
         eprintln!("vdsoconf: internal error: {info}");
         std::process::exit(2);
     }));
-    let cli = Cli::parse();
+    if !stdout_is_open() {
+        eprintln!("vdsoconf: standard output is closed: nothing could be reported");
+        return 2;
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version land here too: their text must reach its reader.
+        Err(e) => {
+            let shown = e.print().and_then(|()| {
+                use std::io::Write;
+                std::io::stdout().flush()
+            });
+            return match shown {
+                Ok(()) => e.exit_code(),
+                Err(err) => {
+                    eprintln!("vdsoconf: cannot write to standard output: {err}");
+                    2
+                }
+            };
+        }
+    };
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Symbols { image, format } => symbols(image, format),
@@ -376,7 +439,7 @@ fn emit_report(report: &RunReport, out: &ReportArgs) -> Result<i32, InputError> 
     let text = render(report, out.format);
     match &out.output {
         Some(path) => write_file(path, &text)?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(match out.format {
         RunFormat::Ktap => vdsoconf_reports::ktap::exit_code(report),
@@ -425,10 +488,10 @@ fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
                 "warnings": warnings,
                 "notes": notes,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Text => {
-            println!(
+            outln!(
                 "{label}: {} ({}), provider {}, kernel {}",
                 spec.arch,
                 spec.title,
@@ -446,9 +509,9 @@ fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
                 if let Some(o) = f.offset {
                     line.push_str(&format!(" (offset 0x{o:x})"));
                 }
-                println!("{line}");
+                outln!("{line}");
             }
-            println!("{errors} error(s), {warnings} warning(s), {notes} note(s)");
+            outln!("{errors} error(s), {warnings} warning(s), {notes} note(s)");
         }
     }
     Ok(if errors > 0 { 1 } else { 0 })
@@ -486,7 +549,7 @@ fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i3
                 "breaking": breaking,
                 "compatible": changes.len() - breaking,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Text => {
             for c in &changes {
@@ -499,14 +562,14 @@ fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i3
                     .as_ref()
                     .map(|s| format!("  [{s}]"))
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "{}: {} {}{what}{spec}",
                     if c.breaking { "breaking" } else { "compatible" },
                     c.kind.name(),
                     c.subject
                 );
             }
-            println!(
+            outln!(
                 "{breaking} breaking, {} compatible",
                 changes.len() - breaking
             );
@@ -568,7 +631,7 @@ fn bench(
     };
     match output {
         Some(path) => write_file(path, &out)?,
-        None => print!("{out}"),
+        None => out!("{out}"),
     }
     Ok(0)
 }
@@ -576,7 +639,7 @@ fn bench(
 /// The matrix table of a results directory; exit 1 when a target failed.
 fn summary(dir: &Path, html: Option<&Path>) -> Result<i32, InputError> {
     let rows = vdsoconf_reports::matrix::read_dir(dir)?;
-    print!("{}", vdsoconf_reports::matrix::render_text(&rows));
+    out!("{}", vdsoconf_reports::matrix::render_text(&rows));
     if let Some(path) = html {
         let page = vdsoconf_reports::html::render(
             "vdsoconf: the qemu matrix",
@@ -630,10 +693,10 @@ fn symbols(image: Option<PathBuf>, format: Format) -> Result<i32, InputError> {
                 "hash": {"sysv": img.sysv_hash().is_some(), "gnu": img.gnu_hash().is_some()},
                 "symbols": rows,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Text => {
-            println!(
+            outln!(
                 "{label}: soname {}, ELF{} {}-endian, e_machine {}, hash: {}{}",
                 soname.as_deref().unwrap_or("(none)"),
                 img.class().bits(),
@@ -652,7 +715,7 @@ fn symbols(image: Option<PathBuf>, format: Format) -> Result<i32, InputError> {
                     (Some(v), _) => format!("@@{v}"),
                     (None, _) => String::new(),
                 };
-                println!(
+                outln!(
                     "  {:<40} {:<7} {:<7} 0x{:08x} {:>5}",
                     format!("{}{version}", r["name"].as_str().unwrap_or("")),
                     r["binding"].as_str().unwrap_or(""),
@@ -682,23 +745,23 @@ fn spec(cmd: SpecCommand) -> Result<i32, InputError> {
         SpecCommand::List => {
             for arch in builtin_arches() {
                 let spec = builtin(arch).expect("listed")?;
-                println!("{arch:<14} {}", spec.title);
+                outln!("{arch:<14} {}", spec.title);
             }
         }
         SpecCommand::Show { arch } => {
             let spec = crate::target::load_arch(&arch)?;
-            print!("{}", serde_saphyr_string(&spec)?);
+            out!("{}", serde_saphyr_string(&spec)?);
         }
         SpecCommand::Validate { files } => {
             if files.is_empty() {
                 for arch in builtin_arches() {
                     builtin(arch).expect("listed")?;
-                    println!("ok  spec/{arch}.yaml");
+                    outln!("ok  spec/{arch}.yaml");
                 }
             } else {
                 for f in &files {
                     load_file(f)?;
-                    println!("ok  {}", f.display());
+                    outln!("ok  {}", f.display());
                 }
             }
         }
