@@ -428,8 +428,53 @@ fn output_errors_are_one_line_and_exit_2_never_a_panic() -> Result<(), String> {
     Ok(())
 }
 
+fn a_run_that_checks_nothing_is_not_a_pass() -> Result<(), String> {
+    let cases: [(&[&str], &str); 4] = [
+        (&["run", "--filter", "zzz"], "no check was selected"),
+        (
+            &["run", "--filter", "zzz", "--format", "ktap"],
+            "no check was selected",
+        ),
+        (
+            &["run", "--filter", "zzz", "--format", "json"],
+            "no check was selected",
+        ),
+        // A foreign architecture's live checks all skip, saying how to run them.
+        (
+            &[
+                "run",
+                "--arch",
+                if cfg!(target_arch = "aarch64") {
+                    "x86_64"
+                } else {
+                    "aarch64"
+                },
+            ],
+            "the qemu matrix does that",
+        ),
+    ];
+    for (args, why) in cases {
+        let out = vdsoconf(args);
+        let err = text(&out.stderr);
+        if out.status.code() != Some(4)
+            || !err.contains("nothing was checked")
+            || !err.contains(why)
+        {
+            return Err(format!(
+                "{args:?}: exit {:?}, stderr {err:?}",
+                out.status.code()
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let tests: &[CliTest] = &[
+        (
+            "a_run_that_checks_nothing_is_not_a_pass",
+            a_run_that_checks_nothing_is_not_a_pass,
+        ),
         (
             "output_errors_are_one_line_and_exit_2_never_a_panic",
             output_errors_are_one_line_and_exit_2_never_a_panic,

@@ -11,8 +11,8 @@ pub fn exit_code(report: &RunReport) -> i32 {
     let c = report.counts();
     if c.fail > 0 {
         1
-    } else if c.pass == 0 && c.skip > 0 {
-        4
+    } else if c.pass == 0 {
+        4 // every check skipped, or none ran
     } else {
         0
     }

@@ -171,6 +171,9 @@ fn ktap_exit_codes_are_kselftests() {
     assert_eq!(ktap::exit_code(&r), 0);
     r.results.retain(|c| !c.result.is_pass());
     assert_eq!(ktap::exit_code(&r), 4);
+    // No test at all is not a pass either.
+    r.results.clear();
+    assert_eq!(ktap::exit_code(&r), 4);
 }
 
 #[test]

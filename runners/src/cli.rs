@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use vdsoconf_reports::bench::BenchReport;
 use vdsoconf_reports::matrix::RowState;
 use vdsoconf_reports::RunReport;
+use vdsoconf_suite::checks::Verdict;
 use vdsoconf_suite::elf::{binding_name, type_name, VdsoImage};
 use vdsoconf_suite::live::LiveVdso;
 use vdsoconf_suite::spec::{builtin, builtin_arches, load_file};
@@ -441,12 +442,28 @@ fn emit_report(report: &RunReport, out: &ReportArgs) -> Result<i32, InputError> 
         Some(path) => write_file(path, &text)?,
         None => out!("{text}"),
     }
+    let counts = report.counts();
+    if counts.fail == 0 && counts.pass == 0 {
+        // Nothing was checked: never a pass, whatever the format.
+        let why = match report.results.iter().find_map(|r| match &r.result.verdict {
+            Verdict::Skip { reason } => Some(reason.as_str()),
+            _ => None,
+        }) {
+            None => "no check was selected (see --filter)".to_string(),
+            Some(reason) => format!("all {} checks were skipped: {reason}", counts.skip),
+        };
+        eprintln!("vdsoconf: nothing was checked: {why}");
+        return Ok(NOTHING_CHECKED);
+    }
     Ok(match out.format {
         RunFormat::Ktap => vdsoconf_reports::ktap::exit_code(report),
-        _ if report.counts().fail > 0 => 1,
+        _ if counts.fail > 0 => 1,
         _ => 0,
     })
 }
+
+/// The exit status of a run that checked nothing (kselftest's "skip").
+const NOTHING_CHECKED: i32 = 4;
 
 fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
     use vdsoconf_suite::checks::findings::{check_image_bytes, ImageContext, Severity};
