@@ -76,8 +76,7 @@ pub fn measure(target: &Target) -> Result<Vec<BenchRow>, String> {
     }
     let overwrites = guard::take_overwrites();
     if !overwrites.is_empty() {
-        let writes: Vec<String> = overwrites.iter().map(|o| o.describe()).collect();
-        return Err(writes.join("; "));
+        return Err(guard::describe_all(&overwrites));
     }
     Ok(rows)
 }

@@ -179,8 +179,7 @@ pub fn child_main_if_requested() -> Option<i32> {
             };
             let overwrites = guard::take_overwrites();
             if !overwrites.is_empty() {
-                let writes: Vec<String> = overwrites.iter().map(|o| o.describe()).collect();
-                report.error = Some(writes.join("; "));
+                report.error = Some(guard::describe_all(&overwrites));
             }
             emit(INNER, serde_json::to_string(&report).expect("serializes"));
         }

@@ -66,6 +66,12 @@ impl Overwrite {
     }
 }
 
+/// Every write of `overwrites` described, joined into one line.
+pub fn describe_all(overwrites: &[Overwrite]) -> String {
+    let writes: Vec<String> = overwrites.iter().map(Overwrite::describe).collect();
+    writes.join("; ")
+}
+
 static OVERWRITES: Mutex<Vec<Overwrite>> = Mutex::new(Vec::new());
 
 fn record(o: Overwrite) {

@@ -241,14 +241,22 @@ pub fn judge_bad_pointer(
     verdict.with_notes(notes)
 }
 
-/// Three pages: read-write, PROT_NONE, read-only; addresses for each argument case.
+/// Three pages (read-write, PROT_NONE, read-only) and a guarded buffer for each of a
+/// kind's pointer arguments: addresses for each argument case.
 pub struct Arena {
     base: usize,
     page: usize,
+    /// Where a valid argument points: a write past it is reported.
+    valid: Vec<GuardedOutput>,
 }
 
 impl Arena {
-    pub fn new() -> Result<Arena, String> {
+    pub fn new(kind: SymbolKind) -> Result<Arena, String> {
+        let valid = arg_names(kind)
+            .iter()
+            .zip(sizes(kind))
+            .map(|(name, n)| GuardedOutput::new(name, &vec![0; n]))
+            .collect::<Result<Vec<_>, _>>()?;
         // SAFETY: sysconf has no preconditions; mmap/mprotect on our own fresh mapping.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
         let base = unsafe {
@@ -272,15 +280,19 @@ impl Arena {
         if !ok {
             return Err(format!("mprotect: {}", std::io::Error::last_os_error()));
         }
-        Ok(Arena { base, page })
+        Ok(Arena { base, page, valid })
+    }
+
+    /// Records what the call wrote outside the valid arguments' buffers.
+    pub fn inspect_valid(&mut self) {
+        self.valid.iter_mut().for_each(GuardedOutput::inspect);
     }
 
     /// The address for `arg`, for an object of `size` bytes (its second half unmapped when
-    /// straddling); `slot` keeps valid objects apart.
+    /// straddling); `slot` is the argument's position.
     pub fn addr(&self, arg: PtrArg, size: usize, slot: usize) -> usize {
         match arg {
-            // Valid arguments are guarded buffers of their own (see `run_case`).
-            PtrArg::Valid => self.base + 64 * slot,
+            PtrArg::Valid => self.valid[slot].address(),
             PtrArg::Null => 0,
             PtrArg::AllOnes => usize::MAX,
             PtrArg::ProtNone => self.base + self.page,
@@ -319,17 +331,14 @@ pub fn run_case(
     f: VdsoFn,
     report: &mut dyn FnMut(Option<Result<isize, Errno>>),
 ) -> Result<i64, String> {
-    let arena = Arena::new()?;
+    let mut arena = Arena::new(kind)?;
     let size = sizes(kind);
-    // A valid argument points into a guarded buffer: a write past it is reported.
-    let mut valid = arg_names(kind)
-        .iter()
-        .zip(size)
-        .map(|(name, n)| GuardedOutput::new(name, &vec![0; n]))
-        .collect::<Result<Vec<_>, _>>()?;
-    let a = |i: usize| match case.args.get(i).copied().unwrap_or(PtrArg::Valid) {
-        PtrArg::Valid => valid[i].address(),
-        bad => arena.addr(bad, size[i], i),
+    let a = |i: usize| {
+        arena.addr(
+            case.args.get(i).copied().unwrap_or(PtrArg::Valid),
+            size[i],
+            i,
+        )
     };
     let state = if kind == SymbolKind::Getrandom {
         let (r, params) = f.getrandom_params();
@@ -368,6 +377,6 @@ pub fn run_case(
         }
         _ => unreachable!("rejected above"),
     };
-    valid.iter_mut().for_each(GuardedOutput::inspect);
+    arena.inspect_valid();
     Ok(returned)
 }
