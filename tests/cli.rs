@@ -1,38 +1,10 @@
 //! The `vdsoconf` command line as users meet it: exit codes, one-line errors, JSON shape.
 
+mod common;
+
+use common::*;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn vdsoconf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vdsoconf"))
-        .args(args)
-        .output()
-        .expect("vdsoconf runs")
-}
-
-fn fixture(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("suite/fixtures")
-        .join(rel)
-        .display()
-        .to_string()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Bad input: exit 2, exactly one line on stderr naming `needle`, nothing panicked.
-fn one_line_error(out: &Output, needle: &str) -> Result<(), String> {
-    let err = text(&out.stderr);
-    if out.status.code() != Some(2) {
-        return Err(format!("exit {:?}, stderr {err:?}", out.status.code()));
-    }
-    if err.lines().count() != 1 || !err.contains(needle) || err.contains("panicked") {
-        return Err(format!("stderr is not one line naming {needle:?}: {err:?}"));
-    }
-    Ok(())
-}
 
 fn run_on_live_vdso() -> Result<(), String> {
     let out = vdsoconf(&["run"]);
@@ -245,8 +217,6 @@ fn spec_commands_work() -> Result<(), String> {
     Ok(())
 }
 
-type CliTest = (&'static str, fn() -> Result<(), String>);
-
 fn check_image_and_diff_exit_codes() -> Result<(), String> {
     let kernel = fixture("x86_64/kernel-6.18.so");
     let qemu = fixture("x86_64/qemu-10.0.so");
@@ -429,36 +399,21 @@ fn output_errors_are_one_line_and_exit_2_never_a_panic() -> Result<(), String> {
 }
 
 fn a_run_that_checks_nothing_is_not_a_pass() -> Result<(), String> {
-    let cases: [(&[&str], &str); 4] = [
-        (&["run", "--filter", "zzz"], "no check was selected"),
-        (
-            &["run", "--filter", "zzz", "--format", "ktap"],
-            "no check was selected",
-        ),
-        (
-            &["run", "--filter", "zzz", "--format", "json"],
-            "no check was selected",
-        ),
-        // A foreign architecture's live checks all skip, saying how to run them.
-        (
-            &[
-                "run",
-                "--arch",
-                if cfg!(target_arch = "aarch64") {
-                    "x86_64"
-                } else {
-                    "aarch64"
-                },
-            ],
-            "the qemu matrix does that",
-        ),
+    let dir = scratch("nothing-checked");
+    let report_dir = dir.join("r");
+    let report_dir = report_dir.display().to_string();
+    let cases: [&[&str]; 4] = [
+        &["run", "--filter", "zzz"],
+        &["run", "--filter", "zzz", "--format", "ktap"],
+        &["run", "--filter", "zzz", "--format", "json"],
+        &["run", "--filter", "zzz", "--report-dir", &report_dir],
     ];
-    for (args, why) in cases {
+    for args in cases {
         let out = vdsoconf(args);
         let err = text(&out.stderr);
         if out.status.code() != Some(4)
             || !err.contains("nothing was checked")
-            || !err.contains(why)
+            || !err.contains("no check was selected")
         {
             return Err(format!(
                 "{args:?}: exit {:?}, stderr {err:?}",
@@ -466,6 +421,22 @@ fn a_run_that_checks_nothing_is_not_a_pass() -> Result<(), String> {
             ));
         }
     }
+    // The page says what the exit status says: not a failure, not a pass.
+    let page = std::fs::read_to_string(dir.join("r/report.html")).map_err(|e| e.to_string())?;
+    if !page.contains("NOTHING CHECKED") || page.contains("FAIL") || page.contains(">PASS") {
+        return Err(format!("report.html does not say NOTHING CHECKED: {page}"));
+    }
+    // A foreign architecture's live vDSO cannot be checked from here: one line
+    // that says how it can be, instead of a run whose every check skips.
+    let foreign = if cfg!(target_arch = "aarch64") {
+        "x86_64"
+    } else {
+        "aarch64"
+    };
+    let out = vdsoconf(&["run", "--arch", foreign]);
+    one_line_error(&out, "vdsoconf boot --arch")?;
+    one_line_error(&out, "--image FILE")?;
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
@@ -507,47 +478,5 @@ fn main() {
         ("dump_writes_a_readable_image", dump_writes_a_readable_image),
         ("spec_commands_work", spec_commands_work),
     ];
-    // Positional arguments filter by name; options (e.g. the harness's --arch) are ignored.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    const TAKES_VALUE: &[&str] = &[
-        "--arch",
-        "--provider",
-        "--kernel",
-        "--image",
-        "--test-threads",
-        "--format",
-        "--color",
-        "--logfile",
-        "--skip",
-    ];
-    let filters: Vec<&String> = args
-        .iter()
-        .enumerate()
-        .filter(|(i, a)| {
-            !a.starts_with('-') && (*i == 0 || !TAKES_VALUE.contains(&args[i - 1].as_str()))
-        })
-        .map(|(_, a)| a)
-        .collect();
-    let (mut passed, mut failed) = (0, 0);
-    for (name, test) in tests {
-        if !filters.is_empty()
-            && !filters
-                .iter()
-                .any(|f| format!("cli::{name}").contains(f.as_str()))
-        {
-            continue;
-        }
-        match test() {
-            Ok(()) => {
-                passed += 1;
-                println!("test cli::{name} ... ok");
-            }
-            Err(e) => {
-                failed += 1;
-                println!("test cli::{name} ... FAILED\n    {e}");
-            }
-        }
-    }
-    println!("\n{passed} passed, {failed} failed");
-    std::process::exit(if failed == 0 { 0 } else { 1 });
+    run_tests("cli", tests);
 }

@@ -15,6 +15,18 @@ pub struct BenchReport {
     pub batch: u32,
     pub batches: u32,
     pub rows: Vec<BenchRow>,
+    /// The functions that could not be measured: each crashed, hung or wrote
+    /// outside its output, in a child of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<BenchFailure>,
+}
+
+/// A function whose measurement failed, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BenchFailure {
+    /// `__vdso_clock_gettime@LINUX_2.6`.
+    pub symbol: String,
+    pub reason: String,
 }
 
 /// One function (and clock): nanoseconds per call through the vDSO and the syscall.
@@ -85,6 +97,9 @@ pub fn render_text(report: &BenchReport) -> String {
         "ns per call: median and minimum over {} batches of {} calls, after a warm-up",
         report.batches, report.batch
     );
+    for f in &report.failures {
+        let _ = writeln!(out, "FAILED  {}: {}", f.symbol, f.reason);
+    }
     out
 }
 

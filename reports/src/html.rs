@@ -65,6 +65,7 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
             RowState::Pass => ("pass", "PASS".to_string()),
             RowState::NoVdsoAsSpecified => ("pass", "PASS (no vDSO, as the spec says)".to_string()),
             RowState::Fail(why) => ("fail", format!("FAIL ({why})")),
+            RowState::NothingChecked(why) => ("skip", format!("NOTHING CHECKED ({why})")),
             RowState::NotBuilt(why) => ("skip", format!("NOT BUILT ({why})")),
         };
         let _ = writeln!(h, "<td class=\"name {class}\">{}</td></tr>", esc(&text));
@@ -82,6 +83,14 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
                 r.syscall.median_ns,
                 r.syscall.min_ns,
                 r.speedup()
+            );
+        }
+        for f in &b.failures {
+            let _ = writeln!(
+                h,
+                "<tr class=\"fail\"><td class=\"name\">{}</td><td colspan=\"5\">FAILED: {}</td></tr>",
+                esc(&f.symbol),
+                esc(&f.reason)
             );
         }
         h.push_str("</tbody></table>\n");

@@ -1,35 +1,49 @@
-//! The plain-text report: one line per check, then the totals.
+//! The plain-text report: one line per check, then the totals. Written a line at a
+//! time as the checks finish ([`header`], [`result`], [`footer`]), or whole.
 
-use crate::model::RunReport;
+use crate::model::{CaseResult, Environment, RunReport};
 use std::fmt::Write;
 use vdsoconf_suite::checks::Verdict;
 
-pub fn render(report: &RunReport) -> String {
-    let env = &report.environment;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "vdsoconf: {}, provider {}, kernel {}, source {}",
+/// The first line: what is checked.
+pub fn header(env: &Environment) -> String {
+    format!(
+        "vdsoconf: {}, provider {}, kernel {}, source {}\n",
         env.arch,
         env.provider,
         env.kernel.as_deref().unwrap_or("unknown"),
         env.source
-    );
-    for r in &report.results {
-        let _ = match &r.result.verdict {
-            Verdict::Pass => writeln!(out, "PASS  {}", r.name),
-            Verdict::Fail { message } => writeln!(out, "FAIL  {}: {message}", r.name),
-            Verdict::Skip { reason } => writeln!(out, "SKIP  {}: {reason}", r.name),
-        };
-        for note in &r.result.notes {
-            let _ = writeln!(out, "      note: {note}");
-        }
+    )
+}
+
+/// One check's line and its notes.
+pub fn result(r: &CaseResult) -> String {
+    let mut out = match &r.result.verdict {
+        Verdict::Pass => format!("PASS  {}\n", r.name),
+        Verdict::Fail { message } => format!("FAIL  {}: {message}\n", r.name),
+        Verdict::Skip { reason } => format!("SKIP  {}: {reason}\n", r.name),
+    };
+    for note in &r.result.notes {
+        let _ = writeln!(out, "      note: {note}");
     }
+    out
+}
+
+/// The totals, and why the run stopped early if it did.
+pub fn footer(report: &RunReport) -> String {
     let c = report.counts();
-    let _ = writeln!(
-        out,
-        "{} passed, {} failed, {} skipped",
-        c.pass, c.fail, c.skip
-    );
+    let mut out = format!("{} passed, {} failed, {} skipped\n", c.pass, c.fail, c.skip);
+    if let Some(why) = &report.interrupted {
+        let _ = writeln!(out, "INTERRUPTED: {why}");
+    }
+    out
+}
+
+pub fn render(report: &RunReport) -> String {
+    let mut out = header(&report.environment);
+    for r in &report.results {
+        out.push_str(&result(r));
+    }
+    out.push_str(&footer(report));
     out
 }

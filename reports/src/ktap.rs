@@ -2,7 +2,7 @@
 //! its checks as subtests, `# SKIP reason` directives, failure details and notes as
 //! `# ` diagnostic lines, and the kselftest totals line.
 
-use crate::model::{CaseResult, Counts, RunReport};
+use crate::model::{CaseResult, Counts, Environment, RunReport};
 use std::fmt::Write;
 use vdsoconf_suite::checks::Verdict;
 
@@ -35,62 +35,132 @@ fn clean(s: &str) -> String {
     s.replace(['\n', '\r'], " ").replace('#', "no.")
 }
 
-pub fn render(report: &RunReport) -> String {
-    let env = &report.environment;
-    let mut out = String::new();
-    let groups = groups(report);
-    let _ = writeln!(out, "KTAP version 1");
-    let _ = writeln!(
-        out,
-        "# vdsoconf: {} provider {} kernel {} ({})",
-        env.arch,
-        env.provider,
-        env.kernel_release.as_deref().unwrap_or("unknown"),
-        report.tool
-    );
-    let _ = writeln!(out, "1..{}", groups.len());
-    for (gi, (group, results)) in groups.iter().enumerate() {
-        let _ = writeln!(out, "  KTAP version 1");
-        let _ = writeln!(out, "  # Subtest: {group}");
-        let _ = writeln!(out, "  1..{}", results.len());
-        let mut counts = Counts::default();
-        for (i, r) in results.iter().enumerate() {
-            counts.add(&r.result.verdict);
-            let name = clean(&r.name);
-            for note in &r.result.notes {
-                let _ = writeln!(out, "  # note: {}", clean(note));
-            }
-            let _ = match &r.result.verdict {
-                Verdict::Pass => writeln!(out, "  ok {} {name}", i + 1),
-                Verdict::Fail { message } => {
-                    let problems = if r.result.problems.is_empty() {
-                        vec![message.clone()]
-                    } else {
-                        r.result.problems.clone()
-                    };
-                    for p in problems {
-                        let _ = writeln!(out, "  # {}", clean(&p));
-                    }
-                    writeln!(out, "  not ok {} {name}", i + 1)
-                }
-                Verdict::Skip { reason } => {
-                    writeln!(out, "  ok {} {name} # SKIP {}", i + 1, clean(reason))
-                }
-            };
-        }
-        let _ = if counts.fail > 0 {
-            writeln!(out, "not ok {} {group}", gi + 1)
-        } else if counts.pass == 0 {
-            writeln!(out, "ok {} {group} # SKIP every check skipped", gi + 1)
-        } else {
-            writeln!(out, "ok {} {group}", gi + 1)
+/// KTAP written as the checks finish: the plan (groups and their sizes) is known
+/// before the first result, so every line can go out as soon as it is true.
+pub struct KtapStream {
+    /// Each group of the plan and how many checks it has.
+    groups: Vec<(String, usize)>,
+    /// The next group to open.
+    next: usize,
+    /// The open group: its index, results so far and their counts.
+    open: Option<(usize, usize, Counts)>,
+}
+
+impl KtapStream {
+    /// The stream and its opening lines. `groups` is in plan order.
+    pub fn start(tool: &str, env: &Environment, groups: Vec<(String, usize)>) -> (Self, String) {
+        let mut out = String::new();
+        let _ = writeln!(out, "KTAP version 1");
+        let _ = writeln!(
+            out,
+            "# vdsoconf: {} provider {} kernel {} ({tool})",
+            env.arch,
+            env.provider,
+            env.kernel_release.as_deref().unwrap_or("unknown"),
+        );
+        let _ = writeln!(out, "1..{}", groups.len());
+        let stream = KtapStream {
+            groups,
+            next: 0,
+            open: None,
         };
+        (stream, out)
     }
-    let c = report.counts();
-    let _ = writeln!(
-        out,
-        "# Totals: pass:{} fail:{} xfail:0 xpass:0 skip:{} error:0",
-        c.pass, c.fail, c.skip
-    );
+
+    /// The lines of one finished check (and of its group's start and end).
+    pub fn result(&mut self, r: &CaseResult) -> String {
+        let mut out = String::new();
+        if self
+            .open
+            .is_none_or(|(i, _, _)| self.groups[i].0 != r.group)
+        {
+            out.push_str(&self.close_group());
+            let i = (self.next..self.groups.len())
+                .find(|&i| self.groups[i].0 == r.group)
+                .unwrap_or(self.next);
+            if i >= self.groups.len() {
+                self.groups.push((r.group.clone(), 1)); // not in the plan given: its own group
+            }
+            self.next = i + 1;
+            self.open = Some((i, 0, Counts::default()));
+            let _ = writeln!(out, "  KTAP version 1");
+            let _ = writeln!(out, "  # Subtest: {}", r.group);
+            let _ = writeln!(out, "  1..{}", self.groups[i].1);
+        }
+        let Some((i, done, counts)) = self.open.as_mut() else {
+            return out;
+        };
+        *done += 1;
+        counts.add(&r.result.verdict);
+        let (n, name) = (*done, clean(&r.name));
+        for note in &r.result.notes {
+            let _ = writeln!(out, "  # note: {}", clean(note));
+        }
+        let _ = match &r.result.verdict {
+            Verdict::Pass => writeln!(out, "  ok {n} {name}"),
+            Verdict::Fail { message } => {
+                let problems = if r.result.problems.is_empty() {
+                    vec![message.clone()]
+                } else {
+                    r.result.problems.clone()
+                };
+                for p in problems {
+                    let _ = writeln!(out, "  # {}", clean(&p));
+                }
+                writeln!(out, "  not ok {n} {name}")
+            }
+            Verdict::Skip { reason } => writeln!(out, "  ok {n} {name} # SKIP {}", clean(reason)),
+        };
+        if n == self.groups[*i].1 {
+            out.push_str(&self.close_group());
+        }
+        out
+    }
+
+    /// The result line of the open group, if one is open.
+    fn close_group(&mut self) -> String {
+        let Some((i, _, c)) = self.open.take() else {
+            return String::new();
+        };
+        let (gi, group) = (i + 1, &self.groups[i].0);
+        if c.fail > 0 {
+            format!("not ok {gi} {group}\n")
+        } else if c.pass == 0 {
+            format!("ok {gi} {group} # SKIP every check skipped\n")
+        } else {
+            format!("ok {gi} {group}\n")
+        }
+    }
+
+    /// The closing lines: the totals, and why the run stopped early if it did
+    /// (then the open group stays unfinished, as a parser should see it).
+    pub fn finish(&mut self, report: &RunReport) -> String {
+        let mut out = String::new();
+        match &report.interrupted {
+            Some(why) => {
+                let _ = writeln!(out, "# interrupted: {}", clean(why));
+            }
+            None => out.push_str(&self.close_group()),
+        }
+        let c = report.counts();
+        let _ = writeln!(
+            out,
+            "# Totals: pass:{} fail:{} xfail:0 xpass:0 skip:{} error:0",
+            c.pass, c.fail, c.skip
+        );
+        out
+    }
+}
+
+pub fn render(report: &RunReport) -> String {
+    let sizes = groups(report)
+        .into_iter()
+        .map(|(g, rs)| (g.to_string(), rs.len()))
+        .collect();
+    let (mut stream, mut out) = KtapStream::start(&report.tool, &report.environment, sizes);
+    for r in &report.results {
+        out.push_str(&stream.result(r));
+    }
+    out.push_str(&stream.finish(report));
     out
 }

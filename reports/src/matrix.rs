@@ -8,6 +8,7 @@ use crate::model::{Counts, RunReport};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::path::Path;
+use vdsoconf_suite::input::{read_text, InputKind};
 
 /// The columns of the table and the check groups each one counts.
 pub const COLUMNS: &[(&str, &[&str])] = &[
@@ -67,6 +68,8 @@ pub enum RowState {
     /// The provider gives no vDSO and the spec says so: nothing else can be checked.
     NoVdsoAsSpecified,
     Fail(String),
+    /// The run executed no check, or every check skipped (its runner exits 4).
+    NothingChecked(String),
     NotBuilt(String),
 }
 
@@ -89,14 +92,27 @@ impl MatrixRow {
         if counts.fail > 0 {
             return RowState::Fail(format!("{} failed", counts.fail));
         }
+        if let Some(why) = &report.interrupted {
+            return RowState::Fail(format!("interrupted: {why}"));
+        }
+        if counts.pass == 0 {
+            let why = report
+                .results
+                .iter()
+                .find_map(|r| match &r.result.verdict {
+                    vdsoconf_suite::checks::Verdict::Skip { reason } => {
+                        Some(format!("all {} skipped: {reason}", counts.skip))
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| "no check was selected".to_string());
+            return RowState::NothingChecked(why);
+        }
         if self.info.exit.is_some_and(|e| e != 0) {
             return RowState::Fail(format!(
                 "the runner exited with status {}",
                 self.info.exit.unwrap_or_default()
             ));
-        }
-        if counts.pass == 0 {
-            return RowState::Fail("nothing passed: the run checked nothing".to_string());
         }
         let vdso = report.group_counts("vdso");
         if report.environment.vdso_present == Some(false) && vdso.pass > 0 {
@@ -113,11 +129,15 @@ pub fn read_results(dir: &Path) -> Result<Vec<MatrixRow>, String> {
     if !single.is_file() {
         return read_dir(dir);
     }
-    let text =
-        std::fs::read_to_string(&single).map_err(|e| format!("{}: {e}", single.display()))?;
+    let text = read_text(&single, InputKind::Report).map_err(|e| e.to_string())?;
     let report = RunReport::from_json(&text).map_err(|e| format!("{}: {e}", single.display()))?;
+    Ok(vec![single_row(report)])
+}
+
+/// The one row of a single run's report (what `vdsoconf run --report-dir` shows).
+pub fn single_row(report: RunReport) -> MatrixRow {
     let failed = report.counts().fail > 0;
-    Ok(vec![MatrixRow {
+    MatrixRow {
         info: TargetInfo {
             target: report.environment.build_target.clone(),
             runner: "native".to_string(),
@@ -130,7 +150,7 @@ pub fn read_results(dir: &Path) -> Result<Vec<MatrixRow>, String> {
         },
         report: Some(report),
         missing: None,
-    }])
+    }
 }
 
 /// Reads every target directory of `dir`, sorted by name.
@@ -146,16 +166,17 @@ pub fn read_dir(dir: &Path) -> Result<Vec<MatrixRow>, String> {
         if !info_path.is_file() {
             continue;
         }
-        let text = std::fs::read_to_string(&info_path)
-            .map_err(|e| format!("{}: {e}", info_path.display()))?;
+        let text = read_text(&info_path, InputKind::Report).map_err(|e| e.to_string())?;
         let info: TargetInfo =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", info_path.display()))?;
         let results = entry.path().join("results.json");
-        let (report, missing) = match std::fs::read_to_string(&results) {
+        let (report, missing) = match read_text(&results, InputKind::Report) {
             Ok(t) => match RunReport::from_json(&t) {
                 Ok(r) => (Some(r), None),
                 Err(e) => (None, Some(format!("{}: {e}", results.display()))),
             },
+            // A results.json that exists and cannot be read is not a missing one.
+            Err(e) if results.symlink_metadata().is_ok() => (None, Some(e.to_string())),
             Err(_) if info.not_built.is_some() || info.error.is_some() => (None, None),
             Err(_) => (
                 None,
@@ -230,6 +251,7 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
             RowState::Pass => "PASS".to_string(),
             RowState::NoVdsoAsSpecified => "PASS (no vDSO, as the spec says)".to_string(),
             RowState::Fail(why) => format!("FAIL ({why})"),
+            RowState::NothingChecked(why) => format!("NOTHING CHECKED ({why})"),
             RowState::NotBuilt(why) => format!("NOT BUILT ({why})"),
         });
         table.push(line);

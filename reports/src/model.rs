@@ -19,6 +19,10 @@ pub struct RunReport {
     pub environment: Environment,
     /// In plan order.
     pub results: Vec<CaseResult>,
+    /// Set when the run was stopped (a signal) before every selected check ran:
+    /// `results` holds the ones that finished, and says so here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 /// Where the run happened and what it was judged against.
@@ -91,6 +95,7 @@ impl RunReport {
             tool: format!("vdsoconf {}", env!("CARGO_PKG_VERSION")),
             environment,
             results,
+            interrupted: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! `vdsoconf bench`: the cost of each callable vDSO function (and each clock the spec
-//! says it serves) against the raw syscall. Runs in one isolated child process, like
-//! every live call: a broken vDSO ends the bench with an error, not the tool.
+//! says it serves) against the raw syscall. Each function is measured in an isolated
+//! child process of its own, like every live call: one that crashes or hangs is
+//! reported as failed, and the others are still measured.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -60,25 +61,33 @@ fn row(
     }
 }
 
-/// Measures every callable symbol of the target's live vDSO.
-pub fn measure(target: &Target) -> Result<Vec<BenchRow>, String> {
+/// Measures symbol `index` of the target's spec in the live vDSO: no rows when this
+/// vDSO lacks it (or this build cannot call it).
+pub fn measure(target: &Target, index: usize) -> Result<Vec<BenchRow>, String> {
     let spec = &target.spec;
-    let clocksource = current_clocksource(spec);
-    let mut rows = Vec::new();
-    for sym in spec.symbols.iter().filter(|s| is_callable(s.kind)) {
-        let Ok(f) = live_fn(sym, spec.error_convention) else {
-            continue; // not in this vDSO, or not callable from this build
-        };
-        rows.extend(measure_symbol(target, sym, f, &clocksource)?);
+    let sym = spec
+        .symbols
+        .get(index)
+        .ok_or_else(|| format!("no symbol {index} in the {} spec", spec.arch))?;
+    if !is_callable(sym.kind) {
+        return Ok(Vec::new());
     }
-    if rows.is_empty() {
-        return Err("no callable vDSO function in this process".into());
-    }
+    let Ok(f) = live_fn(sym, spec.error_convention) else {
+        return Ok(Vec::new());
+    };
+    let rows = measure_symbol(target, sym, f, &current_clocksource(spec))?;
     let overwrites = guard::take_overwrites();
     if !overwrites.is_empty() {
         return Err(guard::describe_all(&overwrites));
     }
     Ok(rows)
+}
+
+/// The symbols of the target's spec worth a bench child (callable kinds).
+pub fn candidates(target: &Target) -> Vec<usize> {
+    (0..target.spec.symbols.len())
+        .filter(|&i| is_callable(target.spec.symbols[i].kind))
+        .collect()
 }
 
 fn measure_symbol(

@@ -160,8 +160,11 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
         Some(p) => p.clone(),
         None => std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?,
     };
-    let binary =
-        std::fs::read(&binary_path).map_err(|e| format!("{}: {e}", binary_path.display()))?;
+    let binary = vdsoconf_suite::input::read_input(
+        &binary_path,
+        vdsoconf_suite::input::InputKind::Executable,
+    )
+    .map_err(|e| e.to_string())?;
     if !is_static(&binary) {
         return Err(format!(
             "{} is dynamically linked and cannot be /init: pass --binary with a static build for {} \
@@ -205,6 +208,12 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
         run_with_timeout(cmd, opts.timeout).map_err(|e| format!("{}: {e}", qemu.display()));
     let _ = std::fs::remove_dir_all(&dir);
     let (console, ended) = console?;
+    if let (Ended::Interrupted, Some(sig)) = (ended, crate::signals::received()) {
+        return Err(format!(
+            "interrupted by {}: qemu was stopped before the suite reported",
+            crate::signals::name(sig)
+        ));
+    }
     if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() {
         eprintln!("{console}");
     }
@@ -216,6 +225,8 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
 pub enum Ended {
     Exited,
     TimedOut,
+    /// Killed because vdsoconf was told to stop.
+    Interrupted,
 }
 
 fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<(String, Ended), String> {
@@ -240,6 +251,11 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<(String, Ende
                 let _ = child.kill();
                 let _ = child.wait();
                 break Ended::TimedOut;
+            }
+            Ok(None) if crate::signals::received().is_some() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Ended::Interrupted;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(50)),
             Err(e) => return Err(e.to_string()),
@@ -288,7 +304,7 @@ pub fn read_console(console: &str, ended: Ended, timeout: Duration) -> Result<Ru
     };
     let how = match ended {
         Ended::TimedOut => format!(" (killed after {} s)", timeout.as_secs()),
-        Ended::Exited => String::new(),
+        Ended::Exited | Ended::Interrupted => String::new(),
     };
     // What init said before dying, and the panic line itself, beat a stack trace.
     let said: Vec<&str> = console

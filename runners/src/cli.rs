@@ -1,9 +1,11 @@
 //! The `vdsoconf` command line.
 
 use crate::isolate;
+use crate::output;
 use crate::session::{RunOptions, Session};
 use crate::target::{
-    load_arch, parse_duration, parse_kernel, parse_provider, resolve_target, TargetOptions,
+    load_arch, parse_duration, parse_duration_of, parse_kernel, parse_provider, resolve_target,
+    TargetOptions,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -11,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use vdsoconf_reports::bench::BenchReport;
 use vdsoconf_reports::matrix::RowState;
 use vdsoconf_reports::RunReport;
-use vdsoconf_suite::checks::Verdict;
+use vdsoconf_suite::checks::{PlannedCheck, Verdict};
 use vdsoconf_suite::elf::{binding_name, type_name, VdsoImage};
+use vdsoconf_suite::input::{read_input, read_text, InputKind};
 use vdsoconf_suite::live::LiveVdso;
 use vdsoconf_suite::spec::{builtin, builtin_arches, load_file};
 
@@ -24,7 +27,13 @@ use vdsoconf_suite::spec::{builtin, builtin_arches, load_file};
     long_about = "Conformance suite for the Linux vDSO ABI.\n\n\
         Checks the vDSO of this process (or an image file) against the spec of its \
         architecture: soname, version nodes, every versioned symbol, and calls to each \
-        function. Exit status: 0 all checks passed, 1 a check failed, 2 bad input."
+        function.\n\n\
+        Exit status: 0 every selected check ran and none failed; 1 a check failed; \
+        2 bad input, an environment that kept checks from running (limits, no /proc, \
+        a denied syscall), or output that could not be written; 4 nothing was checked \
+        (no check selected, or every one skipped); 128+N stopped by signal N (the \
+        reports then hold the checks that finished). Reports are written whole or not \
+        at all."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -71,7 +80,7 @@ enum Command {
     /// message names the stage and shows the last console lines).
     Boot(BootArgs),
     /// Print the target x check-group table of a results directory written by
-    /// `runners/qemu/matrix` (exit 1 when a target failed).
+    /// `runners/qemu/matrix` (exit 1 when a target failed or checked nothing).
     Summary {
         /// The results directory (one sub-directory per target).
         dir: PathBuf,
@@ -82,6 +91,9 @@ enum Command {
     },
     /// Measure each callable vDSO function (and each clock the spec says it serves)
     /// against the raw syscall: nanoseconds per call, median and minimum over batches.
+    /// Each function runs in a child of its own: one that crashes, hangs (60 s) or
+    /// writes outside its output is reported as FAILED and the exit status is 1;
+    /// the others are still measured.
     Bench {
         /// Whose vDSO: `kernel` or `qemu`.
         #[arg(long, default_value = "kernel")]
@@ -194,9 +206,10 @@ struct CheckImageArgs {
     /// `kernel` (a kernel build) or `qemu` (QEMU user mode's image).
     #[arg(long, default_value = "kernel")]
     provider: String,
-    /// A kernel config option of the build, `CONFIG_FOO=y` or `CONFIG_FOO=n`
-    /// (repeatable): symbols that need it become required or unexpected.
-    #[arg(long, value_name = "CONFIG_NAME=y|n")]
+    /// A kernel config option of the build, `CONFIG_FOO=y`, `=m` (built, as far as
+    /// the vDSO goes) or `=n` (repeatable): symbols that need it become required or
+    /// unexpected. Only options some symbol of the spec depends on are accepted.
+    #[arg(long, value_name = "CONFIG_NAME=y|m|n")]
     config: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -251,6 +264,35 @@ fn write_stdout(text: &str) -> Result<(), InputError> {
         .map_err(|e| InputError(format!("cannot write to standard output: {e}")))
 }
 
+/// `text` fit for one line of a terminal: control characters (a NUL, an escape
+/// sequence, a newline from a file) shown escaped, and a run of more than 160
+/// characters without a space (a megabyte-long symbol name) cut in its middle.
+pub fn one_line(text: &str) -> String {
+    const LONGEST: usize = 160;
+    let mut out = String::with_capacity(text.len().min(4096));
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let chars = word.chars().count();
+        let shown: String = if chars > LONGEST {
+            let head: String = word.chars().take(100).collect();
+            let tail: String = word.chars().skip(chars - 40).collect();
+            format!("{head}…[{} more characters]…{tail}", chars - 140)
+        } else {
+            word.to_string()
+        };
+        for c in shown.chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// `print!` that reports a failed write as [`write_stdout`] does.
 macro_rules! out {
     ($($arg:tt)*) => { write_stdout(&format!($($arg)*))? };
@@ -292,6 +334,10 @@ pub fn main() -> i32 {
     // Like any Unix filter: a closed pipe (`| head`) ends the process quietly.
     // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    // A file-size limit (`ulimit -f`) must make a write fail with EFBIG, reported
+    // in one line, rather than kill the process mid-report.
+    // SAFETY: ignoring SIGXFSZ before any thread starts.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     // A bug must still end in one line and status 2, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("vdsoconf: internal error: {info}");
@@ -342,7 +388,7 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(InputError(msg)) => {
-            eprintln!("vdsoconf: {msg}");
+            eprintln!("vdsoconf: {}", one_line(&msg));
             2
         }
     }
@@ -357,20 +403,83 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
         observed: args.observed,
     };
     let target = resolve_target(&opts)?;
+    if let vdsoconf_suite::checks::Source::Unavailable { reason } = &target.source {
+        // Not a run whose every check quietly skips: say how it can be run.
+        return Err(InputError(format!("--arch {}: {reason}", target.spec.arch)));
+    }
     let options = match args.duration.as_deref().map(parse_duration).transpose()? {
         Some(d) => RunOptions {
             monotonic: d,
-            progress: true,
+            // A soak display is for someone watching a terminal, not for a log.
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         },
         None => RunOptions::default(),
     };
+    if target.source == vdsoconf_suite::checks::Source::Live {
+        isolate::preflight()?;
+    }
     let session = Session::open(target)?.with_options(options);
-    let report = session.report(|c| {
+    let keep = |c: &PlannedCheck| {
         args.filter
             .as_ref()
             .is_none_or(|f| c.name().contains(f.as_str()))
+    };
+    crate::signals::install();
+    // Human and KTAP output on standard output goes out a check at a time, so a
+    // run that is killed still shows every check that finished.
+    let env = session.environment();
+    let mut stream = match (&args.out.output, args.out.format) {
+        (None, RunFormat::Human) => {
+            write_stdout(&vdsoconf_reports::human::header(&env))?;
+            Some(Stream::Human)
+        }
+        (None, RunFormat::Ktap) => {
+            let mut sizes: Vec<(String, usize)> = Vec::new();
+            for c in session.selected(keep) {
+                match sizes.last_mut() {
+                    Some((g, n)) if g == c.group.name() => *n += 1,
+                    _ => sizes.push((c.group.name().to_string(), 1)),
+                }
+            }
+            let tool = RunReport::new(env.clone(), Vec::new()).tool;
+            let (ktap, head) = vdsoconf_reports::ktap::KtapStream::start(&tool, &env, sizes);
+            write_stdout(&head)?;
+            Some(Stream::Ktap(ktap))
+        }
+        _ => None,
+    };
+    let mut write_error = None;
+    let report = session.report_streaming(keep, &mut |r| {
+        let text = match &mut stream {
+            None => return true,
+            Some(Stream::Human) => vdsoconf_reports::human::result(r),
+            Some(Stream::Ktap(k)) => k.result(r),
+        };
+        match write_stdout(&text) {
+            Ok(()) => true,
+            Err(e) => {
+                write_error = Some(e);
+                false
+            }
+        }
     });
-    emit_report(&report, &args.out)
+    let tail = stream.as_mut().map(|s| match s {
+        Stream::Human => vdsoconf_reports::human::footer(&report),
+        Stream::Ktap(k) => k.finish(&report),
+    });
+    if let Some(e) = write_error {
+        if let Some(dir) = &args.out.report_dir {
+            write_report_dir(dir, &report)?;
+        }
+        return Err(e);
+    }
+    emit_report(&report, &args.out, tail)
+}
+
+/// A report being written to standard output as the checks finish.
+enum Stream {
+    Human,
+    Ktap(vdsoconf_reports::ktap::KtapStream),
 }
 
 fn render(report: &RunReport, format: RunFormat) -> String {
@@ -382,18 +491,22 @@ fn render(report: &RunReport, format: RunFormat) -> String {
     }
 }
 
-/// Writes every report format into `dir` (created if missing).
+/// Writes every report format into `dir` (created if missing) as one change.
 fn write_report_dir(dir: &Path, report: &RunReport) -> Result<(), InputError> {
-    std::fs::create_dir_all(dir).map_err(|e| InputError(format!("{}: {e}", dir.display())))?;
-    for (name, format) in [
+    let mut files: Vec<(&str, Vec<u8>)> = [
         ("results.json", RunFormat::Json),
         ("results.txt", RunFormat::Human),
         ("results.ktap", RunFormat::Ktap),
         ("results.junit.xml", RunFormat::Junit),
-    ] {
-        write_file(&dir.join(name), &render(report, format))?;
-    }
-    write_html(dir)
+    ]
+    .into_iter()
+    .map(|(name, format)| (name, render(report, format).into_bytes()))
+    .collect();
+    let rows = [vdsoconf_reports::matrix::single_row(report.clone())];
+    let page = vdsoconf_reports::html::render("vdsoconf report", &rows, bench_in(dir)?.as_ref());
+    files.push(("report.html", page.into_bytes()));
+    output::replace_in_dir(dir, &files)?;
+    Ok(())
 }
 
 fn boot(args: BootArgs) -> Result<i32, InputError> {
@@ -419,7 +532,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         qemu: args.qemu.clone(),
         smp: args.smp,
         memory_mb: args.memory,
-        timeout: parse_duration(&args.timeout)?,
+        timeout: parse_duration_of("--timeout", &args.timeout)?,
         suite_args,
     })?;
     if report.environment.arch != args.arch {
@@ -428,21 +541,55 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
             report.environment.arch, args.arch, args.arch
         )));
     }
-    emit_report(&report, &args.out)
+    emit_report(&report, &args.out, None)
 }
 
 /// Writes a run's report as `run` does: the chosen format, the report directory,
 /// and the exit status.
-fn emit_report(report: &RunReport, out: &ReportArgs) -> Result<i32, InputError> {
+/// `streamed_tail`: the last lines of a report already streamed to standard output,
+/// written instead of the whole.
+fn emit_report(
+    report: &RunReport,
+    out: &ReportArgs,
+    streamed_tail: Option<String>,
+) -> Result<i32, InputError> {
     if let Some(dir) = &out.report_dir {
         write_report_dir(dir, report)?;
     }
-    let text = render(report, out.format);
+    let text = streamed_tail.unwrap_or_else(|| render(report, out.format));
     match &out.output {
         Some(path) => write_file(path, &text)?,
         None => out!("{text}"),
     }
+    if let (Some(why), Some(sig)) = (&report.interrupted, crate::signals::received()) {
+        eprintln!("vdsoconf: {why}; the reports hold the checks that finished");
+        return Ok(128 + sig);
+    }
     let counts = report.counts();
+    let stopped: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| r.result.environment)
+        .map(|r| r.name.as_str())
+        .collect();
+    if counts.fail == 0 && !stopped.is_empty() {
+        // The machine, not the vDSO, kept these from running: the run is not a pass.
+        let first = report
+            .results
+            .iter()
+            .find(|r| r.result.environment)
+            .and_then(|r| match &r.result.verdict {
+                Verdict::Skip { reason } => Some(reason.as_str()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "vdsoconf: {} check(s) could not run on this machine ({}, …): {first}",
+            stopped.len(),
+            stopped[0]
+        );
+        return Ok(ENVIRONMENT_STOPPED);
+    }
     if counts.fail == 0 && counts.pass == 0 {
         // Nothing was checked: never a pass, whatever the format.
         let why = match report.results.iter().find_map(|r| match &r.result.verdict {
@@ -464,6 +611,8 @@ fn emit_report(report: &RunReport, out: &ReportArgs) -> Result<i32, InputError> 
 
 /// The exit status of a run that checked nothing (kselftest's "skip").
 const NOTHING_CHECKED: i32 = 4;
+/// The exit status of a run the machine kept checks from (as for bad input).
+const ENVIRONMENT_STOPPED: i32 = 2;
 
 fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
     use vdsoconf_suite::checks::findings::{check_image_bytes, ImageContext, Severity};
@@ -472,10 +621,24 @@ fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
     let provider = parse_provider(&args.provider)?;
     let kernel = args.kernel.as_deref().map(parse_kernel).transpose()?;
     let mut config = KernelConfig::default();
+    let known: std::collections::BTreeSet<&str> = spec
+        .symbols
+        .iter()
+        .flat_map(|s| s.config.iter().map(String::as_str))
+        .collect();
     for c in &args.config {
         config
             .set(c)
             .map_err(|e| InputError(format!("--config {e}")))?;
+        let name = c.split_once('=').map_or(c.as_str(), |(n, _)| n);
+        if !known.contains(name) {
+            let listed = known.iter().copied().collect::<Vec<_>>().join(", ");
+            return Err(InputError(format!(
+                "--config {name}: no symbol of the {} spec depends on it (those that matter: {})",
+                spec.arch,
+                if listed.is_empty() { "none" } else { &listed }
+            )));
+        }
     }
     let data = read_image(&args.image)?;
     let label = args.image.display().to_string();
@@ -526,7 +689,7 @@ fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
                 if let Some(o) = f.offset {
                     line.push_str(&format!(" (offset 0x{o:x})"));
                 }
-                outln!("{line}");
+                outln!("{}", one_line(&line));
             }
             outln!("{errors} error(s), {warnings} warning(s), {notes} note(s)");
         }
@@ -537,22 +700,17 @@ fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
 fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i32, InputError> {
     use vdsoconf_suite::checks::diff::{annotate_with_spec, diff_images};
     let spec = spec.map(load_arch).transpose()?;
-    let (old_data, new_data) = (
-        read_image(&old.to_path_buf())?,
-        read_image(&new.to_path_buf())?,
-    );
-    let parse = |path: &Path, data: &'_ [u8]| -> Result<(), InputError> {
-        VdsoImage::parse(data)
-            .map(|_| ())
-            .map_err(|e| InputError(format!("{}: {e}", path.display())))
+    let (old_data, new_data) = (read_image(old)?, read_image(new)?);
+    let parse = |path: &Path, data| {
+        let image =
+            VdsoImage::parse(data).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
+        vdsoconf_suite::checks::diff::readable(&image)
+            .map_err(|e| InputError(format!("{}: {e}", path.display())))?;
+        Ok::<_, InputError>(image)
     };
-    parse(old, &old_data)?;
-    parse(new, &new_data)?;
-    let (a, b) = (
-        VdsoImage::parse(&old_data).expect("parsed above"),
-        VdsoImage::parse(&new_data).expect("parsed above"),
-    );
-    let mut changes = diff_images(&a, &b).map_err(InputError)?;
+    let (a, b) = (parse(old, &old_data)?, parse(new, &new_data)?);
+    let mut changes = diff_images(&a, &b)
+        .map_err(|e| InputError(format!("{} and {}: {e}", old.display(), new.display())))?;
     if let Some(spec) = &spec {
         annotate_with_spec(&mut changes, spec);
     }
@@ -579,12 +737,13 @@ fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i3
                     .as_ref()
                     .map(|s| format!("  [{s}]"))
                     .unwrap_or_default();
-                outln!(
+                let line = format!(
                     "{}: {} {}{what}{spec}",
                     if c.breaking { "breaking" } else { "compatible" },
                     c.kind.name(),
                     c.subject
                 );
+                outln!("{}", one_line(&line));
             }
             outln!(
                 "{breaking} breaking, {} compatible",
@@ -596,19 +755,20 @@ fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i3
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), InputError> {
-    std::fs::write(path, text).map_err(|e| InputError(format!("{}: {e}", path.display())))
+    Ok(output::write_file(path, text.as_bytes())?)
 }
 
-fn read_bench(dir: &Path) -> Option<BenchReport> {
-    let text = std::fs::read_to_string(dir.join("bench.json")).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-/// (Re)writes DIR/report.html from the results and bench report found in `dir`.
-fn write_html(dir: &Path) -> Result<(), InputError> {
-    let rows = vdsoconf_reports::matrix::read_results(dir).unwrap_or_default();
-    let page = vdsoconf_reports::html::render("vdsoconf report", &rows, read_bench(dir).as_ref());
-    write_file(&dir.join("report.html"), &page)
+/// DIR/bench.json, if `vdsoconf bench --report-dir DIR` wrote one; a corrupt one is
+/// an error, not a page without its chart.
+fn bench_in(dir: &Path) -> Result<Option<BenchReport>, InputError> {
+    let path = dir.join("bench.json");
+    if path.symlink_metadata().is_err() {
+        return Ok(None);
+    }
+    let text = read_text(&path, InputKind::Report)?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| InputError(format!("{}: not a bench report: {e}", path.display())))
 }
 
 fn bench(
@@ -621,26 +781,42 @@ fn bench(
         provider: Some(provider.to_string()),
         ..Default::default()
     })?;
+    isolate::preflight()?;
     let session = Session::open(target)?;
-    let rows = crate::isolate::run_bench(&session.target, std::time::Duration::from_secs(300))?;
+    crate::signals::install();
+    let run = crate::isolate::run_bench(&session.target);
+    if run.rows.is_empty() && run.failures.is_empty() && !run.interrupted {
+        return Err(InputError(
+            "no callable vDSO function in this process: nothing to measure".into(),
+        ));
+    }
     let report = BenchReport {
         schema: vdsoconf_reports::bench::BENCH_SCHEMA.to_string(),
         environment: session.environment(),
         batch: crate::bench::BATCH,
         batches: crate::bench::BATCHES,
-        rows,
+        rows: run.rows,
+        failures: run.failures,
     };
     let json = format!("{}\n", serde_json::to_string_pretty(&report)?);
     let text = vdsoconf_reports::bench::render_text(&report);
     if let Some(dir) = report_dir {
-        std::fs::create_dir_all(dir).map_err(|e| InputError(format!("{}: {e}", dir.display())))?;
-        write_file(&dir.join("bench.json"), &json)?;
-        write_file(&dir.join("bench.txt"), &text)?;
-        write_file(
-            &dir.join("bench.svg"),
-            &vdsoconf_reports::bench::render_svg(&report),
-        )?;
-        write_html(dir)?;
+        let rows = if dir.join("results.json").exists() {
+            vdsoconf_reports::matrix::read_results(dir)?
+        } else {
+            Vec::new()
+        };
+        let page = vdsoconf_reports::html::render("vdsoconf report", &rows, Some(&report));
+        let files = [
+            ("bench.json", json.clone().into_bytes()),
+            ("bench.txt", text.clone().into_bytes()),
+            (
+                "bench.svg",
+                vdsoconf_reports::bench::render_svg(&report).into_bytes(),
+            ),
+            ("report.html", page.into_bytes()),
+        ];
+        output::replace_in_dir(dir, &files)?;
     }
     let out = match format {
         Format::Text => text,
@@ -649,6 +825,22 @@ fn bench(
     match output {
         Some(path) => write_file(path, &out)?,
         None => out!("{out}"),
+    }
+    if let (true, Some(sig)) = (run.interrupted, crate::signals::received()) {
+        eprintln!(
+            "vdsoconf: stopped by {}: the report holds the functions measured before it",
+            crate::signals::name(sig)
+        );
+        return Ok(128 + sig);
+    }
+    if let Some(f) = report.failures.first() {
+        eprintln!(
+            "vdsoconf: {} function(s) could not be measured ({}: {})",
+            report.failures.len(),
+            f.symbol,
+            f.reason
+        );
+        return Ok(1);
     }
     Ok(0)
 }
@@ -661,16 +853,19 @@ fn summary(dir: &Path, html: Option<&Path>) -> Result<i32, InputError> {
         let page = vdsoconf_reports::html::render(
             "vdsoconf: the qemu matrix",
             &rows,
-            read_bench(dir).as_ref(),
+            bench_in(dir)?.as_ref(),
         );
         write_file(path, &page)?;
     }
-    let failed = rows.iter().any(|r| matches!(r.state(), RowState::Fail(_)));
+    // A target that checked nothing fails the matrix: it was built to be checked.
+    let failed = rows
+        .iter()
+        .any(|r| matches!(r.state(), RowState::Fail(_) | RowState::NothingChecked(_)));
     Ok(if failed { 1 } else { 0 })
 }
 
-fn read_image(path: &PathBuf) -> Result<Vec<u8>, InputError> {
-    std::fs::read(path).map_err(|e| InputError(format!("{}: {e}", path.display())))
+fn read_image(path: &Path) -> Result<Vec<u8>, InputError> {
+    Ok(read_input(path, InputKind::VdsoImage)?)
 }
 
 fn live_vdso() -> Result<LiveVdso, InputError> {
@@ -746,13 +941,12 @@ fn symbols(image: Option<PathBuf>, format: Format) -> Result<i32, InputError> {
     Ok(0)
 }
 
-fn dump(output: &PathBuf) -> Result<i32, InputError> {
+fn dump(output: &Path) -> Result<i32, InputError> {
     let vdso = live_vdso()?;
     // Validate before writing, so a dump is always a readable image.
     vdso.image()
         .map_err(|e| InputError(format!("live vDSO: {e}")))?;
-    std::fs::write(output, vdso.bytes())
-        .map_err(|e| InputError(format!("{}: {e}", output.display())))?;
+    output::write_file(output, vdso.bytes())?;
     eprintln!("wrote {} bytes to {}", vdso.bytes().len(), output.display());
     Ok(0)
 }
@@ -776,9 +970,22 @@ fn spec(cmd: SpecCommand) -> Result<i32, InputError> {
                     outln!("ok  spec/{arch}.yaml");
                 }
             } else {
+                // Every file is read and each bad one named, not just the first.
+                let mut bad = 0;
                 for f in &files {
-                    load_file(f)?;
-                    outln!("ok  {}", f.display());
+                    match load_file(f) {
+                        Ok(_) => outln!("ok  {}", f.display()),
+                        Err(e) => {
+                            bad += 1;
+                            eprintln!("vdsoconf: {}", one_line(&e.to_string()));
+                        }
+                    }
+                }
+                if bad > 0 {
+                    if files.len() > 1 {
+                        eprintln!("vdsoconf: {bad} of {} spec files are invalid", files.len());
+                    }
+                    return Ok(2);
                 }
             }
         }

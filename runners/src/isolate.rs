@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use vdsoconf_suite::checks::call::call_live_symbol;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::live::{self, badptr, timens};
-use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target};
+use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target, Unrunnable};
 use vdsoconf_suite::live::guard::{self, Overwrite};
 use vdsoconf_suite::spec::{builtin, KernelVersion, Provider};
 
@@ -71,8 +71,8 @@ pub enum Case {
     },
     /// Readings from inside a time namespace (started by a `Live` time-namespace case).
     TimensInside { target: LiveTarget, symbol: usize },
-    /// The whole `vdsoconf bench` measurement.
-    Bench { target: LiveTarget },
+    /// `vdsoconf bench`'s measurement of one symbol.
+    Bench { target: LiveTarget, symbol: usize },
     /// Exercises the isolation itself (used by its tests).
     SelfTest { action: SelfTestAction },
 }
@@ -126,6 +126,7 @@ pub fn child_main_if_requested() -> Option<i32> {
     if args.next().as_deref() != Some(CASE_FLAG) {
         return None;
     }
+    crate::signals::die_with_parent();
     let case = match args.next().map(|json| serde_json::from_str::<Case>(&json)) {
         Some(Ok(case)) => case,
         Some(Err(e)) => {
@@ -137,6 +138,36 @@ pub fn child_main_if_requested() -> Option<i32> {
             return Some(0);
         }
     };
+    let inside_namespace = matches!(case, Case::TimensInside { .. });
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)));
+    if let Err(payload) = ran {
+        // Only a refused resource is caught (ours, or std's failure to start a
+        // thread); any other panic stays a crash to report.
+        let refused = match (
+            payload.downcast_ref::<Unrunnable>(),
+            payload.downcast_ref::<String>(),
+        ) {
+            (Some(Unrunnable(why)), _) => why.clone(),
+            (None, Some(message)) if message.starts_with("failed to spawn thread") => {
+                message.clone()
+            }
+            _ => std::panic::resume_unwind(payload),
+        };
+        let why = &refused;
+        if inside_namespace {
+            let report = timens::InnerReport {
+                unrunnable: Some(why.clone()),
+                ..Default::default()
+            };
+            emit(INNER, serde_json::to_string(&report).expect("serializes"));
+        } else {
+            emit_result(&CheckResult::unrunnable(why));
+        }
+    }
+    Some(0)
+}
+
+fn run_case(case: Case) {
     match case {
         Case::SelfTest { action } => emit_result(&self_test(action)),
         Case::Live {
@@ -162,8 +193,10 @@ pub fn child_main_if_requested() -> Option<i32> {
             symbol,
             case,
         } => bad_pointer_child(&target, symbol, &case),
-        Case::Bench { target } => {
-            let rows = target.target().and_then(|t| crate::bench::measure(&t));
+        Case::Bench { target, symbol } => {
+            let rows = target
+                .target()
+                .and_then(|t| crate::bench::measure(&t, symbol));
             emit(
                 BENCH,
                 serde_json::to_string(&rows).expect("bench rows serialize"),
@@ -184,7 +217,6 @@ pub fn child_main_if_requested() -> Option<i32> {
             emit(INNER, serde_json::to_string(&report).expect("serializes"));
         }
     }
-    Some(0)
 }
 
 fn run_live(
@@ -228,6 +260,10 @@ fn run_live(
                     Some(Ok(r)) => r,
                     Some(Err(e)) => timens::InnerReport {
                         error: Some(format!("unreadable report: {e}")),
+                        ..Default::default()
+                    },
+                    None if matches!(out.end, ChildEnd::NotStarted(_)) => timens::InnerReport {
+                        unrunnable: Some(out.describe_end()),
                         ..Default::default()
                     },
                     None => timens::InnerReport {
@@ -276,11 +312,15 @@ pub struct ChildOutput {
     pub stderr: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChildEnd {
+    /// The child could not be started (or watched): the machine's doing.
+    NotStarted(String),
     Exited(i32),
     Signaled(i32),
     TimedOut,
+    /// Killed because the main process was told to stop (its result is dropped).
+    Interrupted,
 }
 
 impl ChildOutput {
@@ -289,10 +329,25 @@ impl ChildOutput {
         self.stdout.lines().find_map(|l| l.strip_prefix(marker))
     }
 
+    /// Why the child died for want of memory (Rust aborts when an allocation fails),
+    /// if it did: the machine's limit, not the vDSO.
+    fn out_of_memory(&self) -> Option<String> {
+        if self.end != ChildEnd::Signaled(libc::SIGABRT) {
+            return None;
+        }
+        let line = self
+            .stderr
+            .lines()
+            .find(|l| l.contains("memory allocation of"))?;
+        Some(format!("the case ran out of memory ({})", line.trim()))
+    }
+
     fn describe_end(&self) -> String {
-        match self.end {
-            ChildEnd::Signaled(sig) => format!("killed with {}", signal_name(sig)),
+        match &self.end {
+            ChildEnd::NotStarted(why) => why.clone(),
+            &ChildEnd::Signaled(sig) => format!("killed with {}", signal_name(sig)),
             ChildEnd::TimedOut => "hung: killed at the timeout".into(),
+            ChildEnd::Interrupted => "stopped: the run was interrupted".into(),
             ChildEnd::Exited(code) => {
                 // A panic's message is on the line after "panicked at"; else the last line.
                 let lines: Vec<&str> = self.stderr.lines().collect();
@@ -310,8 +365,13 @@ impl ChildOutput {
 pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
     let progress = matches!(case, Case::Live { progress: true, .. });
     let out = run_child(case, timeout, progress);
-    match (out.end, out.line(RESULT)) {
-        (ChildEnd::Signaled(sig), _) => CheckResult::fail(format!(
+    if let Some(why) = out.out_of_memory() {
+        return CheckResult::unrunnable(why);
+    }
+    match (&out.end, out.line(RESULT)) {
+        (ChildEnd::NotStarted(why), _) => CheckResult::unrunnable(why),
+        (ChildEnd::Interrupted, _) => CheckResult::skip(out.describe_end()),
+        (&ChildEnd::Signaled(sig), _) => CheckResult::fail(format!(
             "the call killed its process with {}",
             signal_name(sig)
         )),
@@ -345,6 +405,9 @@ pub fn run_bad_pointer(
         case: case.clone(),
     };
     let out = run_child(&c, CASE_TIMEOUT, false);
+    if let ChildEnd::NotStarted(why) = &out.end {
+        return Err(CheckResult::unrunnable(why));
+    }
     if let Some(json) = out.line(RESULT) {
         // The child could not get as far as the call (no vDSO, symbol absent, …).
         return Err(serde_json::from_str(json)
@@ -359,8 +422,13 @@ pub fn run_bad_pointer(
             )))
         }
     };
-    let vdso = match (out.end, out.line(VDSO)) {
-        (ChildEnd::Signaled(sig), _) => badptr::CallOutcome::Signal(sig),
+    if let Some(why) = out.out_of_memory() {
+        return Err(CheckResult::unrunnable(why));
+    }
+    let vdso = match (&out.end, out.line(VDSO)) {
+        (ChildEnd::NotStarted(why), _) => return Err(CheckResult::unrunnable(why)),
+        (ChildEnd::Interrupted, _) => return Err(CheckResult::skip(out.describe_end())),
+        (&ChildEnd::Signaled(sig), _) => badptr::CallOutcome::Signal(sig),
         (ChildEnd::TimedOut, _) => badptr::CallOutcome::Hung,
         (_, Some(v)) => badptr::CallOutcome::Returned(
             v.trim()
@@ -387,36 +455,61 @@ pub fn run_bad_pointer(
 /// `VDSOCONF_CHILD_WRAPPER="qemu-aarch64 -L /usr/aarch64-linux-gnu"`.
 pub const CHILD_WRAPPER_ENV: &str = "VDSOCONF_CHILD_WRAPPER";
 
-fn child_command(exe: &std::path::Path) -> Command {
+/// The command that starts `exe` (through the wrapper, if one is set), and the
+/// name of the program it executes, for errors.
+fn child_command(exe: &std::path::Path) -> (Command, String) {
     let wrapper = std::env::var(CHILD_WRAPPER_ENV).unwrap_or_default();
     let mut words = wrapper.split_whitespace();
     match words.next() {
         Some(program) => {
             let mut c = Command::new(program);
             c.args(words).arg(exe);
-            c
+            (c, format!("{program} (from {CHILD_WRAPPER_ENV})"))
         }
-        None => Command::new(exe),
+        None => (Command::new(exe), exe.display().to_string()),
+    }
+}
+
+/// This executable's path. Without `/proc` (a bare container, an early boot),
+/// the kernel's own record of the path it was started by (`AT_EXECFN`) serves.
+pub fn own_executable() -> Result<std::path::PathBuf, String> {
+    if let Ok(exe) = std::env::current_exe() {
+        return Ok(exe);
+    }
+    // SAFETY: getauxval reads the auxiliary vector; AT_EXECFN is a pointer to a
+    // NUL-terminated string in the initial stack, alive for the whole process.
+    let execfn = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const libc::c_char;
+    if execfn.is_null() {
+        return Err("cannot find this executable (no /proc/self/exe and no AT_EXECFN)".into());
+    }
+    // SAFETY: as above; the string is never written to.
+    let bytes = unsafe { std::ffi::CStr::from_ptr(execfn) }.to_bytes();
+    let path = std::path::PathBuf::from(
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes),
+    );
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "cannot find this executable (no /proc/self/exe, and {} is not a file)",
+            path.display()
+        ))
     }
 }
 
 /// Starts the current executable as `case`; kills it at `timeout`.
 pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
-    let failed = |why: String| ChildOutput {
-        end: ChildEnd::Exited(-1),
+    let not_started = |why: String| ChildOutput {
+        end: ChildEnd::NotStarted(why),
         stdout: String::new(),
-        stderr: why,
+        stderr: String::new(),
     };
-    let exe = match std::env::current_exe() {
+    let exe = match own_executable() {
         Ok(e) => e,
-        Err(e) => {
-            return failed(format!(
-                "cannot find own executable to isolate the case: {e}"
-            ))
-        }
+        Err(e) => return not_started(e),
     };
     let json = serde_json::to_string(case).expect("a Case serializes");
-    let mut command = child_command(&exe);
+    let (mut command, program) = child_command(&exe);
     if matches!(case, Case::TimensInside { .. }) {
         // std spawns with posix_spawn (clone with CLONE_VM|CLONE_VFORK) unless a
         // pre_exec hook forces fork+exec. Kernels before 6.x refuse CLONE_VM into a
@@ -440,7 +533,7 @@ pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildO
         .spawn()
     {
         Ok(c) => c,
-        Err(e) => return failed(format!("cannot start {}: {e}", exe.display())),
+        Err(e) => return not_started(format!("cannot start {program}: {e}")),
     };
     // Drain stdout on a thread so a chatty child cannot block on a full pipe. Not
     // in a process that has entered a new time namespace for its children: there,
@@ -450,12 +543,23 @@ pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildO
     let (reader, mut direct_stdout) = if matches!(case, Case::TimensInside { .. }) {
         (None, Some(stdout))
     } else {
-        let reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
-        });
-        (Some(reader), None)
+        // A small stack: under a tight address-space limit a default one (2 MiB)
+        // is what fails first.
+        let reader = std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(move || {
+                let mut s = String::new();
+                let _ = stdout.read_to_string(&mut s);
+                s
+            });
+        match reader {
+            Ok(r) => (Some(r), None),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return not_started(format!("cannot start a thread to read the case: {e}"));
+            }
+        }
     };
     let deadline = Instant::now() + timeout;
     let end = loop {
@@ -472,8 +576,13 @@ pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildO
                 let _ = child.wait();
                 break ChildEnd::TimedOut;
             }
+            Ok(None) if crate::signals::received().is_some() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break ChildEnd::Interrupted;
+            }
             Ok(None) => std::thread::sleep(Duration::from_millis(2)),
-            Err(e) => return failed(format!("waiting for the case: {e}")),
+            Err(e) => return not_started(format!("waiting for the case: {e}")),
         }
     };
     let mut stderr = String::new();
@@ -512,18 +621,110 @@ pub fn signal_name(sig: i32) -> String {
     format!("{name} ({sig})")
 }
 
-/// Runs the bench in a child process (killed after `timeout`).
-pub fn run_bench(
-    target: &Target,
-    timeout: Duration,
-) -> Result<Vec<vdsoconf_reports::bench::BenchRow>, String> {
-    let case = Case::Bench {
-        target: LiveTarget::of(target),
+/// What the bench children measured, and the functions that failed.
+#[derive(Debug, Default)]
+pub struct BenchRun {
+    pub rows: Vec<vdsoconf_reports::bench::BenchRow>,
+    pub failures: Vec<vdsoconf_reports::bench::BenchFailure>,
+    /// Set when a stopping signal ended the bench early.
+    pub interrupted: bool,
+}
+
+/// How long one function's measurement may take before it is killed as hung.
+pub const BENCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Measures each callable function of the target in a child of its own.
+pub fn run_bench(target: &Target) -> BenchRun {
+    let jobs = crate::bench::candidates(target)
+        .into_iter()
+        .map(|i| {
+            let sym = &target.spec.symbols[i];
+            let case = Case::Bench {
+                target: LiveTarget::of(target),
+                symbol: i,
+            };
+            (format!("{}@{}", sym.name, sym.version), case)
+        })
+        .collect();
+    run_bench_cases(jobs, BENCH_TIMEOUT)
+}
+
+/// Runs each labelled case as a bench child killed at `timeout`; a case that
+/// ends without its rows is a failure of that label.
+pub fn run_bench_cases(jobs: Vec<(String, Case)>, timeout: Duration) -> BenchRun {
+    let mut run = BenchRun::default();
+    for (symbol, case) in jobs {
+        let out = run_child(&case, timeout, true);
+        if out.end == ChildEnd::Interrupted {
+            run.interrupted = true;
+            break;
+        }
+        let reason = match (&out.end, out.line(BENCH)) {
+            (ChildEnd::Exited(_), Some(json)) => {
+                match serde_json::from_str::<Result<Vec<_>, String>>(json) {
+                    Ok(Ok(rows)) => {
+                        run.rows.extend(rows);
+                        continue;
+                    }
+                    Ok(Err(e)) => e,
+                    Err(e) => format!("unreadable bench report: {e}"),
+                }
+            }
+            (ChildEnd::TimedOut, _) => {
+                format!("hung: no answer within {} s, killed", timeout.as_secs())
+            }
+            (ChildEnd::Signaled(sig), _) => {
+                format!("the call killed its process with {}", signal_name(*sig))
+            }
+            _ => out.describe_end(),
+        };
+        run.failures
+            .push(vdsoconf_reports::bench::BenchFailure { symbol, reason });
+    }
+    run
+}
+
+/// The least address space (`ulimit -v`) a run is started with: twice what a full
+/// x86_64 run was measured to need (14 MB).
+pub const MIN_ADDRESS_SPACE: u64 = 32 << 20;
+/// The fewest file descriptors (`ulimit -n`) a run is started with: a full run
+/// was measured to need 10.
+pub const MIN_OPEN_FILES: u64 = 16;
+
+/// Refuses, in one line, to start live checks on a machine that cannot run them:
+/// limits below what a run needs, or no way to start the isolated child (too few
+/// processes, no executable to re-execute, a broken `VDSOCONF_CHILD_WRAPPER`).
+pub fn preflight() -> Result<(), String> {
+    let limit = |resource, name: &str, unit: u64, least: u64, units: &str| {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit fills the struct it is given.
+        if unsafe { libc::getrlimit(resource, &mut r) } != 0 || r.rlim_cur == libc::RLIM_INFINITY {
+            return Ok(());
+        }
+        #[allow(clippy::useless_conversion)] // rlim_t is u32 on some 32-bit targets
+        let cur = u64::from(r.rlim_cur);
+        if cur < least {
+            return Err(format!(
+                "ulimit {name} is {}{units}, and the live checks need at least {}{units}: raise it, or check an image with --image",
+                cur / unit,
+                least / unit
+            ));
+        }
+        Ok(())
     };
-    let out = run_child(&case, timeout, true);
-    match (out.end, out.line(BENCH)) {
-        (ChildEnd::Exited(_), Some(json)) => serde_json::from_str::<Result<_, String>>(json)
-            .map_err(|e| format!("bad bench report: {e}"))?,
-        _ => Err(format!("the bench child {}", out.describe_end())),
+    limit(libc::RLIMIT_AS, "-v", 1024, MIN_ADDRESS_SPACE, " KiB")?;
+    limit(libc::RLIMIT_NOFILE, "-n", 1, MIN_OPEN_FILES, "")?;
+    let case = Case::SelfTest {
+        action: SelfTestAction::Pass,
+    };
+    match run_child(&case, CASE_TIMEOUT, false) {
+        out if out.line(RESULT).is_some() => Ok(()),
+        out => Err(format!(
+            "cannot run a check in a child process, as every live check does: {}",
+            out.describe_end()
+        )),
     }
 }

@@ -3,6 +3,8 @@ pub mod boot;
 pub mod cli;
 pub mod harness;
 pub mod isolate;
+pub mod output;
 pub mod progress;
 pub mod session;
+pub mod signals;
 pub mod target;

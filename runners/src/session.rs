@@ -2,6 +2,7 @@
 
 use crate::isolate::{run_bad_pointer, run_case_with, Case, LiveTarget, CASE_TIMEOUT};
 use crate::target::{kernel_release, uname_machine};
+use std::path::Path;
 use std::time::Duration;
 use vdsoconf_reports::{CaseResult, Environment, RunReport};
 use vdsoconf_suite::checks::call::call_unsupported;
@@ -15,6 +16,7 @@ use vdsoconf_suite::checks::{
     apply_deviations, plan, CheckKind, CheckResult, PlannedCheck, Source, Target,
 };
 use vdsoconf_suite::elf::VdsoImage;
+use vdsoconf_suite::input::{read_input, InputKind};
 use vdsoconf_suite::live::LiveVdso;
 
 /// Where the bytes under test are.
@@ -69,13 +71,15 @@ impl Session {
                 Err(e) => Bytes::Unreadable(e.to_string()),
             },
             Source::File(path) => {
-                let data = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+                let data =
+                    read_input(Path::new(path), InputKind::VdsoImage).map_err(|e| e.to_string())?;
                 VdsoImage::parse(&data).map_err(|e| format!("{path}: {e}"))?;
                 Bytes::File(data)
             }
             Source::Observed { image: None } => Bytes::Observed(None),
             Source::Observed { image: Some(path) } => {
-                let data = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+                let data =
+                    read_input(Path::new(path), InputKind::VdsoImage).map_err(|e| e.to_string())?;
                 VdsoImage::parse(&data).map_err(|e| format!("{path}: {e}"))?;
                 Bytes::Observed(Some(data))
             }
@@ -144,23 +148,72 @@ impl Session {
 
     /// Runs every planned check that `keep` selects and collects the report.
     pub fn report(&self, keep: impl Fn(&PlannedCheck) -> bool) -> RunReport {
-        let results = self
-            .plan()
-            .into_iter()
-            .filter(|c| keep(c))
-            .map(|check| {
-                let start = std::time::Instant::now();
-                let result = self.run(&check);
-                CaseResult {
-                    name: check.name(),
-                    group: check.group.name().to_string(),
-                    expectation: check.expectation.clone(),
-                    result,
-                    duration_us: start.elapsed().as_micros() as u64,
-                }
-            })
+        self.report_streaming(keep, &mut |_| true)
+    }
+
+    /// The checks `keep` selects, in plan order, a group's checks together (groups
+    /// in the order the plan first names them), so a report can be written group by
+    /// group as the checks finish.
+    pub fn selected(&self, keep: impl Fn(&PlannedCheck) -> bool) -> Vec<PlannedCheck> {
+        let checks: Vec<PlannedCheck> = self.plan().into_iter().filter(|c| keep(c)).collect();
+        let mut order: Vec<&str> = Vec::new();
+        for c in &checks {
+            if !order.contains(&c.group.name()) {
+                order.push(c.group.name());
+            }
+        }
+        let rank: Vec<usize> = checks
+            .iter()
+            .map(|c| order.iter().position(|g| *g == c.group.name()).unwrap_or(0))
             .collect();
-        RunReport::new(self.environment(), results)
+        let mut ranked: Vec<(usize, PlannedCheck)> = rank.into_iter().zip(checks).collect();
+        ranked.sort_by_key(|(r, _)| *r);
+        ranked.into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// [`Session::report`], handing each result to `on_result` as it finishes; it
+    /// returns false to stop the run. A stopping signal also stops it: the check it
+    /// interrupted is dropped, and the report says what happened.
+    pub fn report_streaming(
+        &self,
+        keep: impl Fn(&PlannedCheck) -> bool,
+        on_result: &mut dyn FnMut(&CaseResult) -> bool,
+    ) -> RunReport {
+        let selected = self.selected(keep);
+        let total = selected.len();
+        let mut results = Vec::with_capacity(total);
+        let mut interrupted = None;
+        for check in selected {
+            let start = std::time::Instant::now();
+            let result = self.run(&check);
+            if let Some(sig) = crate::signals::received() {
+                interrupted = Some(format!(
+                    "stopped by {} after {} of {total} checks",
+                    crate::signals::name(sig),
+                    results.len()
+                ));
+                break;
+            }
+            let case = CaseResult {
+                name: check.name(),
+                group: check.group.name().to_string(),
+                expectation: check.expectation.clone(),
+                result,
+                duration_us: start.elapsed().as_micros() as u64,
+            };
+            let go_on = on_result(&case);
+            results.push(case);
+            if !go_on {
+                interrupted = Some(format!(
+                    "stopped after {} of {total} checks: the results could not be written",
+                    results.len()
+                ));
+                break;
+            }
+        }
+        let mut report = RunReport::new(self.environment(), results);
+        report.interrupted = interrupted;
+        report
     }
 
     fn image_bytes(&self) -> Result<&[u8], CheckResult> {

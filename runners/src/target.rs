@@ -128,8 +128,18 @@ pub struct TargetOptions {
     pub observed: Option<String>,
 }
 
-/// `--duration`: `90`, `90s`, `5m`, `2h` (seconds by default).
+/// `--duration`: `90`, `90s`, `5m`, `2h` (seconds by default), from 10 ms to a week.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, UsageError> {
+    parse_duration_of("--duration", s)
+}
+
+/// The least time a monotonicity check can usefully read its clocks (each of its
+/// threads starts and takes readings in it).
+pub const MIN_DURATION: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// A duration given to option `flag` (named in the error): seconds by default, or
+/// a number with s, m or h; at least [`MIN_DURATION`], at most a week.
+pub fn parse_duration_of(flag: &str, s: &str) -> Result<std::time::Duration, UsageError> {
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(i) => s.split_at(i),
         None => (s, "s"),
@@ -140,16 +150,23 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, UsageError> {
         "h" => 3600.0,
         _ => {
             return Err(UsageError(format!(
-                "--duration {s:?}: use seconds, or a number with s, m or h"
+                "{flag} {s:?}: use seconds, or a number with s, m or h"
             )))
         }
     };
     match num.parse::<f64>() {
         Ok(n) if n > 0.0 && n * scale <= 7.0 * 86400.0 => {
-            Ok(std::time::Duration::from_secs_f64(n * scale))
+            let d = std::time::Duration::from_secs_f64(n * scale);
+            if d < MIN_DURATION {
+                return Err(UsageError(format!(
+                    "{flag} {s:?} is shorter than {} ms, the least that is accepted",
+                    MIN_DURATION.as_millis()
+                )));
+            }
+            Ok(d)
         }
         _ => Err(UsageError(format!(
-            "--duration {s:?} is not a positive duration of at most a week"
+            "{flag} {s:?} is not a positive duration of at most a week"
         ))),
     }
 }
@@ -186,7 +203,8 @@ pub fn resolve_target(opts: &TargetOptions) -> Result<vdsoconf_suite::checks::Ta
         Source::Unavailable {
             reason: format!(
                 "this is a {host} process and the {arch} vDSO is mapped only into {arch} processes: \
-                 run the suite built for {arch} (the qemu matrix does that), or check an image with --image"
+                 run a vdsoconf built for {arch} (under qemu-user: runners/qemu/matrix), boot a kernel \
+                 with `vdsoconf boot --arch {arch} --kernel IMAGE`, or check an image with --image FILE"
             ),
         }
     };
@@ -216,8 +234,11 @@ mod tests {
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        for bad in ["", "0", "-1", "5d", "abc", "9999h"] {
+        for bad in ["", "0", "-1", "5d", "abc", "9999h", "0.0001", "0.009"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_duration("0.01").unwrap(), Duration::from_millis(10));
+        let e = parse_duration_of("--timeout", "10x").unwrap_err().0;
+        assert!(e.starts_with("--timeout \"10x\""), "{e}");
     }
 }

@@ -60,6 +60,68 @@ fn main() {
                 .ok_or(format!("took {waited:?}"))
         }),
     );
+    check(
+        "bench_reports_each_function_and_fails_the_one_that_crashed_or_hung",
+        bench_survives_broken_functions(),
+    );
     println!("\n{passed} passed, {} failed", failures.len());
     std::process::exit(if failures.is_empty() { 0 } else { 1 });
+}
+
+/// A bench whose functions crash, hang or vanish still reports the one it could
+/// measure, and names each of the others with how it failed, within the timeout.
+fn bench_survives_broken_functions() -> Result<(), String> {
+    use vdsoconf_runners::isolate::run_bench_cases;
+    use vdsoconf_runners::target::{resolve_target, TargetOptions};
+    let target = resolve_target(&TargetOptions::default()).map_err(|e| e.0)?;
+    let Some(clock) = target
+        .spec
+        .symbols
+        .iter()
+        .position(|s| s.name.ends_with("clock_gettime"))
+    else {
+        return Err(format!("no clock_gettime in the {} spec", target.spec.arch));
+    };
+    let live = Case::Bench {
+        target: vdsoconf_runners::isolate::LiveTarget::of(&target),
+        symbol: clock,
+    };
+    let broken = |action| Case::SelfTest { action };
+    let jobs = vec![
+        ("crashes".to_string(), broken(SelfTestAction::Segfault)),
+        ("clock_gettime".to_string(), live),
+        ("hangs".to_string(), broken(SelfTestAction::Hang)),
+        ("exits".to_string(), broken(SelfTestAction::ExitSilently)),
+    ];
+    let start = Instant::now();
+    let run = run_bench_cases(jobs, Duration::from_secs(3));
+    if start.elapsed() > Duration::from_secs(20) {
+        return Err(format!("took {:?}", start.elapsed()));
+    }
+    if run.rows.is_empty() || !run.rows.iter().all(|r| r.symbol.contains("clock_gettime")) {
+        return Err(format!(
+            "the working function was not measured: {:?}",
+            run.rows
+        ));
+    }
+    let reason = |label: &str| {
+        run.failures
+            .iter()
+            .find(|f| f.symbol == label)
+            .map(|f| f.reason.clone())
+            .unwrap_or_default()
+    };
+    for (label, needle) in [
+        ("crashes", "SIGSEGV"),
+        ("hangs", "no answer within 3 s"),
+        ("exits", "exit status: 3"),
+    ] {
+        if !reason(label).contains(needle) {
+            return Err(format!("{label}: {:?}", run.failures));
+        }
+    }
+    if run.failures.len() != 3 {
+        return Err(format!("failures: {:?}", run.failures));
+    }
+    Ok(())
 }

@@ -3,5 +3,6 @@
 
 pub mod checks;
 pub mod elf;
+pub mod input;
 pub mod live;
 pub mod spec;

@@ -282,6 +282,39 @@ fn counterexamples() -> Vec<(&'static str, Vec<Finding>)> {
         "hash-missing-symbol",
         findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
     ));
+    // The checks of what the parser reads lazily, on the synthetic image.
+    let clean = build(&good_desc()).bytes;
+    let image = VdsoImage::parse(&clean).unwrap();
+    let be = false;
+    let mut bytes = clean.clone();
+    put_u32(
+        &mut bytes,
+        image.symtab_offset() + image.syment(),
+        0x7fff_fff0,
+        be,
+    );
+    out.push((
+        "unreadable-symbol",
+        findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
+    ));
+    let sysv = image.sysv_hash().unwrap();
+    let mut bytes = clean.clone();
+    put_u32(&mut bytes, sysv.offset() + sysv.entry_size(), 0, be);
+    out.push((
+        "hash-empty",
+        findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
+    ));
+    let mut bytes = clean.clone();
+    put_u32(
+        &mut bytes,
+        sysv.offset() + sysv.entry_size(),
+        sysv.nchain() as u32 - 1,
+        be,
+    );
+    out.push((
+        "hash-inconsistent",
+        findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
+    ));
     out
 }
 
@@ -465,4 +498,116 @@ fn a_second_base_definition_is_reported() {
             .any(|x| x.message.contains("__vdso_clock_gettime")),
         "{f:#?}"
     );
+}
+
+/// Writes `value` as a u32 of `image`'s byte order at `offset`.
+fn put_u32(bytes: &mut [u8], offset: u64, value: u32, big_endian: bool) {
+    put(bytes, offset, 4, value.into(), big_endian);
+}
+
+/// Writes `value` as a `width`-byte unsigned integer at `offset`.
+fn put(bytes: &mut [u8], offset: u64, width: u64, value: u64, big_endian: bool) {
+    let (o, w) = (offset as usize, width as usize);
+    let v = if big_endian {
+        value.to_be_bytes()[8 - w..].to_vec()
+    } else {
+        value.to_le_bytes()[..w].to_vec()
+    };
+    bytes[o..o + w].copy_from_slice(&v);
+}
+
+/// Mutants of `data`: symbol `index`'s name offset out of range; the SysV
+/// table's nchain 0; the GNU table's nbuckets 0; the SysV table one symbol short.
+fn mutants(data: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let image = VdsoImage::parse(data).unwrap();
+    let be = image.endian().name() == "big";
+    let mut out = Vec::new();
+    for index in 1..image.symbol_count() {
+        let mut m = data.to_vec();
+        put_u32(
+            &mut m,
+            image.symtab_offset() + index * image.syment(),
+            0x7fff_fff0,
+            be,
+        );
+        out.push((format!("symbol {index} named out of range"), m));
+    }
+    if let Some(t) = image.sysv_hash() {
+        let (nchain_at, width) = (t.offset() + t.entry_size(), t.entry_size());
+        let mut m = data.to_vec();
+        put(&mut m, nchain_at, width, 0, be);
+        out.push(("DT_HASH nchain 0".into(), m));
+        if image.gnu_hash().is_some() {
+            let mut m = data.to_vec();
+            put(&mut m, nchain_at, width, t.nchain() - 1, be);
+            out.push(("DT_HASH one symbol short of DT_GNU_HASH".into(), m));
+        }
+    }
+    if let Some(t) = image.gnu_hash() {
+        let mut m = data.to_vec();
+        put_u32(&mut m, t.offset(), 0, be);
+        out.push(("DT_GNU_HASH nbuckets 0".into(), m));
+    }
+    out
+}
+
+/// Every fixture, with the spec of its directory (and arm's also as arm64-compat).
+fn fixtures_with_arch() -> Vec<(String, std::path::PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out = Vec::new();
+    for arch_dir in std::fs::read_dir(&root).unwrap().flatten() {
+        let arch = arch_dir.file_name().to_string_lossy().into_owned();
+        let Ok(files) = std::fs::read_dir(arch_dir.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            if f.path().extension().is_some_and(|e| e == "so") {
+                out.push((arch.clone(), f.path()));
+                if arch == "arm" {
+                    out.push(("arm64-compat".into(), f.path()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What `vdsoconf symbols` refuses, and empty or inconsistent hash tables, are
+/// errors of `check-image` (or images it cannot read at all), and `diff` refuses
+/// them: on every fixture, for every symbol.
+#[test]
+fn check_image_and_diff_refuse_every_mutant_symbols_refuses() {
+    let mut tried = 0;
+    for (arch, path) in fixtures_with_arch() {
+        let data = std::fs::read(&path).unwrap();
+        let original = VdsoImage::parse(&data).unwrap();
+        for (what, m) in mutants(&data) {
+            let Ok(image) = VdsoImage::parse(&m) else {
+                continue; // unreadable as a whole: every command refuses it
+            };
+            tried += 1;
+            let symbols_refuses = image.symbols().any(|s| s.is_err());
+            let findings = findings_for(&arch, Provider::Qemu, None, &m);
+            let new_errors: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        f.id,
+                        "unreadable-symbol" | "hash-empty" | "hash-inconsistent"
+                    )
+                })
+                .collect();
+            assert!(
+                !new_errors.is_empty() && new_errors.iter().all(|f| f.severity == Severity::Error),
+                "{} as {arch}, {what}: symbols refuses it: {symbols_refuses}; findings {findings:#?}",
+                path.display()
+            );
+            assert!(
+                diff_images(&original, &image).is_err(),
+                "{} as {arch}, {what}: diff accepted it",
+                path.display()
+            );
+        }
+    }
+    assert!(tried > 100, "only {tried} mutants could be parsed");
 }

@@ -300,12 +300,40 @@ fn a_stepped_realtime_clock_is_a_skip_not_a_failure() {
             at: "x".into(),
         }),
         errors: vec![],
+        refused: vec![],
     };
     assert!(matches!(
         judge_monotonic(&report, true, true).verdict,
         Verdict::Skip { .. }
     ));
     fails_with(&judge_monotonic(&report, true, false), "went backwards");
+}
+
+#[test]
+fn threads_or_affinity_refused_make_the_monotonic_check_unrunnable_not_failed() {
+    use vdsoconf_suite::checks::live::monotonic::MonotonicReport;
+    let refused = MonotonicReport {
+        readings: 0,
+        worst: None,
+        errors: vec![],
+        refused: vec!["cannot start threads: Resource temporarily unavailable".into()],
+    };
+    let r = judge_monotonic(&refused, false, false);
+    assert!(r.environment, "{r:?}");
+    assert!(
+        matches!(&r.verdict, Verdict::Skip { reason } if reason.contains("cannot start threads")),
+        "{r:?}"
+    );
+    // A clock that went backwards is still a failure, whatever else was refused.
+    let both = MonotonicReport {
+        worst: Some(vdsoconf_suite::checks::live::monotonic::BackwardStep {
+            ns: 5,
+            at: "x".into(),
+        }),
+        readings: 10,
+        ..refused
+    };
+    assert!(judge_monotonic(&both, false, false).is_fail());
 }
 
 #[test]

@@ -25,6 +25,37 @@ fn applies(
         && d.checks.iter().any(|c| name.starts_with(c.as_str()))
 }
 
+/// The first problem with deviation `index` of `spec`, if it has one: no symptom,
+/// an empty symptom (which every failure would match), no check, or a `checks`
+/// entry that is the prefix of no check of the spec's plan.
+pub fn deviation_problem(spec: &ArchSpec, index: usize) -> Option<String> {
+    let d = spec.deviations.get(index)?;
+    if d.symptoms.is_empty() {
+        return Some(
+            "deviation lists no symptoms: name text every failure it explains contains".into(),
+        );
+    }
+    if d.symptoms.iter().any(|s| s.trim().is_empty()) {
+        return Some("deviation has an empty symptom, which every failure would match".into());
+    }
+    if d.checks.is_empty() {
+        return Some("deviation lists no checks".into());
+    }
+    let names: Vec<String> = super::plan::plan(spec)
+        .iter()
+        .map(|c| format!("{}::{}", c.group.name(), c.subject))
+        .collect();
+    d.checks
+        .iter()
+        .find(|c| c.trim().is_empty() || !names.iter().any(|n| n.starts_with(c.as_str())))
+        .map(|c| {
+            format!(
+                "deviation check {c:?} names no check of this spec (GROUP::SUBJECT, e.g. {})",
+                names.first().map_or("", String::as_str)
+            )
+        })
+}
+
 /// Rewrites `result` of `check` under the spec's known deviations.
 pub fn apply_deviations(
     spec: &ArchSpec,

@@ -49,6 +49,19 @@ pub struct Change {
     pub spec: Option<String>,
 }
 
+/// Whether every symbol of `image` can be read from tables a loader can use: a
+/// diff of what could be read would report unread symbols as removed.
+pub fn readable(image: &VdsoImage<'_>) -> Result<(), String> {
+    use crate::checks::findings::{hash_table_problems, unreadable_symbols};
+    if let Some(e) = unreadable_symbols(image).first() {
+        return Err(e.to_string());
+    }
+    if let Some((_, offset, message)) = hash_table_problems(image).first() {
+        return Err(format!("{message} (offset 0x{offset:x})"));
+    }
+    Ok(())
+}
+
 /// Exported interface symbols: name -> version -> (binding, type).
 type Exports = BTreeMap<String, BTreeMap<String, (u8, u8)>>;
 
@@ -78,6 +91,9 @@ fn change(kind: ChangeKind, subject: String, old: Option<String>, new: Option<St
 
 /// The changes from `old` to `new`; an error when they are not the same architecture.
 pub fn diff_images(old: &VdsoImage<'_>, new: &VdsoImage<'_>) -> Result<Vec<Change>, String> {
+    for (which, image) in [("old", old), ("new", new)] {
+        readable(image).map_err(|e| format!("the {which} image: {e}"))?;
+    }
     if (old.class(), old.machine(), old.endian()) != (new.class(), new.machine(), new.endian()) {
         return Err(format!(
             "the images are of different architectures (e_machine {} {}-bit {} vs {} {}-bit {})",

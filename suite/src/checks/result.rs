@@ -26,6 +26,11 @@ pub struct CheckResult {
     /// The separate problems a failure was made of (its message joins them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// Set on a skip when this machine stopped the check (too few processes, file
+    /// descriptors or memory, no `/proc`, a denied syscall): not the vDSO's doing,
+    /// and a run with such a skip is an error of the run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub environment: bool,
 }
 
 impl CheckResult {
@@ -34,6 +39,7 @@ impl CheckResult {
             verdict: Verdict::Pass,
             notes: Vec::new(),
             problems: Vec::new(),
+            environment: false,
         }
     }
 
@@ -44,6 +50,7 @@ impl CheckResult {
             },
             notes: Vec::new(),
             problems: Vec::new(),
+            environment: false,
         }
     }
 
@@ -54,7 +61,15 @@ impl CheckResult {
             },
             notes: Vec::new(),
             problems: Vec::new(),
+            environment: false,
         }
+    }
+
+    /// A check this machine would not let run: a skip that names the cause.
+    pub fn unrunnable(cause: impl std::fmt::Display) -> Self {
+        let mut r = CheckResult::skip(format!("this environment stopped the check: {cause}"));
+        r.environment = true;
+        r
     }
 
     pub fn with_notes(mut self, notes: Vec<String>) -> Self {
@@ -70,6 +85,12 @@ impl CheckResult {
         matches!(self.verdict, Verdict::Fail { .. })
     }
 }
+
+/// A panic payload for a resource the machine would not give deep inside a call
+/// (a guarded buffer's mapping): the child that runs the check turns it into
+/// [`CheckResult::unrunnable`] instead of a failure.
+#[derive(Debug, Clone)]
+pub struct Unrunnable(pub String);
 
 /// Turns a list of problems into a verdict: none is a pass.
 pub fn from_problems(problems: Vec<String>) -> CheckResult {

@@ -266,7 +266,7 @@ pub fn with_outputs<R>(outputs: &mut [(&str, &mut [u8])], call: impl FnOnce(&[us
             .iter()
             .map(|(_, v)| Region::new(v.len()))
             .collect::<Result<_, _>>()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| std::panic::panic_any(crate::checks::Unrunnable(e)));
         run_in(&regions, outputs, call)
     }
 }

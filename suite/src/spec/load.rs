@@ -33,12 +33,13 @@ impl std::error::Error for SpecError {}
 /// Reads and validates a spec file.
 pub fn load_file(path: &Path) -> Result<ArchSpec, SpecError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| SpecError {
-        file: name.clone(),
-        line: None,
-        column: None,
-        message: format!("cannot read: {e}"),
-    })?;
+    let text =
+        crate::input::read_text(path, crate::input::InputKind::Spec).map_err(|e| SpecError {
+            file: name.clone(),
+            line: None,
+            column: None,
+            message: e.reason,
+        })?;
     let stem = path.file_stem().and_then(|s| s.to_str());
     parse_spec(&name, stem, &text)
 }
@@ -67,13 +68,21 @@ pub fn parse_spec(file: &str, stem: Option<&str>, text: &str) -> Result<ArchSpec
     Ok(spec)
 }
 
-/// serde-saphyr appends " at line L column C"; we print the location in front instead.
+/// serde-saphyr appends " at line L column C"; we print the location in front
+/// instead. Its advice on its own options (", set DuplicateKeyPolicy in Options if
+/// acceptable") is for programs that embed it, not for someone editing a spec.
 fn strip_location_suffix(message: &str) -> String {
     let first = message.lines().next().unwrap_or(message);
-    match first.rfind(" at line ") {
-        Some(i) => first[..i].to_string(),
-        None => first.to_string(),
+    let mut text = match first.rfind(" at line ") {
+        Some(i) => &first[..i],
+        None => first,
+    };
+    for advice in [", set ", ". If you ", " If you "] {
+        if let Some(i) = text.find(advice).filter(|&i| text[i..].contains("Options")) {
+            text = &text[..i];
+        }
     }
+    text.to_string()
 }
 
 /// Where in the file a semantic problem is.
@@ -85,6 +94,7 @@ enum Place {
     Version(usize),
     Symbol(usize, SymbolField),
     Clocks,
+    Deviation(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,6 +241,11 @@ fn validate(spec: &ArchSpec, stem: Option<&str>) -> Result<(), Problem> {
             );
         }
     }
+    for i in 0..spec.deviations.len() {
+        if let Some(why) = crate::checks::deviation_problem(spec, i) {
+            return problem(Place::Deviation(i), why);
+        }
+    }
     Ok(())
 }
 
@@ -246,6 +261,8 @@ struct Locator {
     clocks: Option<Spanned<serde::de::IgnoredAny>>,
     #[serde(default)]
     symbols: Vec<SymbolLoc>,
+    #[serde(default)]
+    deviations: Vec<Spanned<serde::de::IgnoredAny>>,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +288,7 @@ fn locate(text: &str, place: &Place) -> (Option<u64>, Option<u64>) {
         Place::Arch => spanned_string(loc.arch.as_ref()),
         Place::Elf => loc.elf.as_ref().map(|s| s.referenced),
         Place::Clocks => loc.clocks.as_ref().map(|s| s.referenced),
+        Place::Deviation(i) => loc.deviations.get(*i).map(|d| d.referenced),
         Place::Soname(i) => loc
             .sonames
             .get(*i)

@@ -6,6 +6,8 @@
 mod layout;
 mod symbols;
 
+pub use symbols::{hash_table_problems, unreadable_symbols};
+
 use crate::checks::expect::KernelConfig;
 use crate::elf::{sysv_hash_entry_size, ParseError, VdsoImage};
 use crate::spec::{ArchSpec, KernelVersion, Provider};
@@ -65,6 +67,9 @@ pub const FINDINGS: &[(&str, Severity, &str)] = &[
     ("unknown-version", Severity::Error, "a version node the spec does not know"),
     ("base-version-name", Severity::Error, "the base version definition does not name the soname"),
     ("soname", Severity::Error, "DT_SONAME is missing or not the spec's"),
+    ("unreadable-symbol", Severity::Error, "a dynamic symbol entry cannot be read (its name or version index is out of range): `vdsoconf symbols` refuses the image"),
+    ("hash-empty", Severity::Error, "a hash table with no buckets or no symbols: it resolves nothing, and a loader sizing the symbol table by it sees none"),
+    ("hash-inconsistent", Severity::Error, "DT_HASH and DT_GNU_HASH imply different numbers of dynamic symbols"),
     ("hash-missing-symbol", Severity::Error, "a hash table does not resolve an exported symbol"),
     ("hash-disagree", Severity::Error, "the SysV and GNU hash tables resolve a name to different symbols"),
     ("hash-entry-size", Severity::Error, "the SysV hash entries are not the architecture's size (8 bytes on s390x and alpha, else 4)"),
@@ -136,6 +141,7 @@ pub fn check_image(ctx: &ImageContext<'_>, image: &VdsoImage<'_>) -> Vec<Finding
     layout::check_segments(ctx, image, &mut f);
     layout::check_dynamic(image, &mut f);
     layout::check_build_id(image, &mut f);
+    symbols::check_readable(image, &mut f);
     symbols::check_versions(ctx, image, &mut f);
     symbols::check_symbols(ctx, image, &mut f);
     symbols::check_hash_tables(image, &mut f);

@@ -3,7 +3,9 @@
 use super::{Findings, ImageContext};
 use crate::checks::expect::{expectation_with_config, Expectation};
 use crate::checks::image::{in_range, is_version_node_symbol, type_ok, version_label};
-use crate::elf::{HashKind, Symbol, SymbolVersion, VdsoImage, PF_X, PT_LOAD, SHN_UNDEF, STT_FUNC};
+use crate::elf::{
+    HashKind, ParseError, Symbol, SymbolVersion, VdsoImage, PF_X, PT_LOAD, SHN_UNDEF, STT_FUNC,
+};
 use crate::spec::{Provider, SymbolSpec};
 
 /// The version name a lookup of `sym` needs (`None` for the base or no versions).
@@ -25,6 +27,66 @@ fn interface_symbols<'a>(image: &VdsoImage<'a>) -> Vec<Symbol<'a>> {
         .filter_map(Result::ok)
         .filter(|s| s.is_exported() && !s.name.is_empty() && !is_version_node_symbol(s, image))
         .collect()
+}
+
+/// Every entry of the symbol table that cannot be read (its name or version out
+/// of range): the errors `vdsoconf symbols` stops at, all of them. (Version
+/// definitions are read whole when the image is parsed.)
+pub fn unreadable_symbols(image: &VdsoImage<'_>) -> Vec<ParseError> {
+    image.symbols().filter_map(Result::err).collect()
+}
+
+/// Hash tables that cannot serve a loader: empty, or two that disagree on how
+/// many symbols there are. Each problem with the offset of its table.
+pub fn hash_table_problems(image: &VdsoImage<'_>) -> Vec<(&'static str, u64, String)> {
+    let mut problems = Vec::new();
+    let sysv = image.sysv_hash();
+    let gnu = image.gnu_hash();
+    if let Some(t) = &sysv {
+        if t.nbucket() == 0 || t.nchain() == 0 {
+            problems.push((
+                "hash-empty",
+                t.offset(),
+                format!(
+                    "DT_HASH has nbucket {} and nchain {}: it resolves nothing, and nchain is the symbol count loaders use",
+                    t.nbucket(),
+                    t.nchain()
+                ),
+            ));
+        }
+    }
+    if let Some(t) = &gnu {
+        if t.nbuckets() == 0 {
+            problems.push((
+                "hash-empty",
+                t.offset(),
+                "DT_GNU_HASH has nbuckets 0: it resolves nothing".to_string(),
+            ));
+        }
+    }
+    if let (Some(s), Some(g)) = (&sysv, &gnu) {
+        if g.nbuckets() != 0 && s.nchain() != g.symbol_count() {
+            problems.push((
+                "hash-inconsistent",
+                g.offset(),
+                format!(
+                    "DT_HASH says {} dynamic symbols (nchain), DT_GNU_HASH {}",
+                    s.nchain(),
+                    g.symbol_count()
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+pub fn check_readable(image: &VdsoImage<'_>, f: &mut Findings) {
+    for e in unreadable_symbols(image) {
+        f.add("unreadable-symbol", e.to_string()).at(e.offset);
+    }
+    for (id, offset, message) in hash_table_problems(image) {
+        f.add(id, message).at(offset);
+    }
 }
 
 pub fn check_versions(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {

@@ -194,8 +194,10 @@ pub fn run_crosscheck(sym: &SymbolSpec, convention: ErrorConvention) -> CheckRes
         SymbolKind::Getcpu => {
             let cpus = allowed_cpus();
             let mut samples: Vec<CpuSample> = Vec::new();
+            let mut refused = None;
             for &cpu in &cpus {
                 if !pin(cpu) {
+                    refused = Some(std::io::Error::last_os_error());
                     continue;
                 }
                 let (r, c, n) = f.getcpu();
@@ -203,7 +205,12 @@ pub fn run_crosscheck(sym: &SymbolSpec, convention: ErrorConvention) -> CheckRes
                 samples.push((cpu as u32, vdso, syscall::getcpu()));
             }
             restore_affinity(&cpus);
-            crosscheck::judge_getcpu(&samples)
+            match refused {
+                Some(e) if samples.is_empty() => CheckResult::unrunnable(format!(
+                    "sched_setaffinity refused every CPU this process may run on: {e}"
+                )),
+                _ => crosscheck::judge_getcpu(&samples),
+            }
         }
         SymbolKind::Getrandom => crosscheck_getrandom(f),
         other => CheckResult::skip(format!("no cross-check for kind {}", other.name())),
@@ -270,7 +277,7 @@ fn crosscheck_getrandom(f: VdsoFn) -> CheckResult {
     let after_fork = getrandom_after_fork(f, &state);
     let forked = match &after_fork {
         Ok(differs) => *differs,
-        Err(e) => return CheckResult::fail(e.clone()),
+        Err(r) => return r.clone(),
     };
     crosscheck::judge_getrandom(
         &cases,
@@ -290,15 +297,25 @@ fn warm_up(f: VdsoFn, state: &GetrandomState) {
 
 /// Forks (this is a single-threaded child process): the child's output from the copied
 /// state must differ from the parent's next output.
-fn getrandom_after_fork(f: VdsoFn, state: &GetrandomState) -> Result<bool, String> {
+/// `Err` is the check's result: unrunnable when the machine refused the fork.
+fn getrandom_after_fork(f: VdsoFn, state: &GetrandomState) -> Result<bool, CheckResult> {
     let mut fds = [0i32; 2];
+    let refused = |what: &str| {
+        CheckResult::unrunnable(format!("{what}: {}", std::io::Error::last_os_error()))
+    };
     // SAFETY: plain pipe/fork/read/write/waitpid in a single-threaded process.
     if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+        return Err(refused("pipe"));
     }
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+        let refusal = refused("fork");
+        // SAFETY: closing the two descriptors pipe() just made.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        return Err(refusal);
     }
     if pid == 0 {
         let mut out = [0u8; 32];
@@ -318,7 +335,9 @@ fn getrandom_after_fork(f: VdsoFn, state: &GetrandomState) -> Result<bool, Strin
         libc::close(fds[1]);
     }
     if n != 32 {
-        return Err("the forked child did not report its output".into());
+        return Err(CheckResult::fail(
+            "the forked child did not report its output",
+        ));
     }
     Ok(mine != theirs)
 }
@@ -423,7 +442,7 @@ pub fn run_served(target: &Target, sym: &SymbolSpec) -> CheckResult {
         None
     };
     if let Err(e) = served::install_fallback_trap() {
-        return CheckResult::skip(e);
+        return CheckResult::unrunnable(e);
     }
     let status = |ret: i64| Service::from_status(decode(ret));
     let mut cases = Vec::new();
@@ -563,7 +582,10 @@ pub fn timens_inside(target: &Target, sym: &SymbolSpec) -> timens::InnerReport {
         };
         warm_up(f, &state);
         if let Err(e) = served::install_fallback_trap() {
-            return timens::getrandom_inside(Err(e));
+            return timens::InnerReport {
+                unrunnable: Some(e),
+                ..Default::default()
+            };
         }
         let mut buf = [0u8; 32];
         let r = f.getrandom(&mut buf, 0, &state);
@@ -586,8 +608,8 @@ pub fn run_timens(
     if sym.kind == SymbolKind::Getrandom && !target.spec.providers.get(target.provider).seccomp {
         return CheckResult::skip("seccomp is not available, so a fallback cannot be seen");
     }
-    if let Err(why) = timens::enter_namespace() {
-        return CheckResult::skip(why);
+    if let Err(skip) = timens::enter_namespace() {
+        return skip;
     }
     let (outside, inner) = timens::around(inside);
     timens::judge_timens(&outside, &inner, sym.kind == SymbolKind::Getrandom)

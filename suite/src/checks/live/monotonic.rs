@@ -21,6 +21,8 @@ pub struct MonotonicReport {
     pub readings: u64,
     pub worst: Option<BackwardStep>,
     pub errors: Vec<String>,
+    /// What the machine refused (threads, CPU affinity): the run is not conclusive.
+    pub refused: Vec<String>,
 }
 
 /// How to read the clock and how to move between CPUs.
@@ -46,6 +48,7 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
     let readings = AtomicU64::new(0);
     let worst = Mutex::new(None);
     let errors = Mutex::new(Vec::new());
+    let refused = Mutex::new(Vec::new());
     // Cross-thread: the latest reading any thread has published, in ns.
     let published = AtomicI64::new(i64::MIN);
     let threaded_until = Instant::now() + duration.mul_f64(0.8);
@@ -54,10 +57,10 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
         .build();
     let per_cpu = |cpu: usize| {
         if !(probe.pin)(cpu) {
-            errors
-                .lock()
-                .unwrap()
-                .push(format!("cannot pin a thread to CPU {cpu}"));
+            refused.lock().unwrap().push(format!(
+                "cannot pin a thread to CPU {cpu}: {}",
+                std::io::Error::last_os_error()
+            ));
             return;
         }
         let mut prev: Option<(i128, &str)> = None;
@@ -110,7 +113,7 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
                 s.spawn(move |_| per_cpu(cpu));
             }
         }),
-        Err(e) => errors
+        Err(e) => refused
             .lock()
             .unwrap()
             .push(format!("cannot start threads: {e}")),
@@ -147,6 +150,7 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
         readings: readings.into_inner(),
         worst: worst.into_inner().unwrap_or_else(|p| p.into_inner()),
         errors: errors.into_inner().unwrap_or_else(|p| p.into_inner()),
+        refused: refused.into_inner().unwrap_or_else(|p| p.into_inner()),
     }
 }
 
@@ -163,6 +167,11 @@ pub fn judge_monotonic(report: &MonotonicReport, steppable: bool, stepped: bool)
     );
     if !report.errors.is_empty() {
         return CheckResult::fail(report.errors.join("; ")).with_notes(vec![summary]);
+    }
+    // What the machine refused makes a clean run inconclusive, never a backward
+    // step that was seen anyway.
+    if !report.refused.is_empty() && report.worst.is_none() {
+        return CheckResult::unrunnable(report.refused.join("; ")).with_notes(vec![summary]);
     }
     if report.readings == 0 {
         return CheckResult::fail("no readings were taken");

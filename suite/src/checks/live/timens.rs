@@ -36,6 +36,10 @@ pub struct InnerReport {
     /// getrandom under the fallback trap: `Some(true)` served, `Some(false)` fell back.
     pub getrandom_served: Option<bool>,
     pub error: Option<String>,
+    /// Why the machine kept the inner process from reading (it could not be
+    /// started, seccomp is missing): the check is skipped, not failed.
+    #[serde(default)]
+    pub unrunnable: Option<String>,
 }
 
 /// Outside readings (syscall, ns) taken just before and after the inner process ran.
@@ -43,6 +47,9 @@ pub type Outside = Vec<(i32, i128, i128)>;
 
 /// Judges the inner report against the outer readings.
 pub fn judge_timens(outside: &Outside, inner: &InnerReport, want_getrandom: bool) -> CheckResult {
+    if let Some(why) = &inner.unrunnable {
+        return CheckResult::unrunnable(format!("inside the namespace: {why}"));
+    }
     if let Some(e) = &inner.error {
         return CheckResult::fail(format!("inside the namespace: {e}"));
     }
@@ -82,22 +89,22 @@ pub fn judge_timens(outside: &Outside, inner: &InnerReport, want_getrandom: bool
 }
 
 /// Enters a new time namespace for children of this process and sets the offsets.
-/// `Err` carries the skip reason.
-pub fn enter_namespace() -> Result<(), String> {
+/// `Err` is the skip: no namespaces here, or no `/proc` to set their offsets in.
+pub fn enter_namespace() -> Result<(), CheckResult> {
     // SAFETY: unshare affects only this (single-threaded child) process.
     if unsafe { libc::unshare(libc::CLONE_NEWTIME) } != 0 {
         let e = std::io::Error::last_os_error();
-        return Err(match e.raw_os_error() {
+        return Err(CheckResult::skip(match e.raw_os_error() {
             Some(libc::EPERM) => {
                 "unshare(CLONE_NEWTIME) needs CAP_SYS_ADMIN (root or a user namespace)".into()
             }
             Some(libc::EINVAL) => "this kernel has no time namespaces (CONFIG_TIME_NS)".into(),
             _ => format!("unshare(CLONE_NEWTIME): {e}"),
-        });
+        }));
     }
     let offsets = format!("monotonic {MONOTONIC_OFFSET_S} 0\nboottime {BOOTTIME_OFFSET_S} 0\n");
     std::fs::write("/proc/self/timens_offsets", offsets)
-        .map_err(|e| format!("writing /proc/self/timens_offsets: {e}"))
+        .map_err(|e| CheckResult::unrunnable(format!("writing /proc/self/timens_offsets: {e}")))
 }
 
 /// Outside readings around `inner`, which runs a process in the namespace.
