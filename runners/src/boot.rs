@@ -173,8 +173,15 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
             opts.arch
         ));
     }
-    if !opts.kernel.is_file() {
-        return Err(format!("{}: no such kernel image", opts.kernel.display()));
+    match opts.kernel.metadata() {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(format!(
+                "{}: not a regular file (a kernel image is read by qemu from a file)",
+                opts.kernel.display()
+            ))
+        }
+        Err(e) => return Err(format!("{}: {e}", opts.kernel.display())),
     }
     let dir = std::env::temp_dir().join(format!("vdsoconf-boot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

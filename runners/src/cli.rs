@@ -135,8 +135,9 @@ struct RunArgs {
     /// Run only checks whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
-    /// Read each clock this long in the monotonicity checks (default 1s; `10m` makes a
-    /// soak test with a progress display). Seconds, or a number with s, m or h.
+    /// Read each clock this long in the monotonicity checks (default 1s, at least 10ms;
+    /// `10m` makes a soak test, with a progress display when stderr is a terminal).
+    /// Seconds, or a number with s, m or h.
     #[arg(long)]
     duration: Option<String>,
     #[command(flatten)]
@@ -525,6 +526,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
     if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() {
         suite_args.push("--debug".to_string());
     }
+    crate::signals::install();
     let report = boot(&BootOptions {
         arch: args.arch.clone(),
         kernel: args.kernel.clone(),
