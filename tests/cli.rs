@@ -440,8 +440,96 @@ fn a_run_that_checks_nothing_is_not_a_pass() -> Result<(), String> {
     Ok(())
 }
 
+/// A kernel developer edits a copy of the spec and passes it with `--spec`: the
+/// live checks (in their child processes) and `check-image` judge by the edit,
+/// with no rebuild.
+fn an_edited_spec_given_with_spec_changes_the_result() -> Result<(), String> {
+    let dir = scratch("edited-spec");
+    let original =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/x86_64.yaml"))
+            .map_err(|e| e.to_string())?;
+    // MONOTONIC moved from the served clocks to the fallback ones.
+    let edited = original
+        .replacen(
+            "  served: [REALTIME, MONOTONIC, ",
+            "  served: [REALTIME, ",
+            1,
+        )
+        .replacen("  fallback: [", "  fallback: [MONOTONIC, ", 1);
+    if edited == original {
+        return Err("spec/x86_64.yaml no longer has the served line this test edits".into());
+    }
+    let file = dir.join("x86_64.yaml");
+    std::fs::write(&file, &edited).map_err(|e| e.to_string())?;
+    let file = file.display().to_string();
+    if cfg!(target_arch = "x86_64") {
+        let served = "served::__vdso_clock_gettime@";
+        let before = vdsoconf(&["run", "--filter", served]);
+        let after = vdsoconf(&["run", "--spec", &file, "--filter", served]);
+        let after_dir = vdsoconf(&[
+            "run",
+            "--spec",
+            &dir.display().to_string(),
+            "--filter",
+            served,
+        ]);
+        if before.status.code() != Some(0) {
+            return Err(format!("built-in spec: {}", text(&before.stdout)));
+        }
+        for out in [&after, &after_dir] {
+            if out.status.code() != Some(1)
+                || !text(&out.stdout)
+                    .contains("MONOTONIC (1): served in user space, the spec says it falls back")
+            {
+                return Err(format!(
+                    "edited spec: exit {:?}\n{}{}",
+                    out.status.code(),
+                    text(&out.stdout),
+                    text(&out.stderr)
+                ));
+            }
+        }
+    }
+    // check-image takes the architecture from the file.
+    let without_time = original
+        .replacen("name: __vdso_time", "name: __vdso_timex", 1)
+        .replacen("time_t __vdso_time(", "time_t __vdso_timex(", 1);
+    let spec_dir = dir.join("no-time");
+    std::fs::create_dir_all(&spec_dir).map_err(|e| e.to_string())?;
+    std::fs::write(spec_dir.join("x86_64.yaml"), without_time).map_err(|e| e.to_string())?;
+    let check = vdsoconf(&[
+        "check-image",
+        &fixture("x86_64/kernel-6.18.so"),
+        "--kernel",
+        "6.18",
+        "--spec",
+        &spec_dir.join("x86_64.yaml").display().to_string(),
+    ]);
+    if check.status.code() != Some(1)
+        || !text(&check.stdout).contains("error[unknown-symbol] __vdso_time@LINUX_2.6")
+    {
+        return Err(format!(
+            "check-image --spec: exit {:?}\n{}{}",
+            check.status.code(),
+            text(&check.stdout),
+            text(&check.stderr)
+        ));
+    }
+    // A spec for another architecture than --arch is refused in one line.
+    one_line_error(
+        &vdsoconf(&["run", "--arch", "i386", "--spec", &file]),
+        "the spec is for x86_64, not --arch i386",
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 fn main() {
     let tests: &[CliTest] = &[
+        (
+            "an_edited_spec_given_with_spec_changes_the_result",
+            an_edited_spec_given_with_spec_changes_the_result,
+        ),
         (
             "a_run_that_checks_nothing_is_not_a_pass",
             a_run_that_checks_nothing_is_not_a_pass,

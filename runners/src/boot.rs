@@ -106,11 +106,15 @@ pub struct BootOptions {
     pub timeout: Duration,
     /// Extra arguments for the suite inside (e.g. `--duration 2s`).
     pub suite_args: Vec<String>,
+    /// A spec file to check against inside instead of the built-in one: its name
+    /// (`ARCH.yaml`) and text, put in the initramfs as `/spec/ARCH.yaml`.
+    pub spec: Option<(String, Vec<u8>)>,
 }
 
-/// A newc cpio archive of `/init` (the binary), the directories it mounts on and the
-/// device nodes it uses, as the kernel unpacks it into its rootfs.
-pub fn initramfs(init: &[u8]) -> Vec<u8> {
+/// A newc cpio archive of `/init` (the binary), the directories it mounts on, the
+/// device nodes it uses and `spec`'s file (`spec/ARCH.yaml`, name and text) if
+/// given, as the kernel unpacks it into its rootfs.
+pub fn initramfs(init: &[u8], spec: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut out = Vec::new();
     let mut ino = 1;
     let mut entry = |out: &mut Vec<u8>, name: &str, mode: u32, rdev: (u32, u32), data: &[u8]| {
@@ -138,6 +142,10 @@ pub fn initramfs(init: &[u8]) -> Vec<u8> {
     entry(&mut out, "proc", 0o040755, (0, 0), &[]);
     entry(&mut out, "sys", 0o040755, (0, 0), &[]);
     entry(&mut out, "init", 0o100755, (0, 0), init);
+    if let Some((name, text)) = spec {
+        entry(&mut out, "spec", 0o040755, (0, 0), &[]);
+        entry(&mut out, &format!("spec/{name}"), 0o100644, (0, 0), text);
+    }
     entry(&mut out, "TRAILER!!!", 0, (0, 0), &[]);
     out
 }
@@ -186,7 +194,11 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
     let dir = std::env::temp_dir().join(format!("vdsoconf-boot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let initrd = dir.join("initramfs.cpio");
-    std::fs::write(&initrd, initramfs(&binary))
+    let spec = opts
+        .spec
+        .as_ref()
+        .map(|(name, text)| (name.as_str(), text.as_slice()));
+    std::fs::write(&initrd, initramfs(&binary, spec))
         .map_err(|e| format!("{}: {e}", initrd.display()))?;
     let mut append = format!("console={} panic=-1 quiet -- {INIT_COMMAND}", m.console);
     for a in &opts.suite_args {
@@ -372,6 +384,7 @@ fn init_run(args: &[String]) -> Result<RunReport, String> {
         match a.as_str() {
             "--duration" => duration = it.next().cloned(),
             "--kernel" => opts.kernel = it.next().cloned(),
+            "--spec" => opts.spec = it.next().map(std::path::PathBuf::from),
             _ => {}
         }
     }

@@ -4,8 +4,8 @@ use crate::isolate;
 use crate::output;
 use crate::session::{RunOptions, Session};
 use crate::target::{
-    load_arch, parse_duration, parse_duration_of, parse_kernel, parse_provider, resolve_target,
-    TargetOptions,
+    load_arch, load_spec, parse_duration, parse_duration_of, parse_kernel, parse_provider,
+    resolve_target, TargetOptions,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -68,8 +68,9 @@ enum Command {
     Diff {
         old: PathBuf,
         new: PathBuf,
-        /// Also say which differences spec/ARCH.yaml predicts.
-        #[arg(long, value_name = "ARCH")]
+        /// Also say which differences a spec predicts: a built-in architecture's
+        /// name, or a spec file.
+        #[arg(long, value_name = "ARCH|FILE")]
         spec: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -98,6 +99,10 @@ enum Command {
         /// Whose vDSO: `kernel` or `qemu`.
         #[arg(long, default_value = "kernel")]
         provider: String,
+        /// A spec file, or a directory of ARCH.yaml files, instead of the built-in
+        /// spec (which functions and clocks are measured, and what is expected).
+        #[arg(long, value_name = "FILE|DIR")]
+        spec: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Write the chosen format to this file instead of standard output.
@@ -127,6 +132,11 @@ struct RunArgs {
     /// Check an image file instead of the live vDSO (calls are skipped).
     #[arg(long, conflicts_with = "observed")]
     image: Option<PathBuf>,
+    /// Check against this spec instead of the built-in one: a spec file, or a
+    /// directory of ARCH.yaml files (a copy of the repository's spec/ being edited).
+    /// Live checks in their child processes use it too; no rebuild is needed.
+    #[arg(long, value_name = "FILE|DIR")]
+    spec: Option<PathBuf>,
     /// What a probe process of --arch saw, for a target the suite cannot be built for
     /// (runners/qemu/vdso-probe.c): `absent`, or the file it dumped its vDSO to. The
     /// presence and image checks run; calls are skipped.
@@ -189,6 +199,10 @@ struct BootArgs {
     /// How long each monotonicity check reads its clock inside.
     #[arg(long)]
     duration: Option<String>,
+    /// A spec file, or a directory of ARCH.yaml files, to check against inside
+    /// instead of the built-in one (put in the initramfs).
+    #[arg(long, value_name = "FILE|DIR")]
+    spec: Option<PathBuf>,
     #[command(flatten)]
     out: ReportArgs,
 }
@@ -197,9 +211,12 @@ struct BootArgs {
 struct CheckImageArgs {
     /// The image (e.g. arch/x86/entry/vdso/vdso64.so.dbg, arch/arm64/kernel/vdso/vdso.so).
     image: PathBuf,
-    /// Architecture spec to check it against.
-    #[arg(long)]
-    arch: String,
+    /// Architecture spec to check it against (with --spec FILE: the file's).
+    #[arg(long, required_unless_present = "spec")]
+    arch: Option<String>,
+    /// A spec file, or a directory of ARCH.yaml files, instead of the built-in specs.
+    #[arg(long, value_name = "FILE|DIR")]
+    spec: Option<PathBuf>,
     /// The kernel version it was built from: symbols are judged by `since`/`until`
     /// (default: unknown, so `since` is not judged).
     #[arg(long)]
@@ -372,10 +389,17 @@ pub fn main() -> i32 {
         Command::Summary { dir, html } => summary(&dir, html.as_deref()),
         Command::Bench {
             provider,
+            spec,
             format,
             output,
             report_dir,
-        } => bench(&provider, format, output.as_deref(), report_dir.as_deref()),
+        } => bench(
+            &provider,
+            spec.as_deref(),
+            format,
+            output.as_deref(),
+            report_dir.as_deref(),
+        ),
         Command::CheckImage(args) => check_image(args),
         Command::Boot(args) => boot(args),
         Command::Diff {
@@ -401,6 +425,7 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
         provider: Some(args.provider),
         kernel: args.kernel,
         image: args.image,
+        spec: args.spec,
         observed: args.observed,
     };
     let target = resolve_target(&opts)?;
@@ -513,8 +538,23 @@ fn write_report_dir(dir: &Path, report: &RunReport) -> Result<(), InputError> {
 fn boot(args: BootArgs) -> Result<i32, InputError> {
     use crate::boot::{boot, machine, BootOptions};
     machine(&args.arch)?;
-    load_arch(&args.arch)?;
+    load_spec(Some(&args.arch), args.spec.as_deref())?;
     let mut suite_args = Vec::new();
+    // The spec file itself goes into the initramfs, for /init to load as given.
+    let spec = match &args.spec {
+        None => None,
+        Some(p) => {
+            let file = if p.is_dir() {
+                p.join(format!("{}.yaml", args.arch))
+            } else {
+                p.clone()
+            };
+            let text = read_input(&file, InputKind::Spec)?;
+            let name = format!("{}.yaml", args.arch);
+            suite_args.extend(["--spec".to_string(), format!("/spec/{name}")]);
+            Some((name, text))
+        }
+    };
     if let Some(k) = &args.kernel_version {
         parse_kernel(k)?;
         suite_args.extend(["--kernel".to_string(), k.clone()]);
@@ -536,6 +576,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         memory_mb: args.memory,
         timeout: parse_duration_of("--timeout", &args.timeout)?,
         suite_args,
+        spec,
     })?;
     if report.environment.arch != args.arch {
         return Err(InputError(format!(
@@ -619,7 +660,7 @@ const ENVIRONMENT_STOPPED: i32 = 2;
 fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
     use vdsoconf_suite::checks::findings::{check_image_bytes, ImageContext, Severity};
     use vdsoconf_suite::checks::KernelConfig;
-    let spec = load_arch(&args.arch)?;
+    let spec = load_spec(args.arch.as_deref(), args.spec.as_deref())?;
     let provider = parse_provider(&args.provider)?;
     let kernel = args.kernel.as_deref().map(parse_kernel).transpose()?;
     let mut config = KernelConfig::default();
@@ -701,7 +742,12 @@ fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
 
 fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i32, InputError> {
     use vdsoconf_suite::checks::diff::{annotate_with_spec, diff_images};
-    let spec = spec.map(load_arch).transpose()?;
+    let spec = spec
+        .map(|s| match Path::new(s) {
+            p if p.is_file() => load_spec(None, Some(p)),
+            _ => load_arch(s),
+        })
+        .transpose()?;
     let (old_data, new_data) = (read_image(old)?, read_image(new)?);
     let parse = |path: &Path, data| {
         let image =
@@ -775,12 +821,14 @@ fn bench_in(dir: &Path) -> Result<Option<BenchReport>, InputError> {
 
 fn bench(
     provider: &str,
+    spec: Option<&Path>,
     format: Format,
     output: Option<&Path>,
     report_dir: Option<&Path>,
 ) -> Result<i32, InputError> {
     let target = resolve_target(&TargetOptions {
         provider: Some(provider.to_string()),
+        spec: spec.map(Path::to_path_buf),
         ..Default::default()
     })?;
     isolate::preflight()?;

@@ -18,6 +18,8 @@ vdsoconf conformance harness
   --kernel X.Y       kernel version the spec's since/until are judged against
                      (default: uname -r for the live vDSO, unknown for --image)
   --image FILE       check a vDSO image file instead of the live one (calls are skipped)
+  --spec FILE|DIR    check against this spec file (or directory of ARCH.yaml files)
+                     instead of the built-in one; also VDSOCONF_SPEC=FILE|DIR
   --duration D       read each clock for D in the monotonicity checks (default 1s;
                      e.g. 10m makes a soak test, with a progress display)
 
@@ -46,11 +48,16 @@ fn split_all(
             "--provider" => &mut opts.provider,
             "--kernel" => &mut opts.kernel,
             "--duration" => &mut duration,
-            "--image" => {
+            "--image" | "--spec" => {
                 let v = inline
                     .or_else(|| args.next())
-                    .ok_or_else(|| UsageError("--image needs a file".into()))?;
-                opts.image = Some(v.into());
+                    .ok_or_else(|| UsageError(format!("{key} needs a file")))?;
+                let slot = if key == "--image" {
+                    &mut opts.image
+                } else {
+                    &mut opts.spec
+                };
+                *slot = Some(v.into());
                 continue;
             }
             "--help" | "-h" => {
@@ -68,8 +75,16 @@ fn split_all(
             .ok_or_else(|| UsageError(format!("{key} needs a value")))?;
         *slot = Some(v);
     }
+    if opts.spec.is_none() {
+        opts.spec = std::env::var_os(SPEC_ENV).map(Into::into);
+    }
     Ok((opts, duration, rest, help))
 }
+
+/// The environment variable naming a spec file or directory for `cargo test`
+/// (which passes its own arguments to every test program, so `--spec` reaches
+/// only this one when given after `--`).
+pub const SPEC_ENV: &str = "VDSOCONF_SPEC";
 
 pub fn main() -> i32 {
     if let Some(code) = isolate::child_main_if_requested() {
@@ -87,7 +102,7 @@ pub fn main() -> i32 {
     let options = match duration.as_deref().map(parse_duration).transpose() {
         Ok(d) => RunOptions {
             monotonic: d.unwrap_or(RunOptions::default().monotonic),
-            progress: d.is_some(),
+            progress: d.is_some() && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         },
         Err(e) => {
             eprintln!("error: {e}");

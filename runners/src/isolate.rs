@@ -9,10 +9,13 @@ use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::live::{self, badptr, timens};
 use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target, Unrunnable};
 use vdsoconf_suite::live::guard::{self, Overwrite};
-use vdsoconf_suite::spec::{builtin, KernelVersion, Provider};
+use vdsoconf_suite::spec::{ArchSpec, KernelVersion, Provider};
 
-/// The hidden argument that makes any vdsoconf executable run one case and exit.
+/// The hidden argument that makes any vdsoconf executable run one case (read as
+/// JSON from its standard input) and exit.
 pub const CASE_FLAG: &str = "--vdsoconf-isolated-case";
+/// The largest case a child reads (a spec is a few KiB).
+const MAX_CASE_BYTES: u64 = 16 << 20;
 const RESULT: &str = "VDSOCONF-RESULT ";
 const SYSCALL: &str = "VDSOCONF-SYSCALL ";
 const VDSO: &str = "VDSOCONF-VDSO ";
@@ -22,10 +25,12 @@ const OVERWRITES: &str = "VDSOCONF-OVERWRITES ";
 /// How long one live case may take before it is killed and reported as hung.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The arch, provider and kernel a live case runs for.
+/// The spec, provider and kernel a live case runs for. The spec travels with the
+/// case, so a child (and a booted kernel's `/init`) checks against exactly the spec
+/// its parent was given (`--spec`), not the copy compiled into the binary.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LiveTarget {
-    pub arch: String,
+    pub spec: ArchSpec,
     pub provider: Provider,
     pub kernel: Option<KernelVersion>,
 }
@@ -33,18 +38,15 @@ pub struct LiveTarget {
 impl LiveTarget {
     pub fn of(target: &Target) -> Self {
         LiveTarget {
-            arch: target.spec.arch.clone(),
+            spec: target.spec.clone(),
             provider: target.provider,
             kernel: target.kernel,
         }
     }
 
     fn target(&self) -> Result<Target, String> {
-        let spec = builtin(&self.arch)
-            .ok_or_else(|| format!("no built-in spec for {}", self.arch))?
-            .map_err(|e| e.to_string())?;
         Ok(Target {
-            spec,
+            spec: self.spec.clone(),
             provider: self.provider,
             kernel: self.kernel,
             source: Source::Live,
@@ -52,7 +54,7 @@ impl LiveTarget {
     }
 }
 
-/// One isolated case, passed to the child as JSON.
+/// One isolated case, passed to the child as JSON on its standard input.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Case {
@@ -127,14 +129,19 @@ pub fn child_main_if_requested() -> Option<i32> {
         return None;
     }
     crate::signals::die_with_parent();
-    let case = match args.next().map(|json| serde_json::from_str::<Case>(&json)) {
-        Some(Ok(case)) => case,
-        Some(Err(e)) => {
+    let mut json = String::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(MAX_CASE_BYTES)
+        .read_to_string(&mut json);
+    let case = match read.map(|_| serde_json::from_str::<Case>(&json)) {
+        Ok(Ok(case)) => case,
+        Ok(Err(e)) => {
             emit_result(&CheckResult::fail(format!("bad isolated case: {e}")));
             return Some(0);
         }
-        None => {
-            emit_result(&CheckResult::fail("isolated case missing"));
+        Err(e) => {
+            emit_result(&CheckResult::fail(format!("isolated case unreadable: {e}")));
             return Some(0);
         }
     };
@@ -497,6 +504,25 @@ pub fn own_executable() -> Result<std::path::PathBuf, String> {
     }
 }
 
+/// An anonymous in-memory file holding `json`, positioned at its start: the
+/// child's standard input. (A pipe would need a writer while the child runs, and a
+/// child that died early would make that writer's process take SIGPIPE.)
+fn case_file(json: &str) -> std::io::Result<std::fs::File> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::fd::FromRawFd;
+    // SAFETY: memfd_create reads a NUL-terminated name and returns a new
+    // descriptor (or -1), which the File below then owns alone.
+    let fd = unsafe { libc::memfd_create(c"vdsoconf-case".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just created and is owned by nothing else.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(json.as_bytes())?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(file)
+}
+
 /// Starts the current executable as `case`; kills it at `timeout`.
 pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
     let not_started = |why: String| ChildOutput {
@@ -520,10 +546,13 @@ pub fn run_child(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildO
             command.pre_exec(|| Ok(()));
         }
     }
+    let case_input = match case_file(&json) {
+        Ok(f) => f,
+        Err(e) => return not_started(format!("cannot hand the case to its child: {e}")),
+    };
     let mut child = match command
         .arg(CASE_FLAG)
-        .arg(json)
-        .stdin(Stdio::null())
+        .stdin(Stdio::from(case_input))
         .stdout(Stdio::piped())
         .stderr(if inherit_stderr {
             Stdio::inherit()

@@ -95,6 +95,32 @@ pub fn load_arch(arch: &str) -> Result<ArchSpec, UsageError> {
     }
 }
 
+/// The spec to check against: from `--spec` (a spec file, or a directory of
+/// `ARCH.yaml` files such as a kernel tree's copy of `spec/`) or built in. With a
+/// file, `arch` (if given) must be the file's.
+pub fn load_spec(
+    arch: Option<&str>,
+    spec: Option<&std::path::Path>,
+) -> Result<ArchSpec, UsageError> {
+    let Some(path) = spec else {
+        return load_arch(arch.unwrap_or_else(|| host_arch()));
+    };
+    let file = if path.is_dir() {
+        path.join(format!("{}.yaml", arch.unwrap_or_else(|| host_arch())))
+    } else {
+        path.to_path_buf()
+    };
+    let loaded = vdsoconf_suite::spec::load_file(&file).map_err(|e| UsageError(e.to_string()))?;
+    match arch {
+        Some(a) if a != loaded.arch => Err(UsageError(format!(
+            "{}: the spec is for {}, not --arch {a}",
+            file.display(),
+            loaded.arch
+        ))),
+        _ => Ok(loaded),
+    }
+}
+
 pub fn parse_provider(s: &str) -> Result<Provider, UsageError> {
     Provider::ALL
         .into_iter()
@@ -124,6 +150,8 @@ pub struct TargetOptions {
     pub provider: Option<String>,
     pub kernel: Option<String>,
     pub image: Option<std::path::PathBuf>,
+    /// A spec file or a directory of them, instead of the built-in specs.
+    pub spec: Option<std::path::PathBuf>,
     /// A probe's observation: `absent`, or the file it dumped the vDSO to.
     pub observed: Option<String>,
 }
@@ -176,8 +204,8 @@ pub fn parse_duration_of(flag: &str, s: &str) -> Result<std::time::Duration, Usa
 pub fn resolve_target(opts: &TargetOptions) -> Result<vdsoconf_suite::checks::Target, UsageError> {
     use vdsoconf_suite::checks::{Source, Target};
     let host = host_arch();
-    let arch = opts.arch.as_deref().unwrap_or(host);
-    let spec = load_arch(arch)?;
+    let spec = load_spec(opts.arch.as_deref(), opts.spec.as_deref())?;
+    let arch = spec.arch.as_str();
     let provider = opts
         .provider
         .as_deref()

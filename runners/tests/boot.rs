@@ -40,7 +40,8 @@ fn entries(cpio: &[u8]) -> Vec<(String, u32, u32, u32, Vec<u8>)> {
 #[test]
 fn the_initramfs_holds_init_and_its_device_nodes() {
     let init = b"\x7fELF pretend binary".to_vec();
-    let e = entries(&initramfs(&init));
+    let spec = b"arch: x86_64\n".to_vec();
+    let e = entries(&initramfs(&init, Some(("x86_64.yaml", &spec))));
     let find = |n: &str| {
         e.iter()
             .find(|x| x.0 == n)
@@ -57,6 +58,9 @@ fn the_initramfs_holds_init_and_its_device_nodes() {
     assert_eq!((null.2, null.3), (1, 3));
     assert_eq!(find("proc").1 & 0o170000, 0o040000);
     assert_eq!(find("sys").1 & 0o170000, 0o040000);
+    // The spec given with --spec, where /init is told to read it.
+    assert_eq!(find("spec").1 & 0o170000, 0o040000);
+    assert_eq!(find("spec/x86_64.yaml").4, spec);
 }
 
 #[test]

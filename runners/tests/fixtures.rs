@@ -66,6 +66,7 @@ fn every_fixture_conforms_to_its_spec() {
             kernel: (provider == "kernel").then(|| version.clone()),
             image: Some(path.clone()),
             observed: None,
+            ..Default::default()
         })
         .unwrap();
         let session = Session::open(target).unwrap();
@@ -101,6 +102,7 @@ fn a_wrong_spec_fails_on_a_fixture() {
         kernel: None,
         image: Some(path),
         observed: None,
+        ..Default::default()
     })
     .unwrap();
     let getrandom = target
