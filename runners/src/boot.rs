@@ -8,10 +8,10 @@
 
 use crate::session::Session;
 use crate::target::{resolve_target, TargetOptions};
-use std::io::Read;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use vdsoconf_reports::RunReport;
 
 /// The hidden subcommand the kernel starts `/init` with (after `--` on its command line).
@@ -248,43 +248,25 @@ pub enum Ended {
     Interrupted,
 }
 
-fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<(String, Ended), String> {
-    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stdout.read_to_end(&mut s);
-        String::from_utf8_lossy(&s).replace('\r', "")
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + timeout;
-    let ended = loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break Ended::Exited,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Ended::TimedOut;
-            }
-            Ok(None) if crate::signals::received().is_some() => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Ended::Interrupted;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => return Err(e.to_string()),
-        }
+fn run_with_timeout(cmd: Command, timeout: Duration) -> Result<(String, Ended), String> {
+    use crate::isolate::{run_until, ChildEnd, Spawn};
+    let how = Spawn {
+        stdin: Stdio::null(),
+        inherit_stderr: false,
+        threads: true,
+        fork: false,
     };
-    let mut console = reader.join().unwrap_or_default();
-    let errors = err_reader.join().unwrap_or_default();
-    if !errors.trim().is_empty() {
+    let out = run_until(cmd, "qemu", how, timeout);
+    let ended = match out.end {
+        ChildEnd::NotStarted(why) => return Err(why),
+        ChildEnd::Exited(_) | ChildEnd::Signaled(_) => Ended::Exited,
+        ChildEnd::TimedOut => Ended::TimedOut,
+        ChildEnd::Interrupted => Ended::Interrupted,
+    };
+    let mut console = out.stdout.replace('\r', "");
+    if !out.stderr.trim().is_empty() {
         console.push_str("\n[qemu stderr] ");
-        console.push_str(errors.trim());
+        console.push_str(out.stderr.trim());
     }
     Ok((console, ended))
 }

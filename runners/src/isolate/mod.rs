@@ -1,0 +1,248 @@
+//! Runs crash-prone cases in a child process: the current executable, re-executed
+//! with a hidden argument and handed the case (spec included) as JSON on its
+//! standard input. The multi-threaded harness is never forked.
+
+mod child;
+mod preflight;
+mod protocol;
+mod spawn;
+
+pub use child::child_main_if_requested;
+pub use preflight::{preflight, MIN_ADDRESS_SPACE, MIN_OPEN_FILES};
+pub use protocol::Reply;
+pub use spawn::{
+    own_executable, run_until, signal_name, ChildEnd, ChildOutput, Spawn, CHILD_WRAPPER_ENV,
+};
+
+use std::process::Stdio;
+use std::time::Duration;
+use vdsoconf_suite::checks::live::badptr;
+use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target};
+use vdsoconf_suite::live::guard::Overwrite;
+use vdsoconf_suite::spec::{ArchSpec, KernelVersion, Provider};
+
+/// The hidden argument that makes any vdsoconf executable run one case (read as
+/// JSON from its standard input) and exit.
+pub const CASE_FLAG: &str = "--vdsoconf-isolated-case";
+/// How long one live case may take before it is killed and reported as hung.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The spec, provider and kernel a live case runs for. The spec travels with the
+/// case, so a child (and a booted kernel's `/init`) checks against exactly the spec
+/// its parent was given (`--spec`), not the copy compiled into the binary.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LiveTarget {
+    pub spec: ArchSpec,
+    pub provider: Provider,
+    pub kernel: Option<KernelVersion>,
+}
+
+impl LiveTarget {
+    pub fn of(target: &Target) -> Self {
+        LiveTarget {
+            spec: target.spec.clone(),
+            provider: target.provider,
+            kernel: target.kernel,
+        }
+    }
+
+    fn target(&self) -> Result<Target, String> {
+        Ok(Target {
+            spec: self.spec.clone(),
+            provider: self.provider,
+            kernel: self.kernel,
+            source: Source::Live,
+        })
+    }
+}
+
+/// One isolated case, passed to the child as JSON on its standard input.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Case {
+    /// A live check of the plan.
+    Live {
+        target: LiveTarget,
+        check: CheckKind,
+        duration_ms: u64,
+        progress: bool,
+    },
+    /// One bad-pointer call: the child reports the syscall's answer, then the vDSO's.
+    BadPointer {
+        target: LiveTarget,
+        symbol: usize,
+        case: badptr::PtrCase,
+    },
+    /// Readings from inside a time namespace (started by a `Live` time-namespace case).
+    TimensInside { target: LiveTarget, symbol: usize },
+    /// `vdsoconf bench`'s measurement of one symbol.
+    Bench { target: LiveTarget, symbol: usize },
+    /// Exercises the isolation itself (used by its tests).
+    SelfTest { action: SelfTestAction },
+}
+
+/// What a self-test case does in the child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfTestAction {
+    Pass,
+    Segfault,
+    Hang,
+    ExitSilently,
+}
+
+/// Runs `case` in a child of this executable, killed at `timeout`.
+pub fn run_self_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
+    let json = serde_json::to_string(case).expect("a Case serializes");
+    let inside_namespace = matches!(case, Case::TimensInside { .. });
+    let how = Spawn {
+        stdin: Stdio::null(),
+        inherit_stderr,
+        threads: !inside_namespace,
+        fork: inside_namespace,
+    };
+    spawn::run_self(&[CASE_FLAG], &json, how, timeout)
+}
+
+/// Runs `case` in a child process killed at `timeout`; crashes and hangs become failures.
+pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
+    let progress = matches!(case, Case::Live { progress: true, .. });
+    let out = run_self_case(case, timeout, progress);
+    if let Some(why) = out.out_of_memory() {
+        return CheckResult::unrunnable(why);
+    }
+    match (&out.end, out.result()) {
+        (ChildEnd::NotStarted(why), _) => CheckResult::unrunnable(why),
+        (ChildEnd::Interrupted, _) => CheckResult::skip(out.describe_end()),
+        (&ChildEnd::Signaled(sig), _) => CheckResult::fail(format!(
+            "the call killed its process with {}",
+            signal_name(sig)
+        )),
+        (ChildEnd::TimedOut, _) => CheckResult::fail(format!(
+            "hung: no answer within {} s, killed",
+            timeout.as_secs()
+        )),
+        (_, Some(result)) => result,
+        (ChildEnd::Exited(_), None) => CheckResult::fail(out.describe_end()),
+    }
+}
+
+/// What the child of a bad-pointer case saw: the syscall's answer, the vDSO call's
+/// outcome, and its writes outside the valid arguments' buffers.
+pub struct BadPointerRun {
+    pub sys: Option<Result<isize, i32>>,
+    pub vdso: badptr::CallOutcome,
+    pub overwrites: Vec<Overwrite>,
+}
+
+/// Runs a bad-pointer case: the outcome of the vDSO call, and the syscall's answer.
+pub fn run_bad_pointer(
+    target: &Target,
+    symbol: usize,
+    case: &badptr::PtrCase,
+) -> Result<BadPointerRun, CheckResult> {
+    let c = Case::BadPointer {
+        target: LiveTarget::of(target),
+        symbol,
+        case: case.clone(),
+    };
+    let out = run_self_case(&c, CASE_TIMEOUT, false);
+    if let ChildEnd::NotStarted(why) = &out.end {
+        return Err(CheckResult::unrunnable(why));
+    }
+    if let Some(result) = out.result() {
+        // The child could not get as far as the call (no vDSO, symbol absent, …).
+        return Err(result);
+    }
+    let Some(sys) = out.reply(|r| match r {
+        Reply::Syscall(s) => Some(s),
+        _ => None,
+    }) else {
+        return Err(CheckResult::fail(format!(
+            "no syscall report: {}",
+            out.describe_end()
+        )));
+    };
+    if let Some(why) = out.out_of_memory() {
+        return Err(CheckResult::unrunnable(why));
+    }
+    let returned = out.reply(|r| match r {
+        Reply::Vdso { ret, overwrites } => Some((ret, overwrites)),
+        _ => None,
+    });
+    let (vdso, overwrites) = match (&out.end, returned) {
+        (ChildEnd::NotStarted(why), _) => return Err(CheckResult::unrunnable(why)),
+        (ChildEnd::Interrupted, _) => return Err(CheckResult::skip(out.describe_end())),
+        (&ChildEnd::Signaled(sig), _) => (badptr::CallOutcome::Signal(sig), Vec::new()),
+        (ChildEnd::TimedOut, _) => (badptr::CallOutcome::Hung, Vec::new()),
+        (_, Some((ret, overwrites))) => (badptr::CallOutcome::Returned(ret), overwrites),
+        (ChildEnd::Exited(_), None) => return Err(CheckResult::fail(out.describe_end())),
+    };
+    Ok(BadPointerRun {
+        sys,
+        vdso,
+        overwrites,
+    })
+}
+
+/// What the bench children measured, and the functions that failed.
+#[derive(Debug, Default)]
+pub struct BenchRun {
+    pub rows: Vec<vdsoconf_reports::bench::BenchRow>,
+    pub failures: Vec<vdsoconf_reports::bench::BenchFailure>,
+    /// Set when a stopping signal ended the bench early.
+    pub interrupted: bool,
+}
+
+/// How long one function's measurement may take before it is killed as hung.
+pub const BENCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Measures each callable function of the target in a child of its own.
+pub fn run_bench(target: &Target) -> BenchRun {
+    let jobs = crate::bench::candidates(target)
+        .into_iter()
+        .map(|i| {
+            let sym = &target.spec.symbols[i];
+            let case = Case::Bench {
+                target: LiveTarget::of(target),
+                symbol: i,
+            };
+            (format!("{}@{}", sym.name, sym.version), case)
+        })
+        .collect();
+    run_bench_cases(jobs, BENCH_TIMEOUT)
+}
+
+/// Runs each labelled case as a bench child killed at `timeout`; a case that
+/// ends without its rows is a failure of that label.
+pub fn run_bench_cases(jobs: Vec<(String, Case)>, timeout: Duration) -> BenchRun {
+    let mut run = BenchRun::default();
+    for (symbol, case) in jobs {
+        let out = run_self_case(&case, timeout, true);
+        if out.end == ChildEnd::Interrupted {
+            run.interrupted = true;
+            break;
+        }
+        let rows = out.reply(|r| match r {
+            Reply::Bench(rows) => Some(rows),
+            _ => None,
+        });
+        let reason = match (&out.end, rows) {
+            (ChildEnd::Exited(_), Some(Ok(rows))) => {
+                run.rows.extend(rows);
+                continue;
+            }
+            (ChildEnd::Exited(_), Some(Err(e))) => e,
+            (ChildEnd::TimedOut, _) => {
+                format!("hung: no answer within {} s, killed", timeout.as_secs())
+            }
+            (ChildEnd::Signaled(sig), _) => {
+                format!("the call killed its process with {}", signal_name(*sig))
+            }
+            _ => out.describe_end(),
+        };
+        run.failures
+            .push(vdsoconf_reports::bench::BenchFailure { symbol, reason });
+    }
+    run
+}

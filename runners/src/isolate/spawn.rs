@@ -1,0 +1,296 @@
+//! Starting a child and waiting for it with a deadline: the one spawn loop of
+//! the runners, used for the isolated cases and for `vdsoconf boot`'s qemu.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How a child ended and what it printed.
+#[derive(Debug)]
+pub struct ChildOutput {
+    pub end: ChildEnd,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildEnd {
+    /// The child could not be started (or watched): the machine's doing.
+    NotStarted(String),
+    Exited(i32),
+    Signaled(i32),
+    TimedOut,
+    /// Killed because the main process was told to stop (its result is dropped).
+    Interrupted,
+}
+
+impl ChildOutput {
+    /// Why the child died for want of memory (Rust aborts when an allocation fails),
+    /// if it did: the machine's limit, not the vDSO.
+    pub(super) fn out_of_memory(&self) -> Option<String> {
+        if self.end != ChildEnd::Signaled(libc::SIGABRT) {
+            return None;
+        }
+        let line = self
+            .stderr
+            .lines()
+            .find(|l| l.contains("memory allocation of"))?;
+        Some(format!("the case ran out of memory ({})", line.trim()))
+    }
+
+    pub fn describe_end(&self) -> String {
+        match &self.end {
+            ChildEnd::NotStarted(why) => why.clone(),
+            &ChildEnd::Signaled(sig) => format!("killed with {}", signal_name(sig)),
+            ChildEnd::TimedOut => "hung: killed at the timeout".into(),
+            ChildEnd::Interrupted => "stopped: the run was interrupted".into(),
+            ChildEnd::Exited(code) => {
+                // A panic's message is on the line after "panicked at"; else the last line.
+                let lines: Vec<&str> = self.stderr.lines().collect();
+                let why = match lines.iter().position(|l| l.contains("panicked at")) {
+                    Some(i) => lines[i..(i + 2).min(lines.len())].join(" "),
+                    None => lines.last().unwrap_or(&"(empty)").to_string(),
+                };
+                format!("the case exited with exit status: {code} and no result; stderr: {why}")
+            }
+        }
+    }
+}
+
+/// The environment variable naming a command that starts the re-executed child,
+/// for a binary run by qemu-user without binfmt_misc: there the emulated program
+/// cannot execute its own (foreign) executable directly. Split on whitespace, e.g.
+/// `VDSOCONF_CHILD_WRAPPER="qemu-aarch64 -L /usr/aarch64-linux-gnu"`.
+pub const CHILD_WRAPPER_ENV: &str = "VDSOCONF_CHILD_WRAPPER";
+
+/// The command that starts `exe` (through the wrapper, if one is set), and the
+/// name of the program it executes, for errors.
+fn child_command(exe: &std::path::Path) -> (Command, String) {
+    let wrapper = std::env::var(CHILD_WRAPPER_ENV).unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(exe);
+            (c, format!("{program} (from {CHILD_WRAPPER_ENV})"))
+        }
+        None => (Command::new(exe), exe.display().to_string()),
+    }
+}
+
+/// This executable's path. Without `/proc` (a bare container, an early boot),
+/// the kernel's own record of the path it was started by (`AT_EXECFN`) serves.
+pub fn own_executable() -> Result<std::path::PathBuf, String> {
+    if let Ok(exe) = std::env::current_exe() {
+        return Ok(exe);
+    }
+    // SAFETY: getauxval reads the auxiliary vector; AT_EXECFN is a pointer to a
+    // NUL-terminated string in the initial stack, alive for the whole process.
+    let execfn = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const libc::c_char;
+    if execfn.is_null() {
+        return Err("cannot find this executable (no /proc/self/exe and no AT_EXECFN)".into());
+    }
+    // SAFETY: as above; the string is never written to.
+    let bytes = unsafe { std::ffi::CStr::from_ptr(execfn) }.to_bytes();
+    let path = std::path::PathBuf::from(
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes),
+    );
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "cannot find this executable (no /proc/self/exe, and {} is not a file)",
+            path.display()
+        ))
+    }
+}
+
+/// An anonymous in-memory file holding `json`, positioned at its start: the
+/// child's standard input. (A pipe would need a writer while the child runs, and a
+/// child that died early would make that writer's process take SIGPIPE.)
+fn input_file(json: &str) -> std::io::Result<std::fs::File> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::fd::FromRawFd;
+    // SAFETY: memfd_create reads a NUL-terminated name and returns a new
+    // descriptor (or -1), which the File below then owns alone.
+    let fd = unsafe { libc::memfd_create(c"vdsoconf-case".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just created and is owned by nothing else.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(json.as_bytes())?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(file)
+}
+
+/// How to run a child: its standard input, where its stderr goes, and whether
+/// its output may be read on threads.
+pub struct Spawn {
+    pub stdin: Stdio,
+    pub inherit_stderr: bool,
+    /// False in a process that entered a new time namespace for its children:
+    /// kernels before 6.x refuse it threads (EINVAL). Its one child says little,
+    /// well under a pipe's buffer, read after it ends.
+    pub threads: bool,
+    /// Force fork+exec instead of posix_spawn (clone with CLONE_VM|CLONE_VFORK):
+    /// kernels before 6.x refuse CLONE_VM into a new time namespace (EINVAL, seen
+    /// on Debian's 6.1).
+    pub fork: bool,
+}
+
+/// Runs `command` (named `program` in errors) and waits for it: killed at
+/// `timeout`, or as soon as the main process is told to stop; a child that
+/// cannot be started (or watched) is the machine's doing.
+pub fn run_until(
+    mut command: Command,
+    program: &str,
+    how: Spawn,
+    timeout: Duration,
+) -> ChildOutput {
+    let not_started = |why: String| ChildOutput {
+        end: ChildEnd::NotStarted(why),
+        stdout: String::new(),
+        stderr: String::new(),
+    };
+    if how.fork {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the hook does nothing, so it is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| Ok(()));
+        }
+    }
+    let mut child = match command
+        .stdin(how.stdin)
+        .stdout(Stdio::piped())
+        .stderr(if how.inherit_stderr {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        })
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => return not_started(format!("cannot start {program}: {e}")),
+    };
+    // Drain the pipes on threads so a chatty child cannot block on a full one.
+    // A small stack: under a tight address-space limit a default one (2 MiB) is
+    // what fails first.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| -> Result<Option<std::thread::JoinHandle<Vec<u8>>>, String> {
+        match pipe {
+            Some(mut p) if how.threads => std::thread::Builder::new()
+                .stack_size(64 << 10)
+                .spawn(move || {
+                    let mut v = Vec::new();
+                    let _ = p.read_to_end(&mut v);
+                    v
+                })
+                .map(Some)
+                .map_err(|e| format!("cannot start a thread to read the child: {e}")),
+            _ => Ok(None),
+        }
+    };
+    let mut stdout_pipe = child
+        .stdout
+        .take()
+        .map(|p| Box::new(p) as Box<dyn Read + Send>);
+    let mut stderr_pipe = child
+        .stderr
+        .take()
+        .map(|p| Box::new(p) as Box<dyn Read + Send>);
+    let (out_reader, err_reader) = if how.threads {
+        match (drain(stdout_pipe.take()), drain(stderr_pipe.take())) {
+            (Ok(o), Ok(e)) => (o, e),
+            (Err(why), _) | (_, Err(why)) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return not_started(why);
+            }
+        }
+    } else {
+        (None, None)
+    };
+    let deadline = Instant::now() + timeout;
+    // Short cases end in milliseconds, a boot takes minutes: poll often at first.
+    let mut nap = Duration::from_millis(1);
+    let end = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                use std::os::unix::process::ExitStatusExt;
+                break match status.signal() {
+                    Some(sig) => ChildEnd::Signaled(sig),
+                    None => ChildEnd::Exited(status.code().unwrap_or(-1)),
+                };
+            }
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break ChildEnd::TimedOut;
+            }
+            Ok(None) if crate::signals::received().is_some() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break ChildEnd::Interrupted;
+            }
+            Ok(None) => {
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return not_started(format!("waiting for {program}: {e}")),
+        }
+    };
+    let collect = |reader: Option<std::thread::JoinHandle<Vec<u8>>>,
+                   pipe: Option<Box<dyn Read + Send>>| {
+        let bytes = match (reader, pipe) {
+            (Some(r), _) => r.join().unwrap_or_default(),
+            (None, Some(mut p)) => {
+                let mut v = Vec::new();
+                let _ = p.read_to_end(&mut v);
+                v
+            }
+            (None, None) => Vec::new(),
+        };
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    ChildOutput {
+        end,
+        stdout: collect(out_reader, stdout_pipe),
+        stderr: collect(err_reader, stderr_pipe),
+    }
+}
+
+/// Starts this executable (through the wrapper, if set) with `args`, `input` as
+/// its standard input; see [`run_until`].
+pub fn run_self(args: &[&str], input: &str, mut how: Spawn, timeout: Duration) -> ChildOutput {
+    let not_started = |why: String| ChildOutput {
+        end: ChildEnd::NotStarted(why),
+        stdout: String::new(),
+        stderr: String::new(),
+    };
+    let exe = match own_executable() {
+        Ok(e) => e,
+        Err(e) => return not_started(e),
+    };
+    match input_file(input) {
+        Ok(f) => how.stdin = Stdio::from(f),
+        Err(e) => return not_started(format!("cannot hand the case to its child: {e}")),
+    }
+    let (mut command, program) = child_command(&exe);
+    command.args(args);
+    run_until(command, &program, how, timeout)
+}
+
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSYS => "SIGSYS",
+        libc::SIGTRAP => "SIGTRAP",
+        _ => return format!("signal {sig}"),
+    };
+    format!("{name} ({sig})")
+}
