@@ -194,3 +194,40 @@ fn a_row_built_with_a_fallback_toolchain_says_so_below_the_table() {
     assert!(!text.contains("toolchain: aarch64"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn every_result_lands_in_one_column_even_of_a_group_no_column_names() {
+    use vdsoconf_reports::matrix::{group_counts, COLUMNS};
+    let groups = [
+        "vdso",
+        "image",
+        "resolve",
+        "call",
+        "crosscheck",
+        "monotonic",
+        "badptr",
+        "served",
+        "timens",
+        "trampoline",
+        "inventory",
+        "a-group-added-later",
+    ];
+    let report = RunReport::new(
+        env("x86_64", true),
+        groups
+            .iter()
+            .map(|g| case(g, CheckResult::pass()))
+            .collect(),
+    );
+    let per_column: Vec<usize> = COLUMNS
+        .iter()
+        .map(|(_, g)| group_counts(&report, g).pass)
+        .collect();
+    assert_eq!(
+        per_column.iter().sum::<usize>(),
+        groups.len(),
+        "{per_column:?}"
+    );
+    // The catch-all holds the groups no column names, the new one included.
+    assert_eq!(per_column.last(), Some(&6), "{per_column:?}");
+}

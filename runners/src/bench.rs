@@ -9,9 +9,9 @@ use vdsoconf_reports::bench::{BenchRow, Timing};
 use vdsoconf_suite::checks::live::live_fn;
 use vdsoconf_suite::checks::live::served::{current_clocksource, expected_for_clock, Expected};
 use vdsoconf_suite::checks::{is_callable, Target};
-use vdsoconf_suite::live::guard::{self, GuardedOutput};
-use vdsoconf_suite::live::{syscall, GetrandomState, KernelTimespec, Timeval, Timezone, VdsoFn};
 use vdsoconf_suite::spec::{ClockId, SymbolKind, SymbolSpec};
+use vdsoconf_suite::vdso::guard::{self, GuardedOutput};
+use vdsoconf_suite::vdso::{syscall, GetrandomState, KernelTimespec, Timeval, Timezone, VdsoFn};
 
 /// Calls per timed batch and timed batches per figure.
 pub const BATCH: u32 = 2_000;

@@ -16,8 +16,8 @@ use vdsoconf_reports::RunReport;
 use vdsoconf_suite::checks::{PlannedCheck, Verdict};
 use vdsoconf_suite::elf::{binding_name, type_name, VdsoImage};
 use vdsoconf_suite::input::{read_input, read_text, InputKind};
-use vdsoconf_suite::live::LiveVdso;
 use vdsoconf_suite::spec::{builtin, builtin_arches, load_file};
+use vdsoconf_suite::vdso::LiveVdso;
 
 #[derive(Parser)]
 #[command(

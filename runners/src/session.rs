@@ -5,11 +5,11 @@ use crate::target::{kernel_release, uname_machine};
 use std::path::Path;
 use std::time::Duration;
 use vdsoconf_reports::{CaseResult, Environment, RunReport};
-use vdsoconf_suite::checks::call::call_unsupported;
 use vdsoconf_suite::checks::image::{
     check_inventory, check_presence, check_resolve, check_soname, check_versions,
 };
 use vdsoconf_suite::checks::live::badptr::judge_bad_pointer;
+use vdsoconf_suite::checks::live::call::call_unsupported;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::live::special::check_trampoline;
 use vdsoconf_suite::checks::{
@@ -17,7 +17,7 @@ use vdsoconf_suite::checks::{
 };
 use vdsoconf_suite::elf::VdsoImage;
 use vdsoconf_suite::input::{read_input, InputKind};
-use vdsoconf_suite::live::LiveVdso;
+use vdsoconf_suite::vdso::LiveVdso;
 
 /// Where the bytes under test are.
 enum Bytes {
@@ -137,11 +137,7 @@ impl Session {
             vdso_present,
             vdso_soname,
             vdso_build_id,
-            clocksource: std::fs::read_to_string(
-                "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-            )
-            .ok()
-            .map(|s| s.trim().to_string()),
+            clocksource: vdsoconf_suite::checks::live::served::clocksource_name(),
             cpus: std::thread::available_parallelism().ok().map(|n| n.get()),
         }
     }

@@ -4,5 +4,5 @@
 pub mod checks;
 pub mod elf;
 pub mod input;
-pub mod live;
 pub mod spec;
+pub mod vdso;

@@ -5,9 +5,9 @@
 use vdsoconf_suite::checks::live::crosscheck::judge_getcpu;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckKind, CheckResult, Verdict};
-use vdsoconf_suite::live::guard::{take_overwrites, with_outputs, GuardedOutput, Overwrite};
-use vdsoconf_suite::live::VdsoFn;
 use vdsoconf_suite::spec::{builtin, Provider};
+use vdsoconf_suite::vdso::guard::{take_overwrites, with_outputs, GuardedOutput, Overwrite};
+use vdsoconf_suite::vdso::VdsoFn;
 
 /// QEMU's i386 `__vdso_getcpu` (linux-user/i386/vdso.S) issues gettimeofday: a
 /// timeval over `cpu` and a timezone over `node`, each 4 bytes wider than they are.

@@ -12,8 +12,8 @@ use vdsoconf_suite::checks::live::monotonic::{judge_monotonic, run_monotonic, Mo
 use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, ServiceCase};
 use vdsoconf_suite::checks::live::timens::{judge_timens, InnerReading, InnerReport};
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckKind, CheckResult, Verdict};
-use vdsoconf_suite::live::{Timespec, Timezone};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
+use vdsoconf_suite::vdso::{Timespec, Timezone};
 
 fn fails_with(r: &CheckResult, needle: &str) {
     match &r.verdict {

@@ -5,11 +5,11 @@ use super::protocol::{send, Reply};
 use super::{run_self_case, Case, ChildEnd, LiveTarget, SelfTestAction, CASE_FLAG, CASE_TIMEOUT};
 use std::io::Read;
 use std::time::Duration;
-use vdsoconf_suite::checks::call::call_live_symbol;
+use vdsoconf_suite::checks::live::call::call_live_symbol;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::live::{self, badptr, timens};
 use vdsoconf_suite::checks::{CheckKind, CheckResult, Target, Unrunnable};
-use vdsoconf_suite::live::guard;
+use vdsoconf_suite::vdso::guard;
 
 /// The largest case a child reads (a spec is a few KiB).
 const MAX_CASE_BYTES: u64 = 16 << 20;

@@ -18,8 +18,8 @@ use std::process::Stdio;
 use std::time::Duration;
 use vdsoconf_suite::checks::live::badptr;
 use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target};
-use vdsoconf_suite::live::guard::Overwrite;
 use vdsoconf_suite::spec::{ArchSpec, KernelVersion, Provider};
+use vdsoconf_suite::vdso::guard::Overwrite;
 
 /// The hidden argument that makes any vdsoconf executable run one case (read as
 /// JSON from its standard input) and exit.

@@ -9,7 +9,7 @@ use std::io::Write;
 use vdsoconf_reports::bench::BenchRow;
 use vdsoconf_suite::checks::live::timens::InnerReport;
 use vdsoconf_suite::checks::CheckResult;
-use vdsoconf_suite::live::guard::Overwrite;
+use vdsoconf_suite::vdso::guard::Overwrite;
 
 /// The marker every reply line starts with.
 const REPLY: &str = "VDSOCONF-REPLY ";

@@ -1,6 +1,5 @@
 //! Checks generated from the spec, and the results model they produce.
 
-pub mod call;
 mod deviation;
 pub mod diff;
 mod expect;

@@ -116,19 +116,6 @@ impl PlannedCheck {
             format!("{}::{}::{}", self.arch, self.group.name(), self.subject)
         }
     }
-
-    /// Does this check need to call into a live vDSO?
-    pub fn needs_live_calls(&self) -> bool {
-        matches!(
-            self.kind,
-            CheckKind::Call { .. }
-                | CheckKind::CrossCheck { .. }
-                | CheckKind::Monotonic { .. }
-                | CheckKind::BadPointer { .. }
-                | CheckKind::Served { .. }
-                | CheckKind::TimeNamespace { .. }
-        )
-    }
 }
 
 /// Where the image under test comes from.

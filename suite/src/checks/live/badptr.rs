@@ -5,10 +5,10 @@
 
 use super::clocks::errno_name;
 use crate::checks::result::CheckResult;
-use crate::live::guard::GuardedOutput;
-use crate::live::syscall::{self, Errno};
-use crate::live::{GetrandomState, VdsoFn};
 use crate::spec::{BadPointer, SymbolKind};
+use crate::vdso::guard::GuardedOutput;
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{GetrandomState, VdsoFn};
 use serde::{Deserialize, Serialize};
 
 /// One pointer argument.
@@ -314,11 +314,11 @@ fn sizes(kind: SymbolKind) -> [usize; 2] {
     match kind {
         SymbolKind::ClockGettime64 | SymbolKind::ClockGetresTime64 => [16, 0],
         SymbolKind::ClockGettime | SymbolKind::ClockGetres => {
-            [core::mem::size_of::<crate::live::NativeTimespec>(), 0]
+            [core::mem::size_of::<crate::vdso::NativeTimespec>(), 0]
         }
         SymbolKind::Gettimeofday => [2 * long, 8],
         SymbolKind::Getcpu => [4, 4],
-        SymbolKind::Time => [core::mem::size_of::<crate::live::NativeTime>(), 0],
+        SymbolKind::Time => [core::mem::size_of::<crate::vdso::NativeTime>(), 0],
         _ => [16, 0],
     }
 }

@@ -1,8 +1,8 @@
 //! The clock ids the live checks exercise, and how a vDSO result is decoded.
 
-use crate::live::syscall::{getpid, gettid, Errno};
-use crate::live::Timespec;
 use crate::spec::ClockId;
+use crate::vdso::syscall::{getpid, gettid, Errno};
+use crate::vdso::Timespec;
 
 /// A reading: a time, or the errno the call failed with.
 pub type Reading = Result<Timespec, Errno>;

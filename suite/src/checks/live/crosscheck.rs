@@ -3,8 +3,8 @@
 
 use super::clocks::{errno_name, is_coarse, ns, show, ClockCase, Reading};
 use crate::checks::result::{from_problems, CheckResult};
-use crate::live::syscall::Errno;
-use crate::live::{Timespec, Timezone};
+use crate::vdso::syscall::Errno;
+use crate::vdso::{Timespec, Timezone};
 
 fn normalized(t: &Timespec) -> bool {
     (0..1_000_000_000).contains(&t.nsec)

@@ -3,6 +3,7 @@
 //! them a broken implementation.
 
 pub mod badptr;
+pub mod call;
 pub mod clocks;
 pub mod crosscheck;
 pub mod monotonic;
@@ -18,14 +19,14 @@ use self::served::{
 };
 use crate::checks::result::CheckResult;
 use crate::checks::Target;
-use crate::live::syscall::{self, Errno};
-use crate::live::{GetrandomState, KernelTimespec, LiveVdso, NativeTimespec, Timespec, VdsoFn};
 use crate::spec::{ClockId, ErrorConvention, SymbolKind, SymbolSpec};
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{GetrandomState, KernelTimespec, LiveVdso, NativeTimespec, Timespec, VdsoFn};
 use std::time::Duration;
 
 /// Resolves `sym` in this process's vDSO, or says why a live check cannot run.
 pub fn live_fn(sym: &SymbolSpec, convention: ErrorConvention) -> Result<VdsoFn, CheckResult> {
-    if let Some(why) = crate::checks::call::convention_unsupported(convention) {
+    if let Some(why) = crate::checks::live::call::convention_unsupported(convention) {
         return Err(CheckResult::skip(why));
     }
     let vdso = match LiveVdso::find() {

@@ -1,9 +1,9 @@
 //! A call that writes outside its output buffer fails its check, whatever else it did:
-//! the writes are seen by the guarded buffers of [`crate::live::guard`] and judged
+//! the writes are seen by the guarded buffers of [`crate::vdso::guard`] and judged
 //! here, from the record, so tests can feed it writes no real vDSO made.
 
 use crate::checks::result::{from_problems, CheckResult, Verdict};
-use crate::live::guard::Overwrite;
+use crate::vdso::guard::Overwrite;
 
 /// `result` of a check whose calls wrote `overwrites` outside their outputs: a failure
 /// naming each write, with the check's own problems after them.

@@ -4,8 +4,8 @@
 
 use super::clocks::errno_name;
 use crate::checks::result::{from_problems, CheckResult};
-use crate::live::syscall::Errno;
 use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider};
+use crate::vdso::syscall::Errno;
 
 /// The errno the seccomp filter answers fallback syscalls with: no real call returns it.
 pub const FALLBACK_MARK: Errno = 3999;
@@ -75,19 +75,19 @@ pub enum Clocksource {
     Unknown,
 }
 
+/// The name of the kernel's current clocksource (`tsc`, `arch_sys_counter`), if
+/// sysfs says.
+pub fn clocksource_name() -> Option<String> {
+    std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
 pub fn current_clocksource(spec: &ArchSpec) -> Clocksource {
-    match std::fs::read_to_string(
-        "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-    ) {
-        Ok(s) => {
-            let name = s.trim().to_string();
-            if spec.clocks.vdso_clocksources.contains(&name) {
-                Clocksource::Capable(name)
-            } else {
-                Clocksource::Incapable(name)
-            }
-        }
-        Err(_) => Clocksource::Unknown,
+    match clocksource_name() {
+        Some(name) if spec.clocks.vdso_clocksources.contains(&name) => Clocksource::Capable(name),
+        Some(name) => Clocksource::Incapable(name),
+        None => Clocksource::Unknown,
     }
 }
 
@@ -133,13 +133,13 @@ pub fn expected_for_clock(
 /// Makes every syscall a vDSO function may fall back to fail with [`FALLBACK_MARK`].
 /// Only for this (child) process.
 pub fn install_fallback_trap() -> Result<(), String> {
-    crate::live::seccomp::install_errno_filter(&fallback_syscalls(), FALLBACK_MARK as u16)
+    crate::vdso::seccomp::install_errno_filter(&fallback_syscalls(), FALLBACK_MARK as u16)
 }
 
 // `c_long` is i32 on 32-bit targets: the widening is not useless there.
 #[allow(clippy::unnecessary_cast)]
 fn fallback_syscalls() -> Vec<i64> {
-    use crate::live::syscall;
+    use crate::vdso::syscall;
     let mut v = vec![
         libc::SYS_clock_gettime as i64,
         libc::SYS_clock_getres as i64,

@@ -5,7 +5,7 @@
 use super::clocks::{errno_name, ns};
 use super::served::Service;
 use crate::checks::result::{from_problems, CheckResult};
-use crate::live::syscall;
+use crate::vdso::syscall;
 use serde::{Deserialize, Serialize};
 
 pub const MONOTONIC_OFFSET_S: i64 = 10;
@@ -121,7 +121,7 @@ pub fn around(inner: impl FnOnce() -> InnerReport) -> (Outside, InnerReport) {
 }
 
 /// Inside: brackets each offset clock between syscall readings.
-pub fn read_inside(vdso: &dyn Fn(i32) -> Result<crate::live::Timespec, i32>) -> InnerReport {
+pub fn read_inside(vdso: &dyn Fn(i32) -> Result<crate::vdso::Timespec, i32>) -> InnerReport {
     let mut report = InnerReport::default();
     for (clock, label, _) in OFFSET_CLOCKS {
         let before = syscall::clock_gettime(clock);

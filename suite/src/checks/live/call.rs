@@ -3,9 +3,9 @@
 //! The judging functions take results, not functions, so tests can feed them a broken
 //! implementation's output; [`call_live_symbol`] obtains the results from the real vDSO.
 
-use super::result::{from_problems, CheckResult};
-use crate::live::{GetrandomState, Timespec, VdsoFn, VgetrandomOpaqueParams};
+use crate::checks::result::{from_problems, CheckResult};
 use crate::spec::{ClockId, ErrorConvention, SymbolKind, SymbolSpec};
+use crate::vdso::{GetrandomState, Timespec, VdsoFn, VgetrandomOpaqueParams};
 
 const NSEC_PER_SEC: i64 = 1_000_000_000;
 /// 2001-09-09: any realtime clock that is set reads later than this.
@@ -194,7 +194,7 @@ fn call_kind(kind: SymbolKind, f: VdsoFn) -> Result<(), String> {
 
 /// Why a symbol cannot be called from this process, if it cannot.
 pub fn call_unsupported(convention: ErrorConvention, kind: SymbolKind) -> Option<String> {
-    if !super::plan::is_callable(kind) {
+    if !crate::checks::plan::is_callable(kind) {
         return Some(format!(
             "a {} is not called with plain arguments: see its crosscheck or trampoline check",
             kind.name()
@@ -205,7 +205,7 @@ pub fn call_unsupported(convention: ErrorConvention, kind: SymbolKind) -> Option
 
 /// Why this build cannot call functions of `convention`, if it cannot.
 pub fn convention_unsupported(convention: ErrorConvention) -> Option<String> {
-    if crate::live::calls_supported(convention) {
+    if crate::vdso::calls_supported(convention) {
         return None;
     }
     Some(match convention {
@@ -224,7 +224,7 @@ pub fn call_live_symbol(sym: &SymbolSpec, convention: ErrorConvention) -> CheckR
     if let Some(why) = call_unsupported(convention, sym.kind) {
         return CheckResult::skip(why);
     }
-    let f = match super::live::live_fn(sym, convention) {
+    let f = match super::live_fn(sym, convention) {
         Ok(f) => f,
         Err(r) => return r,
     };
