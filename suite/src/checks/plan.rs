@@ -1,5 +1,6 @@
 //! The plan: which checks a spec generates for a target, named for filtering.
 
+use super::kinds::{kind_info, ReadsClock};
 use super::live::badptr::{cases_for, PtrCase};
 use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider, SymbolKind, SymbolSpec};
 use serde::{Deserialize, Serialize};
@@ -145,17 +146,7 @@ pub struct Target {
 
 /// Symbol kinds with a call check.
 pub fn is_callable(kind: SymbolKind) -> bool {
-    matches!(
-        kind,
-        SymbolKind::ClockGettime
-            | SymbolKind::ClockGettime64
-            | SymbolKind::ClockGetres
-            | SymbolKind::ClockGetresTime64
-            | SymbolKind::Gettimeofday
-            | SymbolKind::Time
-            | SymbolKind::Getcpu
-            | SymbolKind::Getrandom
-    )
+    kind_info(kind).callable
 }
 
 fn describe(sym: &SymbolSpec) -> String {
@@ -241,7 +232,8 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
     }
     for (i, sym) in spec.symbols.iter().enumerate() {
         let subject = format!("{}@{}", sym.name, sym.version);
-        if sym.kind != SymbolKind::SignalTrampoline {
+        let info = kind_info(sym.kind);
+        if !info.trampoline {
             checks.push(row(
                 Group::CrossCheck,
                 subject.clone(),
@@ -249,8 +241,8 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
                 "agrees with the raw syscall for every input".into(),
             ));
         }
-        match sym.kind {
-            SymbolKind::ClockGettime | SymbolKind::ClockGettime64 => {
+        match info.reads_clock {
+            ReadsClock::Given => {
                 for &clock in spec.clocks.monotonic.iter().chain(&spec.clocks.steppable) {
                     let steppable = spec.clocks.steppable.contains(&clock);
                     checks.push(row(
@@ -267,7 +259,7 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
                     ));
                 }
             }
-            SymbolKind::Gettimeofday => checks.push(row(
+            ReadsClock::Own => checks.push(row(
                 Group::Monotonic,
                 subject.clone(),
                 CheckKind::Monotonic {
@@ -276,7 +268,7 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
                 },
                 "gettimeofday never goes backwards unless stepped".into(),
             )),
-            _ => {}
+            ReadsClock::No => {}
         }
         for case in cases_for(sym.kind) {
             checks.push(row(
@@ -294,10 +286,7 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
                 "served in user space or fallen back as clocks.served says".into(),
             ));
         }
-        if matches!(
-            sym.kind,
-            SymbolKind::ClockGettime | SymbolKind::ClockGettime64 | SymbolKind::Getrandom
-        ) {
+        if info.time_namespace {
             checks.push(row(
                 Group::TimeNamespace,
                 subject.clone(),
@@ -305,7 +294,7 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
                 "time namespace offsets applied as by the syscall; getrandom still served".into(),
             ));
         }
-        if sym.kind == SymbolKind::SignalTrampoline {
+        if info.trampoline {
             checks.push(row(
                 Group::Trampoline,
                 subject,

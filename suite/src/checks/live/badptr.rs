@@ -4,6 +4,7 @@
 //! the vDSO call.
 
 use super::clocks::errno_name;
+use crate::checks::kinds::kind_info;
 use crate::checks::result::CheckResult;
 use crate::spec::{BadPointer, SymbolKind};
 use crate::vdso::guard::GuardedOutput;
@@ -68,8 +69,7 @@ impl PtrCase {
             .map(|(n, a)| format!("{n}={}", a.name()))
             .collect();
         let mut label = args.join(",");
-        if self.clock != 1 && matches!(kind, SymbolKind::ClockGettime | SymbolKind::ClockGettime64)
-        {
+        if self.clock != 1 && kind_info(kind).takes_clock {
             label.push_str(&format!(",clock={}", self.clock));
         }
         label
@@ -78,14 +78,7 @@ impl PtrCase {
 
 /// The names of a kind's pointer arguments, in order.
 fn arg_names(kind: SymbolKind) -> &'static [&'static str] {
-    match kind {
-        SymbolKind::Gettimeofday => &["tv", "tz"],
-        SymbolKind::Getcpu => &["cpu", "node"],
-        SymbolKind::Time => &["t"],
-        SymbolKind::Getrandom => &["buf"],
-        SymbolKind::ClockGetres | SymbolKind::ClockGetresTime64 => &["res"],
-        _ => &["ts"],
-    }
+    kind_info(kind).outputs
 }
 
 /// Pointer-taking kinds with a bad-pointer case list.
@@ -93,30 +86,34 @@ fn arg_names(kind: SymbolKind) -> &'static [&'static str] {
 /// A straddling object stays naturally aligned (a misaligned one could earn SIGBUS for
 /// the wrong reason), so scalars (`time_t`, getcpu's `unsigned`) have no straddle case.
 pub fn cases_for(kind: SymbolKind) -> Vec<PtrCase> {
-    let scalar = matches!(kind, SymbolKind::Time | SymbolKind::Getcpu);
-    let usable = move |a: &&PtrArg| !(scalar && **a == PtrArg::Straddle);
-    let single = |clock| {
-        PtrArg::BAD
-            .iter()
-            .filter(usable)
-            .map(move |&a| PtrCase {
-                args: vec![a],
-                clock,
-            })
-            .collect::<Vec<_>>()
-    };
-    match kind {
-        SymbolKind::ClockGettime | SymbolKind::ClockGettime64 => {
-            let mut v = single(1);
-            v.push(PtrCase {
-                args: vec![PtrArg::Null],
-                clock: -1,
-            });
+    let info = kind_info(kind);
+    if !info.callable {
+        return Vec::new();
+    }
+    let usable = move |a: &&PtrArg| !(info.scalar_outputs && **a == PtrArg::Straddle);
+    // A clock-taking kind is called with MONOTONIC, the others' first argument is
+    // their pointer (0 is a placeholder).
+    let clock = if info.takes_clock { 1 } else { 0 };
+    match info.outputs.len() {
+        1 => {
+            let mut v: Vec<PtrCase> = PtrArg::BAD
+                .iter()
+                .filter(usable)
+                .map(|&a| PtrCase {
+                    args: vec![a],
+                    clock,
+                })
+                .collect();
+            if info.takes_clock && !info.null_allowed {
+                // An invalid clock with a NULL pointer: EINVAL comes first.
+                v.push(PtrCase {
+                    args: vec![PtrArg::Null],
+                    clock: -1,
+                });
+            }
             v
         }
-        SymbolKind::ClockGetres | SymbolKind::ClockGetresTime64 => single(1),
-        SymbolKind::Time | SymbolKind::Getrandom => single(0),
-        SymbolKind::Gettimeofday | SymbolKind::Getcpu => {
+        2 => {
             let mut v = Vec::new();
             let all = || {
                 std::iter::once(&PtrArg::Valid)
@@ -130,7 +127,7 @@ pub fn cases_for(kind: SymbolKind) -> Vec<PtrCase> {
                     if !both_fine {
                         v.push(PtrCase {
                             args: vec![a, b],
-                            clock: 0,
+                            clock,
                         });
                     }
                 }
@@ -141,13 +138,10 @@ pub fn cases_for(kind: SymbolKind) -> Vec<PtrCase> {
     }
 }
 
-/// NULL is allowed (and means "don't store") for every pointer except clock_gettime's
-/// timespec and getrandom's buffer.
+/// Whether NULL is allowed (and means "don't store"): for every pointer except
+/// clock_gettime's timespec and getrandom's buffer.
 fn null_allowed(kind: SymbolKind) -> bool {
-    !matches!(
-        kind,
-        SymbolKind::ClockGettime | SymbolKind::ClockGettime64 | SymbolKind::Getrandom
-    )
+    kind_info(kind).null_allowed
 }
 
 /// Must this case fault (EFAULT from the syscall)?

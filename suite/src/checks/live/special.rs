@@ -41,22 +41,9 @@ fn execution_note() -> String {
 
 /// Why a kind without a plain-arguments call has no live check here, or `None` if it has one.
 pub fn special_skip(kind: SymbolKind) -> Option<String> {
-    let why = match kind {
-        SymbolKind::VsyscallEntry if cfg!(target_arch = "x86") => return None,
-        SymbolKind::VsyscallEntry => "__kernel_vsyscall is entered with i386 registers: only a 32-bit x86 build (the i686 runner) can call it",
-        SymbolKind::SyscallGate => "ia64 is a historical record: no kernel runs it",
-        SymbolKind::RestartSyscall => "the kernel enters it on the signal-restart path; a call from user space would restart whatever the kernel last recorded, so it cannot be checked safely",
-        SymbolKind::FlushIcache => "needs a riscv build to call (compared with the riscv_flush_icache syscall)",
-        SymbolKind::SyncDicache | SymbolKind::GetTbfreq | SymbolKind::GetSyscallMap => {
-            "powerpc helpers need the CR0.SO call wrapper of a powerpc build"
-        }
-        SymbolKind::Hwprobe => "needs a riscv build to compare with the riscv_hwprobe syscall",
-        SymbolKind::SgxEnterEnclave => "entering an enclave needs an SGX enclave; user space cannot check it without one",
-        SymbolKind::FutexRobustUnlock => "no check for the robust-futex unlock helpers yet",
-        SymbolKind::SignalTrampoline => "signal trampolines get the trampoline check",
-        _ => return None,
-    };
-    Some(why.into())
+    crate::checks::kinds::kind_info(kind)
+        .no_live_check
+        .map(str::to_string)
 }
 
 /// Issues syscall `nr` (no arguments) through `__kernel_vsyscall` at `entry`, the way
