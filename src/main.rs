@@ -1,3 +1,4 @@
+#![deny(unsafe_code)]
 fn main() {
     std::process::exit(vdsoconf_runners::cli::main())
 }

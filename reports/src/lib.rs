@@ -1,5 +1,6 @@
 //! Reports: the one results model every runner fills ([`RunReport`]) and the
 //! writers that read it. Writers know nothing of how checks are run.
+#![deny(unsafe_code)]
 
 pub mod bench;
 pub mod html;

@@ -382,32 +382,18 @@ fn init_run(args: &[String]) -> Result<RunReport, String> {
 }
 
 fn mount_pseudo_filesystems() {
-    for (src, dir, fstype) in [("proc", "/proc", "proc"), ("sysfs", "/sys", "sysfs")] {
+    use vdsoconf_suite::vdso::process::mount_pseudo;
+    for (fstype, dir) in [("proc", "/proc"), ("sysfs", "/sys")] {
         let _ = std::fs::create_dir_all(dir);
-        let c = |s: &str| std::ffi::CString::new(s).expect("no NUL");
-        let (src, dir, fstype) = (c(src), c(dir), c(fstype));
-        // SAFETY: plain mount(2) with valid C strings and no data.
-        unsafe {
-            libc::mount(
-                src.as_ptr(),
-                dir.as_ptr(),
-                fstype.as_ptr(),
-                0,
-                std::ptr::null(),
-            );
-        }
+        let _ = mount_pseudo(fstype, std::path::Path::new(dir));
     }
 }
 
 fn power_off() -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    // SAFETY: sync(2) and reboot(2) with the documented power-off command; as PID 1
-    // in a throwaway VM this is the intended end.
-    unsafe {
-        libc::sync();
-        libc::reboot(libc::RB_POWER_OFF);
-    }
+    // As PID 1 in a throwaway VM this is the intended end.
+    vdsoconf_suite::vdso::process::power_off();
     std::process::exit(0)
 }
 

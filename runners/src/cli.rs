@@ -9,7 +9,6 @@ use crate::target::{
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use vdsoconf_reports::bench::BenchReport;
 use vdsoconf_reports::matrix::RowState;
 use vdsoconf_reports::RunReport;
@@ -321,24 +320,8 @@ macro_rules! outln {
     ($($arg:tt)*) => { write_stdout(&format!("{}\n", format_args!($($arg)*)))? };
 }
 
-/// Whether descriptor 1 was open when the process started, recorded before Rust's
-/// runtime puts /dev/null on a closed one (which would make a closed stdout drop a
-/// run's results without a word).
-static STDOUT_OPEN_AT_START: AtomicBool = AtomicBool::new(true);
-
-extern "C" fn record_stdout_at_start() {
-    // SAFETY: F_GETFD on descriptor 1 reads its flags and changes nothing.
-    let open = unsafe { libc::fcntl(1, libc::F_GETFD) } != -1;
-    STDOUT_OPEN_AT_START.store(open, Ordering::Relaxed);
-}
-
-// Runs before `main`, and so before the runtime's own start-up.
-#[used]
-#[link_section = ".init_array"]
-static RECORD_STDOUT_AT_START: extern "C" fn() = record_stdout_at_start;
-
 fn stdout_is_open() -> bool {
-    STDOUT_OPEN_AT_START.load(Ordering::Relaxed)
+    vdsoconf_suite::vdso::process::stdout_was_open_at_start()
 }
 
 pub fn main() -> i32 {
@@ -349,13 +332,12 @@ pub fn main() -> i32 {
     if let Some(code) = isolate::child_main_if_requested() {
         return code;
     }
+    use vdsoconf_suite::vdso::process::{set_signal, Disposition};
     // Like any Unix filter: a closed pipe (`| head`) ends the process quietly.
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    set_signal(libc::SIGPIPE, Disposition::Default);
     // A file-size limit (`ulimit -f`) must make a write fail with EFBIG, reported
     // in one line, rather than kill the process mid-report.
-    // SAFETY: ignoring SIGXFSZ before any thread starts.
-    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    set_signal(libc::SIGXFSZ, Disposition::Ignore);
     // A bug must still end in one line and status 2, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("vdsoconf: internal error: {info}");

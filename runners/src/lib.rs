@@ -1,3 +1,7 @@
+//! vdsoconf's runners: the command line, the conformance harness, the isolated
+//! child processes, `vdsoconf boot`. No `unsafe` here: what needs it (the vDSO, raw
+//! syscalls, signals, memfd) is in `vdsoconf_suite::vdso`.
+#![deny(unsafe_code)]
 pub mod bench;
 pub mod boot;
 pub mod cli;

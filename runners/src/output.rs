@@ -125,24 +125,9 @@ fn swap_in(staged: &Path, dir: &Path) -> Result<(), WriteError> {
     if !dir.exists() {
         return std::fs::rename(staged, dir).map_err(|e| failed(dir, e));
     }
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(|e| failed(p, e));
-    let (a, b) = (c(staged)?, c(dir)?);
-    // SAFETY: renameat2 reads two NUL-terminated paths that outlive the call.
-    let swapped = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if swapped == 0 {
+    let Err(e) = vdsoconf_suite::vdso::process::exchange_paths(staged, dir) else {
         return Ok(());
-    }
-    let e = std::io::Error::last_os_error();
+    };
     if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
         return Err(failed(dir, e));
     }

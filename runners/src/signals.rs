@@ -14,17 +14,7 @@ extern "C" fn record(sig: libc::c_int) {
 
 /// Makes SIGINT, SIGTERM and SIGHUP stop the run instead of killing the process.
 pub fn install() {
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: a zeroed sigaction with a handler that only stores to an atomic
-        // (async-signal-safe); installed before any thread starts.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = record as extern "C" fn(libc::c_int) as usize;
-            action.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(sig, &action, std::ptr::null_mut());
-        }
-    }
+    vdsoconf_suite::vdso::process::on_signals(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], record);
 }
 
 /// The stopping signal received, if any.
@@ -47,6 +37,5 @@ pub fn name(sig: i32) -> &'static str {
 
 /// In a child of a case: die when the process that started it does.
 pub fn die_with_parent() {
-    // SAFETY: prctl(PR_SET_PDEATHSIG) changes only this process's own setting.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    vdsoconf_suite::vdso::process::die_with_parent();
 }

@@ -50,27 +50,13 @@ fn compiled_arch() -> &'static str {
     }
 }
 
-fn utsname_field(pick: fn(&libc::utsname) -> &[libc::c_char]) -> Option<String> {
-    // SAFETY: uname fills a zeroed struct of the right type.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return None;
-    }
-    let bytes: Vec<u8> = pick(&u)
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8(bytes).ok()
-}
-
 pub fn uname_machine() -> Option<String> {
-    utsname_field(|u| &u.machine)
+    vdsoconf_suite::vdso::process::uname().map(|(machine, _)| machine)
 }
 
 /// `uname -r`.
 pub fn kernel_release() -> Option<String> {
-    utsname_field(|u| &u.release)
+    vdsoconf_suite::vdso::process::uname().map(|(_, release)| release)
 }
 
 /// A bad command-line choice; the message is shown as is and the tool exits 2.

@@ -22,13 +22,7 @@ fn self_test(action: SelfTestAction) -> CheckResult {
     match action {
         SelfTestAction::Pass => CheckResult::pass(),
         SelfTestAction::Segfault => {
-            // std's handler returns from a raised (not faulted) SIGSEGV; a real fault
-            // re-executes and dies. Restore the default so the raise behaves the same.
-            // SAFETY: deliberately dying of SIGSEGV in this throwaway child.
-            unsafe {
-                libc::signal(libc::SIGSEGV, libc::SIG_DFL);
-                libc::raise(libc::SIGSEGV);
-            }
+            vdsoconf_suite::vdso::process::die_of_sigsegv();
             CheckResult::fail("SIGSEGV did not end the process")
         }
         SelfTestAction::Hang => loop {

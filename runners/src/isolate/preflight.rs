@@ -13,28 +13,19 @@ pub const MIN_OPEN_FILES: u64 = 16;
 /// limits below what a run needs, or no way to start the isolated child (too few
 /// processes, no executable to re-execute, a broken `VDSOCONF_CHILD_WRAPPER`).
 pub fn preflight() -> Result<(), String> {
-    let limit = |resource, name: &str, unit: u64, least: u64, units: &str| {
-        let mut r = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit fills the struct it is given.
-        if unsafe { libc::getrlimit(resource, &mut r) } != 0 || r.rlim_cur == libc::RLIM_INFINITY {
-            return Ok(());
-        }
-        #[allow(clippy::useless_conversion)] // rlim_t is u32 on some 32-bit targets
-        let cur = u64::from(r.rlim_cur);
-        if cur < least {
-            return Err(format!(
-                "ulimit {name} is {}{units}, and the live checks need at least {}{units}: raise it, or check an image with --image",
-                cur / unit,
-                least / unit
-            ));
-        }
-        Ok(())
+    use vdsoconf_suite::vdso::process::{soft_limit, Limit};
+    let limit = |which, name: &str, unit: u64, least: u64, units: &str| {
+        match soft_limit(which) {
+        Some(cur) if cur < least => Err(format!(
+            "ulimit {name} is {}{units}, and the live checks need at least {}{units}: raise it, or check an image with --image",
+            cur / unit,
+            least / unit
+        )),
+        _ => Ok(()),
+    }
     };
-    limit(libc::RLIMIT_AS, "-v", 1024, MIN_ADDRESS_SPACE, " KiB")?;
-    limit(libc::RLIMIT_NOFILE, "-n", 1, MIN_OPEN_FILES, "")?;
+    limit(Limit::AddressSpace, "-v", 1024, MIN_ADDRESS_SPACE, " KiB")?;
+    limit(Limit::OpenFiles, "-n", 1, MIN_OPEN_FILES, "")?;
     let case = Case::SelfTest {
         action: SelfTestAction::Pass,
     };

@@ -1,7 +1,7 @@
 //! Starting a child and waiting for it with a deadline: the one spawn loop of
 //! the runners, used for the isolated cases and for `vdsoconf boot`'s qemu.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -84,17 +84,9 @@ pub fn own_executable() -> Result<std::path::PathBuf, String> {
     if let Ok(exe) = std::env::current_exe() {
         return Ok(exe);
     }
-    // SAFETY: getauxval reads the auxiliary vector; AT_EXECFN is a pointer to a
-    // NUL-terminated string in the initial stack, alive for the whole process.
-    let execfn = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const libc::c_char;
-    if execfn.is_null() {
+    let Some(path) = vdsoconf_suite::vdso::process::exec_path() else {
         return Err("cannot find this executable (no /proc/self/exe and no AT_EXECFN)".into());
-    }
-    // SAFETY: as above; the string is never written to.
-    let bytes = unsafe { std::ffi::CStr::from_ptr(execfn) }.to_bytes();
-    let path = std::path::PathBuf::from(
-        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes),
-    );
+    };
     if path.is_file() {
         Ok(path)
     } else {
@@ -109,19 +101,7 @@ pub fn own_executable() -> Result<std::path::PathBuf, String> {
 /// child's standard input. (A pipe would need a writer while the child runs, and a
 /// child that died early would make that writer's process take SIGPIPE.)
 fn input_file(json: &str) -> std::io::Result<std::fs::File> {
-    use std::io::{Seek, SeekFrom};
-    use std::os::fd::FromRawFd;
-    // SAFETY: memfd_create reads a NUL-terminated name and returns a new
-    // descriptor (or -1), which the File below then owns alone.
-    let fd = unsafe { libc::memfd_create(c"vdsoconf-case".as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just created and is owned by nothing else.
-    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-    file.write_all(json.as_bytes())?;
-    file.seek(SeekFrom::Start(0))?;
-    Ok(file)
+    vdsoconf_suite::vdso::process::memory_file(json.as_bytes())
 }
 
 /// How to run a child: its standard input, where its stderr goes, and whether
@@ -154,11 +134,7 @@ pub fn run_until(
         stderr: String::new(),
     };
     if how.fork {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: the hook does nothing, so it is async-signal-safe.
-        unsafe {
-            command.pre_exec(|| Ok(()));
-        }
+        vdsoconf_suite::vdso::process::fork_before_exec(&mut command);
     }
     let mut child = match command
         .stdin(how.stdin)

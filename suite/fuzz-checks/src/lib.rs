@@ -1,6 +1,7 @@
 //! The properties vdsoconf's fuzz targets check. Each function panics on a finding;
 //! `cargo fuzz` calls them from `fuzz/fuzz_targets/`, and the stable test suite
 //! replays the committed corpus through the same functions.
+#![deny(unsafe_code)]
 
 mod differential;
 mod image_desc;

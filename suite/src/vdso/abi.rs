@@ -428,3 +428,22 @@ impl Drop for GetrandomState {
         unsafe { libc::munmap(self.ptr, self.map_len) };
     }
 }
+
+/// Issues syscall `nr` (no arguments) through `__kernel_vsyscall` at `entry`, the
+/// way i386 libcs do: number in eax, result in eax. `entry` must be the live
+/// vDSO's `__kernel_vsyscall` (the caller resolved it there).
+#[cfg(target_arch = "x86")]
+pub fn vsyscall0(entry: usize, nr: i32) -> i32 {
+    let ret: i32;
+    // SAFETY: `entry` is the live vDSO's __kernel_vsyscall, which behaves like
+    // `int $0x80`; the syscalls issued here take no arguments and touch no memory.
+    unsafe {
+        core::arch::asm!(
+            "call {entry}",
+            entry = in(reg) entry,
+            inlateout("eax") nr => ret,
+            clobber_abi("C"),
+        );
+    }
+    ret
+}

@@ -116,6 +116,24 @@ impl LiveVdso {
     }
 
     /// Run-time address of a symbol value (translated through PT_LOAD, never assumed relative).
+    /// The function `name@version` of this vDSO, to be called with the prototype
+    /// of the kind the spec gives it; `None` when the vDSO does not export it.
+    pub fn function(
+        &self,
+        name: &[u8],
+        version: &[u8],
+    ) -> Result<Option<crate::vdso::VdsoFn>, ParseError> {
+        let image = self.image()?;
+        let Some(found) = image.lookup(name, Some(version))? else {
+            return Ok(None);
+        };
+        let address = self.address_of(&image, found.value)?;
+        // SAFETY: the entry point of a symbol this process's own vDSO exports,
+        // resolved through its own hash tables; its prototype is the one its
+        // spec kind names, which every caller calls it with.
+        Ok(Some(unsafe { crate::vdso::VdsoFn::new(address) }))
+    }
+
     pub fn address_of(&self, image: &VdsoImage<'_>, st_value: u64) -> Result<usize, ParseError> {
         let offset = image.vaddr_to_offset(st_value)?;
         Ok(self.base + offset as usize)

@@ -3,6 +3,7 @@
 mod abi;
 pub mod guard;
 mod mapping;
+pub mod process;
 pub mod seccomp;
 pub mod syscall;
 

@@ -3,6 +3,7 @@
 //! The images are written with `object::write::elf::Writer`, independently of
 //! vdsoconf's parser, so the two check each other. Only the 8-byte SysV hash
 //! entries of s390x/alpha are written by hand (object writes 4-byte entries).
+#![deny(unsafe_code)]
 
 use object::elf;
 use object::write::elf::{FileHeader, ProgramHeader, Sym, Verdef, Writer};

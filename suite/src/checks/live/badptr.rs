@@ -8,6 +8,7 @@ use crate::checks::kinds::kind_info;
 use crate::checks::result::CheckResult;
 use crate::spec::{BadPointer, SymbolKind};
 use crate::vdso::guard::GuardedOutput;
+use crate::vdso::process::{page_size, Access, Pages};
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{GetrandomState, VdsoFn};
 use serde::{Deserialize, Serialize};
@@ -251,29 +252,12 @@ impl Arena {
             .zip(sizes(kind))
             .map(|(name, n)| GuardedOutput::new(name, &vec![0; n]))
             .collect::<Result<Vec<_>, _>>()?;
-        // SAFETY: sysconf has no preconditions; mmap/mprotect on our own fresh mapping.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-        let base = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
-                3 * page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(format!("mmap: {}", std::io::Error::last_os_error()));
-        }
-        let base = base as usize;
-        let ok = unsafe {
-            libc::mprotect((base + page) as *mut _, page, libc::PROT_NONE) == 0
-                && libc::mprotect((base + 2 * page) as *mut _, page, libc::PROT_READ) == 0
-        };
-        if !ok {
-            return Err(format!("mprotect: {}", std::io::Error::last_os_error()));
-        }
+        let pages = Pages::new(3).map_err(|e| format!("mmap: {e}"))?;
+        pages
+            .protect(1, Access::None)
+            .and_then(|()| pages.protect(2, Access::Read))
+            .map_err(|e| format!("mprotect: {e}"))?;
+        let (base, page) = (pages.base(), page_size());
         Ok(Arena { base, page, valid })
     }
 

@@ -134,13 +134,7 @@ pub fn judge_getrandom(
 }
 
 fn configured_cpus() -> u32 {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) };
-    if n > 0 {
-        n as u32
-    } else {
-        1
-    }
+    crate::vdso::process::configured_cpus()
 }
 
 /// Calls `f`, a function of `kind`, with valid arguments and judges the results.

@@ -34,25 +34,14 @@ pub fn live_fn(sym: &SymbolSpec, convention: ErrorConvention) -> Result<VdsoFn, 
         Ok(None) => return Err(CheckResult::skip("no vDSO in this process")),
         Err(e) => return Err(CheckResult::fail(e.to_string())),
     };
-    let image = vdso
-        .image()
-        .map_err(|e| CheckResult::fail(format!("live vDSO: {e}")))?;
-    let found = match image.lookup(sym.name.as_bytes(), Some(sym.version.as_bytes())) {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            return Err(CheckResult::skip(format!(
-                "{}@{} is not in this vDSO (its resolve check says whether it should be)",
-                sym.name, sym.version
-            )))
-        }
-        Err(e) => return Err(CheckResult::fail(e.to_string())),
-    };
-    let address = vdso
-        .address_of(&image, found.value)
-        .map_err(|e| CheckResult::fail(e.to_string()))?;
-    // SAFETY: resolved in this process's own vDSO; the spec gives its kind (prototype)
-    // and the generic error convention was checked above.
-    Ok(unsafe { VdsoFn::new(address) })
+    match vdso.function(sym.name.as_bytes(), sym.version.as_bytes()) {
+        Ok(Some(f)) => Ok(f),
+        Ok(None) => Err(CheckResult::skip(format!(
+            "{}@{} is not in this vDSO (its resolve check says whether it should be)",
+            sym.name, sym.version
+        ))),
+        Err(e) => Err(CheckResult::fail(format!("live vDSO: {e}"))),
+    }
 }
 
 /// A clock function as a reader (`time64`: the `__kernel_timespec` ABI).
@@ -101,34 +90,15 @@ fn gettime_with_canary(f: VdsoFn, kind: SymbolKind, clock: i32) -> (Reading, boo
     }
 }
 
-/// The affinity mask of this thread, as CPU numbers.
-pub fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: a zeroed cpu_set_t is valid; sched_getaffinity fills it.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0
-    {
-        return Vec::new();
-    }
-    (0..libc::CPU_SETSIZE as usize)
-        .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
-        .collect()
-}
+pub use crate::vdso::process::allowed_cpus;
 
 /// Moves the calling thread to `cpu`.
 pub fn pin(cpu: usize) -> bool {
-    // SAFETY: as above; the set names one CPU.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    unsafe { libc::CPU_SET(cpu, &mut set) };
-    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0 }
+    crate::vdso::process::set_allowed_cpus(&[cpu]).is_ok()
 }
 
 fn restore_affinity(cpus: &[usize]) {
-    // SAFETY: as above.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    for &c in cpus {
-        unsafe { libc::CPU_SET(c, &mut set) };
-    }
-    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    let _ = crate::vdso::process::set_allowed_cpus(cpus);
 }
 
 /// Cross-checks one symbol against the raw syscall.
@@ -300,47 +270,25 @@ fn warm_up(f: VdsoFn, state: &GetrandomState) {
 /// state must differ from the parent's next output.
 /// `Err` is the check's result: unrunnable when the machine refused the fork.
 fn getrandom_after_fork(f: VdsoFn, state: &GetrandomState) -> Result<bool, CheckResult> {
-    let mut fds = [0i32; 2];
-    let refused = |what: &str| {
-        CheckResult::unrunnable(format!("{what}: {}", std::io::Error::last_os_error()))
-    };
-    // SAFETY: plain pipe/fork/read/write/waitpid in a single-threaded process.
-    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-        return Err(refused("pipe"));
-    }
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        let refusal = refused("fork");
-        // SAFETY: closing the two descriptors pipe() just made.
-        unsafe {
-            libc::close(fds[0]);
-            libc::close(fds[1]);
-        }
-        return Err(refusal);
-    }
-    if pid == 0 {
-        let mut out = [0u8; 32];
-        f.getrandom(&mut out, 0, state);
-        unsafe {
-            libc::write(fds[1], out.as_ptr().cast(), out.len());
-            libc::_exit(0);
-        }
-    }
-    let mut mine = [0u8; 32];
-    f.getrandom(&mut mine, 0, state);
-    let mut theirs = [0u8; 32];
-    let n = unsafe { libc::read(fds[0], theirs.as_mut_ptr().cast(), theirs.len()) };
-    unsafe {
-        libc::waitpid(pid, core::ptr::null_mut(), 0);
-        libc::close(fds[0]);
-        libc::close(fds[1]);
-    }
-    if n != 32 {
-        return Err(CheckResult::fail(
+    let forked = crate::vdso::process::fork_exchange(
+        || {
+            let mut out = [0u8; 32];
+            f.getrandom(&mut out, 0, state);
+            out
+        },
+        || {
+            let mut mine = [0u8; 32];
+            f.getrandom(&mut mine, 0, state);
+            mine
+        },
+    );
+    match forked {
+        Err(e) => Err(CheckResult::unrunnable(format!("fork: {e}"))),
+        Ok((_, None)) => Err(CheckResult::fail(
             "the forked child did not report its output",
-        ));
+        )),
+        Ok((mine, Some(theirs))) => Ok(mine != theirs),
     }
-    Ok(mine != theirs)
 }
 
 /// A way to read one clock.

@@ -46,38 +46,19 @@ pub fn special_skip(kind: SymbolKind) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Issues syscall `nr` (no arguments) through `__kernel_vsyscall` at `entry`, the way
-/// i386 libcs do: number in eax, result in eax.
-#[cfg(target_arch = "x86")]
-fn vsyscall0(entry: usize, nr: i32) -> i32 {
-    let ret: i32;
-    // SAFETY: `entry` is the live vDSO's __kernel_vsyscall, which behaves like
-    // `int $0x80`; the syscalls issued here take no arguments and touch no memory.
-    unsafe {
-        core::arch::asm!(
-            "call {entry}",
-            entry = in(reg) entry,
-            inlateout("eax") nr => ret,
-            clobber_abi("C"),
-        );
-    }
-    ret
-}
-
 /// `__kernel_vsyscall` must behave like `int $0x80`: getpid through it equals the
 /// raw syscall, and an unknown syscall number comes back as -ENOSYS in eax.
 #[cfg(target_arch = "x86")]
 pub fn crosscheck_vsyscall(entry: usize) -> CheckResult {
     let mut problems = Vec::new();
-    let via = vsyscall0(entry, libc::SYS_getpid as i32);
-    // SAFETY: getpid has no arguments and cannot fail.
-    let direct = unsafe { libc::syscall(libc::SYS_getpid) } as i32;
+    let via = crate::vdso::vsyscall0(entry, libc::SYS_getpid as i32);
+    let direct = crate::vdso::syscall::getpid();
     if via != direct {
         problems.push(format!(
             "getpid: through __kernel_vsyscall {via}, syscall {direct}"
         ));
     }
-    let unknown = vsyscall0(entry, 0x7fff);
+    let unknown = crate::vdso::vsyscall0(entry, 0x7fff);
     if unknown != -libc::ENOSYS {
         problems.push(format!(
             "syscall 0x7fff: through __kernel_vsyscall {unknown}, expected -ENOSYS ({})",

@@ -91,9 +91,7 @@ pub fn judge_timens(outside: &Outside, inner: &InnerReport, want_getrandom: bool
 /// Enters a new time namespace for children of this process and sets the offsets.
 /// `Err` is the skip: no namespaces here, or no `/proc` to set their offsets in.
 pub fn enter_namespace() -> Result<(), CheckResult> {
-    // SAFETY: unshare affects only this (single-threaded child) process.
-    if unsafe { libc::unshare(libc::CLONE_NEWTIME) } != 0 {
-        let e = std::io::Error::last_os_error();
+    if let Err(e) = crate::vdso::process::unshare_time_namespace() {
         return Err(CheckResult::skip(match e.raw_os_error() {
             Some(libc::EPERM) => {
                 "unshare(CLONE_NEWTIME) needs CAP_SYS_ADMIN (root or a user namespace)".into()
