@@ -358,18 +358,24 @@ pub fn init_main(args: &[String]) -> ! {
     power_off()
 }
 
+/// What `/init` is told on the kernel command line (after `--`).
+#[derive(clap::Parser, Debug)]
+#[command(name = "init")]
+struct InitArgs {
+    #[command(flatten)]
+    target: TargetOptions,
+    #[arg(long)]
+    duration: Option<String>,
+    #[arg(long)]
+    debug: bool,
+}
+
 fn init_run(args: &[String]) -> Result<RunReport, String> {
-    let mut opts = TargetOptions::default();
-    let mut duration = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--duration" => duration = it.next().cloned(),
-            "--kernel" => opts.kernel = it.next().cloned(),
-            "--spec" => opts.spec = it.next().map(std::path::PathBuf::from),
-            _ => {}
-        }
-    }
+    use clap::Parser;
+    let parsed =
+        InitArgs::try_parse_from(std::iter::once("init").chain(args.iter().map(String::as_str)))
+            .map_err(|e| e.to_string().replace('\n', " "))?;
+    let (opts, duration) = (parsed.target, parsed.duration);
     let target = resolve_target(&opts).map_err(|e| e.0)?;
     let mut session = Session::open(target)?;
     if let Some(d) = duration {

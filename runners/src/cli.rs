@@ -95,13 +95,8 @@ enum Command {
     /// writes outside its output is reported as FAILED and the exit status is 1;
     /// the others are still measured.
     Bench {
-        /// Whose vDSO: `kernel` or `qemu`.
-        #[arg(long, default_value = "kernel")]
-        provider: String,
-        /// A spec file, or a directory of ARCH.yaml files, instead of the built-in
-        /// spec (which functions and clocks are measured, and what is expected).
-        #[arg(long, value_name = "FILE|DIR")]
-        spec: Option<PathBuf>,
+        #[command(flatten)]
+        target: TargetOptions,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Write the chosen format to this file instead of standard output.
@@ -119,28 +114,8 @@ enum Command {
 
 #[derive(Args)]
 struct RunArgs {
-    /// Architecture spec to check (default: the one this binary runs as).
-    #[arg(long)]
-    arch: Option<String>,
-    /// Whose vDSO: `kernel` or `qemu` (QEMU user mode's own).
-    #[arg(long, default_value = "kernel")]
-    provider: String,
-    /// Kernel version to judge `since`/`until` against (default: uname -r).
-    #[arg(long)]
-    kernel: Option<String>,
-    /// Check an image file instead of the live vDSO (calls are skipped).
-    #[arg(long, conflicts_with = "observed")]
-    image: Option<PathBuf>,
-    /// Check against this spec instead of the built-in one: a spec file, or a
-    /// directory of ARCH.yaml files (a copy of the repository's spec/ being edited).
-    /// Live checks in their child processes use it too; no rebuild is needed.
-    #[arg(long, value_name = "FILE|DIR")]
-    spec: Option<PathBuf>,
-    /// What a probe process of --arch saw, for a target the suite cannot be built for
-    /// (runners/qemu/vdso-probe.c): `absent`, or the file it dumped its vDSO to. The
-    /// presence and image checks run; calls are skipped.
-    #[arg(long, value_name = "absent|FILE", requires = "arch")]
-    observed: Option<String>,
+    #[command(flatten)]
+    target: TargetOptions,
     /// Run only checks whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
@@ -370,18 +345,11 @@ pub fn main() -> i32 {
         Command::Dump { output } => dump(&output),
         Command::Summary { dir, html } => summary(&dir, html.as_deref()),
         Command::Bench {
-            provider,
-            spec,
+            target,
             format,
             output,
             report_dir,
-        } => bench(
-            &provider,
-            spec.as_deref(),
-            format,
-            output.as_deref(),
-            report_dir.as_deref(),
-        ),
+        } => bench(target, format, output.as_deref(), report_dir.as_deref()),
         Command::CheckImage(args) => check_image(args),
         Command::Boot(args) => boot(args),
         Command::Diff {
@@ -402,14 +370,7 @@ pub fn main() -> i32 {
 }
 
 fn run(args: RunArgs) -> Result<i32, InputError> {
-    let opts = TargetOptions {
-        arch: args.arch,
-        provider: Some(args.provider),
-        kernel: args.kernel,
-        image: args.image,
-        spec: args.spec,
-        observed: args.observed,
-    };
+    let opts = args.target;
     let target = resolve_target(&opts)?;
     if let vdsoconf_suite::checks::Source::Unavailable { reason } = &target.source {
         // Not a run whose every check quietly skips: say how it can be run.
@@ -802,17 +763,20 @@ fn bench_in(dir: &Path) -> Result<Option<BenchReport>, InputError> {
 }
 
 fn bench(
-    provider: &str,
-    spec: Option<&Path>,
+    opts: TargetOptions,
     format: Format,
     output: Option<&Path>,
     report_dir: Option<&Path>,
 ) -> Result<i32, InputError> {
-    let target = resolve_target(&TargetOptions {
-        provider: Some(provider.to_string()),
-        spec: spec.map(Path::to_path_buf),
-        ..Default::default()
-    })?;
+    if opts.image.is_some() || opts.observed.is_some() {
+        return Err(InputError(
+            "bench calls the live vDSO: an image (--image, --observed) cannot be measured".into(),
+        ));
+    }
+    let target = resolve_target(&opts)?;
+    if let vdsoconf_suite::checks::Source::Unavailable { reason } = &target.source {
+        return Err(InputError(format!("--arch {}: {reason}", target.spec.arch)));
+    }
     isolate::preflight()?;
     let session = Session::open(target)?;
     crate::signals::install();

@@ -8,77 +8,73 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::sync::{Arc, Mutex};
 use vdsoconf_suite::checks::Verdict;
 
-const HELP: &str = "\
-vdsoconf conformance harness
+/// Our options: the target (as `vdsoconf run` takes it) and `--duration`.
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = "cargo test --",
+    about = "vdsoconf conformance harness: one libtest trial per planned check",
+    after_help = "Also VDSOCONF_SPEC=FILE|DIR for --spec. Checks are named ARCH::GROUP::SUBJECT, \
+        e.g. x86_64::resolve::__vdso_time@LINUX_2.6, so any libtest filter works: \
+        cargo test -- --arch x86_64 resolve::\n\nLibtest's own options follow."
+)]
+struct HarnessArgs {
+    #[command(flatten)]
+    target: TargetOptions,
+    /// Read each clock this long in the monotonicity checks (default 1s; `10m`
+    /// makes a soak test, with a progress display when stderr is a terminal).
+    #[arg(long)]
+    duration: Option<String>,
+}
 
-  cargo test -- [--arch ARCH] [--provider kernel|qemu] [--kernel X.Y] [--image FILE] [libtest options]
-
-  --arch ARCH        spec to check (default: the architecture this binary runs as)
-  --provider P       whose vDSO: kernel (default) or qemu (QEMU user mode's own)
-  --kernel X.Y       kernel version the spec's since/until are judged against
-                     (default: uname -r for the live vDSO, unknown for --image)
-  --image FILE       check a vDSO image file instead of the live one (calls are skipped)
-  --spec FILE|DIR    check against this spec file (or directory of ARCH.yaml files)
-                     instead of the built-in one; also VDSOCONF_SPEC=FILE|DIR
-  --duration D       read each clock for D in the monotonicity checks (default 1s;
-                     e.g. 10m makes a soak test, with a progress display)
-
-Checks are named ARCH::GROUP::SUBJECT, e.g. x86_64::resolve::__vdso_time@LINUX_2.6,
-so any libtest filter works: cargo test -- --arch x86_64 resolve::
-Libtest's own options follow.
-";
-
-/// Splits our options out of the arguments; the rest go to libtest.
-/// Our options (target and `--duration`), the rest for libtest, and whether help was asked.
+/// Our options (parsed by [`HarnessArgs`]), the rest for libtest, and whether
+/// help was asked. An argument is ours when its `--name` is one of
+/// `HarnessArgs`'s; its value (`--name value` or `--name=value`) comes with it.
 fn split_all(
     args: impl Iterator<Item = String>,
 ) -> Result<(TargetOptions, Option<String>, Vec<String>, bool), UsageError> {
-    let mut duration = None;
-    let mut opts = TargetOptions::default();
-    let mut rest = Vec::new();
-    let mut help = false;
+    use clap::{CommandFactory, Parser};
+    let command = HarnessArgs::command();
+    let takes_value = |name: &str| {
+        command
+            .get_arguments()
+            .find(|a| a.get_long() == Some(name))
+            .map(|a| a.get_action().takes_values())
+    };
+    let (mut ours, mut rest, mut help) = (vec!["conformance".to_string()], Vec::new(), false);
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let slot = match key.as_str() {
-            "--arch" => &mut opts.arch,
-            "--provider" => &mut opts.provider,
-            "--kernel" => &mut opts.kernel,
-            "--duration" => &mut duration,
-            "--image" | "--spec" => {
-                let v = inline
-                    .or_else(|| args.next())
-                    .ok_or_else(|| UsageError(format!("{key} needs a file")))?;
-                let slot = if key == "--image" {
-                    &mut opts.image
-                } else {
-                    &mut opts.spec
-                };
-                *slot = Some(v.into());
-                continue;
+        let name = arg
+            .strip_prefix("--")
+            .map(|a| a.split('=').next().unwrap_or(a));
+        match name.and_then(|n| takes_value(n).map(|v| (n, v))) {
+            Some((_, true)) if !arg.contains('=') => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| UsageError(format!("{arg} needs a value")))?;
+                ours.extend([arg, value]);
             }
-            "--help" | "-h" => {
-                help = true;
+            Some(_) => ours.push(arg),
+            None => {
+                help |= arg == "--help" || arg == "-h";
                 rest.push(arg);
-                continue;
             }
-            _ => {
-                rest.push(arg);
-                continue;
-            }
-        };
-        let v = inline
-            .or_else(|| args.next())
-            .ok_or_else(|| UsageError(format!("{key} needs a value")))?;
-        *slot = Some(v);
+        }
     }
-    if opts.spec.is_none() {
-        opts.spec = std::env::var_os(SPEC_ENV).map(Into::into);
+    let parsed = HarnessArgs::try_parse_from(ours).map_err(|e| {
+        let text = e.to_string();
+        UsageError(
+            text.lines()
+                .next()
+                .unwrap_or("bad arguments")
+                .trim_start_matches("error: ")
+                .to_string(),
+        )
+    })?;
+    let mut target = parsed.target;
+    if target.spec.is_none() {
+        target.spec = std::env::var_os(SPEC_ENV).map(Into::into);
     }
-    Ok((opts, duration, rest, help))
+    Ok((target, parsed.duration, rest, help))
 }
 
 /// The environment variable naming a spec file or directory for `cargo test`
@@ -110,7 +106,8 @@ pub fn main() -> i32 {
         }
     };
     if help {
-        print!("{HELP}");
+        use clap::CommandFactory;
+        print!("{}\n\n", HarnessArgs::command().render_help());
     }
     let args = Arguments::from_iter(std::iter::once(program).chain(rest));
     let target = match resolve_target(&opts) {
@@ -191,5 +188,21 @@ mod tests {
         assert_eq!(rest, vec!["--nocapture", "resolve::"]);
         assert!(!help);
         assert!(split(&["--arch"]).is_err());
+        // Every option of `vdsoconf run`'s target is taken, from the one struct.
+        let (o, _, rest, _) = split(&[
+            "--spec=x.yaml",
+            "--image",
+            "a.so",
+            "--provider",
+            "qemu",
+            "--exact",
+        ])
+        .unwrap();
+        assert_eq!(o.spec.as_deref(), Some(std::path::Path::new("x.yaml")));
+        assert_eq!(o.image.as_deref(), Some(std::path::Path::new("a.so")));
+        assert_eq!(o.provider.as_deref(), Some("qemu"));
+        assert_eq!(rest, vec!["--exact"]);
+        // clap's rules hold here too: --observed needs --arch.
+        assert!(split(&["--observed", "absent"]).is_err());
     }
 }

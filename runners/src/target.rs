@@ -128,17 +128,33 @@ pub fn parse_kernel(s: &str) -> Result<KernelVersion, UsageError> {
         })
 }
 
-/// What the user asked to check (from `--arch`, `--provider`, `--kernel`, `--image`,
-/// `--observed`).
-#[derive(Debug, Clone, Default)]
+/// What to check: the options `run`, `bench`, `vdsoconf boot`'s `/init` and the
+/// conformance harness (`cargo test -- --arch …`) share, parsed by one clap
+/// struct everywhere.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct TargetOptions {
+    /// Architecture spec to check (default: the one this binary runs as).
+    #[arg(long)]
     pub arch: Option<String>,
+    /// Whose vDSO: `kernel` (default) or `qemu` (QEMU user mode's own).
+    #[arg(long)]
     pub provider: Option<String>,
+    /// Kernel version to judge `since`/`until` against (default: uname -r for the
+    /// live vDSO, unknown for an image).
+    #[arg(long, value_name = "X.Y")]
     pub kernel: Option<String>,
+    /// Check an image file instead of the live vDSO (calls are skipped).
+    #[arg(long, value_name = "FILE", conflicts_with = "observed")]
     pub image: Option<std::path::PathBuf>,
-    /// A spec file or a directory of them, instead of the built-in specs.
+    /// Check against this spec instead of the built-in one: a spec file, or a
+    /// directory of ARCH.yaml files (a copy of the repository's spec/ being edited).
+    /// Live checks in their child processes use it too; no rebuild is needed.
+    #[arg(long, value_name = "FILE|DIR")]
     pub spec: Option<std::path::PathBuf>,
-    /// A probe's observation: `absent`, or the file it dumped the vDSO to.
+    /// What a probe process of --arch saw, for a target the suite cannot be built
+    /// for (runners/qemu/vdso-probe.c): `absent`, or the file it dumped its vDSO to.
+    /// The presence and image checks run; calls are skipped.
+    #[arg(long, value_name = "absent|FILE", requires = "arch")]
     pub observed: Option<String>,
 }
 
