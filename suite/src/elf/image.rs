@@ -52,9 +52,9 @@ pub fn sysv_hash_entry_size(class: Class, machine: u16) -> u64 {
 /// program headers, PT_DYNAMIC and the tables' offsets are read or derived again
 /// when asked for. A parse returns the image by value.
 ///
-/// Moving the image out of the `Result` copies its 320 bytes, 15–25 ns on the
-/// machine of the README's benchmarks, about a fifth of a parse. Where a parse is on
-/// a hot path, keep the `Result` and borrow the image from it:
+/// Moving the image out of the `Result` copies it (the README's benchmarks say what
+/// that costs). Where a parse is on a hot path, keep the `Result` and borrow the
+/// image from it:
 ///
 /// ```
 /// # use vdsoconf_suite::elf::{ParseError, VdsoImage};
@@ -113,7 +113,7 @@ impl<'a> VdsoImage<'a> {
     /// The parse after the file header, built for one byte order and class: with
     /// both known at compile time, each field read is a load without a match on the
     /// byte order, and each entry size a constant (splitting a table into entries
-    /// took a division). 5% fewer instructions a parse (parisc: 1805, now 1714).
+    /// would take a division).
     #[inline(never)]
     fn parse_as<const BIG: bool, const WIDE: bool>(
         header: FileHeader,
@@ -271,7 +271,7 @@ impl<'a> VdsoImage<'a> {
             .unwrap_or(NO_SEGMENT)
     }
     /// The dynamic tags a reader uses, read again from PT_DYNAMIC (the image keeps
-    /// only what its tables need: a smaller image is a faster parse).
+    /// only what its tables need).
     pub fn dynamic(&self) -> Result<DynamicInfo> {
         DynamicInfo::parse(self.bytes, &self.dynamic_segment())
     }
@@ -494,7 +494,7 @@ impl<'a> VdsoImage<'a> {
     /// The version of symbol `index` from the `DT_VERSYM` slice checked at parse time
     /// and the cache of version definitions, with whether it can answer a lookup by
     /// name (its `vd_hash` is its name's). Decoded here rather than through
-    /// `version_of`, whose `Result` plumbing cost the lookup about 5 ns (measured);
+    /// `version_of`, whose `Result` plumbing is the slower path for a lookup;
     /// `None`: not cached, ask `version_of`.
     #[inline(always)]
     fn quick_version<const BIG: bool>(&self, index: usize) -> Option<(SymbolVersion<'a>, bool)> {
@@ -580,9 +580,9 @@ impl<'a> VdsoImage<'a> {
 
     /// The symbol at `index`, which a lookup of `name` found (its name is `name`, so
     /// the string table is not scanned for its end again), built straight into the
-    /// caller's return value by `wrap`: a `Symbol` returned and then re-wrapped was
-    /// copied with loads wider than the stores that built it, and the stalled store
-    /// forwarding cost ~10 ns per lookup.
+    /// caller's return value by `wrap`: a `Symbol` returned and then re-wrapped is
+    /// copied with loads wider than the stores that built it (store forwarding
+    /// stalls).
     #[inline(always)]
     fn found<T>(
         &self,
@@ -625,9 +625,8 @@ impl<'a> VdsoImage<'a> {
 
     /// The index of the symbol that answers `name@version` through one hash table
     /// (`None` also if the image lacks the table). Only the index travels back: the
-    /// `Symbol` is built once, in the caller's return value. Moving it through the
-    /// nested `Option`s of the walk cost more than the walk itself (unaligned copies
-    /// of the enum payload stalled store forwarding: measured ~15 ns per lookup).
+    /// `Symbol` is built once, in the caller's return value: moved through the
+    /// nested `Option`s of the walk, its unaligned copies stall store forwarding.
     #[inline]
     fn find(&self, kind: HashKind, name: &[u8], version: Option<&[u8]>) -> Result<Option<u64>> {
         if version.is_some() && !self.has_versions() {
@@ -667,8 +666,8 @@ fn binds(info: u8, shndx: u16) -> bool {
 /// (`hash_ok`); hidden (non-default) versions match when named. The base version
 /// (index 1, or a definition flagged `VER_FLG_BASE`) never answers a named lookup.
 /// Always inlined: called with a `SymbolVersion` built a line earlier, it folds to
-/// a few compares; as a call it moved the version through memory (store-forwarding
-/// stalls measured at ~40 ns per lookup).
+/// a few compares; as a call it moves the version through memory (store-forwarding
+/// stalls).
 #[inline(always)]
 fn version_answers(
     want: Option<&[u8]>,
