@@ -2,7 +2,7 @@
 //! and, when there is one, the bench table with its inline SVG chart.
 
 use crate::bench::{render_svg, BenchReport};
-use crate::matrix::{group_counts, MatrixRow, RowState, COLUMNS};
+use crate::matrix::{columns, group_counts, MatrixRow, RowState};
 use std::fmt::Write;
 
 fn esc(s: &str) -> String {
@@ -25,7 +25,7 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
         t = esc(title)
     );
     h.push_str("<h2>Conformance</h2>\n<table class=\"matrix\"><thead><tr><th class=\"name\">target</th><th class=\"name\">arch</th><th class=\"name\">runner</th>");
-    for (name, _) in COLUMNS {
+    for (name, _) in columns() {
         let _ = write!(h, "<th>{}</th>", esc(name));
     }
     h.push_str("<th class=\"name\">result</th></tr></thead><tbody>\n");
@@ -38,10 +38,10 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
             esc(row.report.as_ref().map_or("-", |r| r.environment.arch.as_str())),
             esc(&row.info.runner)
         );
-        for (_, groups) in COLUMNS {
+        for (_, groups) in columns() {
             match &row.report {
                 Some(r) => {
-                    let c = group_counts(r, groups);
+                    let c = group_counts(r, &groups);
                     let class = if c.total() == 0 {
                         "none"
                     } else if c.fail > 0 {

@@ -11,18 +11,22 @@ use std::path::Path;
 use vdsoconf_suite::checks::Group;
 use vdsoconf_suite::input::{read_text, InputKind};
 
-/// The columns of the table: a name and the check groups it counts. The last,
-/// `other`, counts every group no column before it names (a group added later, or
-/// one a newer vdsoconf wrote), so no result can drop out of the table.
-pub const COLUMNS: &[(&str, &[Group])] = &[
-    ("resolve", &[Group::Resolve]),
-    ("call", &[Group::Call]),
-    ("cross-check", &[Group::CrossCheck]),
-    ("monotonic", &[Group::Monotonic]),
-    ("bad-pointer", &[Group::BadPointer]),
-    ("served/fallback", &[Group::Served]),
-    ("other", &[]),
-];
+/// The columns of the table: a name and the check groups it counts, from each
+/// group's [`Group::column`]. The last, `other`, counts every group no column
+/// before it names (one added without a column, or one a newer vdsoconf wrote), so
+/// no result can drop out of the table.
+pub fn columns() -> Vec<(&'static str, Vec<Group>)> {
+    let mut columns: Vec<(&'static str, Vec<Group>)> = Vec::new();
+    for g in Group::ALL {
+        let Some(name) = g.column() else { continue };
+        match columns.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, groups)) => groups.push(g),
+            None => columns.push((name, vec![g])),
+        }
+    }
+    columns.push(("other", Vec::new()));
+    columns
+}
 
 /// What the matrix script knows about one target, whether or not it ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,10 +219,9 @@ fn cell(c: Counts) -> String {
 /// every group no other column names).
 pub fn group_counts(report: &RunReport, groups: &[Group]) -> Counts {
     let named = |g: &str| {
-        COLUMNS
+        Group::ALL
             .iter()
-            .flat_map(|(_, gs)| gs.iter())
-            .any(|n| n.name() == g)
+            .any(|n| n.name() == g && n.column().is_some())
     };
     let mut c = Counts::default();
     for r in &report.results {
@@ -241,7 +244,7 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
         "arch".to_string(),
         "runner".to_string(),
     ];
-    header.extend(COLUMNS.iter().map(|(name, _)| name.to_string()));
+    header.extend(columns().iter().map(|(name, _)| name.to_string()));
     header.push("result".to_string());
     let mut table = vec![header];
     for row in rows {
@@ -250,12 +253,12 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
             Some(r) => {
                 line.push(r.environment.arch.clone());
                 line.push(row.info.runner.clone());
-                line.extend(COLUMNS.iter().map(|(_, g)| cell(group_counts(r, g))));
+                line.extend(columns().iter().map(|(_, g)| cell(group_counts(r, g))));
             }
             None => {
                 line.push("-".to_string());
                 line.push(row.info.runner.clone());
-                line.extend(COLUMNS.iter().map(|_| "-".to_string()));
+                line.extend(columns().iter().map(|_| "-".to_string()));
             }
         }
         line.push(match row.state() {

@@ -259,6 +259,17 @@ impl Session {
             Ok(i) => i,
             Err(e) => return CheckResult::fail(format!("corrupt vDSO image: {e}")),
         };
+        if check.group.calls_the_vdso() {
+            match &self.bytes {
+                Bytes::File(_) => return CheckResult::skip(
+                    "an image file cannot be called: run the suite on a system (or under qemu) with this vDSO",
+                ),
+                Bytes::Observed(_) => return CheckResult::skip(
+                    "only a probe ran on this target (the suite could not be built for it): calls need the suite itself",
+                ),
+                _ => {}
+            }
+        }
         match &check.kind {
             CheckKind::Presence => unreachable!("handled above"),
             CheckKind::Soname => check_soname(spec, provider, kernel, &image),
@@ -268,16 +279,12 @@ impl Session {
             }
             CheckKind::Inventory => check_inventory(spec, provider, kernel, &image),
             CheckKind::Trampoline { symbol } => check_trampoline(&image, &spec.symbols[*symbol]),
-            _ if matches!(self.bytes, Bytes::File(_)) => CheckResult::skip(
-                "an image file cannot be called: run the suite on a system (or under qemu) with this vDSO",
-            ),
-            _ if matches!(self.bytes, Bytes::Observed(_)) => CheckResult::skip(
-                "only a probe ran on this target (the suite could not be built for it): calls need the suite itself",
-            ),
-            CheckKind::Call { symbol } => match call_unsupported(spec.error_convention, spec.symbols[*symbol].kind) {
-                Some(why) => CheckResult::skip(why),
-                None => self.run_in_child(&check.kind),
-            },
+            CheckKind::Call { symbol } => {
+                match call_unsupported(spec.error_convention, spec.symbols[*symbol].kind) {
+                    Some(why) => CheckResult::skip(why),
+                    None => self.run_in_child(&check.kind),
+                }
+            }
             CheckKind::BadPointer { symbol, case } => {
                 let sym = &spec.symbols[*symbol];
                 match run_bad_pointer(t, *symbol, case) {

@@ -220,3 +220,20 @@ fn a_trampoline_outside_the_executable_segment_fails() {
         "is not inside an executable PT_LOAD",
     );
 }
+
+/// `Group::ALL` lists every group a plan can hold (the reports and the matrix
+/// columns iterate it).
+#[test]
+fn every_planned_group_is_in_group_all() {
+    use vdsoconf_suite::checks::{plan, Group};
+    use vdsoconf_suite::spec::{builtin, builtin_arches};
+    for arch in builtin_arches() {
+        for check in plan(&builtin(arch).unwrap().unwrap()) {
+            assert!(
+                Group::ALL.contains(&check.group),
+                "{arch}: {:?}",
+                check.group
+            );
+        }
+    }
+}

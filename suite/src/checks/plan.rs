@@ -32,7 +32,57 @@ pub enum Group {
     Inventory,
 }
 
+/// What a check group needs of the machine. A new group declares it here, beside
+/// its name and its column, and every runner and report follows.
 impl Group {
+    /// Every group, in the order they are reported.
+    pub const ALL: [Group; 11] = [
+        Group::Vdso,
+        Group::Image,
+        Group::Resolve,
+        Group::Call,
+        Group::CrossCheck,
+        Group::Monotonic,
+        Group::BadPointer,
+        Group::Served,
+        Group::TimeNamespace,
+        Group::Trampoline,
+        Group::Inventory,
+    ];
+
+    /// Whether its checks call the live vDSO (so run in an isolated child, and
+    /// cannot run on an image file or a probe's observation); the others read the
+    /// image in process.
+    pub fn calls_the_vdso(self) -> bool {
+        matches!(
+            self,
+            Group::Call
+                | Group::CrossCheck
+                | Group::Monotonic
+                | Group::BadPointer
+                | Group::Served
+                | Group::TimeNamespace
+        )
+    }
+
+    /// The column of the matrix table that counts it; `None`: the catch-all
+    /// `other` column.
+    pub fn column(self) -> Option<&'static str> {
+        Some(match self {
+            Group::Resolve => "resolve",
+            Group::Call => "call",
+            Group::CrossCheck => "cross-check",
+            Group::Monotonic => "monotonic",
+            Group::BadPointer => "bad-pointer",
+            Group::Served => "served/fallback",
+            Group::Vdso
+            | Group::Image
+            | Group::TimeNamespace
+            | Group::Trampoline
+            | Group::Inventory => return None,
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Group::Vdso => "vdso",
