@@ -297,6 +297,12 @@ fn counterexamples() -> Vec<(&'static str, Vec<Finding>)> {
         "unreadable-symbol",
         findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
     ));
+    // The same entry, reached by the lookup of the spec symbol it is: a lookup
+    // error, not a missing symbol.
+    out.push((
+        "lookup-error",
+        findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
+    ));
     let sysv = image.sysv_hash().unwrap();
     let mut bytes = clean.clone();
     put_u32(&mut bytes, sysv.offset() + sysv.entry_size(), 0, be);

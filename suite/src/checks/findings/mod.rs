@@ -68,6 +68,7 @@ pub const FINDINGS: &[(&str, Severity, &str)] = &[
     ("base-version-name", Severity::Error, "the base version definition does not name the soname"),
     ("soname", Severity::Error, "DT_SONAME is missing or not the spec's"),
     ("unreadable-symbol", Severity::Error, "a dynamic symbol entry cannot be read (its name or version index is out of range): `vdsoconf symbols` refuses the image"),
+    ("lookup-error", Severity::Error, "looking a spec symbol up through the image's tables fails (as `run`'s resolve check reports it), instead of finding it or not"),
     ("hash-empty", Severity::Error, "a hash table with no buckets or no symbols: it resolves nothing, and a loader sizing the symbol table by it sees none"),
     ("hash-inconsistent", Severity::Error, "DT_HASH and DT_GNU_HASH imply different numbers of dynamic symbols"),
     ("hash-missing-symbol", Severity::Error, "a hash table does not resolve an exported symbol"),

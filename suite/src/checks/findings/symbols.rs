@@ -297,10 +297,17 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
             .flatten();
         for name in sym.names() {
             let at = format!("{name}@{}", sym.version);
-            let found = image
-                .lookup(name.as_bytes(), Some(sym.version.as_bytes()))
-                .ok()
-                .flatten();
+            // A lookup that fails is an error of its own, as `run`'s resolve check
+            // says: not a missing symbol.
+            let found = match image.lookup(name.as_bytes(), Some(sym.version.as_bytes())) {
+                Ok(found) => found,
+                Err(e) => {
+                    f.add("lookup-error", format!("looking up {at}: {e}"))
+                        .at(e.offset)
+                        .symbol(at);
+                    continue;
+                }
+            };
             let Some(found) = found else {
                 let elsewhere: Vec<String> = exported
                     .iter()
