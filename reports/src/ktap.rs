@@ -47,8 +47,20 @@ pub struct KtapStream {
 }
 
 impl KtapStream {
-    /// The stream and its opening lines. `groups` is in plan order.
-    pub fn start(tool: &str, env: &Environment, groups: Vec<(String, usize)>) -> (Self, String) {
+    /// The stream and its opening lines. `checks` is the group of each check that
+    /// will be reported, in the order they will be (a group's checks together).
+    pub fn start<'g>(
+        tool: &str,
+        env: &Environment,
+        checks: impl IntoIterator<Item = &'g str>,
+    ) -> (Self, String) {
+        let mut groups: Vec<(String, usize)> = Vec::new();
+        for g in checks {
+            match groups.last_mut() {
+                Some((name, n)) if name == g => *n += 1,
+                _ => groups.push((g.to_string(), 1)),
+            }
+        }
         let mut out = String::new();
         let _ = writeln!(out, "KTAP version 1");
         let _ = writeln!(
@@ -153,11 +165,8 @@ impl KtapStream {
 }
 
 pub fn render(report: &RunReport) -> String {
-    let sizes = groups(report)
-        .into_iter()
-        .map(|(g, rs)| (g.to_string(), rs.len()))
-        .collect();
-    let (mut stream, mut out) = KtapStream::start(&report.tool, &report.environment, sizes);
+    let checks = report.results.iter().map(|r| r.group.as_str());
+    let (mut stream, mut out) = KtapStream::start(&report.tool, &report.environment, checks);
     for r in &report.results {
         out.push_str(&stream.result(r));
     }

@@ -6,6 +6,11 @@
 use serde::{Deserialize, Serialize};
 use vdsoconf_suite::checks::{CheckResult, Verdict};
 
+/// `vdsoconf <version>`, as every report names its writer.
+pub fn tool_name() -> String {
+    format!("vdsoconf {}", env!("CARGO_PKG_VERSION"))
+}
+
 /// The schema identifier written into every report.
 pub const SCHEMA: &str = "vdsoconf-results/1";
 
@@ -92,7 +97,7 @@ impl RunReport {
     pub fn new(environment: Environment, results: Vec<CaseResult>) -> Self {
         RunReport {
             schema: SCHEMA.to_string(),
-            tool: format!("vdsoconf {}", env!("CARGO_PKG_VERSION")),
+            tool: tool_name(),
             environment,
             results,
             interrupted: None,

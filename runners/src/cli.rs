@@ -5,7 +5,7 @@ use crate::output;
 use crate::session::{RunOptions, Session};
 use crate::target::{
     load_arch, load_spec, parse_duration, parse_duration_of, parse_kernel, parse_provider,
-    resolve_target, TargetOptions,
+    resolve_live_target, spec_file, TargetOptions,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -371,11 +371,7 @@ pub fn main() -> i32 {
 
 fn run(args: RunArgs) -> Result<i32, InputError> {
     let opts = args.target;
-    let target = resolve_target(&opts)?;
-    if let vdsoconf_suite::checks::Source::Unavailable { reason } = &target.source {
-        // Not a run whose every check quietly skips: say how it can be run.
-        return Err(InputError(format!("--arch {}: {reason}", target.spec.arch)));
-    }
+    let target = resolve_live_target(&opts)?;
     let options = match args.duration.as_deref().map(parse_duration).transpose()? {
         Some(d) => RunOptions {
             monotonic: d,
@@ -403,15 +399,12 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
             Some(Stream::Human)
         }
         (None, RunFormat::Ktap) => {
-            let mut sizes: Vec<(String, usize)> = Vec::new();
-            for c in session.selected(keep) {
-                match sizes.last_mut() {
-                    Some((g, n)) if g == c.group.name() => *n += 1,
-                    _ => sizes.push((c.group.name().to_string(), 1)),
-                }
-            }
-            let tool = RunReport::new(env.clone(), Vec::new()).tool;
-            let (ktap, head) = vdsoconf_reports::ktap::KtapStream::start(&tool, &env, sizes);
+            let selected = session.selected(keep);
+            let (ktap, head) = vdsoconf_reports::ktap::KtapStream::start(
+                &vdsoconf_reports::model::tool_name(),
+                &env,
+                selected.iter().map(|c| c.group.name()),
+            );
             write_stdout(&head)?;
             Some(Stream::Ktap(ktap))
         }
@@ -487,12 +480,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
     let spec = match &args.spec {
         None => None,
         Some(p) => {
-            let file = if p.is_dir() {
-                p.join(format!("{}.yaml", args.arch))
-            } else {
-                p.clone()
-            };
-            let text = read_input(&file, InputKind::Spec)?;
+            let text = read_input(&spec_file(&args.arch, p), InputKind::Spec)?;
             let name = format!("{}.yaml", args.arch);
             suite_args.extend(["--spec".to_string(), format!("/spec/{name}")]);
             Some((name, text))
@@ -552,27 +540,17 @@ fn emit_report(
         return Ok(128 + sig);
     }
     let counts = report.counts();
-    let stopped: Vec<&str> = report
-        .results
-        .iter()
-        .filter(|r| r.result.environment)
-        .map(|r| r.name.as_str())
-        .collect();
-    if counts.fail == 0 && !stopped.is_empty() {
+    let mut stopped = report.results.iter().filter(|r| r.result.environment);
+    if let (0, Some(first)) = (counts.fail, stopped.next()) {
         // The machine, not the vDSO, kept these from running: the run is not a pass.
-        let first = report
-            .results
-            .iter()
-            .find(|r| r.result.environment)
-            .and_then(|r| match &r.result.verdict {
-                Verdict::Skip { reason } => Some(reason.as_str()),
-                _ => None,
-            })
-            .unwrap_or_default();
+        let reason = match &first.result.verdict {
+            Verdict::Skip { reason } => reason.as_str(),
+            _ => "",
+        };
         eprintln!(
-            "vdsoconf: {} check(s) could not run on this machine ({}, …): {first}",
-            stopped.len(),
-            stopped[0]
+            "vdsoconf: {} check(s) could not run on this machine ({}, …): {reason}",
+            1 + stopped.count(),
+            first.name
         );
         return Ok(ENVIRONMENT_STOPPED);
     }
@@ -773,10 +751,7 @@ fn bench(
             "bench calls the live vDSO: an image (--image, --observed) cannot be measured".into(),
         ));
     }
-    let target = resolve_target(&opts)?;
-    if let vdsoconf_suite::checks::Source::Unavailable { reason } = &target.source {
-        return Err(InputError(format!("--arch {}: {reason}", target.spec.arch)));
-    }
+    let target = resolve_live_target(&opts)?;
     isolate::preflight()?;
     let session = Session::open(target)?;
     crate::signals::install();

@@ -147,24 +147,15 @@ impl Session {
         self.report_streaming(keep, &mut |_| true)
     }
 
-    /// The checks `keep` selects, in plan order, a group's checks together (groups
-    /// in the order the plan first names them), so a report can be written group by
-    /// group as the checks finish.
+    /// The checks `keep` selects, group by group in [`Group`]'s report order, each
+    /// group's in plan order, so a report can be written group by group as the
+    /// checks finish.
+    ///
+    /// [`Group`]: vdsoconf_suite::checks::Group
     pub fn selected(&self, keep: impl Fn(&PlannedCheck) -> bool) -> Vec<PlannedCheck> {
-        let checks: Vec<PlannedCheck> = self.plan().into_iter().filter(|c| keep(c)).collect();
-        let mut order: Vec<&str> = Vec::new();
-        for c in &checks {
-            if !order.contains(&c.group.name()) {
-                order.push(c.group.name());
-            }
-        }
-        let rank: Vec<usize> = checks
-            .iter()
-            .map(|c| order.iter().position(|g| *g == c.group.name()).unwrap_or(0))
-            .collect();
-        let mut ranked: Vec<(usize, PlannedCheck)> = rank.into_iter().zip(checks).collect();
-        ranked.sort_by_key(|(r, _)| *r);
-        ranked.into_iter().map(|(_, c)| c).collect()
+        let mut checks: Vec<PlannedCheck> = self.plan().into_iter().filter(|c| keep(c)).collect();
+        checks.sort_by_key(|c| c.group); // stable: plan order within a group
+        checks
     }
 
     /// [`Session::report`], handing each result to `on_result` as it finishes; it

@@ -81,6 +81,29 @@ pub fn load_arch(arch: &str) -> Result<ArchSpec, UsageError> {
     }
 }
 
+/// The spec file `--spec PATH` names for `arch`: PATH itself, or `PATH/ARCH.yaml`
+/// when PATH is a directory.
+pub fn spec_file(arch: &str, path: &std::path::Path) -> std::path::PathBuf {
+    if path.is_dir() {
+        path.join(format!("{arch}.yaml"))
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// The live target `opts` names, or why it cannot be checked from this process
+/// (another architecture, a historical one): a one-line error, not a run whose
+/// every check quietly skips.
+pub fn resolve_live_target(
+    opts: &TargetOptions,
+) -> Result<vdsoconf_suite::checks::Target, UsageError> {
+    let target = resolve_target(opts)?;
+    if let vdsoconf_suite::checks::Source::Unavailable { reason } = &target.source {
+        return Err(UsageError(format!("--arch {}: {reason}", target.spec.arch)));
+    }
+    Ok(target)
+}
+
 /// The spec to check against: from `--spec` (a spec file, or a directory of
 /// `ARCH.yaml` files such as a kernel tree's copy of `spec/`) or built in. With a
 /// file, `arch` (if given) must be the file's.
@@ -91,11 +114,7 @@ pub fn load_spec(
     let Some(path) = spec else {
         return load_arch(arch.unwrap_or_else(|| host_arch()));
     };
-    let file = if path.is_dir() {
-        path.join(format!("{}.yaml", arch.unwrap_or_else(|| host_arch())))
-    } else {
-        path.to_path_buf()
-    };
+    let file = spec_file(arch.unwrap_or_else(|| host_arch()), path);
     let loaded = vdsoconf_suite::spec::load_file(&file).map_err(|e| UsageError(e.to_string()))?;
     match arch {
         Some(a) if a != loaded.arch => Err(UsageError(format!(

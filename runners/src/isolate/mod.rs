@@ -111,19 +111,14 @@ pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
     if let Some(why) = out.out_of_memory() {
         return CheckResult::unrunnable(why);
     }
+    if let Some(why) = out.crashed_or_hung(timeout) {
+        return CheckResult::fail(why);
+    }
     match (&out.end, out.result()) {
         (ChildEnd::NotStarted(why), _) => CheckResult::unrunnable(why),
         (ChildEnd::Interrupted, _) => CheckResult::skip(out.describe_end()),
-        (&ChildEnd::Signaled(sig), _) => CheckResult::fail(format!(
-            "the call killed its process with {}",
-            signal_name(sig)
-        )),
-        (ChildEnd::TimedOut, _) => CheckResult::fail(format!(
-            "hung: no answer within {} s, killed",
-            timeout.as_secs()
-        )),
         (_, Some(result)) => result,
-        (ChildEnd::Exited(_), None) => CheckResult::fail(out.describe_end()),
+        (_, None) => CheckResult::fail(out.describe_end()),
     }
 }
 
@@ -233,13 +228,9 @@ pub fn run_bench_cases(jobs: Vec<(String, Case)>, timeout: Duration) -> BenchRun
                 continue;
             }
             (ChildEnd::Exited(_), Some(Err(e))) => e,
-            (ChildEnd::TimedOut, _) => {
-                format!("hung: no answer within {} s, killed", timeout.as_secs())
-            }
-            (ChildEnd::Signaled(sig), _) => {
-                format!("the call killed its process with {}", signal_name(*sig))
-            }
-            _ => out.describe_end(),
+            _ => out
+                .crashed_or_hung(timeout)
+                .unwrap_or_else(|| out.describe_end()),
         };
         run.failures
             .push(vdsoconf_reports::bench::BenchFailure { symbol, reason });

@@ -38,6 +38,21 @@ impl ChildOutput {
         Some(format!("the case ran out of memory ({})", line.trim()))
     }
 
+    /// How the child failed by itself: killed by a signal, or hung until `timeout`.
+    pub fn crashed_or_hung(&self, timeout: Duration) -> Option<String> {
+        match self.end {
+            ChildEnd::Signaled(sig) => Some(format!(
+                "the call killed its process with {}",
+                signal_name(sig)
+            )),
+            ChildEnd::TimedOut => Some(format!(
+                "hung: no answer within {} s, killed",
+                timeout.as_secs()
+            )),
+            _ => None,
+        }
+    }
+
     pub fn describe_end(&self) -> String {
         match &self.end {
             ChildEnd::NotStarted(why) => why.clone(),

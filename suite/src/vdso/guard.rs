@@ -10,6 +10,7 @@
 //! rest of a page is inspected when it is unmapped (a thread's pages when the thread
 //! ends) and by [`take_overwrites`], which a child process calls when its case is done.
 
+use super::process::page_size;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::sync::Mutex;
@@ -101,16 +102,6 @@ struct Region {
     map_len: usize,
     data: usize,
     data_len: usize,
-}
-
-fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 {
-        p as usize
-    } else {
-        4096
-    }
 }
 
 impl Region {
