@@ -42,11 +42,7 @@ pub struct BenchRow {
     pub syscall: Timing,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Timing {
-    pub median_ns: f64,
-    pub min_ns: f64,
-}
+pub use vdsoconf_suite::kinds::Timing;
 
 impl BenchRow {
     pub fn label(&self) -> String {

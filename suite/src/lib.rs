@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod elf;
 pub mod input;
+pub mod kinds;
 pub mod spec;
 #[allow(unsafe_code)]
 pub mod vdso;

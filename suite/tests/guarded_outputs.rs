@@ -7,7 +7,7 @@ use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckKind, CheckResult, Verdict};
 use vdsoconf_suite::spec::{builtin, Provider};
 use vdsoconf_suite::vdso::guard::{take_overwrites, with_outputs, GuardedOutput, Overwrite};
-use vdsoconf_suite::vdso::VdsoFn;
+use vdsoconf_suite::vdso::{ClockGettime, Getcpu, Handle, Outputs, VdsoFn};
 
 /// QEMU's i386 `__vdso_getcpu` (linux-user/i386/vdso.S) issues gettimeofday: a
 /// timeval over `cpu` and a timezone over `node`, each 4 bytes wider than they are.
@@ -38,9 +38,9 @@ extern "C" fn underflowing_gettime(_: usize, ts: usize, _: usize, _: usize, _: u
     0
 }
 
-fn fake(f: extern "C" fn(usize, usize, usize, usize, usize) -> isize) -> VdsoFn {
+fn fake<H: Handle>(f: extern "C" fn(usize, usize, usize, usize, usize) -> isize) -> H {
     // SAFETY: a Rust function with the C ABI and the prototype the test calls it as.
-    unsafe { VdsoFn::new(f as usize) }
+    H::from_fn(unsafe { VdsoFn::new(f as usize) })
 }
 
 // One test does every live call: the record of overwrites is per process, and the
@@ -48,8 +48,8 @@ fn fake(f: extern "C" fn(usize, usize, usize, usize, usize) -> isize) -> VdsoFn 
 #[test]
 fn writes_outside_an_output_are_seen_and_judged_the_same_every_time() {
     // A correct function leaves nothing to report, nor does a buffer nothing wrote to.
-    let (r, cpu, node) = fake(good_getcpu).getcpu();
-    assert_eq!((r, cpu, node), (0, 0, 0));
+    let (r, cpu, node) = fake::<Getcpu>(good_getcpu).call();
+    assert_eq!((r, cpu, node), (Ok(0), 0, 0));
     let mut kept = GuardedOutput::new("t", &[0; 8]).unwrap();
     kept.inspect();
     drop(kept);
@@ -58,8 +58,8 @@ fn writes_outside_an_output_are_seen_and_judged_the_same_every_time() {
     // QEMU's getcpu: both writes past the end are seen, each time, and nothing else
     // in the process is touched (the run goes on to the next calls).
     for _ in 0..3 {
-        let (r, cpu, node) = fake(qemu_like_getcpu).getcpu();
-        assert_eq!((r, cpu, node), (0, 1_764_000_000, 0));
+        let (r, cpu, node) = fake::<Getcpu>(qemu_like_getcpu).call();
+        assert_eq!((r, cpu, node), (Ok(0), 1_764_000_000, 0));
         let seen = take_overwrites();
         assert_eq!(
             seen,
@@ -88,8 +88,8 @@ fn writes_outside_an_output_are_seen_and_judged_the_same_every_time() {
     }
 
     // A write before the output.
-    let (r, _) = fake(underflowing_gettime).clock_gettime(1);
-    assert_eq!(r, 0);
+    let (r, _) = fake::<ClockGettime>(underflowing_gettime).call(1);
+    assert_eq!(r, Ok(0));
     let seen = take_overwrites();
     assert_eq!(seen.len(), 1);
     assert_eq!((seen[0].first, seen[0].last), (-1, -1));
@@ -107,17 +107,23 @@ fn writes_outside_an_output_are_seen_and_judged_the_same_every_time() {
     assert_eq!(seen[0].output, None);
 
     // A buffer kept over many calls (the bench's) is inspected on demand.
-    let mut kept = GuardedOutput::new("cpu", &[0; 4]).unwrap();
-    let node = GuardedOutput::new("node", &[0; 4]).unwrap();
+    let mut kept = Outputs::<Getcpu>::new().unwrap();
+    let getcpu = fake::<Getcpu>(qemu_like_getcpu);
     for _ in 0..100 {
-        fake(qemu_like_getcpu).getcpu_at(kept.address(), node.address());
+        kept.vdso(&getcpu, 0);
     }
     kept.inspect();
     let seen = take_overwrites();
-    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen.len(), 2, "{seen:?}");
     assert_eq!(seen[0].output.as_deref(), Some("cpu"));
-    drop(node); // inspected whole as it is unmapped
-    assert_eq!(take_overwrites().len(), 1);
+    assert_eq!(seen[1].output.as_deref(), Some("node"));
+    drop(kept); // inspected whole as they are unmapped: nothing more
+    assert_eq!(take_overwrites().len(), 0);
+    // Outputs never inspected are inspected as they are unmapped.
+    let unseen = Outputs::<Getcpu>::new().unwrap();
+    unseen.vdso(&getcpu, 0);
+    drop(unseen);
+    assert_eq!(take_overwrites().len(), 2);
 }
 
 #[test]

@@ -198,7 +198,7 @@ fn bad_pointer_child(lt: &LiveTarget, symbol: usize, case: &badptr::PtrCase) {
         Err(r) => return reply_result(r),
     };
     let mut report = |sys: Option<Result<isize, i32>>| send(&Reply::Syscall(sys));
-    match badptr::run_case(sym.kind, case, f, &mut report) {
+    match badptr::run_case(f, case, &mut report) {
         Ok(ret) => send(&Reply::Vdso {
             ret,
             overwrites: guard::take_overwrites(),

@@ -5,7 +5,6 @@ pub mod diff;
 mod expect;
 pub mod findings;
 pub mod image;
-pub mod kinds;
 pub mod live;
 mod plan;
 mod result;

@@ -1,7 +1,7 @@
 //! The plan: which checks a spec generates for a target, named for filtering.
 
-use super::kinds::{kind_info, ReadsClock};
 use super::live::badptr::{cases_for, PtrCase};
+use crate::kinds::{kind_info, ReadsClock, TimeNamespace};
 use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider, SymbolKind, SymbolSpec};
 use serde::{Deserialize, Serialize};
 
@@ -336,7 +336,7 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
                 "served in user space or fallen back as clocks.served says".into(),
             ));
         }
-        if info.time_namespace {
+        if info.time_namespace != TimeNamespace::No {
             checks.push(row(
                 Group::TimeNamespace,
                 subject.clone(),

@@ -267,28 +267,9 @@ pub enum SymbolKind {
 }
 
 impl SymbolKind {
+    /// Its name in spec files (from its description in [`crate::kinds`]).
     pub fn name(self) -> &'static str {
-        match self {
-            SymbolKind::ClockGettime => "clock_gettime",
-            SymbolKind::ClockGettime64 => "clock_gettime64",
-            SymbolKind::ClockGetres => "clock_getres",
-            SymbolKind::ClockGetresTime64 => "clock_getres_time64",
-            SymbolKind::Gettimeofday => "gettimeofday",
-            SymbolKind::Time => "time",
-            SymbolKind::Getcpu => "getcpu",
-            SymbolKind::Getrandom => "getrandom",
-            SymbolKind::SignalTrampoline => "signal_trampoline",
-            SymbolKind::VsyscallEntry => "vsyscall_entry",
-            SymbolKind::SyscallGate => "syscall_gate",
-            SymbolKind::RestartSyscall => "restart_syscall",
-            SymbolKind::FlushIcache => "flush_icache",
-            SymbolKind::SyncDicache => "sync_dicache",
-            SymbolKind::GetTbfreq => "get_tbfreq",
-            SymbolKind::GetSyscallMap => "get_syscall_map",
-            SymbolKind::Hwprobe => "hwprobe",
-            SymbolKind::SgxEnterEnclave => "sgx_enter_enclave",
-            SymbolKind::FutexRobustUnlock => "futex_robust_unlock",
-        }
+        crate::kinds::kind_info(self).name
     }
 }
 

@@ -1,11 +1,9 @@
 //! The C ABI of the vDSO functions: argument structs and typed calls.
 //!
-//! A [`VdsoFn`] is a raw code address that the caller vouches for (it resolved the symbol
-//! and knows its kind). Its typed methods pass only guarded output pointers
-//! ([`super::guard`]); the `*_at` methods take any address, for the bad-pointer checks,
-//! which run in a separate process.
+//! A [`VdsoFn`] is a raw code address that the caller vouches for; the typed calls
+//! are the handles of [`super::handles`].
 
-use super::guard::{as_bytes_mut, with_outputs, Plain};
+use super::guard::Plain;
 use core::ffi::{c_int, c_long, c_uint, c_void};
 
 /// `struct timespec` of the native ABI (`struct old_timespec32` on 32-bit targets).
@@ -92,14 +90,15 @@ impl From<KernelTimespec> for Timespec {
     }
 }
 
-/// The code address of a resolved vDSO function.
+/// The code address of a resolved vDSO function. Called only through the typed
+/// handles of [`super::handles`], which tie it to the prototype of its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VdsoFn(usize);
 
 impl VdsoFn {
     /// # Safety
-    /// `address` must be the entry point of a live vDSO function whose prototype
-    /// matches every method later called on the value.
+    /// `address` must be the entry point of a function whose prototype is the
+    /// one of every handle later made from the value.
     #[inline]
     pub unsafe fn new(address: usize) -> Self {
         VdsoFn(address)
@@ -117,175 +116,9 @@ impl VdsoFn {
     /// # Safety
     /// The arguments must be what the function's prototype expects.
     #[inline]
-    unsafe fn call(&self, args: [usize; 5]) -> isize {
+    pub(super) unsafe fn call(&self, args: [usize; 5]) -> isize {
         // SAFETY: per `new` and this function's contract.
         unsafe { call_convention::call(self.0, args) }
-    }
-
-    /// `int fn(clockid_t, T *)`: clock_gettime and clock_getres with either timespec
-    /// ABI, the output guarded and starting as `initial`.
-    #[inline]
-    pub fn clock_call_with<T: Plain>(&self, clock: c_int, initial: T) -> (c_int, T) {
-        let mut ts = initial;
-        let r = with_outputs(&mut [("ts", as_bytes_mut(&mut ts))], |p| {
-            self.clock_call_at(clock, p[0])
-        });
-        (r, ts)
-    }
-
-    /// `int clock_gettime(clockid_t, struct timespec *)` (native time_t).
-    #[inline]
-    pub fn clock_gettime(&self, clock: c_int) -> (c_int, NativeTimespec) {
-        self.clock_call_with(clock, NativeTimespec::default())
-    }
-
-    /// `int clock_gettime64(clockid_t, struct __kernel_timespec *)`.
-    #[inline]
-    pub fn clock_gettime64(&self, clock: c_int) -> (c_int, KernelTimespec) {
-        self.clock_call_with(clock, KernelTimespec::default())
-    }
-
-    /// `int clock_getres(clockid_t, struct timespec *)` (native time_t).
-    #[inline]
-    pub fn clock_getres(&self, clock: c_int) -> (c_int, NativeTimespec) {
-        self.clock_call_with(clock, NativeTimespec::default())
-    }
-
-    /// `int clock_getres_time64(clockid_t, struct __kernel_timespec *)`.
-    #[inline]
-    pub fn clock_getres_time64(&self, clock: c_int) -> (c_int, KernelTimespec) {
-        self.clock_call_with(clock, KernelTimespec::default())
-    }
-
-    /// `int gettimeofday(struct timeval *, struct timezone *)`.
-    #[inline]
-    pub fn gettimeofday(&self) -> (c_int, Timeval, Timezone) {
-        let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
-        let r = with_outputs(
-            &mut [("tv", as_bytes_mut(&mut tv)), ("tz", as_bytes_mut(&mut tz))],
-            |p| self.gettimeofday_at(p[0], p[1]),
-        );
-        (r, tv, tz)
-    }
-
-    /// `gettimeofday` with NULL for the arguments asked (the others guarded).
-    #[inline]
-    pub fn gettimeofday_null(&self, null_tv: bool, null_tz: bool) -> c_int {
-        let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
-        match (null_tv, null_tz) {
-            (true, true) => self.gettimeofday_at(0, 0),
-            (true, false) => with_outputs(&mut [("tz", as_bytes_mut(&mut tz))], |p| {
-                self.gettimeofday_at(0, p[0])
-            }),
-            (false, true) => with_outputs(&mut [("tv", as_bytes_mut(&mut tv))], |p| {
-                self.gettimeofday_at(p[0], 0)
-            }),
-            (false, false) => self.gettimeofday().0,
-        }
-    }
-
-    /// `time_t time(time_t *)`: returns the result and what was stored.
-    #[inline]
-    pub fn time(&self) -> (NativeTime, NativeTime) {
-        let mut stored: NativeTime = 0;
-        let r = with_outputs(&mut [("t", as_bytes_mut(&mut stored))], |p| {
-            self.time_at(p[0])
-        });
-        (r, stored)
-    }
-
-    /// `int getcpu(unsigned *cpu, unsigned *node, void *tcache)`.
-    #[inline]
-    pub fn getcpu(&self) -> (c_int, c_uint, c_uint) {
-        let (mut cpu, mut node) = (c_uint::MAX, c_uint::MAX);
-        let r = with_outputs(
-            &mut [
-                ("cpu", as_bytes_mut(&mut cpu)),
-                ("node", as_bytes_mut(&mut node)),
-            ],
-            |p| self.getcpu_at(p[0], p[1]),
-        );
-        (r, cpu, node)
-    }
-
-    /// `getrandom(NULL, 0, 0, &params, ~0UL)`: the opaque-state parameters.
-    #[inline]
-    pub fn getrandom_params(&self) -> (isize, VgetrandomOpaqueParams) {
-        let mut params = VgetrandomOpaqueParams::default();
-        let r = with_outputs(&mut [("params", as_bytes_mut(&mut params))], |p| {
-            // SAFETY: per `new`, a getrandom; this is the documented parameter query,
-            // with a guarded `params`.
-            unsafe { self.call([0, 0, 0, p[0], usize::MAX]) }
-        });
-        (r, params)
-    }
-
-    /// `getrandom(buf, len, flags, state, state_len)` with a state from [`GetrandomState`].
-    #[inline]
-    pub fn getrandom(&self, buf: &mut [u8], flags: c_uint, state: &GetrandomState) -> isize {
-        self.getrandom_with_len(buf, flags, state, state.len)
-    }
-
-    /// `int fn(clockid_t, ptr)` with any pointer: clock_gettime/getres in either ABI.
-    #[inline]
-    pub fn clock_call_at(&self, clock: c_int, ptr: usize) -> c_int {
-        // SAFETY: per `new`, a clock function; a bad `ptr` is the point of the caller's
-        // check, which runs in a throwaway child process.
-        unsafe { self.call([clock as isize as usize, ptr, 0, 0, 0]) as c_int }
-    }
-
-    /// `gettimeofday(tv, tz)` with any pointers.
-    #[inline]
-    pub fn gettimeofday_at(&self, tv: usize, tz: usize) -> c_int {
-        // SAFETY: as for `clock_call_at`.
-        unsafe { self.call([tv, tz, 0, 0, 0]) as c_int }
-    }
-
-    /// `getcpu(cpu, node, NULL)` with any pointers.
-    #[inline]
-    pub fn getcpu_at(&self, cpu: usize, node: usize) -> c_int {
-        // SAFETY: as for `clock_call_at`.
-        unsafe { self.call([cpu, node, 0, 0, 0]) as c_int }
-    }
-
-    /// `time(t)` with any pointer.
-    #[inline]
-    pub fn time_at(&self, t: usize) -> NativeTime {
-        // SAFETY: as for `clock_call_at`.
-        unsafe { self.call([t, 0, 0, 0, 0]) as NativeTime }
-    }
-
-    /// `getrandom(buf, len, flags, state, state_len)` with any buffer pointer.
-    #[inline]
-    pub fn getrandom_at(
-        &self,
-        buf: usize,
-        len: usize,
-        flags: c_uint,
-        state: &GetrandomState,
-    ) -> isize {
-        // SAFETY: as for `clock_call_at`; the state is valid.
-        unsafe { self.call([buf, len, flags as usize, state.ptr as usize, state.len]) }
-    }
-
-    /// `getrandom` with an arbitrary state length (to check the fallback on a wrong
-    /// one); `buf` is written through a guarded copy.
-    #[inline]
-    pub fn getrandom_with_len(
-        &self,
-        buf: &mut [u8],
-        flags: c_uint,
-        state: &GetrandomState,
-        state_len: usize,
-    ) -> isize {
-        let len = buf.len();
-        with_outputs(&mut [("buf", buf)], |p| {
-            // SAFETY: per `new`; the guarded buffer holds `len` bytes; the state is a
-            // live mapping (a page) of the protection the vDSO asked for, larger than
-            // anything it reads before it compares `state_len` with its own size and
-            // falls back.
-            unsafe { self.call([p[0], len, flags as usize, state.ptr as usize, state_len]) }
-        })
     }
 }
 
@@ -390,6 +223,20 @@ pub struct GetrandomState {
 }
 
 impl GetrandomState {
+    /// The state's address, for the call.
+    pub fn address(&self) -> usize {
+        self.ptr as usize
+    }
+
+    /// `state_len` of the call: `size_of_opaque_state`.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn new(params: &VgetrandomOpaqueParams) -> Result<Self, String> {
         let len = params.size_of_opaque_state as usize;
         if len == 0 || len > 4096 {
@@ -427,23 +274,4 @@ impl Drop for GetrandomState {
         // SAFETY: `ptr` came from mmap with `map_len` bytes and is unmapped once.
         unsafe { libc::munmap(self.ptr, self.map_len) };
     }
-}
-
-/// Issues syscall `nr` (no arguments) through `__kernel_vsyscall` at `entry`, the
-/// way i386 libcs do: number in eax, result in eax. `entry` must be the live
-/// vDSO's `__kernel_vsyscall` (the caller resolved it there).
-#[cfg(target_arch = "x86")]
-pub fn vsyscall0(entry: usize, nr: i32) -> i32 {
-    let ret: i32;
-    // SAFETY: `entry` is the live vDSO's __kernel_vsyscall, which behaves like
-    // `int $0x80`; the syscalls issued here take no arguments and touch no memory.
-    unsafe {
-        core::arch::asm!(
-            "call {entry}",
-            entry = in(reg) entry,
-            inlateout("eax") nr => ret,
-            clobber_abi("C"),
-        );
-    }
-    ret
 }

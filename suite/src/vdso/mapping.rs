@@ -115,25 +115,28 @@ impl LiveVdso {
         VdsoImage::parse(self.bytes)
     }
 
-    /// Run-time address of a symbol value (translated through PT_LOAD, never assumed relative).
-    /// The function `name@version` of this vDSO, to be called with the prototype
-    /// of the kind the spec gives it; `None` when the vDSO does not export it.
-    pub fn function(
+    /// The function `sym` names in this vDSO, for the handle of its kind;
+    /// `None` when the vDSO does not export it.
+    pub fn resolve(
         &self,
-        name: &[u8],
-        version: &[u8],
-    ) -> Result<Option<crate::vdso::VdsoFn>, ParseError> {
+        sym: &crate::spec::SymbolSpec,
+    ) -> Result<Option<crate::vdso::Resolved>, ParseError> {
         let image = self.image()?;
-        let Some(found) = image.lookup(name, Some(version))? else {
+        let Some(found) = image.lookup(sym.name.as_bytes(), Some(sym.version.as_bytes()))? else {
             return Ok(None);
         };
         let address = self.address_of(&image, found.value)?;
         // SAFETY: the entry point of a symbol this process's own vDSO exports,
-        // resolved through its own hash tables; its prototype is the one its
-        // spec kind names, which every caller calls it with.
-        Ok(Some(unsafe { crate::vdso::VdsoFn::new(address) }))
+        // resolved through its own hash tables; `Resolved` hands it out only as the
+        // handle of the prototype its spec kind names.
+        let function = unsafe { crate::vdso::VdsoFn::new(address) };
+        Ok(Some(crate::vdso::Resolved {
+            function,
+            kind: sym.kind,
+        }))
     }
 
+    /// Run-time address of a symbol value (translated through PT_LOAD, never assumed relative).
     pub fn address_of(&self, image: &VdsoImage<'_>, st_value: u64) -> Result<usize, ParseError> {
         let offset = image.vaddr_to_offset(st_value)?;
         Ok(self.base + offset as usize)

@@ -1,11 +1,14 @@
 //! The vDSO of the running process: where it is, and how to call its functions.
 
 mod abi;
+pub mod arena;
 pub mod guard;
+mod handles;
 mod mapping;
 pub mod process;
 pub mod seccomp;
 pub mod syscall;
 
 pub use abi::*;
+pub use handles::*;
 pub use mapping::{maps_range, LiveError, LiveVdso, AT_SYSINFO_EHDR};

@@ -13,10 +13,15 @@ fn errno() -> Errno {
 }
 
 /// `syscall(nr, args…)` with up to five pointer-sized arguments.
-pub fn raw(nr: c_long, args: &[usize]) -> Result<isize, Errno> {
+///
+/// # Safety
+/// The kernel checks that each pointer is mapped, not that it points where the
+/// caller wants its answer: each valid pointer must point to a writable object as
+/// large as the call `nr` writes.
+pub(super) unsafe fn raw(nr: c_long, args: &[usize]) -> Result<isize, Errno> {
     let a = |i: usize| args.get(i).copied().unwrap_or(0);
-    // SAFETY: the caller chooses the arguments; the kernel validates every pointer
-    // and answers EFAULT instead of faulting.
+    // SAFETY: per this function's contract; the kernel answers EFAULT for a bad
+    // pointer instead of faulting.
     let r = unsafe { libc::syscall(nr, a(0), a(1), a(2), a(3), a(4)) };
     if r == -1 {
         Err(errno())
@@ -56,21 +61,12 @@ pub const CLOCK_GETTIME_NR: c_long = nr::CLOCK_GETTIME;
 /// The clock_getres syscall the checks compare with (clock_getres_time64 on 32-bit ABIs).
 pub const CLOCK_GETRES_NR: c_long = nr::CLOCK_GETRES;
 
-/// `clock_gettime(clock, ts)` with `ts` at any address (for bad-pointer cases).
-pub fn clock_gettime_at(clock: i32, ts: usize) -> Result<isize, Errno> {
-    raw(nr::CLOCK_GETTIME, &[clock as isize as usize, ts])
-}
-
 /// A clock syscall (`nr`) that fills a timespec.
 fn read_clock(nr: c_long, clock: i32) -> Result<Timespec, Errno> {
     let mut ts = KernelTimespec::default();
-    raw(
-        nr,
-        &[
-            clock as isize as usize,
-            &mut ts as *mut KernelTimespec as usize,
-        ],
-    )?;
+    let ts_at = &mut ts as *mut KernelTimespec as usize;
+    // SAFETY: `ts` is a `__kernel_timespec`, what both clock calls write.
+    unsafe { raw(nr, &[clock as isize as usize, ts_at]) }?;
     Ok(ts.into())
 }
 
@@ -78,25 +74,19 @@ pub fn clock_gettime(clock: i32) -> Result<Timespec, Errno> {
     read_clock(nr::CLOCK_GETTIME, clock)
 }
 
-pub fn clock_getres_at(clock: i32, res: usize) -> Result<isize, Errno> {
-    raw(nr::CLOCK_GETRES, &[clock as isize as usize, res])
-}
-
 pub fn clock_getres(clock: i32) -> Result<Timespec, Errno> {
     read_clock(nr::CLOCK_GETRES, clock)
-}
-
-pub fn gettimeofday_at(tv: usize, tz: usize) -> Result<isize, Errno> {
-    raw(libc::SYS_gettimeofday, &[tv, tz])
 }
 
 /// `gettimeofday` as seconds, microseconds and the timezone.
 pub fn gettimeofday() -> Result<(i64, i64, Timezone), Errno> {
     let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
-    gettimeofday_at(
+    let at = [
         &mut tv as *mut Timeval as usize,
         &mut tz as *mut Timezone as usize,
-    )?;
+    ];
+    // SAFETY: a timeval and a timezone, what the call writes.
+    unsafe { raw(libc::SYS_gettimeofday, &at) }?;
     #[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit targets
     Ok((tv.tv_sec.into(), tv.tv_usec.into(), tz))
 }
@@ -123,9 +113,10 @@ pub const SYS_TIME: Option<c_long> = Some(libc::SYS_time);
 )))]
 pub const SYS_TIME: Option<c_long> = None;
 
-/// `time(t)`, where the architecture has the syscall.
-pub fn time_at(t: usize) -> Option<Result<isize, Errno>> {
-    SYS_TIME.map(|nr| raw(nr, &[t]))
+/// `time(NULL)`, where the architecture has the syscall.
+pub fn time() -> Option<Result<isize, Errno>> {
+    // SAFETY: NULL: nothing is stored.
+    SYS_TIME.map(|nr| unsafe { raw(nr, &[0]) })
 }
 
 /// Seconds of CLOCK_REALTIME_COARSE, what `time()` returns (available everywhere).
@@ -133,35 +124,30 @@ pub fn coarse_seconds() -> Result<i64, Errno> {
     clock_gettime(5).map(|t| t.sec)
 }
 
-pub fn getcpu_at(cpu: usize, node: usize) -> Result<isize, Errno> {
-    raw(libc::SYS_getcpu, &[cpu, node, 0])
-}
-
 pub fn getcpu() -> Result<(c_uint, c_uint), Errno> {
     let (mut cpu, mut node): (c_uint, c_uint) = (0, 0);
-    getcpu_at(
+    let at = [
         &mut cpu as *mut c_uint as usize,
         &mut node as *mut c_uint as usize,
-    )?;
+        0,
+    ];
+    // SAFETY: two `unsigned`s, what the call writes.
+    unsafe { raw(libc::SYS_getcpu, &at) }?;
     Ok((cpu, node))
 }
 
 pub fn getrandom(buf: &mut [u8], flags: c_uint) -> Result<usize, Errno> {
-    raw(
-        libc::SYS_getrandom,
-        &[buf.as_mut_ptr() as usize, buf.len(), flags as usize],
-    )
-    .map(|n| n as usize)
-}
-
-pub fn getrandom_at(buf: usize, len: usize, flags: c_uint) -> Result<isize, Errno> {
-    raw(libc::SYS_getrandom, &[buf, len, flags as usize])
+    let at = [buf.as_mut_ptr() as usize, buf.len(), flags as usize];
+    // SAFETY: `buf` holds the `len` bytes the call may write.
+    unsafe { raw(libc::SYS_getrandom, &at) }.map(|n| n as usize)
 }
 
 pub fn getpid() -> i32 {
-    raw(libc::SYS_getpid, &[]).unwrap_or(-1) as i32
+    // SAFETY: no arguments.
+    unsafe { raw(libc::SYS_getpid, &[]) }.unwrap_or(-1) as i32
 }
 
 pub fn gettid() -> i32 {
-    raw(libc::SYS_gettid, &[]).unwrap_or(-1) as i32
+    // SAFETY: no arguments.
+    unsafe { raw(libc::SYS_gettid, &[]) }.unwrap_or(-1) as i32
 }

@@ -4,54 +4,13 @@
 //! the vDSO call.
 
 use super::clocks::errno_name;
-use crate::checks::kinds::kind_info;
 use crate::checks::result::CheckResult;
+use crate::kinds::kind_info;
 use crate::spec::{BadPointer, SymbolKind};
-use crate::vdso::guard::GuardedOutput;
-use crate::vdso::process::{page_size, Access, Pages};
-use crate::vdso::syscall::{self, Errno};
-use crate::vdso::{GetrandomState, VdsoFn};
+use crate::vdso::syscall::Errno;
 use serde::{Deserialize, Serialize};
 
-/// One pointer argument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PtrArg {
-    Valid,
-    Null,
-    /// `UINTPTR_MAX`.
-    AllOnes,
-    /// A PROT_NONE page.
-    ProtNone,
-    /// A read-only page (the call must write).
-    ProtRead,
-    /// An object whose last bytes lie in an unmapped page.
-    Straddle,
-    /// An address in the kernel's half (or top) of the address space.
-    Kernel,
-}
-
-impl PtrArg {
-    pub const BAD: [PtrArg; 6] = [
-        PtrArg::Null,
-        PtrArg::AllOnes,
-        PtrArg::ProtNone,
-        PtrArg::ProtRead,
-        PtrArg::Straddle,
-        PtrArg::Kernel,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            PtrArg::Valid => "valid",
-            PtrArg::Null => "null",
-            PtrArg::AllOnes => "all-ones",
-            PtrArg::ProtNone => "prot-none",
-            PtrArg::ProtRead => "prot-read",
-            PtrArg::Straddle => "straddle",
-            PtrArg::Kernel => "kernel",
-        }
-    }
-}
+pub use crate::vdso::arena::PtrArg;
 
 /// One bad-pointer case of a function: its pointer arguments and the clock id (for
 /// clock functions; -1 is vdsotest's "invalid clock with NULL must be EINVAL").
@@ -65,7 +24,6 @@ pub struct PtrCase {
 impl PtrCase {
     pub fn label(&self, kind: SymbolKind) -> String {
         let args: Vec<String> = arg_names(kind)
-            .iter()
             .zip(&self.args)
             .map(|(n, a)| format!("{n}={}", a.name()))
             .collect();
@@ -78,8 +36,8 @@ impl PtrCase {
 }
 
 /// The names of a kind's pointer arguments, in order.
-fn arg_names(kind: SymbolKind) -> &'static [&'static str] {
-    kind_info(kind).outputs
+fn arg_names(kind: SymbolKind) -> impl Iterator<Item = &'static str> {
+    kind_info(kind).outputs.iter().map(|&(name, _)| name)
 }
 
 /// Pointer-taking kinds with a bad-pointer case list.
@@ -219,7 +177,7 @@ pub fn judge_bad_pointer(
             }
         }
         (CallOutcome::Returned(r), false) => {
-            let ok = if kind == SymbolKind::Time {
+            let ok = if kind_info(kind).returns_seconds {
                 r > 0
             } else {
                 r >= 0
@@ -236,125 +194,17 @@ pub fn judge_bad_pointer(
     verdict.with_notes(notes)
 }
 
-/// Three pages (read-write, PROT_NONE, read-only) and a guarded buffer for each of a
-/// kind's pointer arguments: addresses for each argument case.
-pub struct Arena {
-    base: usize,
-    page: usize,
-    /// Where a valid argument points: a write past it is reported.
-    valid: Vec<GuardedOutput>,
-}
-
-impl Arena {
-    pub fn new(kind: SymbolKind) -> Result<Arena, String> {
-        let valid = arg_names(kind)
-            .iter()
-            .zip(sizes(kind))
-            .map(|(name, n)| GuardedOutput::new(name, &vec![0; n]))
-            .collect::<Result<Vec<_>, _>>()?;
-        let pages = Pages::new(3).map_err(|e| format!("mmap: {e}"))?;
-        pages
-            .protect(1, Access::None)
-            .and_then(|()| pages.protect(2, Access::Read))
-            .map_err(|e| format!("mprotect: {e}"))?;
-        let (base, page) = (pages.base(), page_size());
-        Ok(Arena { base, page, valid })
-    }
-
-    /// Records what the call wrote outside the valid arguments' buffers.
-    pub fn inspect_valid(&mut self) {
-        self.valid.iter_mut().for_each(GuardedOutput::inspect);
-    }
-
-    /// The address for `arg`, for an object of `size` bytes (its second half unmapped when
-    /// straddling); `slot` is the argument's position.
-    pub fn addr(&self, arg: PtrArg, size: usize, slot: usize) -> usize {
-        match arg {
-            PtrArg::Valid => self.valid[slot].address(),
-            PtrArg::Null => 0,
-            PtrArg::AllOnes => usize::MAX,
-            PtrArg::ProtNone => self.base + self.page,
-            PtrArg::ProtRead => self.base + 2 * self.page,
-            PtrArg::Straddle => self.base + self.page - size / 2,
-            PtrArg::Kernel => {
-                if cfg!(target_pointer_width = "64") {
-                    0xffff_ff80_0000_0000u64 as usize
-                } else {
-                    0xffff_f000
-                }
-            }
-        }
-    }
-}
-
-fn sizes(kind: SymbolKind) -> [usize; 2] {
-    let long = core::mem::size_of::<core::ffi::c_long>();
-    match kind {
-        SymbolKind::ClockGettime64 | SymbolKind::ClockGetresTime64 => [16, 0],
-        SymbolKind::ClockGettime | SymbolKind::ClockGetres => {
-            [core::mem::size_of::<crate::vdso::NativeTimespec>(), 0]
-        }
-        SymbolKind::Gettimeofday => [2 * long, 8],
-        SymbolKind::Getcpu => [4, 4],
-        SymbolKind::Time => [core::mem::size_of::<crate::vdso::NativeTime>(), 0],
-        _ => [16, 0],
-    }
-}
-
-/// Child side: the syscall's answer is passed to `report` before the vDSO is called,
-/// because the vDSO call may kill this process. Returns the vDSO's return value.
+/// Child side: one case of `kind`'s function `f`. The syscall's answer is passed
+/// to `report` before the vDSO is called, because the vDSO call may kill this
+/// process. Returns the vDSO's raw return value.
 pub fn run_case(
-    kind: SymbolKind,
+    f: crate::vdso::Resolved,
     case: &PtrCase,
-    f: VdsoFn,
     report: &mut dyn FnMut(Option<Result<isize, Errno>>),
 ) -> Result<i64, String> {
-    let mut arena = Arena::new(kind)?;
-    let size = sizes(kind);
-    let a = |i: usize| {
-        arena.addr(
-            case.args.get(i).copied().unwrap_or(PtrArg::Valid),
-            size[i],
-            i,
-        )
-    };
-    let state = if kind == SymbolKind::Getrandom {
-        let (r, params) = f.getrandom_params();
-        if r != 0 {
-            return Err(format!("getrandom parameter query returned {r}"));
-        }
-        Some(GetrandomState::new(&params)?)
-    } else {
-        None
-    };
-    let sys = match kind {
-        SymbolKind::ClockGettime | SymbolKind::ClockGettime64 => {
-            Some(syscall::clock_gettime_at(case.clock, a(0)))
-        }
-        SymbolKind::ClockGetres | SymbolKind::ClockGetresTime64 => {
-            Some(syscall::clock_getres_at(case.clock, a(0)))
-        }
-        SymbolKind::Gettimeofday => Some(syscall::gettimeofday_at(a(0), a(1))),
-        SymbolKind::Getcpu => Some(syscall::getcpu_at(a(0), a(1))),
-        SymbolKind::Time => syscall::time_at(a(0)),
-        SymbolKind::Getrandom => Some(syscall::getrandom_at(a(0), 16, 0)),
-        other => return Err(format!("no bad-pointer cases for {}", other.name())),
-    };
-    report(sys);
-    let returned = match kind {
-        SymbolKind::ClockGettime
-        | SymbolKind::ClockGettime64
-        | SymbolKind::ClockGetres
-        | SymbolKind::ClockGetresTime64 => f.clock_call_at(case.clock, a(0)).into(),
-        SymbolKind::Gettimeofday => f.gettimeofday_at(a(0), a(1)).into(),
-        SymbolKind::Getcpu => f.getcpu_at(a(0), a(1)).into(),
-        #[allow(clippy::useless_conversion)] // time_t is i32 on 32-bit targets
-        SymbolKind::Time => f.time_at(a(0)).into(),
-        SymbolKind::Getrandom => {
-            f.getrandom_at(a(0), 16, 0, state.as_ref().expect("made above")) as i64
-        }
-        _ => unreachable!("rejected above"),
-    };
-    arena.inspect_valid();
-    Ok(returned)
+    let info = kind_info(f.kind());
+    let kind = info
+        .live
+        .ok_or_else(|| format!("no bad-pointer cases for a {}", info.name))?;
+    kind.bad_pointer(f, case, report)
 }

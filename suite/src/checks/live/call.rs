@@ -1,30 +1,32 @@
 //! Call checks: each vDSO function, called with valid arguments, returns sane values.
 //!
 //! The judging functions take results, not functions, so tests can feed them a broken
-//! implementation's output; [`call_live_symbol`] obtains the results from the real vDSO.
+//! implementation's output; [`call_live_symbol`] obtains the results from the real
+//! vDSO, through the kind's description ([`crate::kinds::LiveKind::call`]).
 
 use crate::checks::result::{from_problems, CheckResult};
+use crate::kinds::kind_info;
 use crate::spec::{ClockId, ErrorConvention, SymbolKind, SymbolSpec};
-use crate::vdso::{GetrandomState, Timespec, VdsoFn, VgetrandomOpaqueParams};
+use crate::vdso::{raw_value, Returned, Timespec, VgetrandomOpaqueParams};
 
 const NSEC_PER_SEC: i64 = 1_000_000_000;
 /// 2001-09-09: any realtime clock that is set reads later than this.
 const SOME_TIME_AGO: i64 = 1_000_000_000;
 
-fn describe_ret(ret: i64) -> String {
-    if ret < 0 {
-        format!(
-            "{ret} ({})",
-            std::io::Error::from_raw_os_error((-ret) as i32)
-        )
-    } else {
-        ret.to_string()
+fn describe_ret(ret: Returned) -> String {
+    match ret {
+        Ok(v) => v.to_string(),
+        Err(e) => format!(
+            "{} ({})",
+            raw_value(ret),
+            std::io::Error::from_raw_os_error(e)
+        ),
     }
 }
 
 /// `clock_gettime(clock)` returned `ret` and `ts`.
-pub fn judge_gettime(clock: ClockId, ret: i64, ts: Timespec) -> Result<(), String> {
-    if ret != 0 {
+pub fn judge_gettime(clock: ClockId, ret: Returned, ts: Timespec) -> Result<(), String> {
+    if ret != Ok(0) {
         return Err(format!("{clock}: returned {}", describe_ret(ret)));
     }
     if !(0..NSEC_PER_SEC).contains(&ts.nsec) {
@@ -40,8 +42,8 @@ pub fn judge_gettime(clock: ClockId, ret: i64, ts: Timespec) -> Result<(), Strin
 }
 
 /// `clock_getres(clock)` returned `ret` and `res`.
-pub fn judge_getres(clock: ClockId, ret: i64, res: Timespec) -> Result<(), String> {
-    if ret != 0 {
+pub fn judge_getres(clock: ClockId, ret: Returned, res: Timespec) -> Result<(), String> {
+    if ret != Ok(0) {
         return Err(format!("{clock}: returned {}", describe_ret(ret)));
     }
     let total = res
@@ -58,8 +60,8 @@ pub fn judge_getres(clock: ClockId, ret: i64, res: Timespec) -> Result<(), Strin
 }
 
 /// `gettimeofday` returned `ret`, `sec`/`usec`.
-pub fn judge_gettimeofday(ret: i64, sec: i64, usec: i64) -> Result<(), String> {
-    if ret != 0 {
+pub fn judge_gettimeofday(ret: Returned, sec: i64, usec: i64) -> Result<(), String> {
+    if ret != Ok(0) {
         return Err(format!("returned {}", describe_ret(ret)));
     }
     if !(0..1_000_000).contains(&usec) {
@@ -83,8 +85,8 @@ pub fn judge_time(ret: i64, stored: i64) -> Result<(), String> {
 }
 
 /// `getcpu` returned `ret`, `cpu`, `node`; the machine has `cpus` possible CPUs.
-pub fn judge_getcpu(ret: i64, cpu: u32, node: u32, cpus: u32) -> Result<(), String> {
-    if ret != 0 {
+pub fn judge_getcpu(ret: Returned, cpu: u32, node: u32, cpus: u32) -> Result<(), String> {
+    if ret != Ok(0) {
         return Err(format!("returned {}", describe_ret(ret)));
     }
     if cpu >= cpus {
@@ -99,11 +101,11 @@ pub fn judge_getcpu(ret: i64, cpu: u32, node: u32, cpus: u32) -> Result<(), Stri
 
 /// The parameter query and two 64-byte fills of getrandom.
 pub fn judge_getrandom(
-    params_ret: i64,
+    params_ret: Returned,
     params: &VgetrandomOpaqueParams,
-    fills: [(i64, &[u8]); 2],
+    fills: [(Returned, &[u8]); 2],
 ) -> Result<(), String> {
-    if params_ret != 0 {
+    if params_ret != Ok(0) {
         return Err(format!(
             "parameter query returned {}",
             describe_ret(params_ret)
@@ -116,7 +118,7 @@ pub fn judge_getrandom(
         ));
     }
     for (ret, buf) in fills {
-        if ret != buf.len() as i64 {
+        if ret != Ok(buf.len() as i64) {
             return Err(format!(
                 "a {}-byte request returned {}",
                 buf.len(),
@@ -133,62 +135,9 @@ pub fn judge_getrandom(
     Ok(())
 }
 
-fn configured_cpus() -> u32 {
-    crate::vdso::process::configured_cpus()
-}
-
-/// Calls `f`, a function of `kind`, with valid arguments and judges the results.
-// `c_long` and `time_t` are i32 on 32-bit targets: the widening is not useless there.
-#[allow(clippy::useless_conversion)]
-fn call_kind(kind: SymbolKind, f: VdsoFn) -> Result<(), String> {
-    let clocks = [ClockId::REALTIME, ClockId::MONOTONIC];
-    match kind {
-        SymbolKind::ClockGettime => clocks.iter().try_for_each(|&c| {
-            let (ret, ts) = f.clock_gettime(c.0);
-            judge_gettime(c, ret.into(), ts.into())
-        }),
-        SymbolKind::ClockGettime64 => clocks.iter().try_for_each(|&c| {
-            let (ret, ts) = f.clock_gettime64(c.0);
-            judge_gettime(c, ret.into(), ts.into())
-        }),
-        SymbolKind::ClockGetres => clocks.iter().try_for_each(|&c| {
-            let (ret, ts) = f.clock_getres(c.0);
-            judge_getres(c, ret.into(), ts.into())
-        }),
-        SymbolKind::ClockGetresTime64 => clocks.iter().try_for_each(|&c| {
-            let (ret, ts) = f.clock_getres_time64(c.0);
-            judge_getres(c, ret.into(), ts.into())
-        }),
-        SymbolKind::Gettimeofday => {
-            let (ret, tv, _tz) = f.gettimeofday();
-            judge_gettimeofday(ret.into(), tv.tv_sec.into(), tv.tv_usec.into())
-        }
-        SymbolKind::Time => {
-            let (ret, stored) = f.time();
-            judge_time(ret.into(), stored.into())
-        }
-        SymbolKind::Getcpu => {
-            let (ret, cpu, node) = f.getcpu();
-            judge_getcpu(ret.into(), cpu, node, configured_cpus())
-        }
-        SymbolKind::Getrandom => {
-            let (ret, params) = f.getrandom_params();
-            if ret != 0 {
-                return judge_getrandom(ret as i64, &params, [(0, &[]), (0, &[])]);
-            }
-            let state = GetrandomState::new(&params)?;
-            let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
-            let ra = f.getrandom(&mut a, 0, &state) as i64;
-            let rb = f.getrandom(&mut b, 0, &state) as i64;
-            judge_getrandom(0, &params, [(ra, &a), (rb, &b)])
-        }
-        other => Err(format!("no call check for kind {}", other.name())),
-    }
-}
-
 /// Why a symbol cannot be called from this process, if it cannot.
 pub fn call_unsupported(convention: ErrorConvention, kind: SymbolKind) -> Option<String> {
-    if !crate::checks::plan::is_callable(kind) {
+    if !kind_info(kind).callable {
         return Some(format!(
             "a {} is not called with plain arguments: see its crosscheck or trampoline check",
             kind.name()
@@ -218,11 +167,11 @@ pub fn call_live_symbol(sym: &SymbolSpec, convention: ErrorConvention) -> CheckR
     if let Some(why) = call_unsupported(convention, sym.kind) {
         return CheckResult::skip(why);
     }
-    let f = match super::live_fn(sym, convention) {
-        Ok(f) => f,
+    let (kind, f) = match super::live_kind(sym, convention) {
+        Ok(k) => k,
         Err(r) => return r,
     };
-    from_problems(call_kind(sym.kind, f).err().into_iter().collect())
+    from_problems(kind.call(f).err().into_iter().collect())
 }
 
 #[cfg(test)]
@@ -236,54 +185,54 @@ mod tests {
 
     #[test]
     fn gettime_rejects_errors_unnormalized_and_implausible_values() {
-        assert!(judge_gettime(ClockId::REALTIME, 0, NOW).is_ok());
-        assert!(judge_gettime(ClockId::REALTIME, -22, NOW)
+        assert!(judge_gettime(ClockId::REALTIME, Ok(0), NOW).is_ok());
+        assert!(judge_gettime(ClockId::REALTIME, Err(22), NOW)
             .unwrap_err()
             .contains("-22"));
         let bad_nsec = Timespec {
             nsec: NSEC_PER_SEC,
             ..NOW
         };
-        assert!(judge_gettime(ClockId::MONOTONIC, 0, bad_nsec)
+        assert!(judge_gettime(ClockId::MONOTONIC, Ok(0), bad_nsec)
             .unwrap_err()
             .contains("normalized"));
         let epoch = Timespec { sec: 3, nsec: 0 };
-        assert!(judge_gettime(ClockId::MONOTONIC, 0, epoch).is_ok());
-        assert!(judge_gettime(ClockId::REALTIME, 0, epoch)
+        assert!(judge_gettime(ClockId::MONOTONIC, Ok(0), epoch).is_ok());
+        assert!(judge_gettime(ClockId::REALTIME, Ok(0), epoch)
             .unwrap_err()
             .contains("before 2001"));
-        assert!(judge_gettime(ClockId::MONOTONIC, 0, Timespec { sec: -1, nsec: 0 }).is_err());
+        assert!(judge_gettime(ClockId::MONOTONIC, Ok(0), Timespec { sec: -1, nsec: 0 }).is_err());
     }
 
     #[test]
     fn getres_must_be_positive_and_at_most_a_second() {
-        assert!(judge_getres(ClockId::MONOTONIC, 0, Timespec { sec: 0, nsec: 1 }).is_ok());
+        assert!(judge_getres(ClockId::MONOTONIC, Ok(0), Timespec { sec: 0, nsec: 1 }).is_ok());
         assert!(judge_getres(
             ClockId::MONOTONIC,
-            0,
+            Ok(0),
             Timespec {
                 sec: 0,
                 nsec: 4_000_000
             }
         )
         .is_ok());
-        assert!(judge_getres(ClockId::MONOTONIC, 0, Timespec { sec: 0, nsec: 0 }).is_err());
-        assert!(judge_getres(ClockId::MONOTONIC, 0, Timespec { sec: 2, nsec: 0 }).is_err());
-        assert!(judge_getres(ClockId::MONOTONIC, -14, Timespec { sec: 0, nsec: 1 }).is_err());
+        assert!(judge_getres(ClockId::MONOTONIC, Ok(0), Timespec { sec: 0, nsec: 0 }).is_err());
+        assert!(judge_getres(ClockId::MONOTONIC, Ok(0), Timespec { sec: 2, nsec: 0 }).is_err());
+        assert!(judge_getres(ClockId::MONOTONIC, Err(14), Timespec { sec: 0, nsec: 1 }).is_err());
     }
 
     #[test]
     fn gettimeofday_time_and_getcpu_judges_fail_on_broken_output() {
-        assert!(judge_gettimeofday(0, NOW.sec, 999_999).is_ok());
-        assert!(judge_gettimeofday(0, NOW.sec, 1_000_000).is_err());
-        assert!(judge_gettimeofday(-1, NOW.sec, 0).is_err());
+        assert!(judge_gettimeofday(Ok(0), NOW.sec, 999_999).is_ok());
+        assert!(judge_gettimeofday(Ok(0), NOW.sec, 1_000_000).is_err());
+        assert!(judge_gettimeofday(Err(1), NOW.sec, 0).is_err());
         assert!(judge_time(NOW.sec, NOW.sec).is_ok());
         assert!(judge_time(NOW.sec, 0).unwrap_err().contains("stored 0"));
         assert!(judge_time(12, 12).is_err());
-        assert!(judge_getcpu(0, 1, 0, 2).is_ok());
-        assert!(judge_getcpu(0, 2, 0, 2).unwrap_err().contains("cpu 2"));
-        assert!(judge_getcpu(0, 0, u32::MAX, 2).is_err());
-        assert!(judge_getcpu(-14, 0, 0, 2).is_err());
+        assert!(judge_getcpu(Ok(0), 1, 0, 2).is_ok());
+        assert!(judge_getcpu(Ok(0), 2, 0, 2).unwrap_err().contains("cpu 2"));
+        assert!(judge_getcpu(Ok(0), 0, u32::MAX, 2).is_err());
+        assert!(judge_getcpu(Err(14), 0, 0, 2).is_err());
     }
 
     #[test]
@@ -293,20 +242,22 @@ mod tests {
             ..Default::default()
         };
         let (a, b) = ([1u8; 8], [2u8; 8]);
-        assert!(judge_getrandom(0, &params, [(8, &a), (8, &b)]).is_ok());
-        assert!(judge_getrandom(-22, &params, [(8, &a), (8, &b)]).is_err());
+        assert!(judge_getrandom(Ok(0), &params, [(Ok(8), &a), (Ok(8), &b)]).is_ok());
+        assert!(judge_getrandom(Err(22), &params, [(Ok(8), &a), (Ok(8), &b)]).is_err());
         let none = VgetrandomOpaqueParams::default();
-        assert!(judge_getrandom(0, &none, [(8, &a), (8, &b)])
+        assert!(judge_getrandom(Ok(0), &none, [(Ok(8), &a), (Ok(8), &b)])
             .unwrap_err()
             .contains("size_of_opaque_state"));
-        assert!(judge_getrandom(0, &params, [(4, &a), (8, &b)]).is_err());
-        assert!(judge_getrandom(0, &params, [(8, &a), (8, &a)])
+        assert!(judge_getrandom(Ok(0), &params, [(Ok(4), &a), (Ok(8), &b)]).is_err());
+        assert!(judge_getrandom(Ok(0), &params, [(Ok(8), &a), (Ok(8), &a)])
             .unwrap_err()
             .contains("same bytes"));
         let zeros = [0u8; 8];
-        assert!(judge_getrandom(0, &params, [(8, &zeros), (8, &b)])
-            .unwrap_err()
-            .contains("zeros"));
+        assert!(
+            judge_getrandom(Ok(0), &params, [(Ok(8), &zeros), (Ok(8), &b)])
+                .unwrap_err()
+                .contains("zeros")
+        );
     }
 
     // Only a powerpc64le build has the CR0.SO call wrapper.

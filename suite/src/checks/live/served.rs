@@ -2,7 +2,7 @@
 //! to fail with a distinctive errno (seccomp), a served call succeeds and a fallback
 //! returns that errno.
 
-use super::clocks::errno_name;
+use super::clocks::{all_clock_cases, errno_name, Reading};
 use crate::checks::result::{from_problems, CheckResult};
 use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider};
 use crate::vdso::syscall::Errno;
@@ -34,6 +34,38 @@ impl Service {
 pub enum Expected {
     Served,
     Fallback,
+}
+
+/// What a kind's observations are judged against, and the trap it sets.
+pub struct ServedContext<'a> {
+    /// What the spec expects of clock `id` for a call that reads the clocksource's
+    /// counter (`true`: clock_gettime, gettimeofday) or does not (clock_getres).
+    pub expect: &'a dyn Fn(i32, bool) -> Expected,
+}
+
+impl ServedContext<'_> {
+    /// Installs the fallback trap: from here on a fallback fails with [`FALLBACK_MARK`].
+    /// `Err` is the check's result: the machine refused the filter.
+    pub fn trap(&self) -> Result<(), CheckResult> {
+        install_fallback_trap().map_err(CheckResult::unrunnable)
+    }
+}
+
+/// Each valid and invalid clock id read through `read`, with what the spec expects.
+pub fn served_clock_cases(
+    ctx: &ServedContext,
+    needs_counter: bool,
+    read: &dyn Fn(i32) -> Reading,
+) -> Vec<ServiceCase> {
+    all_clock_cases()
+        .into_iter()
+        .filter(|c| (0..=23).contains(&c.id) || c.id < -1)
+        .map(|c| ServiceCase {
+            what: c.describe(),
+            expected: (ctx.expect)(c.id, needs_counter),
+            observed: Service::from_status(read(c.id).map(|_| ())),
+        })
+        .collect()
 }
 
 /// One (call, clock) observation.

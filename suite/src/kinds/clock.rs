@@ -1,0 +1,162 @@
+//! clock_gettime and clock_getres, in the native and the time64 timespec ABI.
+
+use super::bench::{measure, Measurement};
+use super::{ClockSource, LiveKind};
+use crate::checks::live::badptr::PtrCase;
+use crate::checks::live::call::{judge_getres, judge_gettime};
+use crate::checks::live::clocks::{all_clock_cases, Reading};
+use crate::checks::live::crosscheck;
+use crate::checks::live::served::{served_clock_cases, ServedContext, ServiceCase};
+use crate::checks::live::timens::{self, InnerReport};
+use crate::checks::CheckResult;
+use crate::spec::ClockId;
+use crate::vdso::arena::call_with_pointers;
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{Clock, Getres, Gettime, Handle, Resolved, TimespecAbi};
+use core::marker::PhantomData;
+
+/// The clocks the call check reads.
+const CALLED: [ClockId; 2] = [ClockId::REALTIME, ClockId::MONOTONIC];
+
+/// clock_gettime with the timespec ABI `T`.
+pub struct GettimeKind<T>(PhantomData<fn() -> T>);
+/// clock_getres with the timespec ABI `T`.
+pub struct GetresKind<T>(PhantomData<fn() -> T>);
+
+impl<T> GettimeKind<T> {
+    pub const NEW: Self = GettimeKind(PhantomData);
+}
+impl<T> GetresKind<T> {
+    pub const NEW: Self = GetresKind(PhantomData);
+}
+
+/// `clock_gettime(clock, ts)` with `ts` filled with a canary: the reading, and
+/// whether the canary survived (it must, when the call fails).
+fn gettime_with_canary<T: TimespecAbi>(f: &Clock<T, Gettime>, clock: i32) -> (Reading, bool) {
+    let canary = T::filled(0x5a5a_5a5a_5a5a_5a5a);
+    let (r, ts) = f.call_with(clock, canary);
+    (r.map(|_| ts.into()), ts == canary)
+}
+
+/// Each clock of `clocks` through the vDSO and through the syscall.
+fn bench_clocks<T: TimespecAbi, O: crate::vdso::ClockOp>(
+    f: &Clock<T, O>,
+    clocks: &[ClockId],
+) -> Result<Vec<Measurement>, String> {
+    clocks.iter().map(|&c| measure(f, Some(c))).collect()
+}
+
+impl<T: TimespecAbi + 'static> LiveKind for GettimeKind<T>
+where
+    Clock<T, Gettime>: Handle,
+{
+    fn call(&self, f: Resolved) -> Result<(), String> {
+        let f = f.handle::<Clock<T, Gettime>>()?;
+        CALLED.iter().try_for_each(|&c| {
+            let (r, ts) = f.call(c.0);
+            judge_gettime(c, r, ts)
+        })
+    }
+
+    fn crosscheck(&self, f: Resolved) -> CheckResult {
+        let f = match f.handle::<Clock<T, Gettime>>() {
+            Ok(f) => f,
+            Err(e) => return CheckResult::fail(e),
+        };
+        crosscheck::judge_gettime(
+            &all_clock_cases(),
+            &mut |c| gettime_with_canary(&f, c),
+            &mut syscall::clock_gettime,
+            &mut syscall::clock_getres,
+        )
+    }
+
+    fn readers(
+        &self,
+        f: Resolved,
+        clock: Option<ClockId>,
+    ) -> Result<(ClockSource, ClockSource), String> {
+        let f = f.handle::<Clock<T, Gettime>>()?;
+        let c = clock.ok_or("no clock given")?.0;
+        Ok((
+            Box::new(move || f.read(c)),
+            Box::new(move || syscall::clock_gettime(c)),
+        ))
+    }
+
+    fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
+        let f = f.handle::<Clock<T, Gettime>>().map_err(CheckResult::fail)?;
+        ctx.trap()?;
+        Ok(served_clock_cases(ctx, true, &|c| f.read(c)))
+    }
+
+    fn timens_inside(&self, f: Resolved) -> InnerReport {
+        match f.handle::<Clock<T, Gettime>>() {
+            Ok(f) => timens::read_inside(&|c| f.read(c)),
+            Err(e) => InnerReport {
+                error: Some(e),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn bad_pointer(
+        &self,
+        f: Resolved,
+        case: &PtrCase,
+        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+    ) -> Result<i64, String> {
+        let f = f.handle::<Clock<T, Gettime>>()?;
+        call_with_pointers(&f, case.clock, &case.args, report)
+    }
+
+    fn bench(&self, f: Resolved, clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
+        bench_clocks(&f.handle::<Clock<T, Gettime>>()?, clocks)
+    }
+}
+
+impl<T: TimespecAbi> LiveKind for GetresKind<T>
+where
+    Clock<T, Getres>: Handle,
+{
+    fn call(&self, f: Resolved) -> Result<(), String> {
+        let f = f.handle::<Clock<T, Getres>>()?;
+        CALLED.iter().try_for_each(|&c| {
+            let (r, ts) = f.call(c.0);
+            judge_getres(c, r, ts)
+        })
+    }
+
+    fn crosscheck(&self, f: Resolved) -> CheckResult {
+        let f = match f.handle::<Clock<T, Getres>>() {
+            Ok(f) => f,
+            Err(e) => return CheckResult::fail(e),
+        };
+        crosscheck::judge_getres(
+            &all_clock_cases(),
+            &mut |c| f.read(c),
+            &mut |c| f.null(c).map(|_| ()),
+            &mut syscall::clock_getres,
+        )
+    }
+
+    fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
+        let f = f.handle::<Clock<T, Getres>>().map_err(CheckResult::fail)?;
+        ctx.trap()?;
+        Ok(served_clock_cases(ctx, false, &|c| f.read(c)))
+    }
+
+    fn bad_pointer(
+        &self,
+        f: Resolved,
+        case: &PtrCase,
+        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+    ) -> Result<i64, String> {
+        let f = f.handle::<Clock<T, Getres>>()?;
+        call_with_pointers(&f, case.clock, &case.args, report)
+    }
+
+    fn bench(&self, f: Resolved, clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
+        bench_clocks(&f.handle::<Clock<T, Getres>>()?, clocks)
+    }
+}

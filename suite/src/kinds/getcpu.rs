@@ -1,0 +1,72 @@
+//! getcpu: the CPU and NUMA node the caller runs on.
+
+use super::bench::{measure, Measurement};
+use super::LiveKind;
+use crate::checks::live::badptr::PtrCase;
+use crate::checks::live::call::judge_getcpu;
+use crate::checks::live::crosscheck::{self, CpuSample};
+use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
+use crate::checks::CheckResult;
+use crate::spec::ClockId;
+use crate::vdso::arena::call_with_pointers;
+use crate::vdso::process::{allowed_cpus, configured_cpus, set_allowed_cpus};
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{Getcpu, Resolved};
+
+pub struct GetcpuKind;
+
+impl LiveKind for GetcpuKind {
+    fn call(&self, f: Resolved) -> Result<(), String> {
+        let (r, cpu, node) = f.handle::<Getcpu>()?.call();
+        judge_getcpu(r, cpu, node, configured_cpus())
+    }
+
+    /// Pinned to each CPU this process may run on in turn.
+    fn crosscheck(&self, f: Resolved) -> CheckResult {
+        let f = match f.handle::<Getcpu>() {
+            Ok(f) => f,
+            Err(e) => return CheckResult::fail(e),
+        };
+        let cpus = allowed_cpus();
+        let mut samples: Vec<CpuSample> = Vec::new();
+        let mut refused = None;
+        for &cpu in &cpus {
+            if let Err(e) = set_allowed_cpus(&[cpu]) {
+                refused = Some(e);
+                continue;
+            }
+            let (r, c, n) = f.call();
+            samples.push((cpu as u32, r.map(|_| (c, n)), syscall::getcpu()));
+        }
+        let _ = set_allowed_cpus(&cpus);
+        match refused {
+            Some(e) if samples.is_empty() => CheckResult::unrunnable(format!(
+                "sched_setaffinity refused every CPU this process may run on: {e}"
+            )),
+            _ => crosscheck::judge_getcpu(&samples),
+        }
+    }
+
+    fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
+        let f = f.handle::<Getcpu>().map_err(CheckResult::fail)?;
+        ctx.trap()?;
+        Ok(vec![ServiceCase {
+            what: "getcpu".into(),
+            expected: Expected::Served,
+            observed: Service::from_status(f.call().0.map(|_| ())),
+        }])
+    }
+
+    fn bad_pointer(
+        &self,
+        f: Resolved,
+        case: &PtrCase,
+        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+    ) -> Result<i64, String> {
+        call_with_pointers(&f.handle::<Getcpu>()?, case.clock, &case.args, report)
+    }
+
+    fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
+        Ok(vec![measure(&f.handle::<Getcpu>()?, None)?])
+    }
+}

@@ -1,0 +1,194 @@
+//! getrandom: random bytes from a per-thread opaque state the caller maps.
+
+use super::bench::{measure, Measurement};
+use super::LiveKind;
+use crate::checks::live::badptr::PtrCase;
+use crate::checks::live::call::judge_getrandom;
+use crate::checks::live::crosscheck::{self, RandomCase};
+use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
+use crate::checks::live::timens::{self, InnerReport};
+use crate::checks::CheckResult;
+use crate::spec::ClockId;
+use crate::vdso::arena::call_with_pointers;
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{raw_value, Getrandom, GetrandomState, Resolved, Returned};
+
+pub struct GetrandomKind;
+
+/// A flag no kernel knows: the vDSO must fall back, and the syscall say EINVAL.
+const UNKNOWN_FLAG: u32 = 0x80;
+
+fn as_length(r: Returned) -> Result<usize, Errno> {
+    r.map(|n| n as usize)
+}
+
+/// The handle and a state, warmed up: a fresh state (generation 0) seeds its key
+/// through the getrandom syscall on first use, which must happen before the
+/// syscall is trapped, so the trap sees only real fallbacks.
+fn warmed_up(f: Resolved) -> Result<(Getrandom, GetrandomState), String> {
+    let f = f.handle::<Getrandom>()?;
+    let state = f.state()?;
+    let _ = f.fill(&mut [0u8; 1], 0, &state);
+    Ok((f, state))
+}
+
+impl LiveKind for GetrandomKind {
+    fn call(&self, f: Resolved) -> Result<(), String> {
+        let f = f.handle::<Getrandom>()?;
+        let (r, params) = f.params();
+        if r != Ok(0) {
+            return judge_getrandom(r, &params, [(Ok(0), &[]), (Ok(0), &[])]);
+        }
+        let state = GetrandomState::new(&params)?;
+        let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+        let ra = f.fill(&mut a, 0, &state);
+        let rb = f.fill(&mut b, 0, &state);
+        judge_getrandom(Ok(0), &params, [(ra, &a), (rb, &b)])
+    }
+
+    fn crosscheck(&self, f: Resolved) -> CheckResult {
+        let f = match f.handle::<Getrandom>() {
+            Ok(f) => f,
+            Err(e) => return CheckResult::fail(e),
+        };
+        let (r, params) = f.params();
+        if r != Ok(0) {
+            return CheckResult::fail(format!(
+                "the parameter query (NULL, 0, 0, &params, ~0UL) returned {}",
+                raw_value(r)
+            ));
+        }
+        let state = match GetrandomState::new(&params) {
+            Ok(s) => s,
+            Err(e) => return CheckResult::fail(e),
+        };
+        let mut cases = Vec::new();
+        for len in [1usize, 32, 256, 4096, 1 << 20] {
+            let mut a = vec![0u8; len];
+            let mut b = vec![0u8; len];
+            cases.push(RandomCase {
+                what: format!("{len} bytes"),
+                vdso: as_length(f.fill(&mut a, 0, &state)),
+                sys: syscall::getrandom(&mut b, 0),
+            });
+        }
+        for (flags, what) in [
+            (0x1, "GRND_NONBLOCK"),
+            (0x2, "GRND_RANDOM"),
+            (0x4, "GRND_INSECURE"),
+            (0x6, "GRND_INSECURE|GRND_RANDOM"),
+            (UNKNOWN_FLAG, "an unknown flag"),
+        ] {
+            let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+            cases.push(RandomCase {
+                what: what.into(),
+                vdso: as_length(f.fill(&mut a, flags, &state)),
+                sys: syscall::getrandom(&mut b, flags),
+            });
+        }
+        let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+        cases.push(RandomCase {
+            what: "a wrong opaque_len (must fall back)".into(),
+            vdso: as_length(f.fill_with_len(&mut a, 0, &state, state.len() + 1)),
+            sys: syscall::getrandom(&mut b, 0),
+        });
+        let (mut x, mut y) = ([0u8; 32], [0u8; 32]);
+        let _ = f.fill(&mut x, 0, &state);
+        let _ = f.fill(&mut y, 0, &state);
+        let forked = match after_fork(f, &state) {
+            Ok(differs) => differs,
+            Err(r) => return r,
+        };
+        crosscheck::judge_getrandom(
+            &cases,
+            &[
+                ("two successive calls", x != y),
+                ("parent and child after fork", forked),
+            ],
+        )
+    }
+
+    fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
+        let (f, state) = warmed_up(f).map_err(CheckResult::fail)?;
+        ctx.trap()?;
+        let mut buf = [0u8; 32];
+        let case = |what: &str, expected, r: Returned| ServiceCase {
+            what: what.into(),
+            expected,
+            observed: Service::from_status(r.map(|_| ())),
+        };
+        Ok(vec![
+            case("getrandom", Expected::Served, f.fill(&mut buf, 0, &state)),
+            case(
+                "getrandom with a wrong opaque_len",
+                Expected::Fallback,
+                f.fill_with_len(&mut buf, 0, &state, state.len() + 1),
+            ),
+            case(
+                "getrandom with an unknown flag",
+                Expected::Fallback,
+                f.fill(&mut buf, UNKNOWN_FLAG, &state),
+            ),
+        ])
+    }
+
+    /// Still served inside the namespace (seen under the fallback trap).
+    fn timens_inside(&self, f: Resolved) -> InnerReport {
+        let (f, state) = match warmed_up(f) {
+            Ok(w) => w,
+            Err(e) => return timens::getrandom_inside(Err(e)),
+        };
+        if let Err(e) = crate::checks::live::served::install_fallback_trap() {
+            return InnerReport {
+                unrunnable: Some(e),
+                ..Default::default()
+            };
+        }
+        let r = f.fill(&mut [0u8; 32], 0, &state);
+        timens::getrandom_inside(Ok(Service::from_status(r.map(|_| ()))))
+    }
+
+    fn bad_pointer(
+        &self,
+        f: Resolved,
+        case: &PtrCase,
+        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+    ) -> Result<i64, String> {
+        let f = f.handle::<Getrandom>()?;
+        let state = f.state()?;
+        call_with_pointers(&f.with_state(&state), case.clock, &case.args, report)
+    }
+
+    fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
+        let f = f.handle::<Getrandom>()?;
+        let state = f.state()?;
+        let mut m = measure(&f.with_state(&state), None)?;
+        m.label = Some("16 bytes");
+        Ok(vec![m])
+    }
+}
+
+/// Forks (this is a single-threaded child process): the child's output from the
+/// copied state must differ from the parent's next output.
+/// `Err` is the check's result: unrunnable when the machine refused the fork.
+fn after_fork(f: Getrandom, state: &GetrandomState) -> Result<bool, CheckResult> {
+    let forked = crate::vdso::process::fork_exchange(
+        || {
+            let mut out = [0u8; 32];
+            let _ = f.fill(&mut out, 0, state);
+            out
+        },
+        || {
+            let mut mine = [0u8; 32];
+            let _ = f.fill(&mut mine, 0, state);
+            mine
+        },
+    );
+    match forked {
+        Err(e) => Err(CheckResult::unrunnable(format!("fork: {e}"))),
+        Ok((_, None)) => Err(CheckResult::fail(
+            "the forked child did not report its output",
+        )),
+        Ok((mine, Some(theirs))) => Ok(mine != theirs),
+    }
+}

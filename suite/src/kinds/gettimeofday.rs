@@ -1,0 +1,90 @@
+//! gettimeofday: seconds and microseconds of CLOCK_REALTIME, and the timezone.
+
+use super::bench::{measure, Measurement};
+use super::{ClockSource, LiveKind};
+use crate::checks::live::badptr::PtrCase;
+use crate::checks::live::call::judge_gettimeofday;
+use crate::checks::live::crosscheck;
+use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
+use crate::checks::CheckResult;
+use crate::spec::ClockId;
+use crate::vdso::arena::call_with_pointers;
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{Gettimeofday, Resolved, Timespec};
+
+pub struct GettimeofdayKind;
+
+impl LiveKind for GettimeofdayKind {
+    // `c_long` and `time_t` are i32 on 32-bit targets: the widening is not useless there.
+    #[allow(clippy::useless_conversion)]
+    fn call(&self, f: Resolved) -> Result<(), String> {
+        let (r, tv, _tz) = f.handle::<Gettimeofday>()?.call();
+        judge_gettimeofday(r, tv.tv_sec.into(), tv.tv_usec.into())
+    }
+
+    #[allow(clippy::useless_conversion)]
+    fn crosscheck(&self, f: Resolved) -> CheckResult {
+        let f = match f.handle::<Gettimeofday>() {
+            Ok(f) => f,
+            Err(e) => return CheckResult::fail(e),
+        };
+        let before = syscall::gettimeofday();
+        let (r, tv, tz) = f.call();
+        let after = syscall::gettimeofday();
+        let got = r.map(|_| (i64::from(tv.tv_sec), i64::from(tv.tv_usec), tz));
+        let nulls = [
+            f.call_null(true, false).map(|_| ()),
+            f.call_null(false, true).map(|_| ()),
+            f.call_null(true, true).map(|_| ()),
+        ];
+        crosscheck::judge_gettimeofday(before, got, after, nulls)
+    }
+
+    fn readers(
+        &self,
+        f: Resolved,
+        _: Option<ClockId>,
+    ) -> Result<(ClockSource, ClockSource), String> {
+        let f = f.handle::<Gettimeofday>()?;
+        Ok((
+            Box::new(move || {
+                let (r, tv, _) = f.call();
+                #[allow(clippy::useless_conversion)]
+                r.map(|_| Timespec {
+                    sec: tv.tv_sec.into(),
+                    nsec: i64::from(tv.tv_usec) * 1000,
+                })
+            }),
+            Box::new(|| {
+                syscall::gettimeofday().map(|(s, us, _)| Timespec {
+                    sec: s,
+                    nsec: us * 1000,
+                })
+            }),
+        ))
+    }
+
+    fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
+        let f = f.handle::<Gettimeofday>().map_err(CheckResult::fail)?;
+        ctx.trap()?;
+        let expected: Expected = (ctx.expect)(ClockId::REALTIME.0, true);
+        Ok(vec![ServiceCase {
+            what: "gettimeofday".into(),
+            expected,
+            observed: Service::from_status(f.call().0.map(|_| ())),
+        }])
+    }
+
+    fn bad_pointer(
+        &self,
+        f: Resolved,
+        case: &PtrCase,
+        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+    ) -> Result<i64, String> {
+        call_with_pointers(&f.handle::<Gettimeofday>()?, case.clock, &case.args, report)
+    }
+
+    fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
+        Ok(vec![measure(&f.handle::<Gettimeofday>()?, None)?])
+    }
+}

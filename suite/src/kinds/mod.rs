@@ -1,0 +1,322 @@
+//! One description per symbol kind: everything the plan and the checks need to
+//! know about a kind (its arguments, which checks apply, why not) and, for a kind
+//! with live checks, how each check group takes its readings from a function of
+//! that kind ([`LiveKind`]). The group modules under `checks/live/` judge the
+//! readings. [`kind_info`] is the one place that lists kinds.
+//!
+//! A new kind: its `SymbolKind` variant, its typed handle in `crate::vdso`
+//! (if callable), its description here, and (if it has live checks) a file here
+//! implementing [`LiveKind`].
+
+mod bench;
+mod clock;
+mod getcpu;
+mod getrandom;
+mod gettimeofday;
+mod time;
+#[cfg(target_arch = "x86")]
+mod vsyscall;
+
+pub use bench::{time_calls, Measurement, Timing, BATCH, BATCHES};
+
+use crate::checks::live::badptr::PtrCase;
+use crate::checks::live::clocks::Reading;
+use crate::checks::live::served::{ServedContext, ServiceCase};
+use crate::checks::live::timens::InnerReport;
+use crate::checks::CheckResult;
+use crate::spec::{ClockId, SymbolKind};
+use crate::vdso::syscall::Errno;
+use crate::vdso::{
+    Clock, Getcpu, GetrandomWith, Getres, Gettime, Gettimeofday, KernelTimespec, NativeTimespec,
+    PointerCall, Resolved, Time, TimespecAbi,
+};
+
+/// How a kind reads a clock, for the monotonicity checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadsClock {
+    /// It does not.
+    No,
+    /// Of the clock id it is given: one check per monotonic and steppable clock.
+    Given,
+    /// Of its own clock (gettimeofday): one check.
+    Own,
+}
+
+/// What a kind does inside a new time namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeNamespace {
+    /// Not checked there.
+    No,
+    /// Its clocks carry the namespace's offsets, as the syscall's do.
+    Offsets,
+    /// It is still served in user space (seen under the fallback trap).
+    StillServed,
+}
+
+/// A way to read one clock, through the vDSO or the syscall.
+pub type ClockSource = Box<dyn Fn() -> Reading + Sync>;
+
+/// What the checks know about one symbol kind.
+#[derive(Clone, Copy)]
+pub struct KindInfo {
+    /// Its name in spec files.
+    pub name: &'static str,
+    /// Called with plain arguments by the call, served, bad-pointer and bench checks.
+    pub callable: bool,
+    /// How its live checks take their readings, on builds that can call it.
+    pub live: Option<&'static dyn LiveKind>,
+    /// Why its live calls are not checked here, when they are not.
+    pub no_live_check: Option<&'static str>,
+    /// The pointer arguments it writes through, in order: name and object size.
+    pub outputs: &'static [(&'static str, usize)],
+    /// Whether NULL is allowed for those pointers (and means "don't store").
+    pub null_allowed: bool,
+    /// Whether its outputs are scalars (`time_t`, getcpu's `unsigned`): a
+    /// straddling one would be misaligned, so there is no straddle case.
+    pub scalar_outputs: bool,
+    /// Whether its first argument is a clock id.
+    pub takes_clock: bool,
+    /// Whether success returns a positive value (time's seconds) rather than 0 or a count.
+    pub returns_seconds: bool,
+    pub reads_clock: ReadsClock,
+    pub time_namespace: TimeNamespace,
+    /// A signal trampoline: a placement check instead of a cross-check.
+    pub trampoline: bool,
+}
+
+/// How each live check group takes its readings from a function of one kind.
+/// A group the description does not plan for a kind is never asked.
+pub trait LiveKind: Sync {
+    /// Calls with valid arguments, judged (the `call` group).
+    fn call(&self, f: Resolved) -> Result<(), String> {
+        Err(format!("no call check for a {}", f.kind().name()))
+    }
+
+    /// Compared with the raw syscall (the `crosscheck` group).
+    fn crosscheck(&self, f: Resolved) -> CheckResult;
+
+    /// Readers of `clock` (its own clock for `None`) through the vDSO and the
+    /// syscall (the `monotonic` group).
+    fn readers(
+        &self,
+        f: Resolved,
+        _clock: Option<ClockId>,
+    ) -> Result<(ClockSource, ClockSource), String> {
+        Err(format!("a {} reads no clock", f.kind().name()))
+    }
+
+    /// Served-or-fallback observations (the `served` group); calls `ctx.trap()`
+    /// once anything that must run before the fallback trap has.
+    fn served(&self, f: Resolved, _ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
+        Err(CheckResult::skip(format!(
+            "no served/fallback check for a {}",
+            f.kind().name()
+        )))
+    }
+
+    /// What it reads inside a new time namespace (the `timens` group).
+    fn timens_inside(&self, f: Resolved) -> InnerReport {
+        InnerReport {
+            error: Some(format!(
+                "a {} is not read in a time namespace",
+                f.kind().name()
+            )),
+            ..Default::default()
+        }
+    }
+
+    /// One bad-pointer case: the syscall's answer goes to `report` before the
+    /// vDSO's raw return value comes back (the `bad-pointer` group).
+    fn bad_pointer(
+        &self,
+        f: Resolved,
+        _case: &PtrCase,
+        _report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+    ) -> Result<i64, String> {
+        Err(format!("no bad-pointer cases for a {}", f.kind().name()))
+    }
+
+    /// Its cost against the syscall's, for each clock of `clocks` it takes
+    /// (`vdsoconf bench`).
+    fn bench(&self, f: Resolved, _clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
+        Err(format!("a {} is not benched", f.kind().name()))
+    }
+}
+
+const NOT_CALLED: KindInfo = KindInfo {
+    name: "",
+    callable: false,
+    live: None,
+    no_live_check: None,
+    outputs: &[],
+    null_allowed: true,
+    scalar_outputs: false,
+    takes_clock: false,
+    returns_seconds: false,
+    reads_clock: ReadsClock::No,
+    time_namespace: TimeNamespace::No,
+    trampoline: false,
+};
+
+const fn called(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+    KindInfo {
+        name,
+        callable: true,
+        live: Some(live),
+        ..NOT_CALLED
+    }
+}
+
+const fn skipped(name: &'static str, why: &'static str) -> KindInfo {
+    KindInfo {
+        name,
+        no_live_check: Some(why),
+        ..NOT_CALLED
+    }
+}
+
+fn clock_gettime<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+    KindInfo {
+        outputs: <Clock<T, Gettime> as PointerCall>::OUTPUTS,
+        null_allowed: false,
+        takes_clock: true,
+        reads_clock: ReadsClock::Given,
+        time_namespace: TimeNamespace::Offsets,
+        ..called(name, live)
+    }
+}
+
+fn clock_getres<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+    KindInfo {
+        outputs: <Clock<T, Getres> as PointerCall>::OUTPUTS,
+        takes_clock: true,
+        ..called(name, live)
+    }
+}
+
+/// The description of `kind`.
+pub fn kind_info(kind: SymbolKind) -> KindInfo {
+    use SymbolKind as K;
+    match kind {
+        K::ClockGettime => clock_gettime::<NativeTimespec>(
+            "clock_gettime",
+            &clock::GettimeKind::<NativeTimespec>::NEW,
+        ),
+        K::ClockGettime64 => clock_gettime::<KernelTimespec>(
+            "clock_gettime64",
+            &clock::GettimeKind::<KernelTimespec>::NEW,
+        ),
+        K::ClockGetres => clock_getres::<NativeTimespec>(
+            "clock_getres",
+            &clock::GetresKind::<NativeTimespec>::NEW,
+        ),
+        K::ClockGetresTime64 => clock_getres::<KernelTimespec>(
+            "clock_getres_time64",
+            &clock::GetresKind::<KernelTimespec>::NEW,
+        ),
+        K::Gettimeofday => KindInfo {
+            outputs: Gettimeofday::OUTPUTS,
+            reads_clock: ReadsClock::Own,
+            ..called("gettimeofday", &gettimeofday::GettimeofdayKind)
+        },
+        K::Time => KindInfo {
+            outputs: Time::OUTPUTS,
+            scalar_outputs: true,
+            returns_seconds: true,
+            ..called("time", &time::TimeKind)
+        },
+        K::Getcpu => KindInfo {
+            outputs: Getcpu::OUTPUTS,
+            scalar_outputs: true,
+            ..called("getcpu", &getcpu::GetcpuKind)
+        },
+        K::Getrandom => KindInfo {
+            outputs: GetrandomWith::OUTPUTS,
+            null_allowed: false,
+            time_namespace: TimeNamespace::StillServed,
+            ..called("getrandom", &getrandom::GetrandomKind)
+        },
+        K::SignalTrampoline => KindInfo {
+            trampoline: true,
+            ..skipped(
+                "signal_trampoline",
+                "signal trampolines get the trampoline check",
+            )
+        },
+        #[cfg(target_arch = "x86")]
+        K::VsyscallEntry => KindInfo {
+            name: "vsyscall_entry",
+            live: Some(&vsyscall::VsyscallKind),
+            ..NOT_CALLED
+        },
+        #[cfg(not(target_arch = "x86"))]
+        K::VsyscallEntry => skipped(
+            "vsyscall_entry",
+            "__kernel_vsyscall is entered with i386 registers: only a 32-bit x86 build (the i686 runner) can call it",
+        ),
+        K::SyscallGate => skipped("syscall_gate", "ia64 is a historical record: no kernel runs it"),
+        K::RestartSyscall => skipped(
+            "restart_syscall",
+            "the kernel enters it on the signal-restart path; a call from user space would restart whatever the kernel last recorded, so it cannot be checked safely",
+        ),
+        K::FlushIcache => skipped(
+            "flush_icache",
+            "needs a riscv build to call (compared with the riscv_flush_icache syscall)",
+        ),
+        K::SyncDicache => skipped("sync_dicache", POWERPC_HELPERS),
+        K::GetTbfreq => skipped("get_tbfreq", POWERPC_HELPERS),
+        K::GetSyscallMap => skipped("get_syscall_map", POWERPC_HELPERS),
+        K::Hwprobe => skipped(
+            "hwprobe",
+            "needs a riscv build to compare with the riscv_hwprobe syscall",
+        ),
+        K::SgxEnterEnclave => skipped(
+            "sgx_enter_enclave",
+            "entering an enclave needs an SGX enclave; user space cannot check it without one",
+        ),
+        K::FutexRobustUnlock => skipped(
+            "futex_robust_unlock",
+            "no check for the robust-futex unlock helpers yet",
+        ),
+    }
+}
+
+const POWERPC_HELPERS: &str = "powerpc helpers need the CR0.SO call wrapper of a powerpc build";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{builtin, builtin_arches};
+
+    /// Every kind a built-in spec names is described consistently: its name is the
+    /// one spec files use; a callable kind has outputs to guard, live checks and no
+    /// reason to skip; any other kind says why its calls are not checked (or is
+    /// i386's vsyscall entry on an i386 build).
+    #[test]
+    fn every_kind_in_the_specs_is_described_consistently() {
+        let mut seen = 0;
+        for arch in builtin_arches() {
+            for sym in builtin(arch).unwrap().unwrap().symbols {
+                let info = kind_info(sym.kind);
+                let yaml = serde_saphyr::to_string(&sym.kind).unwrap();
+                assert_eq!(yaml.trim(), info.name, "the description's name");
+                seen += 1;
+                if info.callable {
+                    assert!(!info.outputs.is_empty(), "{}: no outputs", info.name);
+                    assert!(info.live.is_some(), "{}: no live checks", info.name);
+                    assert!(info.no_live_check.is_none(), "{}", info.name);
+                } else {
+                    assert!(
+                        info.no_live_check.is_some() || cfg!(target_arch = "x86"),
+                        "{}: neither callable nor a reason why not",
+                        info.name
+                    );
+                    assert!(info.outputs.is_empty() && info.time_namespace == TimeNamespace::No);
+                }
+                assert!(!info.takes_clock || info.callable);
+                assert!(info.reads_clock == ReadsClock::No || info.callable);
+            }
+        }
+        assert!(seen > 100, "only {seen} symbols in the built-in specs");
+    }
+}

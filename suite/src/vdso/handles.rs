@@ -1,0 +1,540 @@
+//! Typed handles: one per prototype, made only from a resolved symbol whose spec
+//! kind is the one the prototype belongs to ([`Resolved::handle`]). The safe
+//! methods pass guarded output pointers only ([`super::guard`]); the calls with
+//! pointers chosen by the caller are `unsafe fn`s of [`PointerCall`], made safe
+//! by the bad-pointer arena ([`super::arena`]) and by [`Outputs`].
+
+use super::abi::{
+    GetrandomState, KernelTimespec, NativeTime, NativeTimespec, Timespec, Timeval, Timezone,
+    VdsoFn, VgetrandomOpaqueParams,
+};
+use super::guard::{as_bytes_mut, with_outputs, GuardedOutput, Plain};
+use super::syscall::{self, Errno};
+use crate::spec::SymbolKind;
+use core::ffi::{c_int, c_long, c_uint};
+use core::marker::PhantomData;
+
+/// What a vDSO function returned, decoded once: a negative value is an errno (the
+/// generic convention; powerpc's CR0.SO is mapped onto it by the call), anything
+/// else is the function's value (0, a byte count, seconds).
+pub type Returned = Result<i64, Errno>;
+
+fn decode(raw: i64) -> Returned {
+    if raw < 0 {
+        Err((-raw) as Errno)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// The register value a [`Returned`] came from (the child protocol carries it).
+pub fn raw_value(r: Returned) -> i64 {
+    r.unwrap_or_else(|e| -i64::from(e))
+}
+
+/// A function of the live vDSO, resolved by name and version, and the kind its
+/// spec gives it: the only way to a typed handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    pub(super) function: VdsoFn,
+    pub(super) kind: SymbolKind,
+}
+
+impl Resolved {
+    pub fn kind(&self) -> SymbolKind {
+        self.kind
+    }
+
+    pub fn address(&self) -> usize {
+        self.function.address()
+    }
+
+    /// The typed handle for this symbol, if `H` is the prototype of its kind.
+    pub fn handle<H: Handle>(&self) -> Result<H, String> {
+        if H::KINDS.contains(&self.kind) {
+            Ok(H::from_fn(self.function))
+        } else {
+            Err(format!(
+                "a {} is not called as {}",
+                self.kind.name(),
+                core::any::type_name::<H>()
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or("this prototype")
+            ))
+        }
+    }
+}
+
+/// A typed handle: a prototype, and the spec kinds whose symbols have it.
+pub trait Handle: Sized {
+    const KINDS: &'static [SymbolKind];
+    /// Wraps a function already vouched for (`VdsoFn::new` is `unsafe`).
+    fn from_fn(function: VdsoFn) -> Self;
+}
+
+/// A prototype whose pointer arguments a caller may choose, and its system call.
+pub trait PointerCall {
+    /// Each pointer argument, in order: its name and the size of what it points to.
+    const OUTPUTS: &'static [(&'static str, usize)];
+
+    /// The vDSO call with these pointers (and `clock`, for the clock functions),
+    /// returning the raw result register.
+    ///
+    /// # Safety
+    /// Each pointer is NULL where the prototype allows it, points to a writable
+    /// object of its [`Self::OUTPUTS`] size, or points where a write faults without
+    /// touching anything this process uses (a PROT_NONE, read-only or unmapped page,
+    /// the kernel's half): and then the caller is a process that may die of it.
+    unsafe fn vdso_at(&self, clock: c_int, pointers: [usize; 2]) -> i64;
+
+    /// The system call the vDSO function stands in for, with the same arguments;
+    /// `None` where the architecture has no such call.
+    ///
+    /// # Safety
+    /// The kernel checks every pointer it is given, but a valid one must point to a
+    /// writable object of its size: as for [`Self::vdso_at`].
+    unsafe fn syscall_at(&self, clock: c_int, pointers: [usize; 2])
+        -> Option<Result<isize, Errno>>;
+}
+
+/// Guarded outputs made for one prototype and kept for many calls (a benchmark
+/// loop): the pointers always fit, so the calls through them are safe.
+pub struct Outputs<H> {
+    outputs: Vec<GuardedOutput>,
+    pointers: [usize; 2],
+    prototype: PhantomData<fn() -> H>,
+}
+
+impl<H: PointerCall> Outputs<H> {
+    pub fn new() -> Result<Self, String> {
+        let outputs = H::OUTPUTS
+            .iter()
+            .map(|&(name, size)| GuardedOutput::new(name, &vec![0; size]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut pointers = [0; 2];
+        for (p, o) in pointers.iter_mut().zip(&outputs) {
+            *p = o.address();
+        }
+        Ok(Outputs {
+            outputs,
+            pointers,
+            prototype: PhantomData,
+        })
+    }
+
+    /// `f` called through the vDSO with these outputs.
+    #[inline]
+    pub fn vdso(&self, f: &H, clock: c_int) -> i64 {
+        // SAFETY: each pointer is a guarded output of the size `H::OUTPUTS` names.
+        unsafe { f.vdso_at(clock, self.pointers) }
+    }
+
+    /// `f`'s system call with these outputs.
+    #[inline]
+    pub fn syscall(&self, f: &H, clock: c_int) -> Option<Result<isize, Errno>> {
+        // SAFETY: as for `vdso`.
+        unsafe { f.syscall_at(clock, self.pointers) }
+    }
+
+    /// Records what the calls wrote outside the outputs, and restores them.
+    pub fn inspect(&mut self) {
+        self.outputs.iter_mut().for_each(GuardedOutput::inspect);
+        for (p, o) in self.pointers.iter_mut().zip(&self.outputs) {
+            *p = o.address();
+        }
+    }
+}
+
+/// A timespec ABI: the native `struct timespec` or the time64 `__kernel_timespec`.
+pub trait TimespecAbi: Plain + Default + PartialEq + Into<Timespec> {
+    /// A value with every field set to `fill` (as wide as the field holds).
+    fn filled(fill: i64) -> Self;
+}
+
+impl TimespecAbi for NativeTimespec {
+    fn filled(fill: i64) -> Self {
+        NativeTimespec {
+            tv_sec: fill as NativeTime,
+            tv_nsec: fill as c_long,
+        }
+    }
+}
+
+impl TimespecAbi for KernelTimespec {
+    fn filled(fill: i64) -> Self {
+        KernelTimespec {
+            tv_sec: fill,
+            tv_nsec: fill,
+        }
+    }
+}
+
+/// Which clock call: its system call.
+pub trait ClockOp {
+    const SYSCALL: c_long;
+}
+#[derive(Debug, Clone, Copy)]
+pub enum Gettime {}
+#[derive(Debug, Clone, Copy)]
+pub enum Getres {}
+impl ClockOp for Gettime {
+    const SYSCALL: c_long = syscall::CLOCK_GETTIME_NR;
+}
+impl ClockOp for Getres {
+    const SYSCALL: c_long = syscall::CLOCK_GETRES_NR;
+}
+
+/// `int fn(clockid_t, T *)`: clock_gettime or clock_getres (`O`) with the
+/// timespec ABI `T`.
+pub struct Clock<T, O> {
+    function: VdsoFn,
+    abi: PhantomData<fn() -> (T, O)>,
+}
+
+impl<T, O> Clone for Clock<T, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T, O> Copy for Clock<T, O> {}
+
+/// `int clock_gettime(clockid_t, struct timespec *)`.
+pub type ClockGettime = Clock<NativeTimespec, Gettime>;
+/// `int clock_gettime64(clockid_t, struct __kernel_timespec *)`.
+pub type ClockGettime64 = Clock<KernelTimespec, Gettime>;
+/// `int clock_getres(clockid_t, struct timespec *)`.
+pub type ClockGetres = Clock<NativeTimespec, Getres>;
+/// `int clock_getres_time64(clockid_t, struct __kernel_timespec *)`.
+pub type ClockGetresTime64 = Clock<KernelTimespec, Getres>;
+
+macro_rules! clock_handle {
+    ($handle:ty, $kind:ident) => {
+        impl Handle for $handle {
+            const KINDS: &'static [SymbolKind] = &[SymbolKind::$kind];
+            fn from_fn(function: VdsoFn) -> Self {
+                Clock {
+                    function,
+                    abi: PhantomData,
+                }
+            }
+        }
+    };
+}
+clock_handle!(ClockGettime, ClockGettime);
+clock_handle!(ClockGettime64, ClockGettime64);
+clock_handle!(ClockGetres, ClockGetres);
+clock_handle!(ClockGetresTime64, ClockGetresTime64);
+
+impl<T: TimespecAbi, O: ClockOp> PointerCall for Clock<T, O> {
+    const OUTPUTS: &'static [(&'static str, usize)] = &[("ts", size_of::<T>())];
+
+    #[inline]
+    unsafe fn vdso_at(&self, clock: c_int, p: [usize; 2]) -> i64 {
+        // SAFETY: a clock function (per `Handle`); the pointer per this fn's contract.
+        i64::from(unsafe { self.function.call([clock as isize as usize, p[0], 0, 0, 0]) } as c_int)
+    }
+
+    #[inline]
+    unsafe fn syscall_at(&self, clock: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
+        // SAFETY: per this fn's contract.
+        Some(unsafe { syscall::raw(O::SYSCALL, &[clock as isize as usize, p[0]]) })
+    }
+}
+
+impl<T: TimespecAbi, O: ClockOp> Clock<T, O> {
+    /// The call with its output guarded and starting as `initial`.
+    pub fn call_with(&self, clock: c_int, initial: T) -> (Returned, T) {
+        let mut ts = initial;
+        let r = with_outputs(&mut [("ts", as_bytes_mut(&mut ts))], |p| {
+            // SAFETY: `p[0]` is a guarded output of `size_of::<T>()` bytes.
+            unsafe { self.vdso_at(clock, [p[0], 0]) }
+        });
+        (decode(r), ts)
+    }
+
+    pub fn call(&self, clock: c_int) -> (Returned, Timespec) {
+        let (r, ts) = self.call_with(clock, T::default());
+        (r, ts.into())
+    }
+
+    /// The timespec, or the errno.
+    pub fn read(&self, clock: c_int) -> Result<Timespec, Errno> {
+        let (r, ts) = self.call(clock);
+        r.map(|_| ts)
+    }
+}
+
+impl<T: TimespecAbi> Clock<T, Getres> {
+    /// `clock_getres(clock, NULL)`: allowed, and must validate `clock`.
+    pub fn null(&self, clock: c_int) -> Returned {
+        // SAFETY: NULL is allowed for clock_getres's output.
+        decode(unsafe { self.vdso_at(clock, [0, 0]) })
+    }
+}
+
+/// `int gettimeofday(struct timeval *, struct timezone *)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Gettimeofday(VdsoFn);
+
+impl Handle for Gettimeofday {
+    const KINDS: &'static [SymbolKind] = &[SymbolKind::Gettimeofday];
+    fn from_fn(function: VdsoFn) -> Self {
+        Gettimeofday(function)
+    }
+}
+
+impl PointerCall for Gettimeofday {
+    const OUTPUTS: &'static [(&'static str, usize)] =
+        &[("tv", size_of::<Timeval>()), ("tz", size_of::<Timezone>())];
+
+    #[inline]
+    unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
+        // SAFETY: a gettimeofday (per `Handle`); the pointers per this fn's contract.
+        i64::from(unsafe { self.0.call([p[0], p[1], 0, 0, 0]) } as c_int)
+    }
+
+    #[inline]
+    unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
+        // SAFETY: per this fn's contract.
+        Some(unsafe { syscall::raw(libc::SYS_gettimeofday, &p) })
+    }
+}
+
+impl Gettimeofday {
+    pub fn call(&self) -> (Returned, Timeval, Timezone) {
+        let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
+        let r = with_outputs(
+            &mut [("tv", as_bytes_mut(&mut tv)), ("tz", as_bytes_mut(&mut tz))],
+            // SAFETY: guarded outputs of the sizes of `OUTPUTS`.
+            |p| unsafe { self.vdso_at(0, [p[0], p[1]]) },
+        );
+        (decode(r), tv, tz)
+    }
+
+    /// The call with NULL for the arguments asked (both allowed); the others guarded.
+    pub fn call_null(&self, null_tv: bool, null_tz: bool) -> Returned {
+        let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
+        let r = match (null_tv, null_tz) {
+            (false, false) => return self.call().0,
+            // SAFETY (all three): NULL is allowed for both; the other is guarded.
+            (true, true) => unsafe { self.vdso_at(0, [0, 0]) },
+            (true, false) => with_outputs(&mut [("tz", as_bytes_mut(&mut tz))], |p| unsafe {
+                self.vdso_at(0, [0, p[0]])
+            }),
+            (false, true) => with_outputs(&mut [("tv", as_bytes_mut(&mut tv))], |p| unsafe {
+                self.vdso_at(0, [p[0], 0])
+            }),
+        };
+        decode(r)
+    }
+}
+
+/// `time_t time(time_t *)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Time(VdsoFn);
+
+impl Handle for Time {
+    const KINDS: &'static [SymbolKind] = &[SymbolKind::Time];
+    fn from_fn(function: VdsoFn) -> Self {
+        Time(function)
+    }
+}
+
+impl PointerCall for Time {
+    const OUTPUTS: &'static [(&'static str, usize)] = &[("t", size_of::<NativeTime>())];
+
+    #[inline]
+    unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
+        // SAFETY: a time (per `Handle`); the pointer per this fn's contract.
+        #[allow(clippy::useless_conversion)] // time_t is i32 on 32-bit targets
+        i64::from(unsafe { self.0.call([p[0], 0, 0, 0, 0]) } as NativeTime)
+    }
+
+    #[inline]
+    unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
+        // SAFETY: per this fn's contract.
+        syscall::SYS_TIME.map(|nr| unsafe { syscall::raw(nr, &[p[0]]) })
+    }
+}
+
+impl Time {
+    /// What it returned and what it stored.
+    pub fn call(&self) -> (Returned, i64) {
+        let mut stored: NativeTime = 0;
+        let r = with_outputs(&mut [("t", as_bytes_mut(&mut stored))], |p| {
+            // SAFETY: a guarded `time_t`.
+            unsafe { self.vdso_at(0, [p[0], 0]) }
+        });
+        #[allow(clippy::useless_conversion)] // time_t is i32 on 32-bit targets
+        (decode(r), stored.into())
+    }
+
+    /// `time(NULL)`.
+    pub fn null(&self) -> Returned {
+        // SAFETY: NULL is allowed.
+        decode(unsafe { self.vdso_at(0, [0, 0]) })
+    }
+}
+
+/// `int getcpu(unsigned *cpu, unsigned *node, void *tcache)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Getcpu(VdsoFn);
+
+impl Handle for Getcpu {
+    const KINDS: &'static [SymbolKind] = &[SymbolKind::Getcpu];
+    fn from_fn(function: VdsoFn) -> Self {
+        Getcpu(function)
+    }
+}
+
+impl PointerCall for Getcpu {
+    const OUTPUTS: &'static [(&'static str, usize)] =
+        &[("cpu", size_of::<c_uint>()), ("node", size_of::<c_uint>())];
+
+    #[inline]
+    unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
+        // SAFETY: a getcpu (per `Handle`); the pointers per this fn's contract.
+        i64::from(unsafe { self.0.call([p[0], p[1], 0, 0, 0]) } as c_int)
+    }
+
+    #[inline]
+    unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
+        // SAFETY: per this fn's contract.
+        Some(unsafe { syscall::raw(libc::SYS_getcpu, &[p[0], p[1], 0]) })
+    }
+}
+
+impl Getcpu {
+    /// What it returned, and the CPU and node it stored.
+    pub fn call(&self) -> (Returned, u32, u32) {
+        let (mut cpu, mut node) = (c_uint::MAX, c_uint::MAX);
+        let r = with_outputs(
+            &mut [
+                ("cpu", as_bytes_mut(&mut cpu)),
+                ("node", as_bytes_mut(&mut node)),
+            ],
+            // SAFETY: guarded outputs of the sizes of `OUTPUTS`.
+            |p| unsafe { self.vdso_at(0, [p[0], p[1]]) },
+        );
+        (decode(r), cpu, node)
+    }
+}
+
+/// `ssize_t getrandom(void *buf, size_t len, unsigned flags, void *state, size_t state_len)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Getrandom(VdsoFn);
+
+impl Handle for Getrandom {
+    const KINDS: &'static [SymbolKind] = &[SymbolKind::Getrandom];
+    fn from_fn(function: VdsoFn) -> Self {
+        Getrandom(function)
+    }
+}
+
+impl Getrandom {
+    /// `getrandom(NULL, 0, 0, &params, ~0UL)`: the opaque-state parameters.
+    pub fn params(&self) -> (Returned, VgetrandomOpaqueParams) {
+        let mut params = VgetrandomOpaqueParams::default();
+        let r = with_outputs(&mut [("params", as_bytes_mut(&mut params))], |p| {
+            // SAFETY: a getrandom; the documented parameter query, `params` guarded.
+            unsafe { self.0.call([0, 0, 0, p[0], usize::MAX]) }
+        });
+        (decode(r as i64), params)
+    }
+
+    /// The parameters and a state mapped as they say.
+    pub fn state(&self) -> Result<GetrandomState, String> {
+        match self.params() {
+            (Ok(0), params) => GetrandomState::new(&params),
+            (r, _) => Err(format!("the parameter query returned {}", raw_value(r))),
+        }
+    }
+
+    /// Fills `buf` (through a guarded copy) with `state`.
+    pub fn fill(&self, buf: &mut [u8], flags: c_uint, state: &GetrandomState) -> Returned {
+        self.fill_with_len(buf, flags, state, state.len())
+    }
+
+    /// As [`Self::fill`] with any `state_len` (a wrong one must fall back).
+    pub fn fill_with_len(
+        &self,
+        buf: &mut [u8],
+        flags: c_uint,
+        state: &GetrandomState,
+        state_len: usize,
+    ) -> Returned {
+        let len = buf.len();
+        let r = with_outputs(&mut [("buf", buf)], |p| {
+            // SAFETY: the guarded buffer holds `len` bytes; the state is a live
+            // mapping (a page) of the protection the vDSO asked for, larger than
+            // anything it reads before it compares `state_len` with its own size.
+            unsafe {
+                self.0
+                    .call([p[0], len, flags as usize, state.address(), state_len])
+            }
+        });
+        decode(r as i64)
+    }
+
+    /// This function with `state`, as a [`PointerCall`] filling 16 bytes.
+    pub fn with_state<'a>(&self, state: &'a GetrandomState) -> GetrandomWith<'a> {
+        GetrandomWith { f: *self, state }
+    }
+}
+
+/// A getrandom with its state: the buffer is the pointer a caller chooses.
+pub struct GetrandomWith<'a> {
+    f: Getrandom,
+    state: &'a GetrandomState,
+}
+
+impl PointerCall for GetrandomWith<'_> {
+    const OUTPUTS: &'static [(&'static str, usize)] = &[("buf", 16)];
+
+    #[inline]
+    unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
+        let state = (self.state.address(), self.state.len());
+        // SAFETY: a getrandom with a valid state; the buffer per this fn's contract.
+        unsafe { self.f.0.call([p[0], 16, 0, state.0, state.1]) as i64 }
+    }
+
+    #[inline]
+    unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
+        // SAFETY: per this fn's contract.
+        Some(unsafe { syscall::raw(libc::SYS_getrandom, &[p[0], 16, 0]) })
+    }
+}
+
+/// i386's `__kernel_vsyscall`: a system call entry (number in eax, result in eax).
+#[cfg(target_arch = "x86")]
+#[derive(Debug, Clone, Copy)]
+pub struct Vsyscall(VdsoFn);
+
+#[cfg(target_arch = "x86")]
+impl Handle for Vsyscall {
+    const KINDS: &'static [SymbolKind] = &[SymbolKind::VsyscallEntry];
+    fn from_fn(function: VdsoFn) -> Self {
+        Vsyscall(function)
+    }
+}
+
+#[cfg(target_arch = "x86")]
+impl Vsyscall {
+    /// Issues syscall `nr`, which takes no arguments and touches no memory, the
+    /// way i386 libcs do.
+    pub fn syscall0(&self, nr: i32) -> i32 {
+        let ret: i32;
+        // SAFETY: a __kernel_vsyscall (per `Handle`), which behaves like
+        // `int $0x80`; the syscalls issued here take no arguments.
+        unsafe {
+            core::arch::asm!(
+                "call {entry}",
+                entry = in(reg) self.0.address(),
+                inlateout("eax") nr => ret,
+                clobber_abi("C"),
+            );
+        }
+        ret
+    }
+}
