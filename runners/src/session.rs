@@ -1,19 +1,13 @@
 //! Runs the plan's checks against one target: live vDSO, image file, or nothing.
 
-use crate::isolate::{run_bad_pointer, run_case_with, Case, LiveTarget, CASE_TIMEOUT};
+use crate::isolate::{run_case_with, run_probe, Case, LiveTarget, CASE_TIMEOUT};
 use crate::target::{kernel_release, uname_machine};
 use std::path::Path;
 use std::time::Duration;
 use vdsoconf_reports::{CaseResult, Environment, RunReport};
-use vdsoconf_suite::checks::image::{
-    check_inventory, check_presence, check_resolve, check_soname, check_versions,
-};
-use vdsoconf_suite::checks::live::badptr::judge_bad_pointer;
-use vdsoconf_suite::checks::live::call::call_unsupported;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
-use vdsoconf_suite::checks::live::special::check_trampoline;
 use vdsoconf_suite::checks::{
-    apply_deviations, plan, CheckKind, CheckResult, PlannedCheck, Source, Target,
+    apply_deviations, plan, CheckResult, ImageContext, PlannedCheck, Runs, Source, Target,
 };
 use vdsoconf_suite::elf::VdsoImage;
 use vdsoconf_suite::input::{read_input, InputKind};
@@ -214,6 +208,26 @@ impl Session {
         }
     }
 
+    /// What an on-image check reads: whether there is a vDSO, and its image.
+    fn image_context(&self) -> ImageContext<'_> {
+        let present = match &self.bytes {
+            Bytes::Live(v) => Ok(Some(v.is_some())),
+            Bytes::Observed(image) => Ok(Some(image.is_some())),
+            Bytes::File(_) => Ok(None),
+            Bytes::Unreadable(e) => Err(CheckResult::fail(e.clone())),
+            Bytes::Unavailable(reason) => Err(CheckResult::skip(reason.clone())),
+        };
+        let image = self.image_bytes().and_then(|bytes| {
+            VdsoImage::parse(bytes)
+                .map_err(|e| CheckResult::fail(format!("corrupt vDSO image: {e}")))
+        });
+        ImageContext {
+            target: &self.target,
+            present,
+            image,
+        }
+    }
+
     /// Runs one check, with the spec's known kernel deviations applied. Never panics on
     /// a corrupt image; calls run in child processes.
     pub fn run(&self, check: &PlannedCheck) -> CheckResult {
@@ -227,84 +241,66 @@ impl Session {
         )
     }
 
+    /// Runs `check` the way its group says it must run.
     fn run_unfiltered(&self, check: &PlannedCheck) -> CheckResult {
-        let t = &self.target;
-        let (spec, provider, kernel) = (&t.spec, t.provider, t.kernel);
         if let Bytes::Unavailable(reason) = &self.bytes {
             return CheckResult::skip(reason.clone());
         }
-        if check.kind == CheckKind::Presence {
-            return match &self.bytes {
-                Bytes::Live(v) => check_presence(spec, provider, v.is_some()),
-                Bytes::Observed(image) => check_presence(spec, provider, image.is_some()),
-                Bytes::File(_) => CheckResult::pass(),
-                Bytes::Unreadable(e) => CheckResult::fail(e.clone()),
-                Bytes::Unavailable(_) => unreachable!("handled above"),
-            };
+        let group = check.group();
+        let ctx = self.image_context();
+        let runs = group.runs();
+        if runs == Runs::OnImage {
+            return group.on_image(check, &ctx);
         }
-        let bytes = match self.image_bytes() {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        let image = match VdsoImage::parse(bytes) {
-            Ok(i) => i,
-            Err(e) => return CheckResult::fail(format!("corrupt vDSO image: {e}")),
-        };
-        if check.group.calls_the_vdso() {
-            match &self.bytes {
-                Bytes::File(_) => return CheckResult::skip(
-                    "an image file cannot be called: run the suite on a system (or under qemu) with this vDSO",
-                ),
-                Bytes::Observed(_) => return CheckResult::skip(
-                    "only a probe ran on this target (the suite could not be built for it): calls need the suite itself",
-                ),
-                _ => {}
-            }
+        // A call needs the live vDSO whose image the static checks read.
+        if let Err(r) = ctx.image {
+            return r;
         }
-        match &check.kind {
-            CheckKind::Presence => unreachable!("handled above"),
-            CheckKind::Soname => check_soname(spec, provider, kernel, &image),
-            CheckKind::Versions => check_versions(spec, &image),
-            CheckKind::Resolve { symbol, name } => {
-                check_resolve(spec, provider, kernel, &image, *symbol, name)
-            }
-            CheckKind::Inventory => check_inventory(spec, provider, kernel, &image),
-            CheckKind::Trampoline { symbol } => check_trampoline(&image, &spec.symbols[*symbol]),
-            CheckKind::Call { symbol } => {
-                match call_unsupported(spec.error_convention, spec.symbols[*symbol].kind) {
-                    Some(why) => CheckResult::skip(why),
-                    None => self.run_in_child(&check.kind),
-                }
-            }
-            CheckKind::BadPointer { symbol, case } => {
-                let sym = &spec.symbols[*symbol];
-                match run_bad_pointer(t, *symbol, case) {
-                    Ok(run) => judge_overwrites(
-                        judge_bad_pointer(sym.kind, case, spec.bad_pointer, run.sys, run.vdso),
-                        &run.overwrites,
-                    ),
-                    Err(r) => r,
-                }
-            }
-            CheckKind::CrossCheck { .. }
-            | CheckKind::Monotonic { .. }
-            | CheckKind::Served { .. }
-            | CheckKind::TimeNamespace { .. } => self.run_in_child(&check.kind),
+        match &self.bytes {
+            Bytes::File(_) => return CheckResult::skip(
+                "an image file cannot be called: run the suite on a system (or under qemu) with this vDSO",
+            ),
+            Bytes::Observed(_) => return CheckResult::skip(
+                "only a probe ran on this target (the suite could not be built for it): calls need the suite itself",
+            ),
+            _ => {}
+        }
+        if let Some(known) = group.before_child(check, &self.target) {
+            return known;
+        }
+        match runs {
+            Runs::InChildThatMayDie => match run_probe(&self.target, check) {
+                Ok(run) => judge_overwrites(
+                    group.judge_probe(check, &self.target.spec, run.sys, run.vdso),
+                    &run.overwrites,
+                ),
+                Err(r) => r,
+            },
+            _ => self.run_in_child(check, runs),
         }
     }
 
     /// Runs a live check of the plan in a child process, with a timeout that fits it.
-    fn run_in_child(&self, kind: &CheckKind) -> CheckResult {
-        let timeout = match kind {
-            CheckKind::Monotonic { .. } => self.options.monotonic + CASE_TIMEOUT,
-            CheckKind::TimeNamespace { .. } => 3 * CASE_TIMEOUT,
-            _ => CASE_TIMEOUT,
+    fn run_in_child(&self, check: &PlannedCheck, runs: Runs) -> CheckResult {
+        let (soaks, nested) = match runs {
+            Runs::InChild {
+                soaks,
+                new_time_namespace,
+            } => (soaks, new_time_namespace),
+            _ => (false, false),
+        };
+        let timeout = if soaks {
+            self.options.monotonic + CASE_TIMEOUT
+        } else if nested {
+            3 * CASE_TIMEOUT
+        } else {
+            CASE_TIMEOUT
         };
         let case = Case::Live {
             target: LiveTarget::of(&self.target),
-            check: kind.clone(),
+            check: check.name(),
             duration_ms: self.options.monotonic.as_millis() as u64,
-            progress: self.options.progress && matches!(kind, CheckKind::Monotonic { .. }),
+            progress: self.options.progress && soaks,
         };
         run_case_with(&case, timeout)
     }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use vdsoconf_runners::session::Session;
 use vdsoconf_runners::target::{resolve_target, TargetOptions};
-use vdsoconf_suite::checks::{expectation, CheckKind, Expectation, Verdict};
+use vdsoconf_suite::checks::{expectation, Expectation, Group, Verdict};
 
 pub fn fixtures() -> Vec<(PathBuf, String, String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suite/fixtures");
@@ -72,17 +72,18 @@ fn every_fixture_conforms_to_its_spec() {
         let session = Session::open(target).unwrap();
         for outcome in session.run_all() {
             let name = format!("{} [{}]", outcome.check.name(), path.display());
-            match (&outcome.check.kind, &outcome.result.verdict) {
-                (_, Verdict::Fail { message }) => failures.push(format!("{name}: {message}")),
+            let check = &outcome.check;
+            match (check.group, check.case.symbol, &outcome.result.verdict) {
+                (_, _, Verdict::Fail { message }) => failures.push(format!("{name}: {message}")),
                 // A symbol the spec requires must resolve, not be skipped.
-                (CheckKind::Resolve { symbol, .. }, Verdict::Skip { reason }) => {
+                (Group::Resolve, Some(symbol), Verdict::Skip { reason }) => {
                     let t = &session.target;
-                    let sym = &t.spec.symbols[*symbol];
+                    let sym = &t.spec.symbols[symbol];
                     if expectation(sym, t.provider, t.kernel) == Expectation::Required {
                         failures.push(format!("{name}: required but skipped: {reason}"));
                     }
                 }
-                (CheckKind::Call { .. }, Verdict::Pass) => {
+                (Group::Call, _, Verdict::Pass) => {
                     failures.push(format!("{name}: a file cannot be called"))
                 }
                 _ => {}

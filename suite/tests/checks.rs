@@ -195,7 +195,7 @@ fn presence_follows_the_provider_spec() {
 
 #[test]
 fn a_trampoline_outside_the_executable_segment_fails() {
-    use vdsoconf_suite::checks::live::special::check_trampoline;
+    use vdsoconf_suite::checks::live::trampoline::check_trampoline;
     let spec = builtin("aarch64").unwrap().unwrap();
     let tramp = spec
         .symbols

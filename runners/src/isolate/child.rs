@@ -5,10 +5,9 @@ use super::protocol::{send, Reply};
 use super::{run_self_case, Case, ChildEnd, LiveTarget, SelfTestAction, CASE_FLAG, CASE_TIMEOUT};
 use std::io::Read;
 use std::time::Duration;
-use vdsoconf_suite::checks::live::call::call_live_symbol;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
-use vdsoconf_suite::checks::live::{self, badptr, timens};
-use vdsoconf_suite::checks::{CheckKind, CheckResult, Target, Unrunnable};
+use vdsoconf_suite::checks::live::timens;
+use vdsoconf_suite::checks::{CheckResult, LiveContext, PlannedCheck, Target, Unrunnable};
 use vdsoconf_suite::vdso::guard;
 
 /// The largest case a child reads (a spec is a few KiB).
@@ -55,7 +54,7 @@ pub fn child_main_if_requested() -> Option<i32> {
             return Some(0);
         }
     };
-    let inside_namespace = matches!(case, Case::TimensInside { .. });
+    let inside_namespace = matches!(case, Case::Inside { .. });
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)));
     if let Err(payload) = ran {
         // Only a refused resource is caught (ours, or std's failure to start a
@@ -91,34 +90,30 @@ fn run_case(case: Case) {
             duration_ms,
             progress,
         } => {
-            let result = match target.target() {
-                Ok(t) => run_live(
+            let result = match target.check(&check) {
+                Ok((t, check)) => run_live(
                     &t,
                     &target,
                     &check,
                     Duration::from_millis(duration_ms),
                     progress,
                 ),
-                Err(e) => CheckResult::fail(e),
+                Err(r) => r,
             };
             reply_result(judge_overwrites(result, &guard::take_overwrites()));
         }
-        Case::BadPointer {
-            target,
-            symbol,
-            case,
-        } => bad_pointer_child(&target, symbol, &case),
+        Case::Probe { target, check } => probe_child(&target, &check),
         Case::Bench { target, symbol } => {
             let rows = target
                 .target()
                 .and_then(|t| crate::bench::measure(&t, symbol));
             send(&Reply::Bench(rows));
         }
-        Case::TimensInside { target, symbol } => {
-            let mut report = match target.target() {
-                Ok(t) => live::timens_inside(&t, &t.spec.symbols[symbol]),
-                Err(e) => timens::InnerReport {
-                    error: Some(e),
+        Case::Inside { target, check } => {
+            let mut report = match target.check(&check) {
+                Ok((t, check)) => check.group().inside(&check, &t),
+                Err(r) => timens::InnerReport {
+                    error: Some(format!("{:?}", r.verdict)),
                     ..Default::default()
                 },
             };
@@ -131,78 +126,71 @@ fn run_case(case: Case) {
     }
 }
 
+/// A check of a group that runs in a child ([`Runs::InChild`]), with its soak
+/// time, a progress display if asked for, and a way to start its inner process.
+///
+/// [`Runs::InChild`]: vdsoconf_suite::checks::Runs::InChild
 fn run_live(
     t: &Target,
     lt: &LiveTarget,
-    check: &CheckKind,
-    duration: Duration,
+    check: &PlannedCheck,
+    soak: Duration,
     progress: bool,
 ) -> CheckResult {
-    let sym = |i: usize| &t.spec.symbols[i];
-    match check {
-        CheckKind::Call { symbol } => call_live_symbol(sym(*symbol), t.spec.error_convention),
-        CheckKind::CrossCheck { symbol } => {
-            live::run_crosscheck(sym(*symbol), t.spec.error_convention)
+    let bar = progress.then(|| crate::progress::soak_bar(soak));
+    let tick = |n: u64| {
+        if let Some(b) = &bar {
+            b.set_message(format!("{n} readings"));
         }
-        CheckKind::Served { symbol } => live::run_served(t, sym(*symbol)),
-        CheckKind::Monotonic { symbol, clock } => {
-            let bar = progress.then(|| crate::progress::soak_bar(duration));
-            let tick = |n: u64| {
-                if let Some(b) = &bar {
-                    b.set_message(format!("{n} readings"));
-                }
-            };
-            let r = live::run_monotonic(t, sym(*symbol), *clock, duration, &tick);
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
-            r
+    };
+    let inside = || {
+        let case = Case::Inside {
+            target: lt.clone(),
+            check: check.name(),
+        };
+        let out = run_self_case(&case, CASE_TIMEOUT, false);
+        let inner = out.reply(|r| match r {
+            Reply::Inner(report) => Some(report),
+            _ => None,
+        });
+        match inner {
+            Some(report) => report,
+            None if matches!(out.end, ChildEnd::NotStarted(_)) => timens::InnerReport {
+                unrunnable: Some(out.describe_end()),
+                ..Default::default()
+            },
+            None => timens::InnerReport {
+                error: Some(out.describe_end()),
+                ..Default::default()
+            },
         }
-        CheckKind::TimeNamespace { symbol } => {
-            let inside = || {
-                let case = Case::TimensInside {
-                    target: lt.clone(),
-                    symbol: *symbol,
-                };
-                let out = run_self_case(&case, CASE_TIMEOUT, false);
-                let inner = out.reply(|r| match r {
-                    Reply::Inner(report) => Some(report),
-                    _ => None,
-                });
-                match inner {
-                    Some(report) => report,
-                    None if matches!(out.end, ChildEnd::NotStarted(_)) => timens::InnerReport {
-                        unrunnable: Some(out.describe_end()),
-                        ..Default::default()
-                    },
-                    None => timens::InnerReport {
-                        error: Some(out.describe_end()),
-                        ..Default::default()
-                    },
-                }
-            };
-            live::run_timens(t, sym(*symbol), &inside)
-        }
-        other => CheckResult::fail(format!("not a live check: {other:?}")),
+    };
+    let ctx = LiveContext {
+        target: t,
+        soak,
+        progress: &tick,
+        inside: &inside,
+    };
+    let result = check.group().in_child(check, &ctx);
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
+    result
 }
 
-fn bad_pointer_child(lt: &LiveTarget, symbol: usize, case: &badptr::PtrCase) {
-    let t = match lt.target() {
-        Ok(t) => t,
-        Err(e) => return reply_result(CheckResult::fail(e)),
-    };
-    let sym = &t.spec.symbols[symbol];
-    let f = match live::live_fn(sym, t.spec.error_convention) {
-        Ok(f) => f,
+/// The child of a check that may die of its call: the syscall's answer is sent
+/// before the call.
+fn probe_child(lt: &LiveTarget, name: &str) {
+    let (t, check) = match lt.check(name) {
+        Ok(found) => found,
         Err(r) => return reply_result(r),
     };
     let mut report = |sys: Option<Result<isize, i32>>| send(&Reply::Syscall(sys));
-    match badptr::run_case(f, case, &mut report) {
+    match check.group().probe(&check, &t, &mut report) {
         Ok(ret) => send(&Reply::Vdso {
             ret,
             overwrites: guard::take_overwrites(),
         }),
-        Err(e) => reply_result(CheckResult::fail(e)),
+        Err(r) => reply_result(r),
     }
 }

@@ -16,8 +16,7 @@ pub use spawn::{
 
 use std::process::Stdio;
 use std::time::Duration;
-use vdsoconf_suite::checks::live::badptr;
-use vdsoconf_suite::checks::{CheckKind, CheckResult, Source, Target};
+use vdsoconf_suite::checks::{find_check, CallOutcome, CheckResult, PlannedCheck, Source, Target};
 use vdsoconf_suite::spec::{ArchSpec, KernelVersion, Provider};
 use vdsoconf_suite::vdso::guard::Overwrite;
 
@@ -54,27 +53,36 @@ impl LiveTarget {
             source: Source::Live,
         })
     }
+
+    /// The target, and the check of its plan named `name`.
+    fn check(&self, name: &str) -> Result<(Target, PlannedCheck), CheckResult> {
+        let target = self.target().map_err(CheckResult::fail)?;
+        match find_check(&target.spec, name) {
+            Some(check) => Ok((target, check)),
+            None => Err(CheckResult::fail(format!(
+                "no check {name} in the {} spec's plan",
+                target.spec.arch
+            ))),
+        }
+    }
 }
 
 /// One isolated case, passed to the child as JSON on its standard input.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Case {
-    /// A live check of the plan.
+    /// A live check of the plan, by name (the child plans the same spec).
     Live {
         target: LiveTarget,
-        check: CheckKind,
+        check: String,
         duration_ms: u64,
         progress: bool,
     },
-    /// One bad-pointer call: the child reports the syscall's answer, then the vDSO's.
-    BadPointer {
-        target: LiveTarget,
-        symbol: usize,
-        case: badptr::PtrCase,
-    },
-    /// Readings from inside a time namespace (started by a `Live` time-namespace case).
-    TimensInside { target: LiveTarget, symbol: usize },
+    /// A check whose call may kill the child: it reports the syscall's answer,
+    /// then the call's.
+    Probe { target: LiveTarget, check: String },
+    /// The inner process of a check that starts one in a new time namespace.
+    Inside { target: LiveTarget, check: String },
     /// `vdsoconf bench`'s measurement of one symbol.
     Bench { target: LiveTarget, symbol: usize },
     /// Exercises the isolation itself (used by its tests).
@@ -94,7 +102,7 @@ pub enum SelfTestAction {
 /// Runs `case` in a child of this executable, killed at `timeout`.
 pub fn run_self_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
     let json = serde_json::to_string(case).expect("a Case serializes");
-    let inside_namespace = matches!(case, Case::TimensInside { .. });
+    let inside_namespace = matches!(case, Case::Inside { .. });
     let how = Spawn {
         stdin: Stdio::null(),
         inherit_stderr,
@@ -122,24 +130,22 @@ pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
     }
 }
 
-/// What the child of a bad-pointer case saw: the syscall's answer, the vDSO call's
-/// outcome, and its writes outside the valid arguments' buffers.
-pub struct BadPointerRun {
+/// What the child of a probe saw: the syscall's answer, the vDSO call's outcome,
+/// and its writes outside the valid arguments' buffers.
+pub struct ProbeRun {
     pub sys: Option<Result<isize, i32>>,
-    pub vdso: badptr::CallOutcome,
+    pub vdso: CallOutcome,
     pub overwrites: Vec<Overwrite>,
 }
 
-/// Runs a bad-pointer case: the outcome of the vDSO call, and the syscall's answer.
-pub fn run_bad_pointer(
-    target: &Target,
-    symbol: usize,
-    case: &badptr::PtrCase,
-) -> Result<BadPointerRun, CheckResult> {
-    let c = Case::BadPointer {
+/// Runs a check whose call may kill its child ([`Runs::InChildThatMayDie`]): the
+/// outcome of the vDSO call, and the syscall's answer.
+///
+/// [`Runs::InChildThatMayDie`]: vdsoconf_suite::checks::Runs::InChildThatMayDie
+pub fn run_probe(target: &Target, check: &PlannedCheck) -> Result<ProbeRun, CheckResult> {
+    let c = Case::Probe {
         target: LiveTarget::of(target),
-        symbol,
-        case: case.clone(),
+        check: check.name(),
     };
     let out = run_self_case(&c, CASE_TIMEOUT, false);
     if let ChildEnd::NotStarted(why) = &out.end {
@@ -168,12 +174,12 @@ pub fn run_bad_pointer(
     let (vdso, overwrites) = match (&out.end, returned) {
         (ChildEnd::NotStarted(why), _) => return Err(CheckResult::unrunnable(why)),
         (ChildEnd::Interrupted, _) => return Err(CheckResult::skip(out.describe_end())),
-        (&ChildEnd::Signaled(sig), _) => (badptr::CallOutcome::Signal(sig), Vec::new()),
-        (ChildEnd::TimedOut, _) => (badptr::CallOutcome::Hung, Vec::new()),
-        (_, Some((ret, overwrites))) => (badptr::CallOutcome::Returned(ret), overwrites),
+        (&ChildEnd::Signaled(sig), _) => (CallOutcome::Signal(sig), Vec::new()),
+        (ChildEnd::TimedOut, _) => (CallOutcome::Hung, Vec::new()),
+        (_, Some((ret, overwrites))) => (CallOutcome::Returned(ret), overwrites),
         (ChildEnd::Exited(_), None) => return Err(CheckResult::fail(out.describe_end())),
     };
-    Ok(BadPointerRun {
+    Ok(ProbeRun {
         sys,
         vdso,
         overwrites,

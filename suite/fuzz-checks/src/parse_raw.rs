@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 use vdsoconf_suite::checks::image::{check_inventory, check_resolve, check_soname, check_versions};
-use vdsoconf_suite::checks::live::special::check_trampoline;
+use vdsoconf_suite::checks::live::trampoline::check_trampoline;
 use vdsoconf_suite::elf::{HashKind, VdsoImage};
 use vdsoconf_suite::spec::{builtin, ArchSpec, Provider};
 

@@ -1,9 +1,186 @@
 //! Checks that need only the image: presence, soname, versions, resolve, inventory.
 
 use super::expect::{expectation, Expectation};
+use super::group::{CheckGroup, ImageContext, Runs};
+use super::plan::{describe, Case, Group, PlannedCheck};
 use super::result::{from_problems, CheckResult};
 use crate::elf::{Symbol, SymbolVersion, VdsoImage, SHN_ABS, STT_FUNC, STT_NOTYPE, STT_OBJECT};
 use crate::spec::{ArchSpec, ElfSymbolType, KernelVersion, Provider, SymbolSpec, VdsoPresence};
+
+/// The `vdso` group: is there a vDSO, as the provider's spec says?
+pub struct PresenceGroup;
+pub static PRESENCE: PresenceGroup = PresenceGroup;
+
+impl CheckGroup for PresenceGroup {
+    fn group(&self) -> Group {
+        Group::Vdso
+    }
+
+    fn name(&self) -> &'static str {
+        "vdso"
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::OnImage
+    }
+
+    fn plan(&self, _: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        add(
+            "present".into(),
+            Case::default(),
+            "the provider's `vdso:` setting".into(),
+        );
+    }
+
+    fn on_image(&self, _: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
+        match &ctx.present {
+            Ok(Some(present)) => check_presence(&ctx.target.spec, ctx.target.provider, *present),
+            Ok(None) => CheckResult::pass(),
+            Err(r) => r.clone(),
+        }
+    }
+}
+
+/// The `image` group: the soname and the version definitions.
+pub struct ImageGroup;
+pub static IMAGE: ImageGroup = ImageGroup;
+
+const SONAME: &str = "soname";
+const VERSIONS: &str = "versions";
+
+impl CheckGroup for ImageGroup {
+    fn group(&self) -> Group {
+        Group::Image
+    }
+
+    fn name(&self) -> &'static str {
+        "image"
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::OnImage
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        let list = |names: Vec<&str>| names.join(", ");
+        add(
+            SONAME.into(),
+            Case::default(),
+            format!(
+                "DT_SONAME is one of {}",
+                list(spec.sonames.iter().map(|s| s.name.as_str()).collect())
+            ),
+        );
+        add(
+            VERSIONS.into(),
+            Case::default(),
+            format!(
+                "version definitions are the base plus {}",
+                list(spec.versions.iter().map(|v| v.name.as_str()).collect())
+            ),
+        );
+    }
+
+    fn on_image(&self, check: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
+        let t = ctx.target;
+        let image = match ctx.image() {
+            Ok(i) => i,
+            Err(r) => return r,
+        };
+        match check.subject.as_str() {
+            SONAME => check_soname(&t.spec, t.provider, t.kernel, image),
+            VERSIONS => check_versions(&t.spec, image),
+            other => CheckResult::fail(format!("no image check {other}")),
+        }
+    }
+}
+
+/// The `resolve` group: each symbol, and each alias, at its version.
+pub struct ResolveGroup;
+pub static RESOLVE: ResolveGroup = ResolveGroup;
+
+impl CheckGroup for ResolveGroup {
+    fn group(&self) -> Group {
+        Group::Resolve
+    }
+
+    fn name(&self) -> &'static str {
+        "resolve"
+    }
+
+    fn column(&self) -> Option<&'static str> {
+        Some("resolve")
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::OnImage
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        for (i, sym) in spec.symbols.iter().enumerate() {
+            for name in sym.names() {
+                let what = if name == sym.name {
+                    describe(sym)
+                } else {
+                    format!("alias of {}", describe(sym))
+                };
+                let case = Case {
+                    name: Some(name.to_string()),
+                    ..Case::symbol(i)
+                };
+                add(format!("{name}@{}", sym.version), case, what);
+            }
+        }
+    }
+
+    fn on_image(&self, check: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
+        let t = ctx.target;
+        let image = match ctx.image() {
+            Ok(i) => i,
+            Err(r) => return r,
+        };
+        match (check.case.symbol, &check.case.name) {
+            (Some(symbol), Some(name)) if symbol < t.spec.symbols.len() => {
+                check_resolve(&t.spec, t.provider, t.kernel, image, symbol, name)
+            }
+            _ => CheckResult::fail("the plan named no symbol of this spec"),
+        }
+    }
+}
+
+/// The `inventory` group: what the image exports beyond the spec.
+pub struct InventoryGroup;
+pub static INVENTORY: InventoryGroup = InventoryGroup;
+
+impl CheckGroup for InventoryGroup {
+    fn group(&self) -> Group {
+        Group::Inventory
+    }
+
+    fn name(&self) -> &'static str {
+        "inventory"
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::OnImage
+    }
+
+    fn plan(&self, _: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        add(
+            String::new(),
+            Case::default(),
+            "every exported symbol is in the spec".into(),
+        );
+    }
+
+    fn on_image(&self, _: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
+        let t = ctx.target;
+        match ctx.image() {
+            Ok(image) => check_inventory(&t.spec, t.provider, t.kernel, image),
+            Err(r) => r,
+        }
+    }
+}
 
 /// The vDSO is there exactly when the provider's spec says it is.
 pub fn check_presence(spec: &ArchSpec, provider: Provider, present: bool) -> CheckResult {

@@ -4,12 +4,14 @@ mod deviation;
 pub mod diff;
 mod expect;
 pub mod findings;
+pub mod group;
 pub mod image;
 pub mod live;
-mod plan;
+pub(crate) mod plan;
 mod result;
 
 pub use deviation::{apply_deviations, deviation_problem};
 pub use expect::{expectation, expectation_with_config, Expectation, KernelConfig};
-pub use plan::{is_callable, plan, CheckKind, Group, PlannedCheck, Source, Target};
+pub use group::{group_of, CallOutcome, CheckGroup, ImageContext, LiveContext, Runs, REGISTRY};
+pub use plan::{find_check, plan, Case, Group, PlannedCheck, Source, Target};
 pub use result::{from_problems, CheckResult, Unrunnable, Verdict};

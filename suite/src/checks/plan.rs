@@ -1,9 +1,9 @@
 //! The plan: which checks a spec generates for a target, named for filtering.
 
-use super::live::badptr::{cases_for, PtrCase};
-use crate::kinds::{kind_info, ReadsClock, TimeNamespace};
-use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider, SymbolKind, SymbolSpec};
-use serde::{Deserialize, Serialize};
+use super::group::{group_of, CheckGroup, Runs, REGISTRY};
+use super::live::badptr::PtrCase;
+use super::result::CheckResult;
+use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider, SymbolSpec};
 
 /// Check groups, in the order they are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,8 +32,8 @@ pub enum Group {
     Inventory,
 }
 
-/// What a check group needs of the machine. A new group declares it here, beside
-/// its name and its column, and every runner and report follows.
+/// What each group is and needs is declared by its own module
+/// ([`super::group::REGISTRY`]); these read it.
 impl Group {
     /// Every group, in the order they are reported.
     pub const ALL: [Group; 11] = [
@@ -54,96 +54,48 @@ impl Group {
     /// cannot run on an image file or a probe's observation); the others read the
     /// image in process.
     pub fn calls_the_vdso(self) -> bool {
-        matches!(
-            self,
-            Group::Call
-                | Group::CrossCheck
-                | Group::Monotonic
-                | Group::BadPointer
-                | Group::Served
-                | Group::TimeNamespace
-        )
+        group_of(self).runs() != Runs::OnImage
     }
 
     /// The column of the matrix table that counts it; `None`: the catch-all
     /// `other` column.
     pub fn column(self) -> Option<&'static str> {
-        Some(match self {
-            Group::Resolve => "resolve",
-            Group::Call => "call",
-            Group::CrossCheck => "cross-check",
-            Group::Monotonic => "monotonic",
-            Group::BadPointer => "bad-pointer",
-            Group::Served => "served/fallback",
-            Group::Vdso
-            | Group::Image
-            | Group::TimeNamespace
-            | Group::Trampoline
-            | Group::Inventory => return None,
-        })
+        group_of(self).column()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Group::Vdso => "vdso",
-            Group::Image => "image",
-            Group::Resolve => "resolve",
-            Group::Call => "call",
-            Group::CrossCheck => "crosscheck",
-            Group::Monotonic => "monotonic",
-            Group::BadPointer => "badptr",
-            Group::Served => "served",
-            Group::TimeNamespace => "timens",
-            Group::Trampoline => "trampoline",
-            Group::Inventory => "inventory",
-        }
+        group_of(self).name()
     }
 }
 
-/// What a planned check does (serializable: live checks are sent to a child process).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "check", rename_all = "snake_case")]
-pub enum CheckKind {
-    /// The vDSO is present (or absent) as the provider's spec says.
-    Presence,
-    Soname,
-    Versions,
-    /// `name` (the symbol or one of its aliases) resolves at the symbol's version.
-    Resolve {
-        symbol: usize,
-        name: String,
-    },
-    /// Call `symbol` with valid arguments.
-    Call {
-        symbol: usize,
-    },
-    /// Compare `symbol` with the raw syscall.
-    CrossCheck {
-        symbol: usize,
-    },
-    /// Read `clock` through `symbol` (gettimeofday: no clock) and never go backwards.
-    Monotonic {
-        symbol: usize,
-        clock: Option<ClockId>,
-    },
-    /// Call `symbol` with bad pointers.
-    BadPointer {
-        symbol: usize,
-        case: PtrCase,
-    },
-    /// With fallback syscalls trapped, which calls of `symbol` are served.
-    Served {
-        symbol: usize,
-    },
-    /// Call `symbol` inside a time namespace with offsets.
-    TimeNamespace {
-        symbol: usize,
-    },
-    /// `symbol` is a signal trampoline in an executable segment.
-    Trampoline {
-        symbol: usize,
-    },
-    Inventory,
+/// What one check is about, beyond its group; each group's module reads what it
+/// planned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Case {
+    /// The spec symbol (an index into `symbols`).
+    pub symbol: Option<usize>,
+    /// The name looked up: the symbol's own or an alias.
+    pub name: Option<String>,
+    /// The clock read (monotonic checks).
+    pub clock: Option<ClockId>,
+    /// The pointer arguments (bad-pointer checks).
+    pub pointers: Option<PtrCase>,
+}
+
+impl Case {
+    pub fn symbol(symbol: usize) -> Case {
+        Case {
+            symbol: Some(symbol),
+            ..Case::default()
+        }
+    }
+
+    /// The spec symbol of a check about one.
+    pub fn spec_symbol<'s>(&self, spec: &'s ArchSpec) -> Result<&'s SymbolSpec, CheckResult> {
+        self.symbol
+            .and_then(|i| spec.symbols.get(i))
+            .ok_or_else(|| CheckResult::fail("the plan named no symbol of this spec"))
+    }
 }
 
 /// One row of the plan: a named check and why it is expected to hold.
@@ -153,12 +105,17 @@ pub struct PlannedCheck {
     pub group: Group,
     /// The part of the name after the group (`__vdso_time@LINUX_2.6`).
     pub subject: String,
-    pub kind: CheckKind,
+    pub case: Case,
     /// What the spec row says, for reports.
     pub expectation: String,
 }
 
 impl PlannedCheck {
+    /// The module of its group.
+    pub fn group(&self) -> &'static dyn CheckGroup {
+        group_of(self.group)
+    }
+
     /// `arch::group::subject`, the name to filter on.
     pub fn name(&self) -> String {
         if self.subject.is_empty() {
@@ -194,12 +151,8 @@ pub struct Target {
     pub source: Source,
 }
 
-/// Symbol kinds with a call check.
-pub fn is_callable(kind: SymbolKind) -> bool {
-    kind_info(kind).callable
-}
-
-fn describe(sym: &SymbolSpec) -> String {
+/// A spec symbol, described for an expectation.
+pub(crate) fn describe(sym: &SymbolSpec) -> String {
     let mut s = format!("{}@{} ({})", sym.name, sym.version, sym.kind.name());
     if let Some(v) = sym.since {
         s.push_str(&format!(", since {v}"));
@@ -210,154 +163,29 @@ fn describe(sym: &SymbolSpec) -> String {
     s
 }
 
-/// Every check the spec generates, in report order.
+/// `name@version` of a spec symbol: the subject of its checks.
+pub(crate) fn subject(sym: &SymbolSpec) -> String {
+    format!("{}@{}", sym.name, sym.version)
+}
+
+/// Every check the spec generates, group by group in report order.
 pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
-    let arch = spec.arch.clone();
-    let row = |group, subject: String, kind, expectation: String| PlannedCheck {
-        arch: arch.clone(),
-        group,
-        subject,
-        kind,
-        expectation,
-    };
-    let mut checks = vec![
-        row(
-            Group::Vdso,
-            "present".into(),
-            CheckKind::Presence,
-            "the provider's `vdso:` setting".into(),
-        ),
-        row(
-            Group::Image,
-            "soname".into(),
-            CheckKind::Soname,
-            format!(
-                "DT_SONAME is one of {}",
-                spec.sonames
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ),
-        row(
-            Group::Image,
-            "versions".into(),
-            CheckKind::Versions,
-            format!(
-                "version definitions are the base plus {}",
-                spec.versions
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ),
-    ];
-    for (i, sym) in spec.symbols.iter().enumerate() {
-        for name in sym.names() {
-            let what = if name == sym.name {
-                describe(sym)
-            } else {
-                format!("alias of {}", describe(sym))
-            };
-            checks.push(row(
-                Group::Resolve,
-                format!("{name}@{}", sym.version),
-                CheckKind::Resolve {
-                    symbol: i,
-                    name: name.to_string(),
-                },
-                what,
-            ));
-        }
-    }
-    for (i, sym) in spec.symbols.iter().enumerate() {
-        checks.push(row(
-            Group::Call,
-            format!("{}@{}", sym.name, sym.version),
-            CheckKind::Call { symbol: i },
-            format!("{} returns sane values for valid arguments", sym.prototype),
-        ));
-    }
-    for (i, sym) in spec.symbols.iter().enumerate() {
-        let subject = format!("{}@{}", sym.name, sym.version);
-        let info = kind_info(sym.kind);
-        if !info.trampoline {
-            checks.push(row(
-                Group::CrossCheck,
-                subject.clone(),
-                CheckKind::CrossCheck { symbol: i },
-                "agrees with the raw syscall for every input".into(),
-            ));
-        }
-        match info.reads_clock {
-            ReadsClock::Given => {
-                for &clock in spec.clocks.monotonic.iter().chain(&spec.clocks.steppable) {
-                    let steppable = spec.clocks.steppable.contains(&clock);
-                    checks.push(row(
-                        Group::Monotonic,
-                        format!("{subject}::{}", clock.name().unwrap_or("clock")),
-                        CheckKind::Monotonic {
-                            symbol: i,
-                            clock: Some(clock),
-                        },
-                        format!(
-                            "{clock} never goes backwards{}",
-                            if steppable { " unless stepped" } else { "" }
-                        ),
-                    ));
-                }
-            }
-            ReadsClock::Own => checks.push(row(
-                Group::Monotonic,
-                subject.clone(),
-                CheckKind::Monotonic {
-                    symbol: i,
-                    clock: None,
-                },
-                "gettimeofday never goes backwards unless stepped".into(),
-            )),
-            ReadsClock::No => {}
-        }
-        for case in cases_for(sym.kind) {
-            checks.push(row(
-                Group::BadPointer,
-                format!("{subject}::{}", case.label(sym.kind)),
-                CheckKind::BadPointer { symbol: i, case },
-                format!("bad pointers: {:?} (spec)", spec.bad_pointer),
-            ));
-        }
-        if is_callable(sym.kind) {
-            checks.push(row(
-                Group::Served,
-                subject.clone(),
-                CheckKind::Served { symbol: i },
-                "served in user space or fallen back as clocks.served says".into(),
-            ));
-        }
-        if info.time_namespace != TimeNamespace::No {
-            checks.push(row(
-                Group::TimeNamespace,
-                subject.clone(),
-                CheckKind::TimeNamespace { symbol: i },
-                "time namespace offsets applied as by the syscall; getrandom still served".into(),
-            ));
-        }
-        if info.trampoline {
-            checks.push(row(
-                Group::Trampoline,
+    let mut checks = Vec::new();
+    for module in REGISTRY {
+        module.plan(spec, &mut |subject, case, expectation| {
+            checks.push(PlannedCheck {
+                arch: spec.arch.clone(),
+                group: module.group(),
                 subject,
-                CheckKind::Trampoline { symbol: i },
-                "inside an executable segment".into(),
-            ));
-        }
+                case,
+                expectation,
+            })
+        });
     }
-    checks.push(row(
-        Group::Inventory,
-        String::new(),
-        CheckKind::Inventory,
-        "every exported symbol is in the spec".into(),
-    ));
     checks
+}
+
+/// The check of `spec`'s plan named `name`.
+pub fn find_check(spec: &ArchSpec, name: &str) -> Option<PlannedCheck> {
+    plan(spec).into_iter().find(|c| c.name() == name)
 }

@@ -4,13 +4,84 @@
 //! the vDSO call.
 
 use super::clocks::errno_name;
+use crate::checks::group::{CheckGroup, Runs};
+use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
 use crate::checks::result::CheckResult;
 use crate::kinds::kind_info;
-use crate::spec::{BadPointer, SymbolKind};
+use crate::spec::{ArchSpec, BadPointer, SymbolKind};
 use crate::vdso::syscall::Errno;
 use serde::{Deserialize, Serialize};
 
 pub use crate::vdso::arena::PtrArg;
+
+/// The `badptr` group: each pointer-taking function with each bad pointer, one
+/// child process per case (the call may kill it).
+pub struct BadPointerGroup;
+pub static GROUP: BadPointerGroup = BadPointerGroup;
+
+impl CheckGroup for BadPointerGroup {
+    fn group(&self) -> Group {
+        Group::BadPointer
+    }
+
+    fn name(&self) -> &'static str {
+        "badptr"
+    }
+
+    fn column(&self) -> Option<&'static str> {
+        Some("bad-pointer")
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::InChildThatMayDie
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        for (i, sym) in spec.symbols.iter().enumerate() {
+            for case in cases_for(sym.kind) {
+                add(
+                    format!("{}::{}", subject(sym), case.label(sym.kind)),
+                    Case {
+                        pointers: Some(case),
+                        ..Case::symbol(i)
+                    },
+                    format!("bad pointers: {:?} (spec)", spec.bad_pointer),
+                );
+            }
+        }
+    }
+
+    fn probe(
+        &self,
+        check: &PlannedCheck,
+        target: &Target,
+        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+    ) -> Result<i64, CheckResult> {
+        let spec = &target.spec;
+        let sym = check.case.spec_symbol(spec)?;
+        let case = check
+            .case
+            .pointers
+            .as_ref()
+            .ok_or_else(|| CheckResult::fail("not a bad-pointer case"))?;
+        let f = super::live_fn(sym, spec.error_convention)?;
+        run_case(f, case, report).map_err(CheckResult::fail)
+    }
+
+    fn judge_probe(
+        &self,
+        check: &PlannedCheck,
+        spec: &ArchSpec,
+        sys: Option<Result<isize, Errno>>,
+        call: CallOutcome,
+    ) -> CheckResult {
+        match (check.case.spec_symbol(spec), &check.case.pointers) {
+            (Ok(sym), Some(case)) => judge_bad_pointer(sym.kind, case, spec.bad_pointer, sys, call),
+            (Err(r), _) => r,
+            (_, None) => CheckResult::fail("not a bad-pointer case"),
+        }
+    }
+}
 
 /// One bad-pointer case of a function: its pointer arguments and the clock id (for
 /// clock functions; -1 is vdsotest's "invalid clock with NULL must be EINVAL").
@@ -115,17 +186,7 @@ pub fn must_fault(kind: SymbolKind, case: &PtrCase) -> bool {
     })
 }
 
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallOutcome {
-    /// Returned this value (0/negative errno, or `time`'s seconds).
-    Returned(i64),
-    /// Killed by this signal.
-    Signal(i32),
-    /// Did not return within the timeout.
-    Hung,
-}
+pub use crate::checks::group::CallOutcome;
 
 /// Judges a case from the syscall's answer (`None`: no such syscall here) and the vDSO's.
 pub fn judge_bad_pointer(

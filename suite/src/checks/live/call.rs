@@ -4,10 +4,65 @@
 //! implementation's output; [`call_live_symbol`] obtains the results from the real
 //! vDSO, through the kind's description ([`crate::kinds::LiveKind::call`]).
 
+use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
 use crate::checks::result::{from_problems, CheckResult};
 use crate::kinds::kind_info;
-use crate::spec::{ClockId, ErrorConvention, SymbolKind, SymbolSpec};
+use crate::spec::{ArchSpec, ClockId, ErrorConvention, SymbolKind, SymbolSpec};
 use crate::vdso::{raw_value, Returned, Timespec, VgetrandomOpaqueParams};
+
+/// The `call` group: every symbol called with valid arguments, in a child process.
+pub struct CallGroup;
+pub static GROUP: CallGroup = CallGroup;
+
+impl CheckGroup for CallGroup {
+    fn group(&self) -> Group {
+        Group::Call
+    }
+
+    fn name(&self) -> &'static str {
+        "call"
+    }
+
+    fn column(&self) -> Option<&'static str> {
+        Some("call")
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::InChild {
+            soaks: false,
+            new_time_namespace: false,
+        }
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        for (i, sym) in spec.symbols.iter().enumerate() {
+            add(
+                subject(sym),
+                Case::symbol(i),
+                format!("{} returns sane values for valid arguments", sym.prototype),
+            );
+        }
+    }
+
+    /// A kind that is not called with plain arguments, or a build that cannot
+    /// call this convention, needs no child to say so.
+    fn before_child(&self, check: &PlannedCheck, target: &Target) -> Option<CheckResult> {
+        let spec = &target.spec;
+        match check.case.spec_symbol(spec) {
+            Ok(sym) => call_unsupported(spec.error_convention, sym.kind).map(CheckResult::skip),
+            Err(r) => Some(r),
+        }
+    }
+
+    fn in_child(&self, check: &PlannedCheck, ctx: &LiveContext) -> CheckResult {
+        let spec = &ctx.target.spec;
+        match check.case.spec_symbol(spec) {
+            Ok(sym) => call_live_symbol(sym, spec.error_convention),
+            Err(r) => r,
+        }
+    }
+}
 
 const NSEC_PER_SEC: i64 = 1_000_000_000;
 /// 2001-09-09: any realtime clock that is set reads later than this.

@@ -2,9 +2,64 @@
 //! kernel's own answer around it.
 
 use super::clocks::{errno_name, is_coarse, ns, show, ClockCase, Reading};
+use super::live_kind;
+use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{from_problems, CheckResult};
+use crate::kinds::kind_info;
+use crate::spec::ArchSpec;
 use crate::vdso::syscall::Errno;
 use crate::vdso::{Timespec, Timezone};
+
+/// The `crosscheck` group: every symbol but the signal trampolines, compared with
+/// the raw syscall in a child process.
+pub struct CrossCheckGroup;
+pub static GROUP: CrossCheckGroup = CrossCheckGroup;
+
+impl CheckGroup for CrossCheckGroup {
+    fn group(&self) -> Group {
+        Group::CrossCheck
+    }
+
+    fn name(&self) -> &'static str {
+        "crosscheck"
+    }
+
+    fn column(&self) -> Option<&'static str> {
+        Some("cross-check")
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::InChild {
+            soaks: false,
+            new_time_namespace: false,
+        }
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        for (i, sym) in spec.symbols.iter().enumerate() {
+            if !kind_info(sym.kind).trampoline {
+                add(
+                    subject(sym),
+                    Case::symbol(i),
+                    "agrees with the raw syscall for every input".into(),
+                );
+            }
+        }
+    }
+
+    fn in_child(&self, check: &PlannedCheck, ctx: &LiveContext) -> CheckResult {
+        let spec = &ctx.target.spec;
+        let sym = match check.case.spec_symbol(spec) {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
+        match live_kind(sym, spec.error_convention) {
+            Ok((kind, f)) => kind.crosscheck(f),
+            Err(r) => r,
+        }
+    }
+}
 
 fn normalized(t: &Timespec) -> bool {
     (0..1_000_000_000).contains(&t.nsec)

@@ -3,10 +3,110 @@
 //! another thread published its reading is not smaller), and across CPU migrations.
 
 use super::clocks::{ns, show, Reading};
+use super::{allowed_cpus, clocks, live_kind, pin, restore_affinity};
+use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::CheckResult;
+use crate::kinds::{kind_info, ReadsClock};
+use crate::spec::ArchSpec;
+use crate::vdso::syscall;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The `monotonic` group: each clock a kind reads, read for the soak time on
+/// every CPU and thread, in a child process.
+pub struct MonotonicGroup;
+pub static GROUP: MonotonicGroup = MonotonicGroup;
+
+impl CheckGroup for MonotonicGroup {
+    fn group(&self) -> Group {
+        Group::Monotonic
+    }
+
+    fn name(&self) -> &'static str {
+        "monotonic"
+    }
+
+    fn column(&self) -> Option<&'static str> {
+        Some("monotonic")
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::InChild {
+            soaks: true,
+            new_time_namespace: false,
+        }
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        for (i, sym) in spec.symbols.iter().enumerate() {
+            match kind_info(sym.kind).reads_clock {
+                ReadsClock::Given => {
+                    for &clock in spec.clocks.monotonic.iter().chain(&spec.clocks.steppable) {
+                        let steppable = spec.clocks.steppable.contains(&clock);
+                        add(
+                            format!("{}::{}", subject(sym), clock.name().unwrap_or("clock")),
+                            Case {
+                                clock: Some(clock),
+                                ..Case::symbol(i)
+                            },
+                            format!(
+                                "{clock} never goes backwards{}",
+                                if steppable { " unless stepped" } else { "" }
+                            ),
+                        );
+                    }
+                }
+                ReadsClock::Own => add(
+                    subject(sym),
+                    Case::symbol(i),
+                    "gettimeofday never goes backwards unless stepped".into(),
+                ),
+                ReadsClock::No => {}
+            }
+        }
+    }
+
+    /// Monotonicity of one clock (or gettimeofday's own when the case has none),
+    /// read for the soak time.
+    fn in_child(&self, check: &PlannedCheck, ctx: &LiveContext) -> CheckResult {
+        let (target, clock, duration, progress) =
+            (ctx.target, check.case.clock, ctx.soak, ctx.progress);
+        let sym = match check.case.spec_symbol(&target.spec) {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
+        let (kind, f) = match live_kind(sym, target.spec.error_convention) {
+            Ok(k) => k,
+            Err(r) => return r,
+        };
+        let (vdso, sys) = match kind.readers(f, clock) {
+            Ok(readers) => readers,
+            Err(e) => return CheckResult::fail(e),
+        };
+        let cpus = allowed_cpus();
+        let steppable = clock.is_none_or(|c| target.spec.clocks.steppable.contains(&c));
+        let offset = || {
+            let r = syscall::clock_gettime(0).map(clocks::ns).unwrap_or(0);
+            let m = syscall::clock_gettime(1).map(clocks::ns).unwrap_or(0);
+            r - m
+        };
+        let offset_before = offset();
+        let probe = MonotonicProbe {
+            vdso: &*vdso,
+            sys: &*sys,
+            cpus: cpus.clone(),
+            pin: &pin,
+            progress,
+        };
+        let report = run_monotonic(&probe, duration);
+        restore_affinity(&cpus);
+        // REALTIME was stepped if its distance from MONOTONIC changed by more than a millisecond.
+        let stepped = (offset() - offset_before).abs() > 1_000_000;
+        judge_monotonic(&report, steppable, stepped)
+    }
+}
 
 /// The largest backward step seen and where.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -3,9 +3,99 @@
 //! returns that errno.
 
 use super::clocks::{all_clock_cases, errno_name, Reading};
+use super::live_kind;
+use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{from_problems, CheckResult};
+use crate::kinds::kind_info;
 use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider};
+use crate::vdso::syscall;
 use crate::vdso::syscall::Errno;
+
+/// The `served` group: each callable symbol, with the fallback syscalls trapped,
+/// in a child process.
+pub struct ServedGroup;
+pub static GROUP: ServedGroup = ServedGroup;
+
+impl CheckGroup for ServedGroup {
+    fn group(&self) -> Group {
+        Group::Served
+    }
+
+    fn name(&self) -> &'static str {
+        "served"
+    }
+
+    fn column(&self) -> Option<&'static str> {
+        Some("served/fallback")
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::InChild {
+            soaks: false,
+            new_time_namespace: false,
+        }
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        for (i, sym) in spec.symbols.iter().enumerate() {
+            if kind_info(sym.kind).callable {
+                add(
+                    subject(sym),
+                    Case::symbol(i),
+                    "served in user space or fallen back as clocks.served says".into(),
+                );
+            }
+        }
+    }
+
+    /// Installs a seccomp filter: in a child only.
+    fn in_child(&self, check: &PlannedCheck, ctx: &LiveContext) -> CheckResult {
+        let target = ctx.target;
+        let sym = match check.case.spec_symbol(&target.spec) {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
+        if !target.spec.providers.get(target.provider).seccomp {
+            return CheckResult::skip(format!(
+                "seccomp is not available under {} (not emulated)",
+                target.provider.name()
+            ));
+        }
+        let (kind, f) = match live_kind(sym, target.spec.error_convention) {
+            Ok(k) => k,
+            Err(r) => return r,
+        };
+        let clocksource = current_clocksource(&target.spec);
+        // Which aux clocks run: ask the syscall before it is trapped.
+        let aux_enabled: Vec<i32> = (16..=23)
+            .filter(|&c| syscall::clock_gettime(c).is_ok())
+            .collect();
+        let expect = |clock: i32, needs_counter: bool| {
+            expected_for_clock(
+                &target.spec,
+                target.provider,
+                target.kernel,
+                clock,
+                needs_counter,
+                &clocksource,
+                aux_enabled.contains(&clock),
+            )
+        };
+        let cases = match kind.served(f, &ServedContext { expect: &expect }) {
+            Ok(cases) => cases,
+            Err(r) => return r,
+        };
+        let source = match &clocksource {
+            Clocksource::Capable(n) => format!("clocksource {n} (vDSO-capable)"),
+            Clocksource::Incapable(n) => {
+                format!("clocksource {n} (no vDSO mode: high-res clocks fall back)")
+            }
+            Clocksource::Unknown => "clocksource unknown (no sysfs)".into(),
+        };
+        judge_served(&cases, source)
+    }
+}
 
 /// The errno the seccomp filter answers fallback syscalls with: no real call returns it.
 pub const FALLBACK_MARK: Errno = 3999;

@@ -3,10 +3,87 @@
 //! and getrandom must still be served there.
 
 use super::clocks::{errno_name, ns};
+use super::live_kind;
 use super::served::Service;
+use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
 use crate::checks::result::{from_problems, CheckResult};
+use crate::kinds::{kind_info, TimeNamespace};
+use crate::spec::ArchSpec;
 use crate::vdso::syscall;
 use serde::{Deserialize, Serialize};
+
+/// The `timens` group: the kinds a time namespace changes, read from a process
+/// inside a new one.
+pub struct TimensGroup;
+pub static GROUP: TimensGroup = TimensGroup;
+
+impl CheckGroup for TimensGroup {
+    fn group(&self) -> Group {
+        Group::TimeNamespace
+    }
+
+    fn name(&self) -> &'static str {
+        "timens"
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::InChild {
+            soaks: false,
+            new_time_namespace: true,
+        }
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        for (i, sym) in spec.symbols.iter().enumerate() {
+            if kind_info(sym.kind).time_namespace != TimeNamespace::No {
+                add(
+                    subject(sym),
+                    Case::symbol(i),
+                    "time namespace offsets applied as by the syscall; getrandom still served"
+                        .into(),
+                );
+            }
+        }
+    }
+
+    /// What the inner process reads, through the kind's description.
+    fn inside(&self, check: &PlannedCheck, target: &Target) -> InnerReport {
+        let found = check
+            .case
+            .spec_symbol(&target.spec)
+            .and_then(|sym| live_kind(sym, target.spec.error_convention));
+        match found {
+            Ok((kind, f)) => kind.timens_inside(f),
+            Err(r) => InnerReport {
+                error: Some(format!("{:?}", r.verdict)),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Enters a new time namespace for its children; `ctx.inside` runs
+    /// [`Self::inside`] in one.
+    fn in_child(&self, check: &PlannedCheck, ctx: &LiveContext) -> CheckResult {
+        let target = ctx.target;
+        let sym = match check.case.spec_symbol(&target.spec) {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
+        if let Err(r) = live_kind(sym, target.spec.error_convention) {
+            return r;
+        }
+        let still_served = kind_info(sym.kind).time_namespace == TimeNamespace::StillServed;
+        if still_served && !target.spec.providers.get(target.provider).seccomp {
+            return CheckResult::skip("seccomp is not available, so a fallback cannot be seen");
+        }
+        if let Err(skip) = enter_namespace() {
+            return skip;
+        }
+        let (outside, inner) = around(ctx.inside);
+        judge_timens(&outside, &inner, still_served)
+    }
+}
 
 pub const MONOTONIC_OFFSET_S: i64 = 10;
 pub const BOOTTIME_OFFSET_S: i64 = 20;

@@ -1,9 +1,49 @@
 //! Signal trampolines are not called with plain arguments: they get a static check
 //! of where they lie.
 
+use crate::checks::group::{CheckGroup, ImageContext, Runs};
+use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{from_problems, CheckResult};
 use crate::elf::{VdsoImage, PF_X, PT_LOAD};
-use crate::spec::SymbolSpec;
+use crate::kinds::kind_info;
+use crate::spec::{ArchSpec, SymbolSpec};
+
+/// The `trampoline` group: where each signal trampoline lies in the image.
+pub struct TrampolineGroup;
+pub static GROUP: TrampolineGroup = TrampolineGroup;
+
+impl CheckGroup for TrampolineGroup {
+    fn group(&self) -> Group {
+        Group::Trampoline
+    }
+
+    fn name(&self) -> &'static str {
+        "trampoline"
+    }
+
+    fn runs(&self) -> Runs {
+        Runs::OnImage
+    }
+
+    fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        for (i, sym) in spec.symbols.iter().enumerate() {
+            if kind_info(sym.kind).trampoline {
+                add(
+                    subject(sym),
+                    Case::symbol(i),
+                    "inside an executable segment".into(),
+                );
+            }
+        }
+    }
+
+    fn on_image(&self, check: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
+        match (check.case.spec_symbol(&ctx.target.spec), ctx.image()) {
+            (Ok(sym), Ok(image)) => check_trampoline(image, sym),
+            (Err(r), _) | (_, Err(r)) => r,
+        }
+    }
+}
 
 /// A trampoline must lie, whole, inside an executable PT_LOAD.
 pub fn check_trampoline(image: &VdsoImage<'_>, sym: &SymbolSpec) -> CheckResult {
