@@ -170,9 +170,10 @@ impl TimespecAbi for KernelTimespec {
     }
 }
 
-/// Which clock call: its system call.
+/// Which clock call: its system call and the name of its output argument.
 pub trait ClockOp {
     const SYSCALL: c_long;
+    const OUTPUT: &'static str;
 }
 #[derive(Debug, Clone, Copy)]
 pub enum Gettime {}
@@ -180,9 +181,11 @@ pub enum Gettime {}
 pub enum Getres {}
 impl ClockOp for Gettime {
     const SYSCALL: c_long = syscall::CLOCK_GETTIME_NR;
+    const OUTPUT: &'static str = "ts";
 }
 impl ClockOp for Getres {
     const SYSCALL: c_long = syscall::CLOCK_GETRES_NR;
+    const OUTPUT: &'static str = "res";
 }
 
 /// `int fn(clockid_t, T *)`: clock_gettime or clock_getres (`O`) with the
@@ -227,7 +230,7 @@ clock_handle!(ClockGetres, ClockGetres);
 clock_handle!(ClockGetresTime64, ClockGetresTime64);
 
 impl<T: TimespecAbi, O: ClockOp> PointerCall for Clock<T, O> {
-    const OUTPUTS: &'static [(&'static str, usize)] = &[("ts", size_of::<T>())];
+    const OUTPUTS: &'static [(&'static str, usize)] = &[(O::OUTPUT, size_of::<T>())];
 
     #[inline]
     unsafe fn vdso_at(&self, clock: c_int, p: [usize; 2]) -> i64 {
@@ -246,7 +249,7 @@ impl<T: TimespecAbi, O: ClockOp> Clock<T, O> {
     /// The call with its output guarded and starting as `initial`.
     pub fn call_with(&self, clock: c_int, initial: T) -> (Returned, T) {
         let mut ts = initial;
-        let r = with_outputs(&mut [("ts", as_bytes_mut(&mut ts))], |p| {
+        let r = with_outputs(&mut [(O::OUTPUT, as_bytes_mut(&mut ts))], |p| {
             // SAFETY: `p[0]` is a guarded output of `size_of::<T>()` bytes.
             unsafe { self.vdso_at(clock, [p[0], 0]) }
         });
