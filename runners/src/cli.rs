@@ -215,6 +215,10 @@ enum SpecCommand {
     Show { arch: String },
     /// Validate spec files (default: every built-in spec).
     Validate { files: Vec<PathBuf> },
+    /// List the symptom ids a spec deviation may name (`ID`, `ID:DETAIL`,
+    /// `ID:PREFIX*`): the live checks' and check-image's findings, which are the
+    /// image checks' symptoms.
+    Symptoms,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -928,6 +932,14 @@ fn spec(cmd: SpecCommand) -> Result<i32, InputError> {
             for arch in builtin_arches() {
                 let spec = builtin(arch).expect("listed")?;
                 outln!("{arch:<14} {}", spec.title);
+            }
+        }
+        SpecCommand::Symptoms => {
+            for (id, meaning) in vdsoconf_suite::checks::SYMPTOMS {
+                outln!("{id:<26} {meaning}");
+            }
+            for (id, _, meaning) in vdsoconf_suite::checks::findings::FINDINGS {
+                outln!("{id:<26} {meaning} (a finding)");
             }
         }
         SpecCommand::Show { arch } => {

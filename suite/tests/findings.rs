@@ -282,6 +282,35 @@ fn counterexamples() -> Vec<(&'static str, Vec<Finding>)> {
         "hash-missing-symbol",
         findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
     ));
+    // A version definition whose vd_hash is not its name's, and one that repeats
+    // another's index (Elf_Verdef: vd_ndx at +4, vd_hash at +8, vd_next at +16).
+    let verdef = built.layout.verdef.unwrap() as usize;
+    let mut bytes = built.bytes.clone();
+    bytes[verdef + 8] ^= 0xff;
+    out.push((
+        "version-hash",
+        findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
+    ));
+    let mut bytes = built.bytes.clone();
+    let next = u32::from_le_bytes(bytes[verdef + 16..verdef + 20].try_into().unwrap()) as usize;
+    bytes[verdef + next + 4..verdef + next + 6].copy_from_slice(&1u16.to_le_bytes());
+    out.push((
+        "version-index",
+        findings_for("x86_64", Provider::Kernel, Some("6.18"), &bytes),
+    ));
+    out.push((
+        "hidden-version",
+        x86(&with(g(), |d| {
+            let i = symbol(d, "__vdso_time");
+            d.symbols[i].hidden = true;
+        })),
+    ));
+    out.push((
+        "nameless-symbols",
+        x86(&with(g(), |d| {
+            d.symbols.push(SymbolDesc::func("", 0, 0x40))
+        })),
+    ));
     // The checks of what the parser reads lazily, on the synthetic image.
     let clean = build(&good_desc()).bytes;
     let image = VdsoImage::parse(&clean).unwrap();

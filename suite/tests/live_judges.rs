@@ -498,20 +498,32 @@ fn deviations_turn_only_fully_explained_failures_into_named_skips() {
         .find(|c| c.group == Group::CrossCheck && c.subject.starts_with("__vdso_getrandom"))
         .unwrap();
     let k = Some(KernelVersion::new(6, 18, 0));
-    let explained = vdsoconf_suite::checks::from_problems(vec![
-        "GRND_INSECURE|GRND_RANDOM: vDSO 32 bytes, syscall EINVAL".into(),
-    ]);
+    // The failures come from the judge, with their symptoms.
+    let insecure_random = RandomCase {
+        what: "GRND_INSECURE|GRND_RANDOM".into(),
+        vdso: Ok(32),
+        sys: Err(libc::EINVAL),
+    };
+    let explained = crosscheck::judge_getrandom(std::slice::from_ref(&insecure_random), &[]);
     let r = apply_deviations(&spec, Provider::Kernel, k, &check, explained.clone());
     assert!(
         matches!(&r.verdict, Verdict::Skip { reason } if reason.contains("known kernel deviation")),
         "{r:?}"
     );
     assert!(r.notes.iter().any(|n| n.starts_with("evidence:")));
-    let mixed = vdsoconf_suite::checks::from_problems(vec![
-        "GRND_INSECURE|GRND_RANDOM: vDSO 32 bytes, syscall EINVAL".into(),
-        "32 bytes: vDSO 16 bytes, syscall 32 bytes".into(),
-    ]);
+    let short = RandomCase {
+        what: "32 bytes".into(),
+        vdso: Ok(16),
+        sys: Ok(32),
+    };
+    let mixed = crosscheck::judge_getrandom(&[insecure_random, short], &[]);
     assert!(apply_deviations(&spec, Provider::Kernel, k, &check, mixed).is_fail());
+    // Deviations name symptoms, not message text: the same words without the
+    // symptom explain nothing.
+    let text_only = vdsoconf_suite::checks::from_problems(vec![
+        "GRND_INSECURE|GRND_RANDOM: vDSO 32 bytes, syscall EINVAL".into(),
+    ]);
+    assert!(apply_deviations(&spec, Provider::Kernel, k, &check, text_only).is_fail());
     // A kernel deviation says nothing about QEMU's vDSO.
     assert!(apply_deviations(&spec, Provider::Qemu, k, &check, explained.clone()).is_fail());
     // Before the deviation's first kernel it is an ordinary failure.

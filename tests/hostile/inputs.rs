@@ -211,7 +211,7 @@ pub fn small_mistakes_get_precise_errors() -> Result<(), String> {
     )?;
     let no_such_check = write(
         "check/x86_64.yaml",
-        spec.replacen("deviations:\n", "deviations:\n  - description: d\n    evidence: e\n    checks: [\"call::__vdso_no_such_function\"]\n    symptoms: [\"x\"]\n", 1).as_bytes(),
+        spec.replacen("deviations:\n", "deviations:\n  - description: d\n    evidence: e\n    checks: [\"call::__vdso_no_such_function\"]\n    symptoms: [\"call-returned\"]\n", 1).as_bytes(),
     )?;
     let bad_utf8_results = dir.join("utf8/row");
     std::fs::create_dir_all(&bad_utf8_results).map_err(|e| e.to_string())?;

@@ -1,9 +1,12 @@
 //! Known deviations of a provider's vDSO (spec `deviations`): a failure fully explained by one is
 //! reported as a skip that names it; a check that passes where one was expected gets
-//! a note, so the spec entry can be narrowed once kernels are fixed.
+//! a note, so the spec entry can be narrowed once kernels are fixed. A deviation
+//! names the symptoms it explains by id (`result-differs:AUX*`), never by the
+//! text of a message, so rewording a message cannot break one.
 
+use super::findings::FINDINGS;
 use super::plan::PlannedCheck;
-use super::result::{CheckResult, Verdict};
+use super::result::{symptom_matches, CheckResult, Verdict, SYMPTOMS};
 use crate::spec::{ArchSpec, DeviationSpec, KernelVersion, Provider};
 
 fn applies(
@@ -25,18 +28,31 @@ fn applies(
         && d.checks.iter().any(|c| name.starts_with(c.as_str()))
 }
 
+/// Whether `id` is a symptom id: a live check's or a finding's.
+fn known_symptom(id: &str) -> bool {
+    SYMPTOMS.iter().any(|(s, _)| *s == id) || FINDINGS.iter().any(|(f, _, _)| *f == id)
+}
+
 /// The first problem with deviation `index` of `spec`, if it has one: no symptom,
-/// an empty symptom (which every failure would match), no check, or a `checks`
-/// entry that is the prefix of no check of the spec's plan.
+/// a symptom that is not `ID`, `ID:DETAIL` or `ID:PREFIX*` with a known `ID`, no
+/// check, or a `checks` entry that is the prefix of no check of the spec's plan.
 pub fn deviation_problem(spec: &ArchSpec, index: usize) -> Option<String> {
     let d = spec.deviations.get(index)?;
     if d.symptoms.is_empty() {
         return Some(
-            "deviation lists no symptoms: name text every failure it explains contains".into(),
+            "deviation lists no symptoms: name the symptom id of every problem it explains (ID, ID:DETAIL or ID:PREFIX*)".into(),
         );
     }
-    if d.symptoms.iter().any(|s| s.trim().is_empty()) {
-        return Some("deviation has an empty symptom, which every failure would match".into());
+    for symptom in &d.symptoms {
+        if symptom.trim().is_empty() {
+            return Some("deviation has an empty symptom: name a symptom id".into());
+        }
+        let id = symptom.split(':').next().unwrap_or("");
+        if !known_symptom(id) {
+            return Some(format!(
+                "deviation symptom {symptom:?} is not a symptom id (ID, ID:DETAIL or ID:PREFIX*; the ids are listed by `vdsoconf spec symptoms`)"
+            ));
+        }
     }
     if d.checks.is_empty() {
         return Some("deviation lists no checks".into());
@@ -74,16 +90,11 @@ pub fn apply_deviations(
     }
     match &result.verdict {
         Verdict::Fail { message } => {
-            let problems = if result.problems.is_empty() {
-                vec![message.clone()]
-            } else {
-                result.problems.clone()
-            };
-            let explained_by = |p: &String| {
-                relevant
-                    .iter()
-                    .copied()
-                    .find(|d| d.symptoms.iter().any(|s| p.contains(s.as_str())))
+            let problems = result.problems_with_symptoms();
+            let explained_by = |(_, symptom): &(String, String)| {
+                relevant.iter().copied().find(|d| {
+                    !symptom.is_empty() && d.symptoms.iter().any(|s| symptom_matches(s, symptom))
+                })
             };
             if !problems.iter().all(|p| explained_by(p).is_some()) {
                 return result;

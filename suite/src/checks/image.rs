@@ -1,9 +1,13 @@
 //! Checks that need only the image: presence, soname, versions, resolve, inventory.
+//! Apart from presence (a fact about the process), each is a view of the findings
+//! of the one static engine, `check-image`'s ([`super::findings`]): the same ids,
+//! the same messages, the same verdict.
 
-use super::expect::{expectation, Expectation};
+use super::expect::KernelConfig;
+use super::findings::{examine, Examination, Finding, ImageContext as Against, Severity};
 use super::group::{CheckGroup, ImageContext, Runs};
 use super::plan::{describe, Case, Group, PlannedCheck};
-use super::result::{from_problems, CheckResult};
+use super::result::{CheckResult, Problem};
 use crate::elf::{Symbol, SymbolVersion, VdsoImage, SHN_ABS, STT_FUNC, STT_NOTYPE, STT_OBJECT};
 use crate::spec::{ArchSpec, ElfSymbolType, KernelVersion, Provider, SymbolSpec, VdsoPresence};
 
@@ -224,77 +228,6 @@ pub(crate) fn in_range(
     }
 }
 
-/// DT_SONAME is one the spec allows, and the base version definition carries it.
-pub fn check_soname(
-    spec: &ArchSpec,
-    provider: Provider,
-    kernel: Option<KernelVersion>,
-    image: &VdsoImage<'_>,
-) -> CheckResult {
-    let Some(soname) = image.soname() else {
-        return CheckResult::fail("no DT_SONAME");
-    };
-    let soname = String::from_utf8_lossy(soname);
-    let allowed: Vec<&str> = spec
-        .sonames
-        .iter()
-        .filter(|s| s.providers.contains(&provider) && in_range(s.since, s.until, kernel))
-        .map(|s| s.name.as_str())
-        .collect();
-    let mut problems = Vec::new();
-    if !allowed.contains(&soname.as_ref()) {
-        problems.push(format!(
-            "DT_SONAME is {soname:?}, the spec allows {} for {}",
-            allowed.join(" or "),
-            provider.name()
-        ));
-    }
-    if let Some(defs) = image.version_defs() {
-        match defs.iter().filter_map(Result::ok).find(|d| d.is_base()) {
-            Some(base) if base.name != soname.as_bytes() => problems.push(format!(
-                "the base version definition is named {:?}, not the soname",
-                String::from_utf8_lossy(base.name)
-            )),
-            Some(_) => {}
-            None => problems.push("no base version definition (VER_FLG_BASE)".into()),
-        }
-    }
-    from_problems(problems)
-}
-
-/// Every version definition is known to the spec and well-formed.
-pub fn check_versions(spec: &ArchSpec, image: &VdsoImage<'_>) -> CheckResult {
-    let Some(defs) = image.version_defs() else {
-        return CheckResult::fail("no DT_VERDEF: symbol versions cannot be checked");
-    };
-    let mut problems = Vec::new();
-    let mut seen = Vec::new();
-    for def in defs.iter() {
-        let def = match def {
-            Ok(d) => d,
-            Err(e) => return CheckResult::fail(e.to_string()),
-        };
-        let name = String::from_utf8_lossy(def.name).into_owned();
-        if !def.hash_matches_name() {
-            problems.push(format!(
-                "{name}: vd_hash 0x{:x} is not the ELF hash of the name",
-                def.hash
-            ));
-        }
-        if seen.contains(&def.index) {
-            problems.push(format!("{name}: index {} is used twice", def.index));
-        }
-        seen.push(def.index);
-        if !def.is_base() && !spec.versions.iter().any(|v| v.name == name) {
-            problems.push(format!(
-                "unknown version node {name}: add it to `versions` in spec/{}.yaml",
-                spec.arch
-            ));
-        }
-    }
-    from_problems(problems)
-}
-
 pub(crate) fn type_ok(
     sym: &SymbolSpec,
     provider: Provider,
@@ -341,79 +274,6 @@ pub(crate) fn version_label(v: &SymbolVersion<'_>) -> String {
     }
 }
 
-/// `name` resolves at the symbol's version (with the right type, and aliases at the same place).
-pub fn check_resolve(
-    spec: &ArchSpec,
-    provider: Provider,
-    kernel: Option<KernelVersion>,
-    image: &VdsoImage<'_>,
-    symbol: usize,
-    name: &str,
-) -> CheckResult {
-    let sym = &spec.symbols[symbol];
-    let expect = expectation(sym, provider, kernel);
-    let found = match image.lookup(name.as_bytes(), Some(sym.version.as_bytes())) {
-        Ok(f) => f,
-        Err(e) => return CheckResult::fail(e.to_string()),
-    };
-    let Some(found) = found else {
-        // Say where it is instead, if it is anywhere.
-        let elsewhere: Vec<String> = image
-            .symbols()
-            .filter_map(Result::ok)
-            .filter(|s| s.name == name.as_bytes() && s.is_exported())
-            .map(|s| version_label(&s.version))
-            .collect();
-        if !elsewhere.is_empty() {
-            return CheckResult::fail(format!(
-                "{name} is exported at {} instead of {}",
-                elsewhere.join(", "),
-                sym.version
-            ));
-        }
-        return match expect {
-            Expectation::Required => {
-                let hint = if sym.since_confidence == crate::spec::Confidence::Low {
-                    " (the spec's `since` is a low-confidence estimate: if this kernel is right, fix the spec)"
-                } else {
-                    ""
-                };
-                CheckResult::fail(format!("{name}@{} is missing{hint}", sym.version))
-            }
-            Expectation::NotExpected(why) | Expectation::Conditional(why) => {
-                CheckResult::skip(format!("absent: {why}"))
-            }
-        };
-    };
-    let mut problems = Vec::new();
-    let mut notes = Vec::new();
-    if let Err(e) = type_ok(sym, provider, kernel, found.sym_type()) {
-        problems.push(e);
-    }
-    if found.version.hidden() {
-        notes.push(format!(
-            "{name}@{} is a hidden (non-default) version",
-            sym.version
-        ));
-    }
-    if let Expectation::NotExpected(why) = &expect {
-        notes.push(format!("present although the spec says: {why}"));
-    }
-    if name != sym.name {
-        match image.lookup(sym.name.as_bytes(), Some(sym.version.as_bytes())) {
-            Ok(Some(primary)) if (primary.value, primary.size) != (found.value, found.size) => {
-                problems.push(format!(
-                    "alias at 0x{:x} (size {}) but {} is at 0x{:x} (size {})",
-                    found.value, found.size, sym.name, primary.value, primary.size
-                ))
-            }
-            Ok(_) => {}
-            Err(e) => problems.push(e.to_string()),
-        }
-    }
-    from_problems(problems).with_notes(notes)
-}
-
 /// Is this the `OBJECT ABS` symbol a linker emits for a version node name?
 pub(crate) fn is_version_node_symbol(sym: &Symbol<'_>, image: &VdsoImage<'_>) -> bool {
     sym.sym_type() == STT_OBJECT
@@ -423,6 +283,114 @@ pub(crate) fn is_version_node_symbol(sym: &Symbol<'_>, image: &VdsoImage<'_>) ->
             .is_some_and(|d| d.iter().filter_map(Result::ok).any(|v| v.name == sym.name))
 }
 
+/// What the one static engine (`check-image`'s) makes of `image` as `run` checks
+/// it: the spec's provider and kernel, no kernel config known.
+fn examination(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    image: &VdsoImage<'_>,
+) -> Examination {
+    let against = Against {
+        spec,
+        provider,
+        kernel,
+        config: KernelConfig::default(),
+    };
+    examine(&against, image)
+}
+
+fn findings(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    image: &VdsoImage<'_>,
+) -> Vec<Finding> {
+    examination(spec, provider, kernel, image).findings
+}
+
+/// A row of `run` as a view of findings: the errors fail it (each a problem, its
+/// id the symptom), the rest are notes.
+fn view<'f>(picked: impl Iterator<Item = &'f Finding>) -> CheckResult {
+    let (errors, rest): (Vec<&Finding>, Vec<&Finding>) =
+        picked.partition(|f| f.severity == Severity::Error);
+    let problems = errors
+        .iter()
+        .map(|f| Problem::new(f.id, f.message.clone()))
+        .collect();
+    CheckResult::from_symptoms(problems)
+        .with_notes(rest.iter().map(|f| f.message.clone()).collect())
+}
+
+/// The findings each image row shows.
+const SONAME_FINDINGS: &[&str] = &["soname", "base-version-name"];
+const VERSION_FINDINGS: &[&str] = &[
+    "no-version-definitions",
+    "unknown-version",
+    "version-hash",
+    "version-index",
+];
+const RESOLVE_FINDINGS: &[&str] = &[
+    "lookup-error",
+    "missing-symbol",
+    "wrong-version",
+    "symbol-type",
+    "alias-mismatch",
+    "hidden-version",
+    "symbol-not-expected",
+    "symbol-before-since",
+];
+const INVENTORY_FINDINGS: &[&str] = &[
+    "unknown-symbol",
+    "symbol-not-expected",
+    "symbol-before-since",
+    "nameless-symbols",
+];
+
+fn with_ids<'f>(all: &'f [Finding], ids: &'f [&str]) -> impl Iterator<Item = &'f Finding> {
+    all.iter().filter(move |f| ids.contains(&f.id))
+}
+
+/// DT_SONAME is one the spec allows, and the base version definition carries it.
+pub fn check_soname(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    image: &VdsoImage<'_>,
+) -> CheckResult {
+    view(with_ids(
+        &findings(spec, provider, kernel, image),
+        SONAME_FINDINGS,
+    ))
+}
+
+/// Every version definition is known to the spec and well-formed.
+pub fn check_versions(spec: &ArchSpec, image: &VdsoImage<'_>) -> CheckResult {
+    let all = findings(spec, Provider::Kernel, None, image);
+    view(with_ids(&all, VERSION_FINDINGS))
+}
+
+/// `name` resolves at the symbol's version (with the right type, and aliases at
+/// the same place); a symbol the kernel, config or provider need not have is a
+/// skip when absent.
+pub fn check_resolve(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    image: &VdsoImage<'_>,
+    symbol: usize,
+    name: &str,
+) -> CheckResult {
+    let at = format!("{name}@{}", spec.symbols[symbol].version);
+    let seen = examination(spec, provider, kernel, image);
+    let about = |f: &&Finding| f.symbol.as_deref() == Some(at.as_str());
+    let result = view(with_ids(&seen.findings, RESOLVE_FINDINGS).filter(about));
+    match seen.absent.iter().find(|a| a.symbol == at) {
+        Some(absent) if !result.is_fail() => CheckResult::skip(format!("absent: {}", absent.why)),
+        _ => result,
+    }
+}
+
 /// Exported symbols the spec does not know fail; known ones outside their range are notes.
 pub fn check_inventory(
     spec: &ArchSpec,
@@ -430,59 +398,25 @@ pub fn check_inventory(
     kernel: Option<KernelVersion>,
     image: &VdsoImage<'_>,
 ) -> CheckResult {
-    let mut unknown = Vec::new();
-    let mut notes = Vec::new();
-    let mut nameless = 0;
-    for sym in image.symbols() {
-        let sym = match sym {
-            Ok(s) => s,
-            Err(e) => return CheckResult::fail(e.to_string()),
-        };
-        if !sym.is_exported() || is_version_node_symbol(&sym, image) {
-            continue;
-        }
-        if sym.name.is_empty() {
-            nameless += 1;
-            continue;
-        }
-        let name = sym.name_lossy();
-        let version = version_label(&sym.version);
-        let same_name: Vec<&SymbolSpec> = spec
-            .symbols
-            .iter()
-            .filter(|s| s.names().any(|n| n == name))
-            .collect();
-        match same_name.iter().find(|s| s.version == version) {
-            Some(known) => match expectation(known, provider, kernel) {
-                Expectation::NotExpected(why) => {
-                    notes.push(format!("{name}@{version} is present although {why}"))
-                }
-                Expectation::Required | Expectation::Conditional(_) => {}
-            },
-            None if same_name.is_empty() => unknown.push(format!("{name}@{version}")),
-            None => unknown.push(format!(
-                "{name}@{version} (the spec has it at {})",
-                same_name
-                    .iter()
-                    .map(|s| s.version.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
+    let all = findings(spec, provider, kernel, image);
+    let unknown: Vec<&str> = with_ids(&all, &["unknown-symbol"])
+        .filter_map(|f| f.symbol.as_deref())
+        .collect();
+    let notes: Vec<String> = with_ids(&all, INVENTORY_FINDINGS)
+        .filter(|f| f.severity != Severity::Error)
+        .map(|f| f.message.clone())
+        .collect();
+    if unknown.is_empty() {
+        return CheckResult::pass().with_notes(notes);
     }
-    if nameless > 0 {
-        notes.push(format!(
-            "{nameless} exported symbol(s) with an empty name (ARM kernels hide unusable time functions this way)"
-        ));
-    }
-    let result = if unknown.is_empty() {
-        CheckResult::pass()
-    } else {
-        CheckResult::fail(format!(
+    let problems = with_ids(&all, &["unknown-symbol"])
+        .map(|f| Problem::new(f.id, f.message.clone()))
+        .collect();
+    CheckResult::from_symptoms(problems)
+        .with_message(format!(
             "not in spec/{}.yaml: {} (add each to `symbols` with its kind and since)",
             spec.arch,
             unknown.join(", ")
         ))
-    };
-    result.with_notes(notes)
+        .with_notes(notes)
 }

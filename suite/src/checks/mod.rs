@@ -14,4 +14,6 @@ pub use deviation::{apply_deviations, deviation_problem};
 pub use expect::{expectation, expectation_with_config, Expectation, KernelConfig};
 pub use group::{group_of, CallOutcome, CheckGroup, ImageContext, LiveContext, Runs, REGISTRY};
 pub use plan::{find_check, plan, Case, Group, PlannedCheck, Source, Target};
-pub use result::{from_problems, CheckResult, Unrunnable, Verdict};
+pub use result::{
+    from_problems, symptom_matches, CheckResult, Problem, Unrunnable, Verdict, SYMPTOMS,
+};

@@ -26,6 +26,12 @@ pub struct CheckResult {
     /// The separate problems a failure was made of (its message joins them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// The symptom of each problem, in the same order: a stable id, `ID` or
+    /// `ID:DETAIL` (`result-differs:AUX0`), from [`SYMPTOMS`] or the findings'
+    /// catalogue. Spec deviations name these, never message text; a problem
+    /// with no symptom (`""`) is explained by no deviation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<String>,
     /// Set on a skip when this machine stopped the check (too few processes, file
     /// descriptors or memory, no `/proc`, a denied syscall): not the vDSO's doing,
     /// and a run with such a skip is an error of the run.
@@ -39,6 +45,7 @@ impl CheckResult {
             verdict: Verdict::Pass,
             notes: Vec::new(),
             problems: Vec::new(),
+            symptoms: Vec::new(),
             environment: false,
         }
     }
@@ -50,6 +57,7 @@ impl CheckResult {
             },
             notes: Vec::new(),
             problems: Vec::new(),
+            symptoms: Vec::new(),
             environment: false,
         }
     }
@@ -61,6 +69,7 @@ impl CheckResult {
             },
             notes: Vec::new(),
             problems: Vec::new(),
+            symptoms: Vec::new(),
             environment: false,
         }
     }
@@ -75,6 +84,31 @@ impl CheckResult {
     pub fn with_notes(mut self, notes: Vec<String>) -> Self {
         self.notes.extend(notes);
         self
+    }
+
+    /// The same result with `message` for a failure's message (its problems and
+    /// symptoms are kept).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        if let Verdict::Fail { message: m } = &mut self.verdict {
+            *m = message.into();
+        }
+        self
+    }
+
+    /// Each problem of a failure with its symptom (`""` for none); a failure
+    /// made of no separate problems is its message, with no symptom.
+    pub fn problems_with_symptoms(&self) -> Vec<(String, String)> {
+        match &self.verdict {
+            Verdict::Fail { message } if self.problems.is_empty() => {
+                vec![(message.clone(), String::new())]
+            }
+            _ => self
+                .problems
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.clone(), self.symptoms.get(i).cloned().unwrap_or_default()))
+                .collect(),
+        }
     }
 
     pub fn is_pass(&self) -> bool {
@@ -92,13 +126,194 @@ impl CheckResult {
 #[derive(Debug, Clone)]
 pub struct Unrunnable(pub String);
 
-/// Turns a list of problems into a verdict: none is a pass.
+/// Turns a list of problems without symptoms into a verdict: none is a pass.
 pub fn from_problems(problems: Vec<String>) -> CheckResult {
-    if problems.is_empty() {
-        CheckResult::pass()
-    } else {
-        let mut r = CheckResult::fail(problems.join("; "));
-        r.problems = problems;
+    CheckResult::from_symptoms(problems.into_iter().map(|p| Problem::new("", p)).collect())
+}
+
+/// One problem of a failure: its symptom (see [`CheckResult::symptoms`]) and what
+/// was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub symptom: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(symptom: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            symptom: symptom.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A problem about one case (a clock, a flag, an output): symptom `ID:DETAIL`.
+    pub fn about(id: &str, detail: impl std::fmt::Display, message: impl Into<String>) -> Problem {
+        Problem::new(format!("{id}:{detail}"), message)
+    }
+}
+
+/// A problem reads as its message.
+impl std::ops::Deref for Problem {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.message
+    }
+}
+
+/// A message with no symptom (what a failed precondition says).
+impl From<String> for Problem {
+    fn from(message: String) -> Problem {
+        Problem::new("", message)
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl CheckResult {
+    /// Turns a list of problems into a verdict: none is a pass.
+    pub fn from_symptoms(problems: Vec<Problem>) -> CheckResult {
+        if problems.is_empty() {
+            return CheckResult::pass();
+        }
+        let messages: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+        let mut r = CheckResult::fail(messages.join("; "));
+        r.problems = messages;
+        r.symptoms = problems.into_iter().map(|p| p.symptom).collect();
         r
+    }
+}
+
+/// The symptom ids of the live checks, and what each means (`DETAIL`, where one
+/// follows the id, names the case: a clock, a flag, an output, a CPU). The image
+/// checks' symptoms are the findings' ids ([`super::findings::FINDINGS`]).
+pub const SYMPTOMS: &[(&str, &str)] = &[
+    (
+        "result-differs",
+        "the vDSO's result (value or errno) is not the syscall's, for DETAIL",
+    ),
+    (
+        "null-differs",
+        "with a NULL output the vDSO's status is not the syscall's, for DETAIL",
+    ),
+    (
+        "errno-differs",
+        "the syscall rejects DETAIL and the vDSO answers otherwise",
+    ),
+    (
+        "vdso-rejects",
+        "the syscall accepts DETAIL and the vDSO fails",
+    ),
+    (
+        "wrote-on-error",
+        "the vDSO rejected DETAIL but wrote its output",
+    ),
+    (
+        "not-normalized",
+        "a nanosecond or microsecond field out of range",
+    ),
+    (
+        "outside-syscall-readings",
+        "a reading outside the syscall readings taken around it",
+    ),
+    (
+        "timezone-differs",
+        "gettimeofday's timezone is not the syscall's",
+    ),
+    ("vdso-failed", "the vDSO call failed where it must succeed"),
+    (
+        "syscall-failed",
+        "the syscall the vDSO is compared with failed",
+    ),
+    (
+        "null-rejected",
+        "a NULL output the ABI allows (DETAIL) was rejected",
+    ),
+    (
+        "returned-not-stored",
+        "time() returned another value than it stored",
+    ),
+    (
+        "wrong-cpu",
+        "getcpu named another CPU than the one pinned (DETAIL)",
+    ),
+    (
+        "wrong-node",
+        "getcpu named another node than the syscall (on CPU DETAIL)",
+    ),
+    (
+        "outputs-identical",
+        "outputs that must differ are identical (DETAIL)",
+    ),
+    (
+        "call-returned",
+        "a call with valid arguments returned an error or an implausible value",
+    ),
+    (
+        "cpu-out-of-range",
+        "getcpu's CPU is not below the number of configured CPUs",
+    ),
+    (
+        "implausible-value",
+        "a value no working clock, CPU or generator gives",
+    ),
+    (
+        "bad-pointer-returned",
+        "a bad pointer was answered with this return value (DETAIL) instead of EFAULT or SIGSEGV",
+    ),
+    (
+        "bad-pointer-signal",
+        "a bad pointer killed the call with another signal (DETAIL)",
+    ),
+    (
+        "bad-pointer-wrong-fault",
+        "EFAULT where the spec says SIGSEGV, or the reverse",
+    ),
+    ("bad-pointer-hung", "a call with a bad pointer hung"),
+    (
+        "bad-pointer-null",
+        "NULL where it is allowed was not accepted, or an invalid clock with NULL was not EINVAL",
+    ),
+    (
+        "wrote-outside-output",
+        "the call wrote outside its output buffer DETAIL",
+    ),
+    (
+        "fell-back",
+        "DETAIL fell back to the syscall where the spec says it is served",
+    ),
+    (
+        "served-not-fallback",
+        "DETAIL was served where the spec says it falls back",
+    ),
+    (
+        "failed-under-trap",
+        "DETAIL failed with another errno than the fallback trap's",
+    ),
+    (
+        "timens-offset",
+        "a clock inside a time namespace does not carry the namespace's offset (DETAIL)",
+    ),
+    (
+        "timens-getrandom",
+        "getrandom is not served inside a time namespace",
+    ),
+    ("went-backwards", "a clock went backwards"),
+    (
+        "trampoline-outside-exec",
+        "a signal trampoline is not inside an executable segment",
+    ),
+];
+
+/// Whether symptom `pattern` of a spec deviation (`ID`, `ID:DETAIL`, or
+/// `ID:PREFIX*`) names `symptom`.
+pub fn symptom_matches(pattern: &str, symptom: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => symptom.starts_with(prefix),
+        None => pattern == symptom,
     }
 }

@@ -8,7 +8,7 @@ use crate::checks::live::clocks::{all_clock_cases, Reading};
 use crate::checks::live::crosscheck;
 use crate::checks::live::served::{served_clock_cases, ServedContext, ServiceCase};
 use crate::checks::live::timens::{self, InnerReport};
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
 use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{self, Errno};
@@ -50,7 +50,7 @@ impl<T: TimespecAbi + 'static> LiveKind for GettimeKind<T>
 where
     Clock<T, Gettime>: Handle,
 {
-    fn call(&self, f: Resolved) -> Result<(), String> {
+    fn call(&self, f: Resolved) -> Result<(), Problem> {
         let f = f.handle::<Clock<T, Gettime>>()?;
         CALLED.iter().try_for_each(|&c| {
             let (r, ts) = f.call(c.0);
@@ -119,7 +119,7 @@ impl<T: TimespecAbi> LiveKind for GetresKind<T>
 where
     Clock<T, Getres>: Handle,
 {
-    fn call(&self, f: Resolved) -> Result<(), String> {
+    fn call(&self, f: Resolved) -> Result<(), Problem> {
         let f = f.handle::<Clock<T, Getres>>()?;
         CALLED.iter().try_for_each(|&c| {
             let (r, ts) = f.call(c.0);

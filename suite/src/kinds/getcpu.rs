@@ -6,7 +6,7 @@ use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::call::judge_getcpu;
 use crate::checks::live::crosscheck::{self, CpuSample};
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
 use crate::vdso::arena::call_with_pointers;
 use crate::vdso::process::{allowed_cpus, configured_cpus, set_allowed_cpus};
@@ -16,7 +16,7 @@ use crate::vdso::{Getcpu, Resolved};
 pub struct GetcpuKind;
 
 impl LiveKind for GetcpuKind {
-    fn call(&self, f: Resolved) -> Result<(), String> {
+    fn call(&self, f: Resolved) -> Result<(), Problem> {
         let (r, cpu, node) = f.handle::<Getcpu>()?.call();
         judge_getcpu(r, cpu, node, configured_cpus())
     }

@@ -7,7 +7,7 @@ use crate::checks::live::call::judge_getrandom;
 use crate::checks::live::crosscheck::{self, RandomCase};
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::live::timens::{self, InnerReport};
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
 use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{self, Errno};
@@ -33,7 +33,7 @@ fn warmed_up(f: Resolved) -> Result<(Getrandom, GetrandomState), String> {
 }
 
 impl LiveKind for GetrandomKind {
-    fn call(&self, f: Resolved) -> Result<(), String> {
+    fn call(&self, f: Resolved) -> Result<(), Problem> {
         let f = f.handle::<Getrandom>()?;
         let (r, params) = f.params();
         if r != Ok(0) {

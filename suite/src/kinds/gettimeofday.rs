@@ -6,7 +6,7 @@ use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::call::judge_gettimeofday;
 use crate::checks::live::crosscheck;
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
 use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{self, Errno};
@@ -17,7 +17,7 @@ pub struct GettimeofdayKind;
 impl LiveKind for GettimeofdayKind {
     // `c_long` and `time_t` are i32 on 32-bit targets: the widening is not useless there.
     #[allow(clippy::useless_conversion)]
-    fn call(&self, f: Resolved) -> Result<(), String> {
+    fn call(&self, f: Resolved) -> Result<(), Problem> {
         let (r, tv, _tz) = f.handle::<Gettimeofday>()?.call();
         judge_gettimeofday(r, tv.tv_sec.into(), tv.tv_usec.into())
     }

@@ -23,7 +23,7 @@ use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::clocks::Reading;
 use crate::checks::live::served::{ServedContext, ServiceCase};
 use crate::checks::live::timens::InnerReport;
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, Problem};
 use crate::spec::{ClockId, SymbolKind};
 use crate::vdso::syscall::Errno;
 use crate::vdso::{
@@ -88,8 +88,8 @@ pub struct KindInfo {
 /// A group the description does not plan for a kind is never asked.
 pub trait LiveKind: Sync {
     /// Calls with valid arguments, judged (the `call` group).
-    fn call(&self, f: Resolved) -> Result<(), String> {
-        Err(format!("no call check for a {}", f.kind().name()))
+    fn call(&self, f: Resolved) -> Result<(), Problem> {
+        Err(format!("no call check for a {}", f.kind().name()).into())
     }
 
     /// Compared with the raw syscall (the `crosscheck` group).

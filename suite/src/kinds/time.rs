@@ -6,7 +6,7 @@ use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::call::judge_time;
 use crate::checks::live::crosscheck;
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
 use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{self, Errno};
@@ -15,7 +15,7 @@ use crate::vdso::{raw_value, Resolved, Time};
 pub struct TimeKind;
 
 impl LiveKind for TimeKind {
-    fn call(&self, f: Resolved) -> Result<(), String> {
+    fn call(&self, f: Resolved) -> Result<(), Problem> {
         let (r, stored) = f.handle::<Time>()?.call();
         judge_time(raw_value(r), stored)
     }

@@ -65,6 +65,8 @@ pub const FINDINGS: &[(&str, Severity, &str)] = &[
     ("no-version-definitions", Severity::Error, "no DT_VERSYM/DT_VERDEF: exports cannot be versioned"),
     ("unversioned-symbol", Severity::Error, "an exported symbol with no version node"),
     ("unknown-version", Severity::Error, "a version node the spec does not know"),
+    ("version-hash", Severity::Error, "a version definition's vd_hash is not the ELF hash of its name (loaders compare the hash first)"),
+    ("version-index", Severity::Error, "two version definitions share an index"),
     ("base-version-name", Severity::Error, "the base version definition does not name the soname"),
     ("soname", Severity::Error, "DT_SONAME is missing or not the spec's"),
     ("unreadable-symbol", Severity::Error, "a dynamic symbol entry cannot be read (its name or version index is out of range): `vdsoconf symbols` refuses the image"),
@@ -82,6 +84,8 @@ pub const FINDINGS: &[(&str, Severity, &str)] = &[
     ("wrong-version", Severity::Error, "a spec symbol is exported at another version node"),
     ("unknown-symbol", Severity::Error, "an exported symbol the spec does not know"),
     ("symbol-before-since", Severity::Note, "a symbol present before the spec's first kernel for it"),
+    ("hidden-version", Severity::Note, "a spec symbol is exported at a hidden (non-default) version"),
+    ("nameless-symbols", Severity::Note, "exported symbols with an empty name (ARM kernels hide unusable time functions this way)"),
     ("symbol-not-expected", Severity::Warning, "a symbol present that the spec says this provider, kernel or config does not have"),
     ("no-build-id", Severity::Warning, "no GNU build-id note"),
 ];
@@ -98,7 +102,24 @@ pub struct ImageContext<'s> {
 
 /// Collects findings; the checks know nothing of how they are shown.
 #[derive(Debug, Default)]
-pub struct Findings(Vec<Finding>);
+pub struct Findings(Vec<Finding>, Vec<Absence>);
+
+/// A spec symbol the image lacks and need not have (not a finding: nothing is
+/// wrong), and why it need not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Absence {
+    /// `name@version`.
+    pub symbol: String,
+    pub why: String,
+}
+
+/// What the engine makes of an image: its findings, errors first, and the spec
+/// symbols it may lack and does.
+#[derive(Debug, Clone, Default)]
+pub struct Examination {
+    pub findings: Vec<Finding>,
+    pub absent: Vec<Absence>,
+}
 
 impl Findings {
     fn add(&mut self, id: &'static str, message: impl Into<String>) -> &mut Finding {
@@ -137,6 +158,11 @@ impl Finding {
 
 /// Every finding about `image`, errors first, in the order they were found.
 pub fn check_image(ctx: &ImageContext<'_>, image: &VdsoImage<'_>) -> Vec<Finding> {
+    examine(ctx, image).findings
+}
+
+/// [`check_image`], with the symbols the image may lack and does.
+pub fn examine(ctx: &ImageContext<'_>, image: &VdsoImage<'_>) -> Examination {
     let mut f = Findings::default();
     layout::check_header(ctx, image, &mut f);
     layout::check_segments(ctx, image, &mut f);
@@ -147,9 +173,12 @@ pub fn check_image(ctx: &ImageContext<'_>, image: &VdsoImage<'_>) -> Vec<Finding
     symbols::check_symbols(ctx, image, &mut f);
     symbols::check_hash_tables(image, &mut f);
     symbols::check_spec_symbols(ctx, image, &mut f);
-    let mut all = f.0;
+    let Findings(mut all, absent) = f;
     all.sort_by_key(|x| x.severity);
-    all
+    Examination {
+        findings: all,
+        absent,
+    }
 }
 
 /// Parses `data` and checks it. A SysV hash table written with the wrong entry size

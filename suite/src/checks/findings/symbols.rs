@@ -124,14 +124,33 @@ pub fn check_versions(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Fin
     let Some(defs) = image.version_defs().filter(|_| image.has_versions()) else {
         f.add(
             "no-version-definitions",
-            "no DT_VERSYM/DT_VERDEF: the exports are unversioned and libcs look them up by version",
+            "no DT_VERDEF (or no DT_VERSYM): the exports are unversioned and libcs look them up by version",
         )
         .at(image.dynamic_segment().offset);
         return;
     };
     let mut saw_base = false;
+    let mut indexes = Vec::new();
     for def in defs.iter().filter_map(Result::ok) {
         let name = String::from_utf8_lossy(def.name).into_owned();
+        if !def.hash_matches_name() {
+            f.add(
+                "version-hash",
+                format!(
+                    "{name}: vd_hash 0x{:x} is not the ELF hash of the name",
+                    def.hash
+                ),
+            )
+            .at(def.offset);
+        }
+        if indexes.contains(&def.index) {
+            f.add(
+                "version-index",
+                format!("{name}: index {} is used twice", def.index),
+            )
+            .at(def.offset);
+        }
+        indexes.push(def.index);
         if def.is_base() {
             saw_base = true;
             if soname.as_deref().is_some_and(|s| s != name) {
@@ -147,7 +166,7 @@ pub fn check_versions(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Fin
         } else if !spec.versions.iter().any(|v| v.name == name) {
             f.add(
                 "unknown-version",
-                format!("version node {name} is not in spec/{}.yaml `versions`: add it there if it is new", spec.arch),
+                format!("unknown version node {name}: add it to `versions` in spec/{}.yaml if it is new", spec.arch),
             )
             .at(def.offset)
             .symbol(name);
@@ -318,18 +337,38 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
                     f.add(
                         "wrong-version",
                         format!(
-                            "{name} is exported at {}, the spec says {}",
+                            "{name} is exported at {} instead of {}",
                             elsewhere.join(", "),
                             sym.version
                         ),
                     )
                     .symbol(at);
-                } else if expect == Expectation::Required {
-                    f.add("missing-symbol", format!("{at} is missing{}", context(ctx)))
-                        .symbol(at);
+                } else {
+                    match &expect {
+                        Expectation::Required => {
+                            f.add(
+                                "missing-symbol",
+                                format!("{at} is missing{}{}", context(ctx), low_confidence(sym)),
+                            )
+                            .symbol(at);
+                        }
+                        Expectation::NotExpected(why) | Expectation::Conditional(why) => {
+                            f.1.push(super::Absence {
+                                symbol: at,
+                                why: why.clone(),
+                            });
+                        }
+                    }
                 }
                 continue;
             };
+            if found.version.hidden() {
+                f.add(
+                    "hidden-version",
+                    format!("{at} is a hidden (non-default) version"),
+                )
+                .symbol(at.clone());
+            }
             if let Err(e) = type_ok(sym, ctx.provider, ctx.kernel, found.sym_type()) {
                 f.add("symbol-type", format!("{at}: {e}"))
                     .symbol(at.clone());
@@ -340,7 +379,7 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
                         f.add(
                             "alias-mismatch",
                             format!(
-                                "{at} is at 0x{:x} (size {}), {} at 0x{:x} (size {})",
+                                "{at}: alias at 0x{:x} (size {}) but {} is at 0x{:x} (size {})",
                                 found.value, found.size, sym.name, p.value, p.size
                             ),
                         )
@@ -376,7 +415,37 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
                 format!("{name}@{version} is not in the spec: add it to `symbols` in spec/{}.yaml (see spec/README.md)", spec.arch),
             )
             .symbol(format!("{name}@{version}"));
+        } else if !known.iter().any(|k| k.version == version) {
+            let at: Vec<&str> = known.iter().map(|k| k.version.as_str()).collect();
+            f.add(
+                "unknown-symbol",
+                format!(
+                    "{name}@{version} is not in the spec (the spec has it at {})",
+                    at.join(", ")
+                ),
+            )
+            .symbol(format!("{name}@{version}"));
         }
+    }
+    let nameless = image
+        .symbols()
+        .filter_map(Result::ok)
+        .filter(|s| s.index != 0 && s.is_exported() && s.name.is_empty())
+        .count();
+    if nameless > 0 {
+        f.add(
+            "nameless-symbols",
+            format!("{nameless} exported symbol(s) with an empty name (ARM kernels hide unusable time functions this way)"),
+        );
+    }
+}
+
+/// Why a missing symbol may be the spec's fault.
+fn low_confidence(sym: &SymbolSpec) -> &'static str {
+    if sym.since_confidence == crate::spec::Confidence::Low {
+        " (the spec's `since` is a low-confidence estimate: if this kernel is right, fix the spec)"
+    } else {
+        ""
     }
 }
 

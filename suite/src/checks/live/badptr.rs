@@ -6,7 +6,7 @@
 use super::clocks::errno_name;
 use crate::checks::group::{CheckGroup, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
-use crate::checks::result::CheckResult;
+use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::{ArchSpec, BadPointer, SymbolKind};
 use crate::vdso::syscall::Errno;
@@ -188,6 +188,11 @@ pub fn must_fault(kind: SymbolKind, case: &PtrCase) -> bool {
 
 pub use crate::checks::group::CallOutcome;
 
+/// A failure with one problem of symptom `symptom`.
+fn failed(symptom: &str, message: String) -> CheckResult {
+    CheckResult::from_symptoms(vec![Problem::new(symptom, message)])
+}
+
 /// Judges a case from the syscall's answer (`None`: no such syscall here) and the vDSO's.
 pub fn judge_bad_pointer(
     kind: SymbolKind,
@@ -210,31 +215,44 @@ pub fn judge_bad_pointer(
         None => notes.push("no syscall of this kind on this architecture to compare with".into()),
     }
     let verdict = match (vdso, fault) {
-        (CallOutcome::Hung, _) => CheckResult::fail("the vDSO call hung"),
+        (CallOutcome::Hung, _) => failed("bad-pointer-hung", "the vDSO call hung".into()),
         (CallOutcome::Signal(sig), true) if sig == libc::SIGSEGV => match expect {
             BadPointer::Sigsegv | BadPointer::EfaultOrSigsegv => CheckResult::pass(),
-            BadPointer::Efault => CheckResult::fail("killed by SIGSEGV; the spec says EFAULT"),
+            BadPointer::Efault => failed(
+                "bad-pointer-wrong-fault",
+                "killed by SIGSEGV; the spec says EFAULT".into(),
+            ),
         },
-        (CallOutcome::Signal(sig), _) => CheckResult::fail(format!("killed by signal {sig}")),
+        (CallOutcome::Signal(sig), _) => failed(
+            &format!("bad-pointer-signal:{sig}"),
+            format!("killed by signal {sig}"),
+        ),
         (CallOutcome::Returned(r), true) if r == -i64::from(libc::EFAULT) => match expect {
             BadPointer::Efault | BadPointer::EfaultOrSigsegv => CheckResult::pass(),
-            BadPointer::Sigsegv => CheckResult::fail("returned EFAULT; the spec says SIGSEGV"),
+            BadPointer::Sigsegv => failed(
+                "bad-pointer-wrong-fault",
+                "returned EFAULT; the spec says SIGSEGV".into(),
+            ),
         },
-        (CallOutcome::Returned(r), true) => CheckResult::fail(format!(
-            "returned {r} for a bad pointer; expected EFAULT{}",
-            if expect == BadPointer::Efault {
-                ""
-            } else {
-                " or SIGSEGV"
-            }
-        )),
+        (CallOutcome::Returned(r), true) => failed(
+            &format!("bad-pointer-returned:{r}"),
+            format!(
+                "returned {r} for a bad pointer; expected EFAULT{}",
+                if expect == BadPointer::Efault {
+                    ""
+                } else {
+                    " or SIGSEGV"
+                }
+            ),
+        ),
         (CallOutcome::Returned(r), false) if case.clock == -1 => {
             if r == -i64::from(libc::EINVAL) {
                 CheckResult::pass()
             } else {
-                CheckResult::fail(format!(
-                    "an invalid clock with a NULL timespec returned {r}, not EINVAL"
-                ))
+                failed(
+                    "bad-pointer-null",
+                    format!("an invalid clock with a NULL timespec returned {r}, not EINVAL"),
+                )
             }
         }
         (CallOutcome::Returned(r), false) => {
@@ -246,9 +264,10 @@ pub fn judge_bad_pointer(
             if ok {
                 CheckResult::pass()
             } else {
-                CheckResult::fail(format!(
-                    "returned {r}, but NULL is allowed here and must succeed"
-                ))
+                failed(
+                    "bad-pointer-null",
+                    format!("returned {r}, but NULL is allowed here and must succeed"),
+                )
             }
         }
     };

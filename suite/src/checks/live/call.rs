@@ -6,7 +6,7 @@
 
 use crate::checks::group::{CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
-use crate::checks::result::{from_problems, CheckResult};
+use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::{ArchSpec, ClockId, ErrorConvention, SymbolKind, SymbolSpec};
 use crate::vdso::{raw_value, Returned, Timespec, VgetrandomOpaqueParams};
@@ -80,76 +80,122 @@ fn describe_ret(ret: Returned) -> String {
 }
 
 /// `clock_gettime(clock)` returned `ret` and `ts`.
-pub fn judge_gettime(clock: ClockId, ret: Returned, ts: Timespec) -> Result<(), String> {
+pub fn judge_gettime(clock: ClockId, ret: Returned, ts: Timespec) -> Result<(), Problem> {
+    let problem = |id: &str, message: String| Err(Problem::about(id, clock, message));
     if ret != Ok(0) {
-        return Err(format!("{clock}: returned {}", describe_ret(ret)));
+        return problem(
+            "call-returned",
+            format!("{clock}: returned {}", describe_ret(ret)),
+        );
     }
     if !(0..NSEC_PER_SEC).contains(&ts.nsec) {
-        return Err(format!("{clock}: tv_nsec {} is not normalized", ts.nsec));
+        return problem(
+            "not-normalized",
+            format!("{clock}: tv_nsec {} is not normalized", ts.nsec),
+        );
     }
     if ts.sec < 0 {
-        return Err(format!("{clock}: tv_sec {} is negative", ts.sec));
+        return problem(
+            "implausible-value",
+            format!("{clock}: tv_sec {} is negative", ts.sec),
+        );
     }
     if clock == ClockId::REALTIME && ts.sec < SOME_TIME_AGO {
-        return Err(format!("{clock}: tv_sec {} is before 2001", ts.sec));
+        return problem(
+            "implausible-value",
+            format!("{clock}: tv_sec {} is before 2001", ts.sec),
+        );
     }
     Ok(())
 }
 
 /// `clock_getres(clock)` returned `ret` and `res`.
-pub fn judge_getres(clock: ClockId, ret: Returned, res: Timespec) -> Result<(), String> {
+pub fn judge_getres(clock: ClockId, ret: Returned, res: Timespec) -> Result<(), Problem> {
     if ret != Ok(0) {
-        return Err(format!("{clock}: returned {}", describe_ret(ret)));
+        return Err(Problem::about(
+            "call-returned",
+            clock,
+            format!("{clock}: returned {}", describe_ret(ret)),
+        ));
     }
     let total = res
         .sec
         .saturating_mul(NSEC_PER_SEC)
         .saturating_add(res.nsec);
     if !(0..NSEC_PER_SEC).contains(&res.nsec) || total <= 0 || total > NSEC_PER_SEC {
-        return Err(format!(
-            "{clock}: resolution {}.{:09} s is not in (0, 1] s",
-            res.sec, res.nsec
+        return Err(Problem::about(
+            "implausible-value",
+            clock,
+            format!(
+                "{clock}: resolution {}.{:09} s is not in (0, 1] s",
+                res.sec, res.nsec
+            ),
         ));
     }
     Ok(())
 }
 
 /// `gettimeofday` returned `ret`, `sec`/`usec`.
-pub fn judge_gettimeofday(ret: Returned, sec: i64, usec: i64) -> Result<(), String> {
+pub fn judge_gettimeofday(ret: Returned, sec: i64, usec: i64) -> Result<(), Problem> {
     if ret != Ok(0) {
-        return Err(format!("returned {}", describe_ret(ret)));
+        return Err(Problem::new(
+            "call-returned",
+            format!("returned {}", describe_ret(ret)),
+        ));
     }
     if !(0..1_000_000).contains(&usec) {
-        return Err(format!("tv_usec {usec} is not normalized"));
+        return Err(Problem::new(
+            "not-normalized",
+            format!("tv_usec {usec} is not normalized"),
+        ));
     }
     if sec < SOME_TIME_AGO {
-        return Err(format!("tv_sec {sec} is before 2001"));
+        return Err(Problem::new(
+            "implausible-value",
+            format!("tv_sec {sec} is before 2001"),
+        ));
     }
     Ok(())
 }
 
 /// `time(&stored)` returned `ret`.
-pub fn judge_time(ret: i64, stored: i64) -> Result<(), String> {
+pub fn judge_time(ret: i64, stored: i64) -> Result<(), Problem> {
     if ret != stored {
-        return Err(format!("returned {ret} but stored {stored}"));
+        return Err(Problem::new(
+            "returned-not-stored",
+            format!("returned {ret} but stored {stored}"),
+        ));
     }
     if ret < SOME_TIME_AGO {
-        return Err(format!("returned {ret}, before 2001"));
+        return Err(Problem::new(
+            "implausible-value",
+            format!("returned {ret}, before 2001"),
+        ));
     }
     Ok(())
 }
 
 /// `getcpu` returned `ret`, `cpu`, `node`; the machine has `cpus` possible CPUs.
-pub fn judge_getcpu(ret: Returned, cpu: u32, node: u32, cpus: u32) -> Result<(), String> {
+pub fn judge_getcpu(ret: Returned, cpu: u32, node: u32, cpus: u32) -> Result<(), Problem> {
     if ret != Ok(0) {
-        return Err(format!("returned {}", describe_ret(ret)));
+        return Err(Problem::new(
+            "call-returned",
+            format!("returned {}", describe_ret(ret)),
+        ));
     }
     if cpu >= cpus {
-        return Err(format!("cpu {cpu} is not below the {cpus} configured CPUs"));
+        return Err(Problem::new(
+            "cpu-out-of-range",
+            format!("cpu {cpu} is not below the {cpus} configured CPUs"),
+        ));
     }
     // MAX_NUMNODES is at most 1 << 10.
     if node >= 1024 {
-        return Err(format!("node {node} is not a NUMA node number"));
+        return Err(Problem::about(
+            "implausible-value",
+            "node",
+            format!("node {node} is not a NUMA node number"),
+        ));
     }
     Ok(())
 }
@@ -159,33 +205,49 @@ pub fn judge_getrandom(
     params_ret: Returned,
     params: &VgetrandomOpaqueParams,
     fills: [(Returned, &[u8]); 2],
-) -> Result<(), String> {
+) -> Result<(), Problem> {
     if params_ret != Ok(0) {
-        return Err(format!(
-            "parameter query returned {}",
-            describe_ret(params_ret)
+        return Err(Problem::about(
+            "call-returned",
+            "params",
+            format!("parameter query returned {}", describe_ret(params_ret)),
         ));
     }
     if params.size_of_opaque_state == 0 || params.size_of_opaque_state > 4096 {
-        return Err(format!(
-            "size_of_opaque_state {} is not in 1..=4096",
-            params.size_of_opaque_state
+        return Err(Problem::about(
+            "implausible-value",
+            "size_of_opaque_state",
+            format!(
+                "size_of_opaque_state {} is not in 1..=4096",
+                params.size_of_opaque_state
+            ),
         ));
     }
     for (ret, buf) in fills {
         if ret != Ok(buf.len() as i64) {
-            return Err(format!(
-                "a {}-byte request returned {}",
-                buf.len(),
-                describe_ret(ret)
+            return Err(Problem::new(
+                "call-returned",
+                format!(
+                    "a {}-byte request returned {}",
+                    buf.len(),
+                    describe_ret(ret)
+                ),
             ));
         }
     }
     if fills[0].1.iter().all(|&b| b == 0) {
-        return Err("the output is all zeros".into());
+        return Err(Problem::about(
+            "implausible-value",
+            "zeros",
+            "the output is all zeros",
+        ));
     }
     if fills[0].1 == fills[1].1 {
-        return Err("two successive calls returned the same bytes".into());
+        return Err(Problem::about(
+            "outputs-identical",
+            "successive calls",
+            "two successive calls returned the same bytes",
+        ));
     }
     Ok(())
 }
@@ -226,7 +288,7 @@ pub fn call_live_symbol(sym: &SymbolSpec, convention: ErrorConvention) -> CheckR
         Ok(k) => k,
         Err(r) => return r,
     };
-    from_problems(kind.call(f).err().into_iter().collect())
+    CheckResult::from_symptoms(kind.call(f).err().into_iter().collect())
 }
 
 #[cfg(test)]

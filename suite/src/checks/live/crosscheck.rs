@@ -5,7 +5,7 @@ use super::clocks::{errno_name, is_coarse, ns, show, ClockCase, Reading};
 use super::live_kind;
 use crate::checks::group::{CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
-use crate::checks::result::{from_problems, CheckResult};
+use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::ArchSpec;
 use crate::vdso::syscall::Errno;
@@ -85,24 +85,40 @@ pub fn judge_gettime(
             (Err(e), Err(v), _) if e == v => {
                 rejected.push(format!("{}={}", case.id, errno_name(*e)));
                 if !untouched {
-                    problems.push(format!(
-                        "{what}: rejected with {} but wrote the timespec",
-                        errno_name(*v)
+                    problems.push(Problem::about(
+                        "wrote-on-error",
+                        case.label,
+                        format!(
+                            "{what}: rejected with {} but wrote the timespec",
+                            errno_name(*v)
+                        ),
                     ));
                 }
             }
-            (Err(e), other, _) => problems.push(format!(
-                "{what}: syscall says {}, vDSO {}",
-                errno_name(*e),
-                show(other)
+            (Err(e), other, _) => problems.push(Problem::about(
+                "errno-differs",
+                case.label,
+                format!(
+                    "{what}: syscall says {}, vDSO {}",
+                    errno_name(*e),
+                    show(other)
+                ),
             )),
-            (Ok(_), Err(v), _) => problems.push(format!(
-                "{what}: syscall accepts it, vDSO fails with {}",
-                errno_name(*v)
+            (Ok(_), Err(v), _) => problems.push(Problem::about(
+                "vdso-rejects",
+                case.label,
+                format!(
+                    "{what}: syscall accepts it, vDSO fails with {}",
+                    errno_name(*v)
+                ),
             )),
             (Ok(b), Ok(v), Ok(a)) => {
                 if !normalized(v) {
-                    problems.push(format!("{what}: tv_nsec {} is not normalized", v.nsec));
+                    problems.push(Problem::about(
+                        "not-normalized",
+                        case.label,
+                        format!("{what}: tv_nsec {} is not normalized", v.nsec),
+                    ));
                     continue;
                 }
                 let slack = if is_coarse(case.id) {
@@ -111,22 +127,27 @@ pub fn judge_gettime(
                     0
                 };
                 if ns(*v) < ns(*b) - slack || ns(*v) > ns(*a) {
-                    problems.push(format!(
-                        "{what}: vDSO {} is outside the syscall readings [{}, {}]{}",
-                        show(&got),
-                        show(&before),
-                        show(&after),
-                        if slack > 0 {
-                            format!(" (allowing {slack} ns of coarse lag)")
-                        } else {
-                            String::new()
-                        }
+                    problems.push(Problem::about(
+                        "outside-syscall-readings",
+                        case.label,
+                        format!(
+                            "{what}: vDSO {} is outside the syscall readings [{}, {}]{}",
+                            show(&got),
+                            show(&before),
+                            show(&after),
+                            if slack > 0 {
+                                format!(" (allowing {slack} ns of coarse lag)")
+                            } else {
+                                String::new()
+                            }
+                        ),
                     ));
                 }
             }
-            (Ok(_), Ok(_), Err(e)) => problems.push(format!(
-                "{what}: second syscall failed with {}",
-                errno_name(*e)
+            (Ok(_), Ok(_), Err(e)) => problems.push(Problem::about(
+                "syscall-failed",
+                case.label,
+                format!("{what}: second syscall failed with {}", errno_name(*e)),
             )),
         }
     }
@@ -135,7 +156,7 @@ pub fn judge_gettime(
         cases.len(),
         rejected.join(" ")
     );
-    from_problems(problems).with_notes(vec![note])
+    CheckResult::from_symptoms(problems).with_notes(vec![note])
 }
 
 /// clock_getres: exactly the syscall's value or errno for every id, and a NULL `res`
@@ -150,24 +171,32 @@ pub fn judge_getres(
     for case in cases {
         let (s, v) = (sys(case.id), vdso(case.id));
         if s != v {
-            problems.push(format!(
-                "{}: syscall {}, vDSO {}",
-                case.describe(),
-                show(&s),
-                show(&v)
+            problems.push(Problem::about(
+                "result-differs",
+                case.label,
+                format!(
+                    "{}: syscall {}, vDSO {}",
+                    case.describe(),
+                    show(&s),
+                    show(&v)
+                ),
             ));
         }
         let null = vdso_null(case.id);
         if null != s.map(|_| ()) {
-            problems.push(format!(
-                "{}: with a NULL res the vDSO gives {}, the syscall {}",
-                case.describe(),
-                null.map_or_else(errno_name, |()| "0".into()),
-                show(&s)
+            problems.push(Problem::about(
+                "null-differs",
+                case.label,
+                format!(
+                    "{}: with a NULL res the vDSO gives {}, the syscall {}",
+                    case.describe(),
+                    null.map_or_else(errno_name, |()| "0".into()),
+                    show(&s)
+                ),
             ));
         }
     }
-    from_problems(problems)
+    CheckResult::from_symptoms(problems)
 }
 
 /// One gettimeofday result: status, seconds, microseconds, timezone.
@@ -186,31 +215,49 @@ pub fn judge_gettimeofday(
         (Ok(b), Ok(v), Ok(a)) => {
             let us = |t: &(i64, i64, Timezone)| i128::from(t.0) * 1_000_000 + i128::from(t.1);
             if !(0..1_000_000).contains(&v.1) {
-                problems.push(format!("tv_usec {} is not normalized", v.1));
+                problems.push(Problem::new(
+                    "not-normalized",
+                    format!("tv_usec {} is not normalized", v.1),
+                ));
             } else if us(&v) < us(&b) || us(&v) > us(&a) {
-                problems.push(format!(
-                    "vDSO {}.{:06} outside the syscall readings [{}.{:06}, {}.{:06}]",
-                    v.0, v.1, b.0, b.1, a.0, a.1
+                problems.push(Problem::new(
+                    "outside-syscall-readings",
+                    format!(
+                        "vDSO {}.{:06} outside the syscall readings [{}.{:06}, {}.{:06}]",
+                        v.0, v.1, b.0, b.1, a.0, a.1
+                    ),
                 ));
             }
             if v.2 != b.2 {
-                problems.push(format!(
-                    "timezone {:?} differs from the syscall's {:?}",
-                    v.2, b.2
+                problems.push(Problem::new(
+                    "timezone-differs",
+                    format!("timezone {:?} differs from the syscall's {:?}", v.2, b.2),
                 ));
             }
         }
-        (_, Err(e), _) => problems.push(format!("vDSO failed with {}", errno_name(e))),
-        (Err(e), _, _) | (_, _, Err(e)) => {
-            problems.push(format!("the syscall failed with {}", errno_name(e)))
-        }
+        (_, Err(e), _) => problems.push(Problem::new(
+            "vdso-failed",
+            format!("vDSO failed with {}", errno_name(e)),
+        )),
+        (Err(e), _, _) | (_, _, Err(e)) => problems.push(Problem::new(
+            "syscall-failed",
+            format!("the syscall failed with {}", errno_name(e)),
+        )),
     }
-    for (r, what) in nulls.iter().zip(["NULL tv", "NULL tz", "NULL tv and tz"]) {
+    for (r, (what, detail)) in nulls.iter().zip([
+        ("NULL tv", "tv"),
+        ("NULL tz", "tz"),
+        ("NULL tv and tz", "both"),
+    ]) {
         if let Err(e) = r {
-            problems.push(format!("{what}: failed with {}", errno_name(*e)));
+            problems.push(Problem::about(
+                "null-rejected",
+                detail,
+                format!("{what}: failed with {}", errno_name(*e)),
+            ));
         }
     }
-    from_problems(problems)
+    CheckResult::from_symptoms(problems)
 }
 
 /// time: `time(&t)` returns what it stores, within the syscall readings around it
@@ -224,19 +271,25 @@ pub fn judge_time(
 ) -> CheckResult {
     let mut problems = Vec::new();
     if returned != stored {
-        problems.push(format!("returned {returned} but stored {stored}"));
+        problems.push(Problem::new(
+            "returned-not-stored",
+            format!("returned {returned} but stored {stored}"),
+        ));
     }
     if returned < before || returned > after {
-        problems.push(format!(
-            "{returned} is outside the syscall readings [{before}, {after}]"
+        problems.push(Problem::new(
+            "outside-syscall-readings",
+            format!("{returned} is outside the syscall readings [{before}, {after}]"),
         ));
     }
     if null_returned < before || null_returned > after + 1 {
-        problems.push(format!(
-            "time(NULL) returned {null_returned}, outside [{before}, {after}]"
+        problems.push(Problem::about(
+            "outside-syscall-readings",
+            "NULL",
+            format!("time(NULL) returned {null_returned}, outside [{before}, {after}]"),
         ));
     }
-    from_problems(problems)
+    CheckResult::from_symptoms(problems)
 }
 
 /// One CPU's getcpu comparison: (pinned cpu, vDSO (cpu, node), syscall (cpu, node)).
@@ -249,27 +302,37 @@ pub fn judge_getcpu(samples: &[CpuSample]) -> CheckResult {
         match (vdso, sys) {
             (Ok((vc, vn)), Ok((sc, sn))) => {
                 if vc != pinned || sc != pinned {
-                    problems.push(format!(
-                        "pinned to CPU {pinned}: vDSO says {vc}, syscall {sc}"
+                    problems.push(Problem::about(
+                        "wrong-cpu",
+                        pinned,
+                        format!("pinned to CPU {pinned}: vDSO says {vc}, syscall {sc}"),
                     ));
                 }
                 if vn != sn {
-                    problems.push(format!("CPU {pinned}: vDSO node {vn}, syscall node {sn}"));
+                    problems.push(Problem::about(
+                        "wrong-node",
+                        pinned,
+                        format!("CPU {pinned}: vDSO node {vn}, syscall node {sn}"),
+                    ));
                 }
             }
-            (Err(e), _) => {
-                problems.push(format!("CPU {pinned}: vDSO failed with {}", errno_name(*e)))
-            }
-            (_, Err(e)) => problems.push(format!(
-                "CPU {pinned}: syscall failed with {}",
-                errno_name(*e)
+            (Err(e), _) => problems.push(Problem::about(
+                "vdso-failed",
+                pinned,
+                format!("CPU {pinned}: vDSO failed with {}", errno_name(*e)),
+            )),
+            (_, Err(e)) => problems.push(Problem::about(
+                "syscall-failed",
+                pinned,
+                format!("CPU {pinned}: syscall failed with {}", errno_name(*e)),
             )),
         }
     }
     if samples.is_empty() {
         return CheckResult::skip("no CPU in the affinity mask could be pinned");
     }
-    from_problems(problems).with_notes(vec![format!("{} CPUs pinned and compared", samples.len())])
+    CheckResult::from_symptoms(problems)
+        .with_notes(vec![format!("{} CPUs pinned and compared", samples.len())])
 }
 
 /// A getrandom request and what the vDSO and the syscall made of it.
@@ -288,18 +351,26 @@ pub fn judge_getrandom(cases: &[RandomCase], distinct: &[(&str, bool)]) -> Check
         match (&c.vdso, &c.sys) {
             (Ok(v), Ok(s)) if v == s => {}
             (Err(v), Err(s)) if v == s => {}
-            (v, s) => problems.push(format!(
-                "{}: vDSO {}, syscall {}",
-                c.what,
-                v.map_or_else(errno_name, |n| format!("{n} bytes")),
-                s.map_or_else(errno_name, |n| format!("{n} bytes"))
+            (v, s) => problems.push(Problem::about(
+                "result-differs",
+                &c.what,
+                format!(
+                    "{}: vDSO {}, syscall {}",
+                    c.what,
+                    v.map_or_else(errno_name, |n| format!("{n} bytes")),
+                    s.map_or_else(errno_name, |n| format!("{n} bytes"))
+                ),
             )),
         }
     }
     for (what, differ) in distinct {
         if !differ {
-            problems.push(format!("{what}: the outputs are identical"));
+            problems.push(Problem::about(
+                "outputs-identical",
+                what,
+                format!("{what}: the outputs are identical"),
+            ));
         }
     }
-    from_problems(problems)
+    CheckResult::from_symptoms(problems)
 }

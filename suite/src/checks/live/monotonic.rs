@@ -6,7 +6,7 @@ use super::clocks::{ns, show, Reading};
 use super::{allowed_cpus, clocks, live_kind, pin, restore_affinity};
 use crate::checks::group::{CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
-use crate::checks::result::CheckResult;
+use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::{kind_info, ReadsClock};
 use crate::spec::ArchSpec;
 use crate::vdso::syscall;
@@ -281,6 +281,9 @@ pub fn judge_monotonic(report: &MonotonicReport, steppable: bool, stepped: bool)
         Some(_) if steppable && stepped => CheckResult::skip(format!(
             "the clock was stepped during the run, so backward steps are expected: {summary}"
         )),
-        Some(w) => CheckResult::fail(format!("went backwards by {} ns {}; {summary}", w.ns, w.at)),
+        Some(w) => CheckResult::from_symptoms(vec![Problem::new(
+            "went-backwards",
+            format!("went backwards by {} ns {}; {summary}", w.ns, w.at),
+        )]),
     }
 }

@@ -2,7 +2,7 @@
 //! the writes are seen by the guarded buffers of [`crate::vdso::guard`] and judged
 //! here, from the record, so tests can feed it writes no real vDSO made.
 
-use crate::checks::result::{from_problems, CheckResult, Verdict};
+use crate::checks::result::{CheckResult, Problem, Verdict};
 use crate::vdso::guard::Overwrite;
 
 /// `result` of a check whose calls wrote `overwrites` outside their outputs: a failure
@@ -11,14 +11,24 @@ pub fn judge_overwrites(result: CheckResult, overwrites: &[Overwrite]) -> CheckR
     if overwrites.is_empty() {
         return result;
     }
-    let mut problems: Vec<String> = overwrites.iter().map(Overwrite::describe).collect();
+    let mut problems: Vec<Problem> = overwrites
+        .iter()
+        .map(|o| {
+            let output = o.output.as_deref().unwrap_or("(a guarded page)");
+            Problem::about("wrote-outside-output", output, o.describe())
+        })
+        .collect();
     let mut notes = Vec::new();
-    match result.verdict {
-        Verdict::Fail { message } if result.problems.is_empty() => problems.push(message),
-        Verdict::Fail { .. } => problems.extend(result.problems),
+    match &result.verdict {
+        Verdict::Fail { .. } => problems.extend(
+            result
+                .problems_with_symptoms()
+                .into_iter()
+                .map(|(message, symptom)| Problem::new(symptom, message)),
+        ),
         Verdict::Skip { reason } => notes.push(format!("the check itself was skipped: {reason}")),
         Verdict::Pass => {}
     }
     notes.extend(result.notes);
-    from_problems(problems).with_notes(notes)
+    CheckResult::from_symptoms(problems).with_notes(notes)
 }

@@ -6,7 +6,7 @@ use super::clocks::{all_clock_cases, errno_name, Reading};
 use super::live_kind;
 use crate::checks::group::{CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
-use crate::checks::result::{from_problems, CheckResult};
+use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider};
 use crate::vdso::syscall;
@@ -173,20 +173,31 @@ pub fn judge_served(cases: &[ServiceCase], context: String) -> CheckResult {
         match (&c.expected, c.observed) {
             (Expected::Served, Service::Served) => served.push(c.what.clone()),
             (Expected::Fallback, Service::Fallback) => {}
-            (Expected::Served, Service::Fallback) => problems.push(format!(
-                "{}: fell back to the syscall, the spec says it is served",
-                c.what
+            (Expected::Served, Service::Fallback) => problems.push(Problem::about(
+                "fell-back",
+                &c.what,
+                format!(
+                    "{}: fell back to the syscall, the spec says it is served",
+                    c.what
+                ),
             )),
-            (Expected::Fallback, Service::Served) => problems.push(format!(
-                "{}: served in user space, the spec says it falls back",
-                c.what
+            (Expected::Fallback, Service::Served) => problems.push(Problem::about(
+                "served-not-fallback",
+                &c.what,
+                format!(
+                    "{}: served in user space, the spec says it falls back",
+                    c.what
+                ),
             )),
-            (_, Service::Failed(e)) => {
-                problems.push(format!("{}: failed with {}", c.what, errno_name(e)))
-            }
+            (_, Service::Failed(e)) => problems.push(Problem::about(
+                "failed-under-trap",
+                &c.what,
+                format!("{}: failed with {}", c.what, errno_name(e)),
+            )),
         }
     }
-    from_problems(problems).with_notes(vec![format!("{context}; served: {}", served.join(", "))])
+    CheckResult::from_symptoms(problems)
+        .with_notes(vec![format!("{context}; served: {}", served.join(", "))])
 }
 
 /// Whether the clocksource lets the vDSO read the counter itself.

@@ -7,7 +7,7 @@ use super::live_kind;
 use super::served::Service;
 use crate::checks::group::{CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
-use crate::checks::result::{from_problems, CheckResult};
+use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::{kind_info, TimeNamespace};
 use crate::spec::ArchSpec;
 use crate::vdso::syscall;
@@ -137,32 +137,47 @@ pub fn judge_timens(outside: &Outside, inner: &InnerReport, want_getrandom: bool
         };
         let coarse_slack = if r.clock == 6 { 10_000_000 } else { 0 };
         if r.vdso < r.before - coarse_slack || r.vdso > r.after {
-            problems.push(format!(
-                "{label}: vDSO {} ns outside the namespace's syscall readings [{}, {}]",
-                r.vdso, r.before, r.after
+            problems.push(Problem::about(
+                "outside-syscall-readings",
+                label,
+                format!(
+                    "{label}: vDSO {} ns outside the namespace's syscall readings [{}, {}]",
+                    r.vdso, r.before, r.after
+                ),
             ));
         }
         if let Some((_, lo, hi)) = outside.iter().find(|o| o.0 == r.clock) {
             let off = i128::from(*offset) * NS;
             if r.vdso < lo + off - coarse_slack || r.vdso > hi + off {
-                problems.push(format!(
-                    "{label}: vDSO {} ns is not the outside clock plus {offset} s (outside: [{lo}, {hi}])",
-                    r.vdso
+                problems.push(Problem::about(
+                    "timens-offset",
+                    label,
+                    format!(
+                        "{label}: vDSO {} ns is not the outside clock plus {offset} s (outside: [{lo}, {hi}])",
+                        r.vdso
+                    ),
                 ));
             }
         }
     }
     if inner.readings.is_empty() && !want_getrandom {
-        problems.push("no readings from inside the namespace".into());
+        problems.push(Problem::new(
+            "vdso-failed",
+            "no readings from inside the namespace",
+        ));
     }
     match (want_getrandom, inner.getrandom_served) {
-        (true, Some(false)) => {
-            problems.push("getrandom fell back to the syscall inside the time namespace".into())
-        }
-        (true, None) => problems.push("getrandom was not tried inside the namespace".into()),
+        (true, Some(false)) => problems.push(Problem::new(
+            "timens-getrandom",
+            "getrandom fell back to the syscall inside the time namespace",
+        )),
+        (true, None) => problems.push(Problem::new(
+            "timens-getrandom",
+            "getrandom was not tried inside the namespace",
+        )),
         _ => {}
     }
-    from_problems(problems)
+    CheckResult::from_symptoms(problems)
 }
 
 /// Enters a new time namespace for children of this process and sets the offsets.

@@ -3,7 +3,7 @@
 
 use crate::checks::group::{CheckGroup, ImageContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
-use crate::checks::result::{from_problems, CheckResult};
+use crate::checks::result::{CheckResult, Problem};
 use crate::elf::{VdsoImage, PF_X, PT_LOAD};
 use crate::kinds::kind_info;
 use crate::spec::{ArchSpec, SymbolSpec};
@@ -65,12 +65,15 @@ pub fn check_trampoline(image: &VdsoImage<'_>, sym: &SymbolSpec) -> CheckResult 
     });
     let mut problems = Vec::new();
     if !inside_exec {
-        problems.push(format!(
-            "0x{:x}+{len} is not inside an executable PT_LOAD",
-            found.value
+        problems.push(Problem::new(
+            "trampoline-outside-exec",
+            format!(
+                "0x{:x}+{len} is not inside an executable PT_LOAD",
+                found.value
+            ),
         ));
     }
-    from_problems(problems).with_notes(vec![execution_note()])
+    CheckResult::from_symptoms(problems).with_notes(vec![execution_note()])
 }
 
 fn execution_note() -> String {
