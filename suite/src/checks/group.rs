@@ -74,19 +74,44 @@ pub struct LiveContext<'a> {
     pub inside: &'a dyn Fn() -> InnerReport,
 }
 
+/// What a group is: its key, its names, how its checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct About {
+    pub group: Group,
+    /// Its name in check names (`ARCH::GROUP::SUBJECT`) and reports.
+    pub name: &'static str,
+    /// The matrix column that counts it; `None`: the catch-all `other` column.
+    pub column: Option<&'static str>,
+    pub runs: Runs,
+}
+
+impl Runs {
+    /// In a child, neither soaking nor in a new namespace.
+    pub const IN_CHILD: Runs = Runs::InChild {
+        soaks: false,
+        new_time_namespace: false,
+    };
+}
+
 /// One check group.
 pub trait CheckGroup: Sync {
-    fn group(&self) -> Group;
+    fn about(&self) -> About;
 
-    /// Its name in check names (`ARCH::GROUP::SUBJECT`) and reports.
-    fn name(&self) -> &'static str;
-
-    /// The matrix column that counts it; `None`: the catch-all `other` column.
-    fn column(&self) -> Option<&'static str> {
-        None
+    fn group(&self) -> Group {
+        self.about().group
     }
 
-    fn runs(&self) -> Runs;
+    fn name(&self) -> &'static str {
+        self.about().name
+    }
+
+    fn column(&self) -> Option<&'static str> {
+        self.about().column
+    }
+
+    fn runs(&self) -> Runs {
+        self.about().runs
+    }
 
     /// Its checks for `spec`: `add(subject, case, expectation)` for each, in order.
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String));

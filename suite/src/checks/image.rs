@@ -5,7 +5,7 @@
 
 use super::expect::KernelConfig;
 use super::findings::{examine, Examination, Finding, ImageContext as Against, Severity};
-use super::group::{CheckGroup, ImageContext, Runs};
+use super::group::{About, CheckGroup, ImageContext, Runs};
 use super::plan::{describe, Case, Group, PlannedCheck};
 use super::result::{CheckResult, Problem};
 use crate::elf::{Symbol, SymbolVersion, VdsoImage, SHN_ABS, STT_FUNC, STT_NOTYPE, STT_OBJECT};
@@ -16,16 +16,13 @@ pub struct PresenceGroup;
 pub static PRESENCE: PresenceGroup = PresenceGroup;
 
 impl CheckGroup for PresenceGroup {
-    fn group(&self) -> Group {
-        Group::Vdso
-    }
-
-    fn name(&self) -> &'static str {
-        "vdso"
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::OnImage
+    fn about(&self) -> About {
+        About {
+            group: Group::Vdso,
+            name: "vdso",
+            column: None,
+            runs: Runs::OnImage,
+        }
     }
 
     fn plan(&self, _: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
@@ -53,16 +50,13 @@ const SONAME: &str = "soname";
 const VERSIONS: &str = "versions";
 
 impl CheckGroup for ImageGroup {
-    fn group(&self) -> Group {
-        Group::Image
-    }
-
-    fn name(&self) -> &'static str {
-        "image"
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::OnImage
+    fn about(&self) -> About {
+        About {
+            group: Group::Image,
+            name: "image",
+            column: None,
+            runs: Runs::OnImage,
+        }
     }
 
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
@@ -104,20 +98,13 @@ pub struct ResolveGroup;
 pub static RESOLVE: ResolveGroup = ResolveGroup;
 
 impl CheckGroup for ResolveGroup {
-    fn group(&self) -> Group {
-        Group::Resolve
-    }
-
-    fn name(&self) -> &'static str {
-        "resolve"
-    }
-
-    fn column(&self) -> Option<&'static str> {
-        Some("resolve")
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::OnImage
+    fn about(&self) -> About {
+        About {
+            group: Group::Resolve,
+            name: "resolve",
+            column: Some("resolve"),
+            runs: Runs::OnImage,
+        }
     }
 
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
@@ -157,16 +144,13 @@ pub struct InventoryGroup;
 pub static INVENTORY: InventoryGroup = InventoryGroup;
 
 impl CheckGroup for InventoryGroup {
-    fn group(&self) -> Group {
-        Group::Inventory
-    }
-
-    fn name(&self) -> &'static str {
-        "inventory"
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::OnImage
+    fn about(&self) -> About {
+        About {
+            group: Group::Inventory,
+            name: "inventory",
+            column: None,
+            runs: Runs::OnImage,
+        }
     }
 
     fn plan(&self, _: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {

@@ -12,7 +12,9 @@ mod result;
 
 pub use deviation::{apply_deviations, deviation_problem};
 pub use expect::{expectation, expectation_with_config, Expectation, KernelConfig};
-pub use group::{group_of, CallOutcome, CheckGroup, ImageContext, LiveContext, Runs, REGISTRY};
+pub use group::{
+    group_of, About, CallOutcome, CheckGroup, ImageContext, LiveContext, Runs, REGISTRY,
+};
 pub use plan::{find_check, plan, Case, Group, PlannedCheck, Source, Target};
 pub use result::{
     from_problems, symptom_matches, CheckResult, Problem, Unrunnable, Verdict, SYMPTOMS,

@@ -1,7 +1,7 @@
 //! clock_gettime and clock_getres, in the native and the time64 timespec ABI.
 
 use super::bench::{measure, Measurement};
-use super::{ClockSource, LiveKind};
+use super::{bad_pointer_of, ClockSource, LiveKind};
 use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::call::{judge_getres, judge_gettime};
 use crate::checks::live::clocks::{all_clock_cases, Reading};
@@ -10,9 +10,10 @@ use crate::checks::live::served::{served_clock_cases, ServedContext, ServiceCase
 use crate::checks::live::timens::{self, InnerReport};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{self, Errno};
-use crate::vdso::{Clock, Getres, Gettime, Handle, Resolved, TimespecAbi};
+use crate::vdso::{
+    Clock, ClockOp, Getres, Gettime, Handle, Resolved, Returned, Timespec, TimespecAbi,
+};
 use core::marker::PhantomData;
 
 /// The clocks the call check reads.
@@ -38,12 +39,45 @@ fn gettime_with_canary<T: TimespecAbi>(f: &Clock<T, Gettime>, clock: i32) -> (Re
     (r.map(|_| ts.into()), ts == canary)
 }
 
+/// What a clock call's judge is given: the clock, the return, the timespec.
+type ClockJudge = fn(ClockId, Returned, Timespec) -> Result<(), Problem>;
+
+/// The call check of a clock function: REALTIME and MONOTONIC, judged.
+fn call_clocks<T: TimespecAbi, O: ClockOp>(f: Resolved, judge: ClockJudge) -> Result<(), Problem>
+where
+    Clock<T, O>: Handle,
+{
+    let f = f.handle::<Clock<T, O>>()?;
+    CALLED.iter().try_for_each(|&c| {
+        let (r, ts) = f.call(c.0);
+        judge(c, r, ts)
+    })
+}
+
+/// The served cases of a clock function: every clock id, under the trap.
+fn served_clocks<T: TimespecAbi, O: ClockOp>(
+    f: Resolved,
+    ctx: &ServedContext,
+    needs_counter: bool,
+) -> Result<Vec<ServiceCase>, CheckResult>
+where
+    Clock<T, O>: Handle,
+{
+    let f = f.handle::<Clock<T, O>>().map_err(CheckResult::fail)?;
+    ctx.trap()?;
+    Ok(served_clock_cases(ctx, needs_counter, &|c| f.read(c)))
+}
+
 /// Each clock of `clocks` through the vDSO and through the syscall.
-fn bench_clocks<T: TimespecAbi, O: crate::vdso::ClockOp>(
-    f: &Clock<T, O>,
+fn bench_clocks<T: TimespecAbi, O: ClockOp>(
+    f: Resolved,
     clocks: &[ClockId],
-) -> Result<Vec<Measurement>, String> {
-    clocks.iter().map(|&c| measure(f, Some(c))).collect()
+) -> Result<Vec<Measurement>, String>
+where
+    Clock<T, O>: Handle,
+{
+    let f = f.handle::<Clock<T, O>>()?;
+    clocks.iter().map(|&c| measure(&f, Some(c))).collect()
 }
 
 impl<T: TimespecAbi + 'static> LiveKind for GettimeKind<T>
@@ -51,11 +85,7 @@ where
     Clock<T, Gettime>: Handle,
 {
     fn call(&self, f: Resolved) -> Result<(), Problem> {
-        let f = f.handle::<Clock<T, Gettime>>()?;
-        CALLED.iter().try_for_each(|&c| {
-            let (r, ts) = f.call(c.0);
-            judge_gettime(c, r, ts)
-        })
+        call_clocks::<T, Gettime>(f, judge_gettime)
     }
 
     fn crosscheck(&self, f: Resolved) -> CheckResult {
@@ -85,9 +115,7 @@ where
     }
 
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
-        let f = f.handle::<Clock<T, Gettime>>().map_err(CheckResult::fail)?;
-        ctx.trap()?;
-        Ok(served_clock_cases(ctx, true, &|c| f.read(c)))
+        served_clocks::<T, Gettime>(f, ctx, true)
     }
 
     fn timens_inside(&self, f: Resolved) -> InnerReport {
@@ -106,12 +134,11 @@ where
         case: &PtrCase,
         report: &mut dyn FnMut(Option<Result<isize, Errno>>),
     ) -> Result<i64, String> {
-        let f = f.handle::<Clock<T, Gettime>>()?;
-        call_with_pointers(&f, case.clock, &case.args, report)
+        bad_pointer_of::<Clock<T, Gettime>>(f, case, report)
     }
 
     fn bench(&self, f: Resolved, clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        bench_clocks(&f.handle::<Clock<T, Gettime>>()?, clocks)
+        bench_clocks::<T, Gettime>(f, clocks)
     }
 }
 
@@ -120,11 +147,7 @@ where
     Clock<T, Getres>: Handle,
 {
     fn call(&self, f: Resolved) -> Result<(), Problem> {
-        let f = f.handle::<Clock<T, Getres>>()?;
-        CALLED.iter().try_for_each(|&c| {
-            let (r, ts) = f.call(c.0);
-            judge_getres(c, r, ts)
-        })
+        call_clocks::<T, Getres>(f, judge_getres)
     }
 
     fn crosscheck(&self, f: Resolved) -> CheckResult {
@@ -141,9 +164,7 @@ where
     }
 
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
-        let f = f.handle::<Clock<T, Getres>>().map_err(CheckResult::fail)?;
-        ctx.trap()?;
-        Ok(served_clock_cases(ctx, false, &|c| f.read(c)))
+        served_clocks::<T, Getres>(f, ctx, false)
     }
 
     fn bad_pointer(
@@ -152,11 +173,10 @@ where
         case: &PtrCase,
         report: &mut dyn FnMut(Option<Result<isize, Errno>>),
     ) -> Result<i64, String> {
-        let f = f.handle::<Clock<T, Getres>>()?;
-        call_with_pointers(&f, case.clock, &case.args, report)
+        bad_pointer_of::<Clock<T, Getres>>(f, case, report)
     }
 
     fn bench(&self, f: Resolved, clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        bench_clocks(&f.handle::<Clock<T, Getres>>()?, clocks)
+        bench_clocks::<T, Getres>(f, clocks)
     }
 }

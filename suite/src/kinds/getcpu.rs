@@ -1,14 +1,12 @@
 //! getcpu: the CPU and NUMA node the caller runs on.
 
-use super::bench::{measure, Measurement};
-use super::LiveKind;
+use super::{bad_pointer_of, bench_of, observed, LiveKind, Measurement};
 use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::call::judge_getcpu;
 use crate::checks::live::crosscheck::{self, CpuSample};
-use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
+use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::arena::call_with_pointers;
 use crate::vdso::process::{allowed_cpus, configured_cpus, set_allowed_cpus};
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{Getcpu, Resolved};
@@ -50,11 +48,7 @@ impl LiveKind for GetcpuKind {
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
         let f = f.handle::<Getcpu>().map_err(CheckResult::fail)?;
         ctx.trap()?;
-        Ok(vec![ServiceCase {
-            what: "getcpu".into(),
-            expected: Expected::Served,
-            observed: Service::from_status(f.call().0.map(|_| ())),
-        }])
+        Ok(vec![observed("getcpu", Expected::Served, f.call().0)])
     }
 
     fn bad_pointer(
@@ -63,10 +57,10 @@ impl LiveKind for GetcpuKind {
         case: &PtrCase,
         report: &mut dyn FnMut(Option<Result<isize, Errno>>),
     ) -> Result<i64, String> {
-        call_with_pointers(&f.handle::<Getcpu>()?, case.clock, &case.args, report)
+        bad_pointer_of::<Getcpu>(f, case, report)
     }
 
     fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        Ok(vec![measure(&f.handle::<Getcpu>()?, None)?])
+        bench_of::<Getcpu>(f)
     }
 }

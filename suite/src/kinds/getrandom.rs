@@ -1,7 +1,6 @@
 //! getrandom: random bytes from a per-thread opaque state the caller maps.
 
-use super::bench::{measure, Measurement};
-use super::LiveKind;
+use super::{observed, LiveKind, Measurement};
 use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::call::judge_getrandom;
 use crate::checks::live::crosscheck::{self, RandomCase};
@@ -112,19 +111,14 @@ impl LiveKind for GetrandomKind {
         let (f, state) = warmed_up(f).map_err(CheckResult::fail)?;
         ctx.trap()?;
         let mut buf = [0u8; 32];
-        let case = |what: &str, expected, r: Returned| ServiceCase {
-            what: what.into(),
-            expected,
-            observed: Service::from_status(r.map(|_| ())),
-        };
         Ok(vec![
-            case("getrandom", Expected::Served, f.fill(&mut buf, 0, &state)),
-            case(
+            observed("getrandom", Expected::Served, f.fill(&mut buf, 0, &state)),
+            observed(
                 "getrandom with a wrong opaque_len",
                 Expected::Fallback,
                 f.fill_with_len(&mut buf, 0, &state, state.len() + 1),
             ),
-            case(
+            observed(
                 "getrandom with an unknown flag",
                 Expected::Fallback,
                 f.fill(&mut buf, UNKNOWN_FLAG, &state),
@@ -162,7 +156,7 @@ impl LiveKind for GetrandomKind {
     fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
         let f = f.handle::<Getrandom>()?;
         let state = f.state()?;
-        let mut m = measure(&f.with_state(&state), None)?;
+        let mut m = super::bench::measure(&f.with_state(&state), None)?;
         m.label = Some("16 bytes");
         Ok(vec![m])
     }

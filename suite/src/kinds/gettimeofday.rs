@@ -1,14 +1,12 @@
 //! gettimeofday: seconds and microseconds of CLOCK_REALTIME, and the timezone.
 
-use super::bench::{measure, Measurement};
-use super::{ClockSource, LiveKind};
+use super::{bad_pointer_of, bench_of, observed, ClockSource, LiveKind, Measurement};
 use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::call::judge_gettimeofday;
 use crate::checks::live::crosscheck;
-use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
+use crate::checks::live::served::{ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{Gettimeofday, Resolved, Timespec};
 
@@ -67,12 +65,8 @@ impl LiveKind for GettimeofdayKind {
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
         let f = f.handle::<Gettimeofday>().map_err(CheckResult::fail)?;
         ctx.trap()?;
-        let expected: Expected = (ctx.expect)(ClockId::REALTIME.0, true);
-        Ok(vec![ServiceCase {
-            what: "gettimeofday".into(),
-            expected,
-            observed: Service::from_status(f.call().0.map(|_| ())),
-        }])
+        let expected = (ctx.expect)(ClockId::REALTIME.0, true);
+        Ok(vec![observed("gettimeofday", expected, f.call().0)])
     }
 
     fn bad_pointer(
@@ -81,10 +75,10 @@ impl LiveKind for GettimeofdayKind {
         case: &PtrCase,
         report: &mut dyn FnMut(Option<Result<isize, Errno>>),
     ) -> Result<i64, String> {
-        call_with_pointers(&f.handle::<Gettimeofday>()?, case.clock, &case.args, report)
+        bad_pointer_of::<Gettimeofday>(f, case, report)
     }
 
     fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        Ok(vec![measure(&f.handle::<Gettimeofday>()?, None)?])
+        bench_of::<Gettimeofday>(f)
     }
 }

@@ -21,14 +21,15 @@ pub use bench::{time_calls, Measurement, Timing, BATCH, BATCHES};
 
 use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::clocks::Reading;
-use crate::checks::live::served::{ServedContext, ServiceCase};
+use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::live::timens::InnerReport;
 use crate::checks::{CheckResult, Problem};
 use crate::spec::{ClockId, SymbolKind};
+use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::Errno;
 use crate::vdso::{
-    Clock, Getcpu, GetrandomWith, Getres, Gettime, Gettimeofday, KernelTimespec, NativeTimespec,
-    PointerCall, Resolved, Time, TimespecAbi,
+    Clock, Getcpu, GetrandomWith, Getres, Gettime, Gettimeofday, Handle, KernelTimespec,
+    NativeTimespec, PointerCall, Resolved, Returned, Time, TimespecAbi,
 };
 
 /// How a kind reads a clock, for the monotonicity checks.
@@ -140,6 +141,29 @@ pub trait LiveKind: Sync {
     /// (`vdsoconf bench`).
     fn bench(&self, f: Resolved, _clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
         Err(format!("a {} is not benched", f.kind().name()))
+    }
+}
+
+/// The bad-pointer case of a function whose handle `H` takes the pointers.
+fn bad_pointer_of<H: Handle + PointerCall>(
+    f: Resolved,
+    case: &PtrCase,
+    report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+) -> Result<i64, String> {
+    call_with_pointers(&f.handle::<H>()?, case.clock, &case.args, report)
+}
+
+/// The one figure of a function whose handle `H` takes no clock.
+fn bench_of<H: Handle + PointerCall>(f: Resolved) -> Result<Vec<Measurement>, String> {
+    Ok(vec![bench::measure(&f.handle::<H>()?, None)?])
+}
+
+/// What the fallback trap saw of a call that returned `returned`.
+fn observed(what: &str, expected: Expected, returned: Returned) -> ServiceCase {
+    ServiceCase {
+        what: what.into(),
+        expected,
+        observed: Service::from_status(returned.map(|_| ())),
     }
 }
 

@@ -1,14 +1,12 @@
 //! time: seconds of CLOCK_REALTIME, returned and stored.
 
-use super::bench::{measure, Measurement};
-use super::LiveKind;
+use super::{bad_pointer_of, bench_of, observed, LiveKind, Measurement};
 use crate::checks::live::badptr::PtrCase;
 use crate::checks::live::call::judge_time;
 use crate::checks::live::crosscheck;
-use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
+use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{raw_value, Resolved, Time};
 
@@ -39,11 +37,7 @@ impl LiveKind for TimeKind {
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
         let f = f.handle::<Time>().map_err(CheckResult::fail)?;
         ctx.trap()?;
-        Ok(vec![ServiceCase {
-            what: "time".into(),
-            expected: Expected::Served,
-            observed: Service::from_status(f.call().0.map(|_| ())),
-        }])
+        Ok(vec![observed("time", Expected::Served, f.call().0)])
     }
 
     fn bad_pointer(
@@ -52,10 +46,10 @@ impl LiveKind for TimeKind {
         case: &PtrCase,
         report: &mut dyn FnMut(Option<Result<isize, Errno>>),
     ) -> Result<i64, String> {
-        call_with_pointers(&f.handle::<Time>()?, case.clock, &case.args, report)
+        bad_pointer_of::<Time>(f, case, report)
     }
 
     fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        Ok(vec![measure(&f.handle::<Time>()?, None)?])
+        bench_of::<Time>(f)
     }
 }

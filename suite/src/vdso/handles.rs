@@ -211,6 +211,18 @@ pub type ClockGetres = Clock<NativeTimespec, Getres>;
 /// `int clock_getres_time64(clockid_t, struct __kernel_timespec *)`.
 pub type ClockGetresTime64 = Clock<KernelTimespec, Getres>;
 
+/// The handle of a newtype `$handle(VdsoFn)` for symbols of kind `$kind`.
+macro_rules! function_handle {
+    ($handle:ident, $kind:ident) => {
+        impl Handle for $handle {
+            const KINDS: &'static [SymbolKind] = &[SymbolKind::$kind];
+            fn from_fn(function: VdsoFn) -> Self {
+                $handle(function)
+            }
+        }
+    };
+}
+
 macro_rules! clock_handle {
     ($handle:ty, $kind:ident) => {
         impl Handle for $handle {
@@ -280,12 +292,7 @@ impl<T: TimespecAbi> Clock<T, Getres> {
 #[derive(Debug, Clone, Copy)]
 pub struct Gettimeofday(VdsoFn);
 
-impl Handle for Gettimeofday {
-    const KINDS: &'static [SymbolKind] = &[SymbolKind::Gettimeofday];
-    fn from_fn(function: VdsoFn) -> Self {
-        Gettimeofday(function)
-    }
-}
+function_handle!(Gettimeofday, Gettimeofday);
 
 impl PointerCall for Gettimeofday {
     const OUTPUTS: &'static [(&'static str, usize)] =
@@ -337,12 +344,7 @@ impl Gettimeofday {
 #[derive(Debug, Clone, Copy)]
 pub struct Time(VdsoFn);
 
-impl Handle for Time {
-    const KINDS: &'static [SymbolKind] = &[SymbolKind::Time];
-    fn from_fn(function: VdsoFn) -> Self {
-        Time(function)
-    }
-}
+function_handle!(Time, Time);
 
 impl PointerCall for Time {
     const OUTPUTS: &'static [(&'static str, usize)] = &[("t", size_of::<NativeTime>())];
@@ -384,12 +386,7 @@ impl Time {
 #[derive(Debug, Clone, Copy)]
 pub struct Getcpu(VdsoFn);
 
-impl Handle for Getcpu {
-    const KINDS: &'static [SymbolKind] = &[SymbolKind::Getcpu];
-    fn from_fn(function: VdsoFn) -> Self {
-        Getcpu(function)
-    }
-}
+function_handle!(Getcpu, Getcpu);
 
 impl PointerCall for Getcpu {
     const OUTPUTS: &'static [(&'static str, usize)] =
@@ -428,12 +425,7 @@ impl Getcpu {
 #[derive(Debug, Clone, Copy)]
 pub struct Getrandom(VdsoFn);
 
-impl Handle for Getrandom {
-    const KINDS: &'static [SymbolKind] = &[SymbolKind::Getrandom];
-    fn from_fn(function: VdsoFn) -> Self {
-        Getrandom(function)
-    }
-}
+function_handle!(Getrandom, Getrandom);
 
 impl Getrandom {
     /// `getrandom(NULL, 0, 0, &params, ~0UL)`: the opaque-state parameters.
@@ -515,12 +507,7 @@ impl PointerCall for GetrandomWith<'_> {
 pub struct Vsyscall(VdsoFn);
 
 #[cfg(target_arch = "x86")]
-impl Handle for Vsyscall {
-    const KINDS: &'static [SymbolKind] = &[SymbolKind::VsyscallEntry];
-    fn from_fn(function: VdsoFn) -> Self {
-        Vsyscall(function)
-    }
-}
+function_handle!(Vsyscall, VsyscallEntry);
 
 #[cfg(target_arch = "x86")]
 impl Vsyscall {

@@ -4,7 +4,7 @@
 //! the vDSO call.
 
 use super::clocks::errno_name;
-use crate::checks::group::{CheckGroup, Runs};
+use crate::checks::group::{About, CheckGroup, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
@@ -20,20 +20,13 @@ pub struct BadPointerGroup;
 pub static GROUP: BadPointerGroup = BadPointerGroup;
 
 impl CheckGroup for BadPointerGroup {
-    fn group(&self) -> Group {
-        Group::BadPointer
-    }
-
-    fn name(&self) -> &'static str {
-        "badptr"
-    }
-
-    fn column(&self) -> Option<&'static str> {
-        Some("bad-pointer")
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::InChildThatMayDie
+    fn about(&self) -> About {
+        About {
+            group: Group::BadPointer,
+            name: "badptr",
+            column: Some("bad-pointer"),
+            runs: Runs::InChildThatMayDie,
+        }
     }
 
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {

@@ -4,7 +4,7 @@
 //! implementation's output; [`call_live_symbol`] obtains the results from the real
 //! vDSO, through the kind's description ([`crate::kinds::LiveKind::call`]).
 
-use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::group::{About, CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
@@ -16,22 +16,12 @@ pub struct CallGroup;
 pub static GROUP: CallGroup = CallGroup;
 
 impl CheckGroup for CallGroup {
-    fn group(&self) -> Group {
-        Group::Call
-    }
-
-    fn name(&self) -> &'static str {
-        "call"
-    }
-
-    fn column(&self) -> Option<&'static str> {
-        Some("call")
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::InChild {
-            soaks: false,
-            new_time_namespace: false,
+    fn about(&self) -> About {
+        About {
+            group: Group::Call,
+            name: "call",
+            column: Some("call"),
+            runs: Runs::IN_CHILD,
         }
     }
 

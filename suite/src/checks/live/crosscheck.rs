@@ -3,7 +3,7 @@
 
 use super::clocks::{errno_name, is_coarse, ns, show, ClockCase, Reading};
 use super::live_kind;
-use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::group::{About, CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
@@ -17,22 +17,12 @@ pub struct CrossCheckGroup;
 pub static GROUP: CrossCheckGroup = CrossCheckGroup;
 
 impl CheckGroup for CrossCheckGroup {
-    fn group(&self) -> Group {
-        Group::CrossCheck
-    }
-
-    fn name(&self) -> &'static str {
-        "crosscheck"
-    }
-
-    fn column(&self) -> Option<&'static str> {
-        Some("cross-check")
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::InChild {
-            soaks: false,
-            new_time_namespace: false,
+    fn about(&self) -> About {
+        About {
+            group: Group::CrossCheck,
+            name: "crosscheck",
+            column: Some("cross-check"),
+            runs: Runs::IN_CHILD,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::clocks::{ns, show, Reading};
 use super::{allowed_cpus, clocks, live_kind, pin, restore_affinity};
-use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::group::{About, CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::{kind_info, ReadsClock};
@@ -20,22 +20,15 @@ pub struct MonotonicGroup;
 pub static GROUP: MonotonicGroup = MonotonicGroup;
 
 impl CheckGroup for MonotonicGroup {
-    fn group(&self) -> Group {
-        Group::Monotonic
-    }
-
-    fn name(&self) -> &'static str {
-        "monotonic"
-    }
-
-    fn column(&self) -> Option<&'static str> {
-        Some("monotonic")
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::InChild {
-            soaks: true,
-            new_time_namespace: false,
+    fn about(&self) -> About {
+        About {
+            group: Group::Monotonic,
+            name: "monotonic",
+            column: Some("monotonic"),
+            runs: Runs::InChild {
+                soaks: true,
+                new_time_namespace: false,
+            },
         }
     }
 

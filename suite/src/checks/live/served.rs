@@ -4,7 +4,7 @@
 
 use super::clocks::{all_clock_cases, errno_name, Reading};
 use super::live_kind;
-use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::group::{About, CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
@@ -18,22 +18,12 @@ pub struct ServedGroup;
 pub static GROUP: ServedGroup = ServedGroup;
 
 impl CheckGroup for ServedGroup {
-    fn group(&self) -> Group {
-        Group::Served
-    }
-
-    fn name(&self) -> &'static str {
-        "served"
-    }
-
-    fn column(&self) -> Option<&'static str> {
-        Some("served/fallback")
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::InChild {
-            soaks: false,
-            new_time_namespace: false,
+    fn about(&self) -> About {
+        About {
+            group: Group::Served,
+            name: "served",
+            column: Some("served/fallback"),
+            runs: Runs::IN_CHILD,
         }
     }
 

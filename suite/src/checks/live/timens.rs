@@ -5,7 +5,7 @@
 use super::clocks::{errno_name, ns};
 use super::live_kind;
 use super::served::Service;
-use crate::checks::group::{CheckGroup, LiveContext, Runs};
+use crate::checks::group::{About, CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::{kind_info, TimeNamespace};
@@ -19,18 +19,15 @@ pub struct TimensGroup;
 pub static GROUP: TimensGroup = TimensGroup;
 
 impl CheckGroup for TimensGroup {
-    fn group(&self) -> Group {
-        Group::TimeNamespace
-    }
-
-    fn name(&self) -> &'static str {
-        "timens"
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::InChild {
-            soaks: false,
-            new_time_namespace: true,
+    fn about(&self) -> About {
+        About {
+            group: Group::TimeNamespace,
+            name: "timens",
+            column: None,
+            runs: Runs::InChild {
+                soaks: false,
+                new_time_namespace: true,
+            },
         }
     }
 

@@ -1,7 +1,7 @@
 //! Signal trampolines are not called with plain arguments: they get a static check
 //! of where they lie.
 
-use crate::checks::group::{CheckGroup, ImageContext, Runs};
+use crate::checks::group::{About, CheckGroup, ImageContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{CheckResult, Problem};
 use crate::elf::{VdsoImage, PF_X, PT_LOAD};
@@ -13,16 +13,13 @@ pub struct TrampolineGroup;
 pub static GROUP: TrampolineGroup = TrampolineGroup;
 
 impl CheckGroup for TrampolineGroup {
-    fn group(&self) -> Group {
-        Group::Trampoline
-    }
-
-    fn name(&self) -> &'static str {
-        "trampoline"
-    }
-
-    fn runs(&self) -> Runs {
-        Runs::OnImage
+    fn about(&self) -> About {
+        About {
+            group: Group::Trampoline,
+            name: "trampoline",
+            column: None,
+            runs: Runs::OnImage,
+        }
     }
 
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
