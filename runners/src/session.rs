@@ -3,8 +3,10 @@
 use crate::isolate::{run_case_with, run_probe, Case, LiveTarget, CASE_TIMEOUT};
 use crate::target::{kernel_release, uname_machine};
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::Duration;
 use vdsoconf_reports::{CaseResult, Environment, RunReport};
+use vdsoconf_suite::checks::findings::Examination;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::{
     apply_deviations, plan, CheckResult, ImageContext, PlannedCheck, Runs, Source, Target,
@@ -46,6 +48,8 @@ pub struct Session {
     pub target: Target,
     pub options: RunOptions,
     bytes: Bytes,
+    /// The static engine's examination of the image, for every on-image row.
+    examined: OnceLock<Examination>,
 }
 
 /// A planned check and its result.
@@ -83,6 +87,7 @@ impl Session {
             target,
             options: RunOptions::default(),
             bytes,
+            examined: OnceLock::new(),
         })
     }
 
@@ -225,6 +230,7 @@ impl Session {
             target: &self.target,
             present,
             image,
+            examined: &self.examined,
         }
     }
 

@@ -3,12 +3,14 @@
 //! [`REGISTRY`] lists them in report order; the plan, `vdsoconf run`, the harness,
 //! `boot` and the reports go through it and name no group themselves.
 
+use super::findings::Examination;
 use super::live::timens::InnerReport;
 use super::plan::{Case, Group, PlannedCheck, Target};
 use super::result::CheckResult;
 use crate::elf::VdsoImage;
 use crate::spec::ArchSpec;
 use crate::vdso::syscall::Errno;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How a group's checks must run.
@@ -54,12 +56,24 @@ pub struct ImageContext<'a> {
     pub present: Result<Option<bool>, CheckResult>,
     /// The image, or the result of a check that needs one when there is none.
     pub image: Result<VdsoImage<'a>, CheckResult>,
+    /// What the static engine makes of the image, made by the first row that asks
+    /// and kept by the caller for the others.
+    pub examined: &'a OnceLock<Examination>,
 }
 
 impl ImageContext<'_> {
     /// The image, or the result of a check that needs one.
     pub fn image(&self) -> Result<&VdsoImage<'_>, CheckResult> {
         self.image.as_ref().map_err(Clone::clone)
+    }
+
+    /// The static engine's examination of the image for the target.
+    pub fn examination(&self) -> Result<&Examination, CheckResult> {
+        let image = self.image()?;
+        let t = self.target;
+        Ok(self
+            .examined
+            .get_or_init(|| super::image::examination(&t.spec, t.provider, t.kernel, image)))
     }
 }
 

@@ -80,14 +80,13 @@ impl CheckGroup for ImageGroup {
     }
 
     fn on_image(&self, check: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
-        let t = ctx.target;
-        let image = match ctx.image() {
-            Ok(i) => i,
+        let seen = match ctx.examination() {
+            Ok(seen) => seen,
             Err(r) => return r,
         };
         match check.subject.as_str() {
-            SONAME => check_soname(&t.spec, t.provider, t.kernel, image),
-            VERSIONS => check_versions(&t.spec, image),
+            SONAME => soname_row(seen),
+            VERSIONS => versions_row(seen),
             other => CheckResult::fail(format!("no image check {other}")),
         }
     }
@@ -125,16 +124,14 @@ impl CheckGroup for ResolveGroup {
     }
 
     fn on_image(&self, check: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
-        let t = ctx.target;
-        let image = match ctx.image() {
-            Ok(i) => i,
+        let seen = match ctx.examination() {
+            Ok(seen) => seen,
             Err(r) => return r,
         };
-        match (check.case.symbol, &check.case.name) {
-            (Some(symbol), Some(name)) if symbol < t.spec.symbols.len() => {
-                check_resolve(&t.spec, t.provider, t.kernel, image, symbol, name)
-            }
-            _ => CheckResult::fail("the plan named no symbol of this spec"),
+        match (check.case.spec_symbol(&ctx.target.spec), &check.case.name) {
+            (Ok(sym), Some(name)) => resolve_row(seen, name, &sym.version),
+            (Err(r), _) => r,
+            (_, None) => CheckResult::fail("the plan named no symbol name"),
         }
     }
 }
@@ -162,9 +159,8 @@ impl CheckGroup for InventoryGroup {
     }
 
     fn on_image(&self, _: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
-        let t = ctx.target;
-        match ctx.image() {
-            Ok(image) => check_inventory(&t.spec, t.provider, t.kernel, image),
+        match ctx.examination() {
+            Ok(seen) => inventory_row(seen, &ctx.target.spec.arch),
             Err(r) => r,
         }
     }
@@ -268,8 +264,9 @@ pub(crate) fn is_version_node_symbol(sym: &Symbol<'_>, image: &VdsoImage<'_>) ->
 }
 
 /// What the one static engine (`check-image`'s) makes of `image` as `run` checks
-/// it: the spec's provider and kernel, no kernel config known.
-fn examination(
+/// it: the spec's provider and kernel, no kernel config known. The rows below
+/// are views of it; a caller with several rows to show examines once.
+pub fn examination(
     spec: &ArchSpec,
     provider: Provider,
     kernel: Option<KernelVersion>,
@@ -282,15 +279,6 @@ fn examination(
         config: KernelConfig::default(),
     };
     examine(&against, image)
-}
-
-fn findings(
-    spec: &ArchSpec,
-    provider: Provider,
-    kernel: Option<KernelVersion>,
-    image: &VdsoImage<'_>,
-) -> Vec<Finding> {
-    examination(spec, provider, kernel, image).findings
 }
 
 /// A row of `run` as a view of findings: the errors fail it (each a problem, its
@@ -335,38 +323,22 @@ fn with_ids<'f>(all: &'f [Finding], ids: &'f [&str]) -> impl Iterator<Item = &'f
     all.iter().filter(move |f| ids.contains(&f.id))
 }
 
-/// DT_SONAME is one the spec allows, and the base version definition carries it.
-pub fn check_soname(
-    spec: &ArchSpec,
-    provider: Provider,
-    kernel: Option<KernelVersion>,
-    image: &VdsoImage<'_>,
-) -> CheckResult {
-    view(with_ids(
-        &findings(spec, provider, kernel, image),
-        SONAME_FINDINGS,
-    ))
+/// `image::soname`: DT_SONAME is one the spec allows, and the base version
+/// definition carries it.
+pub fn soname_row(seen: &Examination) -> CheckResult {
+    view(with_ids(&seen.findings, SONAME_FINDINGS))
 }
 
-/// Every version definition is known to the spec and well-formed.
-pub fn check_versions(spec: &ArchSpec, image: &VdsoImage<'_>) -> CheckResult {
-    let all = findings(spec, Provider::Kernel, None, image);
-    view(with_ids(&all, VERSION_FINDINGS))
+/// `image::versions`: every version definition is known to the spec and well-formed.
+pub fn versions_row(seen: &Examination) -> CheckResult {
+    view(with_ids(&seen.findings, VERSION_FINDINGS))
 }
 
-/// `name` resolves at the symbol's version (with the right type, and aliases at
-/// the same place); a symbol the kernel, config or provider need not have is a
-/// skip when absent.
-pub fn check_resolve(
-    spec: &ArchSpec,
-    provider: Provider,
-    kernel: Option<KernelVersion>,
-    image: &VdsoImage<'_>,
-    symbol: usize,
-    name: &str,
-) -> CheckResult {
-    let at = format!("{name}@{}", spec.symbols[symbol].version);
-    let seen = examination(spec, provider, kernel, image);
+/// `resolve::NAME@VERSION`: the name resolves at the symbol's version (with the
+/// right type, and aliases at the same place); a symbol the kernel, config or
+/// provider need not have is a skip when absent.
+pub fn resolve_row(seen: &Examination, name: &str, version: &str) -> CheckResult {
+    let at = format!("{name}@{version}");
     let about = |f: &&Finding| f.symbol.as_deref() == Some(at.as_str());
     let result = view(with_ids(&seen.findings, RESOLVE_FINDINGS).filter(about));
     match seen.absent.iter().find(|a| a.symbol == at) {
@@ -375,32 +347,65 @@ pub fn check_resolve(
     }
 }
 
-/// Exported symbols the spec does not know fail; known ones outside their range are notes.
-pub fn check_inventory(
-    spec: &ArchSpec,
-    provider: Provider,
-    kernel: Option<KernelVersion>,
-    image: &VdsoImage<'_>,
-) -> CheckResult {
-    let all = findings(spec, provider, kernel, image);
-    let unknown: Vec<&str> = with_ids(&all, &["unknown-symbol"])
-        .filter_map(|f| f.symbol.as_deref())
-        .collect();
-    let notes: Vec<String> = with_ids(&all, INVENTORY_FINDINGS)
+/// `inventory`: exported symbols the spec does not know fail; known ones outside
+/// their range are notes.
+pub fn inventory_row(seen: &Examination, arch: &str) -> CheckResult {
+    let unknown: Vec<&Finding> = with_ids(&seen.findings, &["unknown-symbol"]).collect();
+    let notes: Vec<String> = with_ids(&seen.findings, INVENTORY_FINDINGS)
         .filter(|f| f.severity != Severity::Error)
         .map(|f| f.message.clone())
         .collect();
     if unknown.is_empty() {
         return CheckResult::pass().with_notes(notes);
     }
-    let problems = with_ids(&all, &["unknown-symbol"])
+    let names: Vec<&str> = unknown.iter().filter_map(|f| f.symbol.as_deref()).collect();
+    let problems = unknown
+        .iter()
         .map(|f| Problem::new(f.id, f.message.clone()))
         .collect();
     CheckResult::from_symptoms(problems)
         .with_message(format!(
-            "not in spec/{}.yaml: {} (add each to `symbols` with its kind and since)",
-            spec.arch,
-            unknown.join(", ")
+            "not in spec/{arch}.yaml: {} (add each to `symbols` with its kind and since)",
+            names.join(", ")
         ))
         .with_notes(notes)
+}
+
+/// [`soname_row`] of `image`, examined for this one row.
+pub fn check_soname(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    image: &VdsoImage<'_>,
+) -> CheckResult {
+    soname_row(&examination(spec, provider, kernel, image))
+}
+
+/// [`versions_row`] of `image`, examined for this one row.
+pub fn check_versions(spec: &ArchSpec, image: &VdsoImage<'_>) -> CheckResult {
+    versions_row(&examination(spec, Provider::Kernel, None, image))
+}
+
+/// [`resolve_row`] of `name` (spec symbol `symbol` or one of its aliases) in
+/// `image`, examined for this one row.
+pub fn check_resolve(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    image: &VdsoImage<'_>,
+    symbol: usize,
+    name: &str,
+) -> CheckResult {
+    let seen = examination(spec, provider, kernel, image);
+    resolve_row(&seen, name, &spec.symbols[symbol].version)
+}
+
+/// [`inventory_row`] of `image`, examined for this one row.
+pub fn check_inventory(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    image: &VdsoImage<'_>,
+) -> CheckResult {
+    inventory_row(&examination(spec, provider, kernel, image), &spec.arch)
 }

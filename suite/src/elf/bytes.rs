@@ -176,7 +176,7 @@ impl<'a> Bytes<'a> {
 
 /// Evaluates `$body` with the constants `BIG` (big-endian) and `WIDE` (ELF64) set
 /// for `$bytes`' byte order and class: the one dispatch from a runtime layout to
-/// code built for it (the lookup fast path, whose reads are then plain loads).
+/// code built for it (the parse and the lookups, whose reads are then plain loads).
 macro_rules! per_layout {
     ($bytes:expr, $body:expr) => {
         match ($bytes.endian, $bytes.class) {
@@ -262,8 +262,7 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The `N`-byte unsigned field at `at` of `s` (`None` past its end), for a byte order
-/// fixed at compile time: the lookup fast path is built once per class and byte
-/// order, so that its reads are plain loads.
+/// fixed at compile time (see [`per_layout`]).
 #[inline(always)]
 pub(crate) fn read<const BIG: bool, const N: usize>(s: &[u8], at: usize) -> Option<u64> {
     // As an array, the copies below have a length known at compile time: one load.

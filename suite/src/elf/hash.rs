@@ -20,9 +20,9 @@ pub fn elf_hash(name: &[u8]) -> u32 {
 
 /// The GNU hash (djb2 variant with `h * 33 + c`), eight bytes per step.
 ///
-/// Byte by byte, every step waits for the previous one's multiply: the hash of a
-/// 20-byte name was a third of a lookup. Eight bytes at a time, the chain that
-/// carries `h` is one multiply and one add per step (`h * 33^8 + poly`); `poly`,
+/// Byte by byte, every step waits for the previous one's multiply. Eight bytes at
+/// a time, the chain that carries `h` is one multiply and one add per step
+/// (`h * 33^8 + poly`); `poly`,
 /// the eight bytes' own weighted sum, does not depend on `h` and is computed
 /// alongside, in lanes of one 64-bit word. The lanes never carry into each other:
 /// a pair `c0 * 33 + c1` is below 2^16, a quad `pair * 33^2 + pair` below 2^32.
@@ -352,71 +352,70 @@ impl<'a> GnuHashTable<'a> {
         self.parts.symbol_count()
     }
 
-    #[inline]
-    fn chain_value(&self, index: u64) -> Result<u32> {
-        let rel = index - u64::from(self.parts.symoffset);
-        // Through the last hashed symbol the chain was checked at parse time.
-        if let Some(value) = usize::try_from(rel)
-            .ok()
-            .and_then(|r| self.parts.chains.get(r * 4..r * 4 + 4))
-        {
-            return Ok(self.bytes.field::<4>(value, 0) as u32);
-        }
-        let chain_offset = self.chain_offset();
-        self.bytes.u32(
-            "DT_GNU_HASH chain",
-            mul_add("DT_GNU_HASH chain", chain_offset, rel, 4, chain_offset)?,
-        )
-    }
-
-    /// False if the bloom filter proves `hash` is absent.
-    pub fn bloom_may_contain(&self, hash: u32) -> Result<bool> {
-        Ok(self.bloom_allows(hash))
-    }
-
-    /// The bloom words were checked at parse time: this read cannot fail.
-    #[inline]
-    fn bloom_allows(&self, hash: u32) -> bool {
-        per_layout!(self.bytes, self.parts.bloom_allows_as::<BIG, WIDE>(hash)).unwrap_or(true)
-    }
-
     /// Calls `visit` for each candidate symbol index whose hash matches `name`'s,
-    /// until it returns `Some`.
+    /// until it returns `Some`. The walk reads only what `parse` checked: the
+    /// bloom words, the buckets, and the chains through their last end bit.
+    #[inline]
     pub fn walk<T>(
         &self,
         name: &[u8],
         mut visit: impl FnMut(u64) -> Result<Option<T>>,
     ) -> Result<Option<T>> {
-        let parts = &self.parts;
-        if parts.nbuckets == 0 {
-            return Ok(None);
-        }
         let hash = gnu_hash(name);
-        if !self.bloom_allows(hash) {
+        per_layout!(self.bytes, self.walk_as::<BIG, WIDE, T>(hash, &mut visit))
+    }
+
+    /// [`Self::walk`] of a name whose hash is `hash`, for one byte order (`BIG`)
+    /// and class (`WIDE`: ELF64).
+    #[inline(always)]
+    pub(crate) fn walk_as<const BIG: bool, const WIDE: bool, T>(
+        &self,
+        hash: u32,
+        mut visit: impl FnMut(u64) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        let p = &self.parts;
+        if p.nbuckets == 0 || !p.bloom_allows_as::<BIG, WIDE>(hash) {
             return Ok(None);
         }
+        let bucket = (hash % p.nbuckets) as usize * 4;
         let start =
-            self.bytes
-                .field::<4>(parts.buckets, (hash % parts.nbuckets) as usize * 4) as u32;
+            read::<BIG, 4>(p.buckets, bucket).ok_or_else(|| self.unchecked("bucket"))? as u32;
         if start == 0 {
             return Ok(None);
         }
-        // Like the dynamic loader, follow the chain to its end bit. Every read is
-        // bounds-checked, so a chain that never ends stops at the end of the image.
-        let mut index = u64::from(start);
+        // `parse` checked that every bucket is 0 or at least `symoffset`, and that
+        // the chain values run to an end bit: like the dynamic loader, follow the
+        // chain to its end bit.
+        let mut rel = start
+            .checked_sub(p.symoffset)
+            .ok_or_else(|| self.unchecked("bucket"))? as usize;
         loop {
-            let value = self.chain_value(index)?;
+            let value =
+                read::<BIG, 4>(p.chains, rel * 4).ok_or_else(|| self.unchecked("chain"))? as u32;
             if value | 1 == hash | 1 {
-                if let Some(found) = visit(index)? {
+                if let Some(found) = visit(u64::from(p.symoffset) + rel as u64)? {
                     return Ok(Some(found));
                 }
             }
             if value & 1 != 0 {
-                break;
+                return Ok(None);
             }
-            index += 1;
+            rel += 1;
         }
-        Ok(None)
+    }
+
+    /// A read outside what `parse` checked, which its checks rule out: an error all
+    /// the same, never a panic.
+    #[cold]
+    fn unchecked(&self, what: &'static str) -> ParseError {
+        ParseError::new(
+            "DT_GNU_HASH",
+            self.offset(),
+            ErrorKind::Invalid(match what {
+                "bucket" => "a bucket outside the checked table",
+                _ => "a chain outside the checked table",
+            }),
+        )
     }
 }
 
@@ -428,64 +427,29 @@ impl GnuHashParts<'_> {
     }
 
     /// Whether the bloom filter lets `hash` through, for one byte order (`BIG`) and
-    /// word size (`WIDE`: 64 bits); `None` only if the word lies outside the checked
-    /// filter.
+    /// word size (`WIDE`: 64 bits).
     #[inline(always)]
-    fn bloom_allows_as<const BIG: bool, const WIDE: bool>(&self, hash: u32) -> Option<bool> {
+    fn bloom_allows_as<const BIG: bool, const WIDE: bool>(&self, hash: u32) -> bool {
         let (word_bits, log2) = if WIDE { (64, 6) } else { (32, 5) };
-        // Linkers make the filter a power of two words: a mask then replaces the
-        // division (tens of cycles, a large part of a lookup).
+        // Linkers make the filter a power of two words: a mask, not a division.
         let word_index = hash >> log2;
         let index = if self.bloom_size.is_power_of_two() {
             word_index & (self.bloom_size - 1)
         } else {
             word_index % self.bloom_size
         } as usize;
+        // The filter holds `bloom_size` words (checked at parse): a word outside it
+        // cannot be; read as "may contain", the walk then decides.
         let word = if WIDE {
-            read::<BIG, 8>(self.bloom, index * 8)?
+            read::<BIG, 8>(self.bloom, index * 8)
         } else {
-            read::<BIG, 4>(self.bloom, index * 4)?
+            read::<BIG, 4>(self.bloom, index * 4)
         };
+        let Some(word) = word else { return true };
         let bit1 = hash & (word_bits - 1);
         // A shift of the word size or more is undefined in C; treat it as shifting to zero.
         let bit2 = hash.checked_shr(self.bloom_shift).unwrap_or(0) & (word_bits - 1);
         let mask = (1u64 << bit1) | (1u64 << bit2);
-        Some(word & mask == mask)
-    }
-
-    /// The fast path of [`GnuHashTable::walk`], for lookups, built for one byte order (`BIG`)
-    /// and class (`WIDE`: ELF64): follows the chain of `hash` through the slices
-    /// checked at parse time only, asking `accept` about each candidate index until
-    /// it says `Some(true)`, and returns that index. `None` means the walk left the
-    /// checked tables (or `accept` could not decide): the caller asks
-    /// [`GnuHashTable::walk`], which reads and reports everything.
-    #[inline(always)]
-    pub(crate) fn walk_checked<const BIG: bool, const WIDE: bool>(
-        &self,
-        hash: u32,
-        mut accept: impl FnMut(u64) -> Option<bool>,
-    ) -> Option<Option<u64>> {
-        if self.nbuckets == 0 || !self.bloom_allows_as::<BIG, WIDE>(hash)? {
-            return Some(None);
-        }
-        let start = read::<BIG, 4>(self.buckets, (hash % self.nbuckets) as usize * 4)? as u32;
-        if start == 0 {
-            return Some(None);
-        }
-        // `start >= symoffset`: every bucket was checked at parse time.
-        let mut rel = start.checked_sub(self.symoffset)? as usize;
-        loop {
-            let value = read::<BIG, 4>(self.chains, rel * 4)? as u32;
-            if value | 1 == hash | 1 {
-                let index = u64::from(self.symoffset) + rel as u64;
-                if accept(index)? {
-                    return Some(Some(index));
-                }
-            }
-            if value & 1 != 0 {
-                return Some(None);
-            }
-            rel += 1;
-        }
+        word & mask == mask
     }
 }

@@ -52,7 +52,7 @@ pub fn sysv_hash_entry_size(class: Class, machine: u16) -> u64 {
 /// program headers, PT_DYNAMIC and the tables' offsets are read or derived again
 /// when asked for. A parse returns the image by value.
 ///
-/// Moving the image out of the `Result` copies it (the README's benchmarks say what
+/// Moving the image out of the `Result` copies it (`suite/benches/README.md` says what
 /// that costs). Where a parse is on a hot path, keep the `Result` and borrow the
 /// image from it:
 ///
@@ -341,14 +341,8 @@ impl<'a> VdsoImage<'a> {
     }
 
     /// The fields of symbol table entry `index` (st_name, st_value, st_size, st_info,
-    /// st_other, st_shndx), read from the table checked at parse time; `None` past
-    /// its end.
-    #[inline(always)]
-    fn raw_entry(&self, index: u64) -> Option<(u32, u64, u64, u8, u8, u16)> {
-        per_layout!(self.bytes, self.raw_entry_as::<BIG, WIDE>(index))
-    }
-
-    /// [`Self::raw_entry`] for one byte order (`BIG`) and class (`WIDE`: ELF64).
+    /// st_other, st_shndx), read from the table checked at parse time, for one byte
+    /// order (`BIG`) and class (`WIDE`: ELF64); `None` past its end.
     #[inline(always)]
     fn raw_entry_as<const BIG: bool, const WIDE: bool>(
         &self,
@@ -379,35 +373,58 @@ impl<'a> VdsoImage<'a> {
         })
     }
 
-    /// The symbol at `index` in the dynamic symbol table.
-    #[inline]
-    pub fn symbol(&self, index: u64) -> Result<Symbol<'a>> {
-        // The table checked at parse time holds exactly `symbol_count` entries.
-        let symtab = self.symtab_offset();
-        let Some((name_off, value, size, info, other, shndx)) = self.raw_entry(index) else {
-            return Err(ParseError::new(
-                "dynamic symbol",
-                symtab,
-                ErrorKind::IndexOutOfRange {
-                    index,
-                    limit: self.symbol_count(),
-                },
-            ));
-        };
-        let b = &self.bytes;
-        let at = symtab + index * self.syment();
+    /// The error for a symbol index past the table.
+    #[cold]
+    fn no_entry(&self, index: u64) -> ParseError {
+        ParseError::new(
+            "dynamic symbol",
+            self.symtab_offset(),
+            ErrorKind::IndexOutOfRange {
+                index,
+                limit: self.symbol_count(),
+            },
+        )
+    }
+
+    /// The name at `st_name` of symbol `index`, up to its NUL inside the string table.
+    fn symbol_name(&self, name_off: u32, index: u64) -> Result<&'a [u8]> {
         let (strtab, strsz) = self.strtab_range();
         if u64::from(name_off) >= strsz {
             return Err(ParseError::new(
                 "st_name",
-                at,
+                self.symtab_offset() + index * self.syment(),
                 ErrorKind::IndexOutOfRange {
                     index: name_off.into(),
                     limit: strsz,
                 },
             ));
         }
-        let name = b.c_str("symbol name", strtab + u64::from(name_off), strtab + strsz)?;
+        self.bytes
+            .c_str("symbol name", strtab + u64::from(name_off), strtab + strsz)
+    }
+
+    /// The symbol at `index` in the dynamic symbol table.
+    #[inline]
+    pub fn symbol(&self, index: u64) -> Result<Symbol<'a>> {
+        per_layout!(self.bytes, self.symbol_as::<BIG, WIDE>(index, None))
+    }
+
+    /// [`Self::symbol`] for one byte order (`BIG`) and class (`WIDE`: ELF64);
+    /// `known`: its name, when a lookup has just compared it in place.
+    #[inline(always)]
+    fn symbol_as<const BIG: bool, const WIDE: bool>(
+        &self,
+        index: u64,
+        known: Option<&[u8]>,
+    ) -> Result<Symbol<'a>> {
+        let (name_off, value, size, info, other, shndx) = self
+            .raw_entry_as::<BIG, WIDE>(index)
+            .ok_or_else(|| self.no_entry(index))?;
+        let start = name_off as usize;
+        let name = match known.and_then(|n| self.strings.get(start..start + n.len())) {
+            Some(name) => name,
+            None => self.symbol_name(name_off, index)?,
+        };
         Ok(Symbol {
             index,
             name,
@@ -416,48 +433,79 @@ impl<'a> VdsoImage<'a> {
             info,
             other,
             shndx,
-            version: self.version_of(index)?,
+            version: self.version_as::<BIG, WIDE>(index)?.0,
         })
     }
 
     /// The raw `DT_VERSYM` entry of a symbol, if the image has one.
     #[inline]
     pub fn versym(&self, index: u64) -> Result<Option<u16>> {
-        let Some(entries) = self.versym_entries else {
-            return Ok(None);
-        };
-        let at = usize::try_from(index)
-            .ok()
-            .and_then(|i| i.checked_mul(2))
-            .filter(|&at| at + 2 <= entries.len());
-        match at {
-            Some(at) => Ok(Some(self.bytes.field::<2>(entries, at) as u16)),
-            None => Err(ParseError::new(
-                "DT_VERSYM entry",
-                self.bytes.offset_of(entries),
-                ErrorKind::IndexOutOfRange {
-                    index,
-                    limit: self.symbol_count(),
-                },
-            )),
-        }
+        per_layout!(self.bytes, self.versym_as::<BIG, WIDE>(index))
     }
 
     #[inline(always)]
-    fn version_of(&self, index: u64) -> Result<SymbolVersion<'a>> {
-        let Some(raw) = self.versym(index)? else {
-            return Ok(SymbolVersion::Unversioned);
+    fn versym_as<const BIG: bool, const WIDE: bool>(&self, index: u64) -> Result<Option<u16>> {
+        let Some(entries) = self.versym_entries else {
+            return Ok(None);
+        };
+        let raw = usize::try_from(index)
+            .ok()
+            .and_then(|i| read::<BIG, 2>(entries, i.checked_mul(2)?));
+        match raw {
+            Some(raw) => Ok(Some(raw as u16)),
+            None => Err(self.no_versym(index)),
+        }
+    }
+
+    #[cold]
+    fn no_versym(&self, index: u64) -> ParseError {
+        ParseError::new(
+            "DT_VERSYM entry",
+            self.versym_offset().unwrap_or(0),
+            ErrorKind::IndexOutOfRange {
+                index,
+                limit: self.symbol_count(),
+            },
+        )
+    }
+
+    /// The version of symbol `index`, and whether it can answer a lookup by name
+    /// (its definition's `vd_hash` is the hash of its name).
+    #[inline(always)]
+    fn version_as<const BIG: bool, const WIDE: bool>(
+        &self,
+        index: u64,
+    ) -> Result<(SymbolVersion<'a>, bool)> {
+        let Some(raw) = self.versym_as::<BIG, WIDE>(index)? else {
+            return Ok((SymbolVersion::Unversioned, false));
         };
         let hidden = raw & VERSYM_HIDDEN != 0;
         let ndx = raw & !VERSYM_HIDDEN;
         Ok(match ndx {
-            0 => SymbolVersion::Local,
-            1 => SymbolVersion::Global { hidden },
-            _ => match self.version_defs() {
-                None => SymbolVersion::Undefined { index: ndx, hidden },
-                Some(d) => d.symbol_version(ndx, hidden)?,
+            0 => (SymbolVersion::Local, false),
+            1 => (SymbolVersion::Global { hidden }, false),
+            _ => match &self.verdefs {
+                None => (SymbolVersion::Undefined { index: ndx, hidden }, false),
+                Some(d) => match d.cache().version(self.bytes.data, ndx, hidden) {
+                    Some(cached) => cached,
+                    None => self.uncached_version(ndx, hidden)?,
+                },
             },
         })
+    }
+
+    /// A version index the cache does not hold: found by walking the definitions.
+    #[cold]
+    fn uncached_version(&self, ndx: u16, hidden: bool) -> Result<(SymbolVersion<'a>, bool)> {
+        let Some(defs) = self.version_defs() else {
+            return Ok((SymbolVersion::Undefined { index: ndx, hidden }, false));
+        };
+        let version = defs.symbol_version(ndx, hidden)?;
+        let by_name = match version {
+            SymbolVersion::Defined { name, hash, .. } => super::hash::elf_hash(name) == hash,
+            _ => false,
+        };
+        Ok((version, by_name))
     }
 
     /// Every dynamic symbol after the null entry, in table order.
@@ -465,83 +513,30 @@ impl<'a> VdsoImage<'a> {
         (1..self.symbol_count()).map(move |i| self.symbol(i))
     }
 
-    /// Whether the symbol at `index` answers a lookup of `name` at `version`, read
-    /// from the tables checked at parse time only, for one byte order (`BIG`) and
-    /// class (`WIDE`: ELF64): the entry's name, binding and section, the name
-    /// compared in place, the version from the cache of version definitions.
-    /// `None`: something lies outside what was checked or cached; [`Self::answers`]
-    /// decides (and reports errors).
+    /// Whether the symbol at `index` answers a lookup of `name` at `version`: its
+    /// name (compared in place), binding and section, then its version.
     #[inline(always)]
-    fn quick_answers<const BIG: bool, const WIDE: bool>(
+    fn answers_as<const BIG: bool, const WIDE: bool>(
         &self,
         index: u64,
         name: &[u8],
         version: Option<&[u8]>,
-    ) -> Option<bool> {
-        let (name_off, _, _, info, _, shndx) = self.raw_entry_as::<BIG, WIDE>(index)?;
-        let index_usize = usize::try_from(index).ok()?;
+    ) -> Result<bool> {
+        let (name_off, _, _, info, _, shndx) = self
+            .raw_entry_as::<BIG, WIDE>(index)
+            .ok_or_else(|| self.no_entry(index))?;
         let start = name_off as usize;
-        let here = self
-            .strings
-            .get(start..start.checked_add(name.len() + 1)?)?;
-        if !same_bytes(&here[..name.len()], name) || here[name.len()] != 0 || !binds(info, shndx) {
-            return Some(false);
+        let same_name = match self.strings.get(start..).and_then(|s| s.get(..=name.len())) {
+            Some(here) => same_bytes(&here[..name.len()], name) && here[name.len()] == 0,
+            // Too close to the table's end to hold `name`: read what is there
+            // (or the error that it cannot be read).
+            None => self.symbol_name(name_off, index)? == name,
+        };
+        if !same_name || !binds(info, shndx) {
+            return Ok(false);
         }
-        let (found, hash_ok) = self.quick_version::<BIG>(index_usize)?;
-        Some(version_answers(version, &found, || hash_ok))
-    }
-
-    /// The version of symbol `index` from the `DT_VERSYM` slice checked at parse time
-    /// and the cache of version definitions, with whether it can answer a lookup by
-    /// name (its `vd_hash` is its name's). Decoded here rather than through
-    /// `version_of`, whose `Result` plumbing is the slower path for a lookup;
-    /// `None`: not cached, ask `version_of`.
-    #[inline(always)]
-    fn quick_version<const BIG: bool>(&self, index: usize) -> Option<(SymbolVersion<'a>, bool)> {
-        Some(match self.versym_entries {
-            None => (SymbolVersion::Unversioned, false),
-            Some(entries) => {
-                let raw = read::<BIG, 2>(entries, index.checked_mul(2)?)? as u16;
-                let hidden = raw & VERSYM_HIDDEN != 0;
-                match raw & !VERSYM_HIDDEN {
-                    0 => (SymbolVersion::Local, false),
-                    1 => (SymbolVersion::Global { hidden }, false),
-                    ndx => self
-                        .verdefs
-                        .as_ref()?
-                        .cache()
-                        .version(self.bytes.data, ndx, hidden)?,
-                }
-            }
-        })
-    }
-
-    /// The GNU-hash lookup decided from the tables checked at parse time alone (the
-    /// common case), built for the image's byte order and class; `None`: ask the
-    /// checked walk.
-    #[inline]
-    fn quick_find(&self, name: &[u8], version: Option<&[u8]>) -> Option<Option<u64>> {
-        let table = self.gnu.as_ref()?;
-        let hash = gnu_hash(name);
-        per_layout!(
-            self.bytes,
-            table.walk_checked::<BIG, WIDE>(hash, |i| {
-                self.quick_answers::<BIG, WIDE>(i, name, version)
-            })
-        )
-    }
-
-    /// Whether the symbol at `index` answers a lookup of `name` at `version`, with
-    /// every read checked: the path for what [`Self::quick_find`] cannot decide,
-    /// and the one that reports a malformed entry.
-    fn answers(&self, index: u64, name: &[u8], version: Option<&[u8]>) -> Result<bool> {
-        let symbol = self.symbol(index)?;
-        Ok(symbol.name == name
-            && binds(symbol.info, symbol.shndx)
-            && version_answers(version, &symbol.version, || match symbol.version {
-                SymbolVersion::Defined { name, hash, .. } => super::hash::elf_hash(name) == hash,
-                _ => false,
-            }))
+        let (found, by_name) = self.version_as::<BIG, WIDE>(index)?;
+        Ok(version_answers(version, &found, || by_name))
     }
 
     /// Looks `name@version` up through the GNU hash table if present, else the SysV one.
@@ -552,10 +547,12 @@ impl<'a> VdsoImage<'a> {
         } else {
             HashKind::Sysv
         };
-        match self.find(kind, name, version)? {
-            Some(index) => self.found(index, name, Some),
-            None => Ok(None),
-        }
+        per_layout!(self.bytes, {
+            match self.find_as::<BIG, WIDE>(kind, name, version)? {
+                Some(index) => self.symbol_as::<BIG, WIDE>(index, Some(name)).map(Some),
+                None => Ok(None),
+            }
+        })
     }
 
     /// Looks `name@version` up through one hash table; `Ok(None)` if the image lacks it.
@@ -566,69 +563,28 @@ impl<'a> VdsoImage<'a> {
         name: &[u8],
         version: Option<&[u8]>,
     ) -> Result<Option<Option<Symbol<'a>>>> {
-        let found = self.find(kind, name, version)?;
         let present = match kind {
             HashKind::Sysv => self.sysv.is_some(),
             HashKind::Gnu => self.gnu.is_some(),
         };
+        let found = per_layout!(self.bytes, self.find_as::<BIG, WIDE>(kind, name, version))?;
         match found {
-            Some(index) => self.found(index, name, |s| Some(Some(s))),
+            Some(index) => self.symbol(index).map(|s| Some(Some(s))),
             None if present => Ok(Some(None)),
             None => Ok(None),
         }
     }
 
-    /// The symbol at `index`, which a lookup of `name` found (its name is `name`, so
-    /// the string table is not scanned for its end again), built straight into the
-    /// caller's return value by `wrap`: a `Symbol` returned and then re-wrapped is
-    /// copied with loads wider than the stores that built it (store forwarding
-    /// stalls).
-    #[inline(always)]
-    fn found<T>(
-        &self,
-        index: u64,
-        name: &[u8],
-        wrap: impl Fn(Symbol<'a>) -> T + Copy,
-    ) -> Result<T> {
-        match per_layout!(self.bytes, self.found_as::<BIG, WIDE, T>(index, name, wrap)) {
-            Some(found) => Ok(found),
-            None => self.symbol(index).map(wrap),
-        }
-    }
-
-    /// [`Self::found`] from the tables checked at parse time, for one byte order and
-    /// class; `None`: ask [`Self::symbol`], which reads and reports everything.
-    #[inline(always)]
-    fn found_as<const BIG: bool, const WIDE: bool, T>(
-        &self,
-        index: u64,
-        name: &[u8],
-        wrap: impl Fn(Symbol<'a>) -> T,
-    ) -> Option<T> {
-        let (name_off, value, size, info, other, shndx) = self.raw_entry_as::<BIG, WIDE>(index)?;
-        // Both walks compared this entry's name with `name`: only the bounds are
-        // checked again.
-        let start = name_off as usize;
-        let here = self.strings.get(start..start.checked_add(name.len())?)?;
-        let (version, _) = self.quick_version::<BIG>(usize::try_from(index).ok()?)?;
-        Some(wrap(Symbol {
-            index,
-            name: here,
-            value,
-            size,
-            info,
-            other,
-            shndx,
-            version,
-        }))
-    }
-
     /// The index of the symbol that answers `name@version` through one hash table
-    /// (`None` also if the image lacks the table). Only the index travels back: the
-    /// `Symbol` is built once, in the caller's return value: moved through the
-    /// nested `Option`s of the walk, its unaligned copies stall store forwarding.
-    #[inline]
-    fn find(&self, kind: HashKind, name: &[u8], version: Option<&[u8]>) -> Result<Option<u64>> {
+    /// (`None` also if the image lacks the table). The index, not the symbol,
+    /// travels back: the caller builds the symbol where it returns it.
+    #[inline(always)]
+    fn find_as<const BIG: bool, const WIDE: bool>(
+        &self,
+        kind: HashKind,
+        name: &[u8],
+        version: Option<&[u8]>,
+    ) -> Result<Option<u64>> {
         if version.is_some() && !self.has_versions() {
             return Err(ParseError::new(
                 "PT_DYNAMIC",
@@ -636,15 +592,16 @@ impl<'a> VdsoImage<'a> {
                 ErrorKind::MissingTag("DT_VERSYM/DT_VERDEF (symbol versions cannot be checked)"),
             ));
         }
-        if kind == HashKind::Gnu {
-            if let Some(found) = self.quick_find(name, version) {
-                return Ok(found);
-            }
-        }
-        let visit = |index: u64| Ok(self.answers(index, name, version)?.then_some(index));
+        let visit = |index: u64| {
+            Ok(self
+                .answers_as::<BIG, WIDE>(index, name, version)?
+                .then_some(index))
+        };
         let found = match kind {
             HashKind::Sysv => self.sysv_hash().map(|t| t.walk(name, visit)),
-            HashKind::Gnu => self.gnu_hash().map(|t| t.walk(name, visit)),
+            HashKind::Gnu => self
+                .gnu_hash()
+                .map(|t| t.walk_as::<BIG, WIDE, _>(gnu_hash(name), visit)),
         };
         Ok(found.transpose()?.flatten())
     }
@@ -665,9 +622,6 @@ fn binds(info: u8, shndx: u16) -> bool {
 /// needs the definition's name to be `v` and its `vd_hash` to be `elf_hash(v)`
 /// (`hash_ok`); hidden (non-default) versions match when named. The base version
 /// (index 1, or a definition flagged `VER_FLG_BASE`) never answers a named lookup.
-/// Always inlined: called with a `SymbolVersion` built a line earlier, it folds to
-/// a few compares; as a call it moves the version through memory (store-forwarding
-/// stalls).
 #[inline(always)]
 fn version_answers(
     want: Option<&[u8]>,
