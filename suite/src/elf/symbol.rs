@@ -76,3 +76,49 @@ pub fn type_name(sym_type: u8) -> &'static str {
         _ => "UNKNOWN",
     }
 }
+
+/// One `Elf32_Sym` or `Elf64_Sym` as it is on disk (the field order differs
+/// between the classes), decoded for one byte order (`BIG`) and class (`WIDE`:
+/// ELF64).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SymEntry {
+    pub name: u32,
+    pub value: u64,
+    pub size: u64,
+    pub info: u8,
+    pub other: u8,
+    pub shndx: u16,
+}
+
+impl SymEntry {
+    /// Entry `index` of `table`; `None` past its end.
+    #[inline(always)]
+    pub(crate) fn read<const BIG: bool, const WIDE: bool>(
+        table: &[u8],
+        index: u64,
+    ) -> Option<SymEntry> {
+        use super::bytes::read;
+        let size = if WIDE { 24 } else { 16 };
+        let at = usize::try_from(index).ok()?.checked_mul(size)?;
+        let e = table.get(at..at.checked_add(size)?)?;
+        Some(if WIDE {
+            SymEntry {
+                name: read::<BIG, 4>(e, 0)? as u32,
+                info: *e.get(4)?,
+                other: *e.get(5)?,
+                shndx: read::<BIG, 2>(e, 6)? as u16,
+                value: read::<BIG, 8>(e, 8)?,
+                size: read::<BIG, 8>(e, 16)?,
+            }
+        } else {
+            SymEntry {
+                name: read::<BIG, 4>(e, 0)? as u32,
+                value: read::<BIG, 4>(e, 4)?,
+                size: read::<BIG, 4>(e, 8)?,
+                info: *e.get(12)?,
+                other: *e.get(13)?,
+                shndx: read::<BIG, 2>(e, 14)? as u16,
+            }
+        })
+    }
+}
