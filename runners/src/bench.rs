@@ -8,7 +8,7 @@ use vdsoconf_suite::checks::live::live_fn;
 use vdsoconf_suite::checks::live::served::{current_clocksource, expected_for_clock, Expected};
 use vdsoconf_suite::checks::Target;
 use vdsoconf_suite::kinds::{kind_info, Measurement};
-use vdsoconf_suite::spec::SymbolSpec;
+use vdsoconf_suite::spec::{ClockId, SymbolSpec};
 use vdsoconf_suite::vdso::guard;
 
 pub use vdsoconf_suite::kinds::{BATCH, BATCHES};
@@ -28,9 +28,28 @@ pub fn measure(target: &Target, index: usize) -> Result<Vec<BenchRow>, String> {
     let Ok(f) = live_fn(sym, spec.error_convention) else {
         return Ok(Vec::new());
     };
-    let measured = kind
-        .bench(f, &spec.clocks.served)
-        .map_err(|e| format!("{}: {e}", sym.name))?;
+    let mut measured = Vec::new();
+    let mut failed = None;
+    let clocks: Vec<Option<ClockId>> = if info.takes_clock {
+        spec.clocks.served.iter().copied().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    kind.pointers(f, &mut |call| {
+        for &clock in &clocks {
+            match call.measure(clock) {
+                Ok(mut m) => {
+                    m.label = info.bench_label;
+                    measured.push(m);
+                }
+                Err(e) => failed = Some(e),
+            }
+        }
+    })
+    .map_err(|e| format!("{}: {e}", sym.name))?;
+    if let Some(e) = failed {
+        return Err(format!("{}: {e}", sym.name));
+    }
     let overwrites = guard::take_overwrites();
     if !overwrites.is_empty() {
         return Err(guard::describe_all(&overwrites));

@@ -1,8 +1,6 @@
 //! clock_gettime and clock_getres, in the native and the time64 timespec ABI.
 
-use super::bench::{measure, Measurement};
-use super::{bad_pointer_of, ClockSource, LiveKind};
-use crate::checks::live::badptr::PtrCase;
+use super::{pointers_of, ClockSource, LiveKind, Pointers};
 use crate::checks::live::call::{judge_getres, judge_gettime};
 use crate::checks::live::clocks::{all_clock_cases, Reading};
 use crate::checks::live::crosscheck;
@@ -10,7 +8,7 @@ use crate::checks::live::served::{served_clock_cases, ServedContext, ServiceCase
 use crate::checks::live::timens::{self, InnerReport};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::syscall::{self, Errno};
+use crate::vdso::syscall::{self};
 use crate::vdso::{
     Clock, ClockOp, Getres, Gettime, Handle, Resolved, Returned, Timespec, TimespecAbi,
 };
@@ -68,18 +66,6 @@ where
     Ok(served_clock_cases(ctx, needs_counter, &|c| f.read(c)))
 }
 
-/// Each clock of `clocks` through the vDSO and through the syscall.
-fn bench_clocks<T: TimespecAbi, O: ClockOp>(
-    f: Resolved,
-    clocks: &[ClockId],
-) -> Result<Vec<Measurement>, String>
-where
-    Clock<T, O>: Handle,
-{
-    let f = f.handle::<Clock<T, O>>()?;
-    clocks.iter().map(|&c| measure(&f, Some(c))).collect()
-}
-
 impl<T: TimespecAbi + 'static> LiveKind for GettimeKind<T>
 where
     Clock<T, Gettime>: Handle,
@@ -128,17 +114,8 @@ where
         }
     }
 
-    fn bad_pointer(
-        &self,
-        f: Resolved,
-        case: &PtrCase,
-        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
-    ) -> Result<i64, String> {
-        bad_pointer_of::<Clock<T, Gettime>>(f, case, report)
-    }
-
-    fn bench(&self, f: Resolved, clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        bench_clocks::<T, Gettime>(f, clocks)
+    fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
+        pointers_of::<Clock<T, Gettime>>(f, use_it)
     }
 }
 
@@ -167,16 +144,7 @@ where
         served_clocks::<T, Getres>(f, ctx, false)
     }
 
-    fn bad_pointer(
-        &self,
-        f: Resolved,
-        case: &PtrCase,
-        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
-    ) -> Result<i64, String> {
-        bad_pointer_of::<Clock<T, Getres>>(f, case, report)
-    }
-
-    fn bench(&self, f: Resolved, clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        bench_clocks::<T, Getres>(f, clocks)
+    fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
+        pointers_of::<Clock<T, Getres>>(f, use_it)
     }
 }

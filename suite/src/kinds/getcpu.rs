@@ -1,14 +1,12 @@
 //! getcpu: the CPU and NUMA node the caller runs on.
 
-use super::{bad_pointer_of, bench_of, observed, LiveKind, Measurement};
-use crate::checks::live::badptr::PtrCase;
+use super::{observed, pointers_of, LiveKind, Pointers};
 use crate::checks::live::call::judge_getcpu;
 use crate::checks::live::crosscheck::{self, CpuSample};
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
-use crate::spec::ClockId;
 use crate::vdso::process::{allowed_cpus, configured_cpus, set_allowed_cpus};
-use crate::vdso::syscall::{self, Errno};
+use crate::vdso::syscall::{self};
 use crate::vdso::{Getcpu, Resolved};
 
 pub struct GetcpuKind;
@@ -51,16 +49,7 @@ impl LiveKind for GetcpuKind {
         Ok(vec![observed("getcpu", Expected::Served, f.call().0)])
     }
 
-    fn bad_pointer(
-        &self,
-        f: Resolved,
-        case: &PtrCase,
-        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
-    ) -> Result<i64, String> {
-        bad_pointer_of::<Getcpu>(f, case, report)
-    }
-
-    fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        bench_of::<Getcpu>(f)
+    fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
+        pointers_of::<Getcpu>(f, use_it)
     }
 }

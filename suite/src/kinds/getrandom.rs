@@ -1,14 +1,11 @@
 //! getrandom: random bytes from a per-thread opaque state the caller maps.
 
-use super::{observed, LiveKind, Measurement};
-use crate::checks::live::badptr::PtrCase;
+use super::{observed, LiveKind, Pointers};
 use crate::checks::live::call::judge_getrandom;
 use crate::checks::live::crosscheck::{self, RandomCase};
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::live::timens::{self, InnerReport};
 use crate::checks::{CheckResult, Problem};
-use crate::spec::ClockId;
-use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{raw_value, Getrandom, GetrandomState, Resolved, Returned};
 
@@ -142,23 +139,11 @@ impl LiveKind for GetrandomKind {
         timens::getrandom_inside(Ok(Service::from_status(r.map(|_| ()))))
     }
 
-    fn bad_pointer(
-        &self,
-        f: Resolved,
-        case: &PtrCase,
-        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
-    ) -> Result<i64, String> {
+    fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
         let f = f.handle::<Getrandom>()?;
         let state = f.state()?;
-        call_with_pointers(&f.with_state(&state), case.clock, &case.args, report)
-    }
-
-    fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        let f = f.handle::<Getrandom>()?;
-        let state = f.state()?;
-        let mut m = super::bench::measure(&f.with_state(&state), None)?;
-        m.label = Some("16 bytes");
-        Ok(vec![m])
+        use_it(&f.with_state(&state));
+        Ok(())
     }
 }
 

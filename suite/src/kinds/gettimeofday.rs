@@ -1,13 +1,12 @@
 //! gettimeofday: seconds and microseconds of CLOCK_REALTIME, and the timezone.
 
-use super::{bad_pointer_of, bench_of, observed, ClockSource, LiveKind, Measurement};
-use crate::checks::live::badptr::PtrCase;
+use super::{observed, pointers_of, ClockSource, LiveKind, Pointers};
 use crate::checks::live::call::judge_gettimeofday;
 use crate::checks::live::crosscheck;
 use crate::checks::live::served::{ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::syscall::{self, Errno};
+use crate::vdso::syscall::{self};
 use crate::vdso::{Gettimeofday, Resolved, Timespec};
 
 pub struct GettimeofdayKind;
@@ -69,16 +68,7 @@ impl LiveKind for GettimeofdayKind {
         Ok(vec![observed("gettimeofday", expected, f.call().0)])
     }
 
-    fn bad_pointer(
-        &self,
-        f: Resolved,
-        case: &PtrCase,
-        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
-    ) -> Result<i64, String> {
-        bad_pointer_of::<Gettimeofday>(f, case, report)
-    }
-
-    fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        bench_of::<Gettimeofday>(f)
+    fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
+        pointers_of::<Gettimeofday>(f, use_it)
     }
 }

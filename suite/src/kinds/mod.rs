@@ -79,6 +79,8 @@ pub struct KindInfo {
     pub takes_clock: bool,
     /// Whether success returns a positive value (time's seconds) rather than 0 or a count.
     pub returns_seconds: bool,
+    /// What its bench figure measures, when not a clock (getrandom: "16 bytes").
+    pub bench_label: Option<&'static str>,
     pub reads_clock: ReadsClock,
     pub time_namespace: TimeNamespace,
     /// A signal trampoline: a placement check instead of a cross-check.
@@ -126,36 +128,49 @@ pub trait LiveKind: Sync {
         }
     }
 
+    /// Its function as the pointer-taking call the bad-pointer and bench groups
+    /// make, handed to `use_it` (with whatever it needs, getrandom's state).
+    fn pointers(&self, f: Resolved, _use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
+        Err(format!("a {} takes no pointers", f.kind().name()))
+    }
+}
+
+/// A function called with pointers its caller chooses: the bad-pointer cases,
+/// and the bench's guarded outputs.
+pub trait Pointers {
     /// One bad-pointer case: the syscall's answer goes to `report` before the
-    /// vDSO's raw return value comes back (the `bad-pointer` group).
+    /// vDSO's raw return value comes back.
     fn bad_pointer(
         &self,
-        f: Resolved,
-        _case: &PtrCase,
-        _report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+        case: &PtrCase,
+        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+    ) -> Result<i64, String>;
+
+    /// Its cost against its syscall's, with `clock` for the clock functions.
+    fn measure(&self, clock: Option<ClockId>) -> Result<Measurement, String>;
+}
+
+impl<H: PointerCall> Pointers for H {
+    fn bad_pointer(
+        &self,
+        case: &PtrCase,
+        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
     ) -> Result<i64, String> {
-        Err(format!("no bad-pointer cases for a {}", f.kind().name()))
+        call_with_pointers(self, case.clock, &case.args, report)
     }
 
-    /// Its cost against the syscall's, for each clock of `clocks` it takes
-    /// (`vdsoconf bench`).
-    fn bench(&self, f: Resolved, _clocks: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        Err(format!("a {} is not benched", f.kind().name()))
+    fn measure(&self, clock: Option<ClockId>) -> Result<Measurement, String> {
+        bench::measure(self, clock)
     }
 }
 
-/// The bad-pointer case of a function whose handle `H` takes the pointers.
-fn bad_pointer_of<H: Handle + PointerCall>(
+/// [`LiveKind::pointers`] of a function whose handle `H` takes the pointers itself.
+fn pointers_of<H: Handle + PointerCall>(
     f: Resolved,
-    case: &PtrCase,
-    report: &mut dyn FnMut(Option<Result<isize, Errno>>),
-) -> Result<i64, String> {
-    call_with_pointers(&f.handle::<H>()?, case.clock, &case.args, report)
-}
-
-/// The one figure of a function whose handle `H` takes no clock.
-fn bench_of<H: Handle + PointerCall>(f: Resolved) -> Result<Vec<Measurement>, String> {
-    Ok(vec![bench::measure(&f.handle::<H>()?, None)?])
+    use_it: &mut dyn FnMut(&dyn Pointers),
+) -> Result<(), String> {
+    use_it(&f.handle::<H>()?);
+    Ok(())
 }
 
 /// What the fallback trap saw of a call that returned `returned`.
@@ -177,6 +192,7 @@ const NOT_CALLED: KindInfo = KindInfo {
     scalar_outputs: false,
     takes_clock: false,
     returns_seconds: false,
+    bench_label: None,
     reads_clock: ReadsClock::No,
     time_namespace: TimeNamespace::No,
     trampoline: false,
@@ -256,6 +272,7 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
         },
         K::Getrandom => KindInfo {
             outputs: GetrandomWith::OUTPUTS,
+            bench_label: Some("16 bytes"),
             null_allowed: false,
             time_namespace: TimeNamespace::StillServed,
             ..called("getrandom", &getrandom::GetrandomKind)

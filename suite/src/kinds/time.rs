@@ -1,13 +1,11 @@
 //! time: seconds of CLOCK_REALTIME, returned and stored.
 
-use super::{bad_pointer_of, bench_of, observed, LiveKind, Measurement};
-use crate::checks::live::badptr::PtrCase;
+use super::{observed, pointers_of, LiveKind, Pointers};
 use crate::checks::live::call::judge_time;
 use crate::checks::live::crosscheck;
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
-use crate::spec::ClockId;
-use crate::vdso::syscall::{self, Errno};
+use crate::vdso::syscall::{self};
 use crate::vdso::{raw_value, Resolved, Time};
 
 pub struct TimeKind;
@@ -40,16 +38,7 @@ impl LiveKind for TimeKind {
         Ok(vec![observed("time", Expected::Served, f.call().0)])
     }
 
-    fn bad_pointer(
-        &self,
-        f: Resolved,
-        case: &PtrCase,
-        report: &mut dyn FnMut(Option<Result<isize, Errno>>),
-    ) -> Result<i64, String> {
-        bad_pointer_of::<Time>(f, case, report)
-    }
-
-    fn bench(&self, f: Resolved, _: &[ClockId]) -> Result<Vec<Measurement>, String> {
-        bench_of::<Time>(f)
+    fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
+        pointers_of::<Time>(f, use_it)
     }
 }
