@@ -95,7 +95,10 @@ pub fn machine(arch: &str) -> Result<&'static Machine, String> {
 /// What `vdsoconf boot` was asked to do.
 #[derive(Debug, Clone)]
 pub struct BootOptions {
+    /// The spec the binary inside checks.
     pub arch: String,
+    /// The kernel's architecture: the machine it boots on.
+    pub machine: String,
     pub kernel: PathBuf,
     /// A static build of vdsoconf for `arch` (default: this executable, if static).
     pub binary: Option<PathBuf>,
@@ -163,7 +166,7 @@ fn is_static(binary: &[u8]) -> bool {
 
 /// Boots the kernel and returns the suite's report from inside it.
 pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
-    let m = machine(&opts.arch)?;
+    let m = machine(&opts.machine)?;
     let binary_path = match &opts.binary {
         Some(p) => p.clone(),
         None => std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?,

@@ -146,9 +146,15 @@ struct ReportArgs {
 
 #[derive(Args)]
 struct BootArgs {
-    /// Architecture of the kernel (spec name: x86_64, i386, aarch64, arm, ppc64, s390x, riscv64).
+    /// Architecture checked inside: the spec of the --binary's processes (x86_64,
+    /// i386, aarch64, arm, arm64-compat, ppc64, s390x, riscv64).
     #[arg(long)]
     arch: String,
+    /// Architecture of the kernel, which picks the qemu-system machine (default:
+    /// --arch). A 32-bit runner on a 64-bit kernel checks its compat vDSO:
+    /// `--arch i386 --machine x86_64`, `--arch arm64-compat --machine aarch64`.
+    #[arg(long, value_name = "ARCH")]
+    machine: Option<String>,
     /// The kernel image (vmlinuz / Image / vmlinux).
     #[arg(long, value_name = "PATH")]
     kernel: PathBuf,
@@ -477,7 +483,8 @@ fn write_report_dir(dir: &Path, report: &RunReport) -> Result<(), InputError> {
 
 fn boot(args: BootArgs) -> Result<i32, InputError> {
     use crate::boot::{boot, machine, BootOptions};
-    machine(&args.arch)?;
+    let machine_arch = args.machine.clone().unwrap_or_else(|| args.arch.clone());
+    machine(&machine_arch)?;
     load_spec(Some(&args.arch), args.spec.as_deref())?;
     let mut suite_args = Vec::new();
     // The spec file itself goes into the initramfs, for /init to load as given.
@@ -504,6 +511,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
     crate::signals::install();
     let report = boot(&BootOptions {
         arch: args.arch.clone(),
+        machine: machine_arch,
         kernel: args.kernel.clone(),
         binary: args.binary.clone(),
         qemu: args.qemu.clone(),

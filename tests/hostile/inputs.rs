@@ -248,6 +248,12 @@ pub fn small_mistakes_get_precise_errors() -> Result<(), String> {
             "--timeout \"10x\"",
         ),
         (
+            words(&format!(
+                "boot --arch i386 --machine sparc --kernel {kernel}"
+            )),
+            "no qemu-system machine is known for sparc",
+        ),
+        (
             vec!["run".into(), "--duration".into(), "0.0001".into()],
             "shorter than 10 ms",
         ),
