@@ -329,6 +329,10 @@ pub struct SymbolSpec {
     /// Kernels before this one exported the symbol as STT_NOTYPE (powerpc before 6.12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notype_before: Option<KernelVersion>,
+    /// The function only makes the system call itself (riscv's getcpu): present
+    /// and callable, but never served in user space.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub syscall_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }

@@ -72,7 +72,11 @@ impl CheckGroup for ServedGroup {
                 aux_enabled.contains(&clock),
             )
         };
-        let cases = match kind.served(f, &ServedContext { expect: &expect }) {
+        let ctx = ServedContext {
+            expect: &expect,
+            syscall_only: sym.syscall_only,
+        };
+        let cases = match kind.served(f, &ctx) {
             Ok(cases) => cases,
             Err(r) => return r,
         };
@@ -121,9 +125,21 @@ pub struct ServedContext<'a> {
     /// What the spec expects of clock `id` for a call that reads the clocksource's
     /// counter (`true`: clock_gettime, gettimeofday) or does not (clock_getres).
     pub expect: &'a dyn Fn(i32, bool) -> Expected,
+    /// The spec says the function only makes the syscall (`syscall_only`).
+    pub syscall_only: bool,
 }
 
 impl ServedContext<'_> {
+    /// What the spec expects of a call it would otherwise expect `served` of:
+    /// a function that only makes the syscall always falls back.
+    pub fn expected(&self, served: Expected) -> Expected {
+        if self.syscall_only {
+            Expected::Fallback
+        } else {
+            served
+        }
+    }
+
     /// Installs the fallback trap: from here on a fallback fails with [`FALLBACK_MARK`].
     /// `Err` is the check's result: the machine refused the filter.
     pub fn trap(&self) -> Result<(), CheckResult> {
@@ -142,7 +158,7 @@ pub fn served_clock_cases(
         .filter(|c| (0..=23).contains(&c.id) || c.id < -1)
         .map(|c| ServiceCase {
             what: c.describe(),
-            expected: (ctx.expect)(c.id, needs_counter),
+            expected: ctx.expected((ctx.expect)(c.id, needs_counter)),
             observed: Service::from_status(read(c.id).map(|_| ())),
         })
         .collect()
@@ -277,4 +293,36 @@ fn fallback_syscalls() -> Vec<i64> {
     v.sort_unstable();
     v.dedup();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A function the spec says only makes the syscall (riscv's getcpu) must fall
+    /// back: falling back passes, being served fails.
+    #[test]
+    fn a_syscall_only_function_is_expected_to_fall_back() {
+        let expect = |_: i32, _: bool| Expected::Served;
+        let ctx = ServedContext {
+            expect: &expect,
+            syscall_only: true,
+        };
+        let case = |observed| ServiceCase {
+            what: "getcpu".into(),
+            expected: ctx.expected(Expected::Served),
+            observed,
+        };
+        assert!(judge_served(&[case(Service::Fallback)], String::new()).is_pass());
+        let served = judge_served(&[case(Service::Served)], String::new());
+        assert_eq!(
+            served.symptoms,
+            vec!["served-not-fallback:getcpu".to_string()]
+        );
+        let plain = ServedContext {
+            expect: &expect,
+            syscall_only: false,
+        };
+        assert_eq!(plain.expected(Expected::Served), Expected::Served);
+    }
 }
