@@ -64,7 +64,7 @@ impl LiveKind for GettimeofdayKind {
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
         let f = f.handle::<Gettimeofday>().map_err(CheckResult::fail)?;
         ctx.trap()?;
-        let expected = ctx.expected((ctx.expect)(ClockId::REALTIME.0, true));
+        let expected = (ctx.expect)(ClockId::REALTIME.0, true);
         Ok(vec![observed("gettimeofday", expected, f.call().0)])
     }
 

@@ -72,14 +72,13 @@ impl CheckGroup for ServedGroup {
                 aux_enabled.contains(&clock),
             )
         };
-        let ctx = ServedContext {
-            expect: &expect,
-            syscall_only: sym.syscall_only,
-        };
-        let cases = match kind.served(f, &ctx) {
+        let mut cases = match kind.served(f, &ServedContext { expect: &expect }) {
             Ok(cases) => cases,
             Err(r) => return r,
         };
+        if sym.syscall_only {
+            falls_back_always(&mut cases);
+        }
         let source = match &clocksource {
             Clocksource::Capable(n) => format!("clocksource {n} (vDSO-capable)"),
             Clocksource::Incapable(n) => {
@@ -125,21 +124,17 @@ pub struct ServedContext<'a> {
     /// What the spec expects of clock `id` for a call that reads the clocksource's
     /// counter (`true`: clock_gettime, gettimeofday) or does not (clock_getres).
     pub expect: &'a dyn Fn(i32, bool) -> Expected,
-    /// The spec says the function only makes the syscall (`syscall_only`).
-    pub syscall_only: bool,
+}
+
+/// A function the spec says only makes the syscall (`syscall_only`, riscv's
+/// getcpu) falls back in every case, whatever its kind would expect.
+pub fn falls_back_always(cases: &mut [ServiceCase]) {
+    for c in cases {
+        c.expected = Expected::Fallback;
+    }
 }
 
 impl ServedContext<'_> {
-    /// What the spec expects of a call it would otherwise expect `served` of:
-    /// a function that only makes the syscall always falls back.
-    pub fn expected(&self, served: Expected) -> Expected {
-        if self.syscall_only {
-            Expected::Fallback
-        } else {
-            served
-        }
-    }
-
     /// Installs the fallback trap: from here on a fallback fails with [`FALLBACK_MARK`].
     /// `Err` is the check's result: the machine refused the filter.
     pub fn trap(&self) -> Result<(), CheckResult> {
@@ -158,7 +153,7 @@ pub fn served_clock_cases(
         .filter(|c| (0..=23).contains(&c.id) || c.id < -1)
         .map(|c| ServiceCase {
             what: c.describe(),
-            expected: ctx.expected((ctx.expect)(c.id, needs_counter)),
+            expected: (ctx.expect)(c.id, needs_counter),
             observed: Service::from_status(read(c.id).map(|_| ())),
         })
         .collect()
@@ -303,26 +298,20 @@ mod tests {
     /// back: falling back passes, being served fails.
     #[test]
     fn a_syscall_only_function_is_expected_to_fall_back() {
-        let expect = |_: i32, _: bool| Expected::Served;
-        let ctx = ServedContext {
-            expect: &expect,
-            syscall_only: true,
+        let case = |observed| {
+            let mut cases = [ServiceCase {
+                what: "getcpu".into(),
+                expected: Expected::Served,
+                observed,
+            }];
+            falls_back_always(&mut cases);
+            cases
         };
-        let case = |observed| ServiceCase {
-            what: "getcpu".into(),
-            expected: ctx.expected(Expected::Served),
-            observed,
-        };
-        assert!(judge_served(&[case(Service::Fallback)], String::new()).is_pass());
-        let served = judge_served(&[case(Service::Served)], String::new());
+        assert!(judge_served(&case(Service::Fallback), String::new()).is_pass());
+        let served = judge_served(&case(Service::Served), String::new());
         assert_eq!(
             served.symptoms,
             vec!["served-not-fallback:getcpu".to_string()]
         );
-        let plain = ServedContext {
-            expect: &expect,
-            syscall_only: false,
-        };
-        assert_eq!(plain.expected(Expected::Served), Expected::Served);
     }
 }
