@@ -252,3 +252,78 @@ toolchain_for_target() {
 toolchain_fallback() {
     cat "$(toolchain_cache)/$1/fallback-$2" 2>/dev/null || true
 }
+
+# Cross C compilers (the linkers) for targets the host's own Debian release has
+# none for (bookworm has no loongarch64 one). Fetched from the first suite below
+# whose packages can be got, unpacked into the cache with the C library they were
+# built against, and run through that library's own loader: each of their
+# executables is replaced by a script that starts it so (the driver finds cc1,
+# collect2, as and ld beside it, so they are wrapped too).
+CROSS_GCC_SUITES="trixie sid"
+
+# cross_gcc_bin TRIPLE DEB_ARCH: prints a directory holding TRIPLE-gcc and the
+# other TRIPLE-* tools (nothing else, so PATH can take it first), or fails with
+# the reasons on stderr.
+cross_gcc_bin() {
+    local triple=$1 arch=$2 base suite why="" pkgs
+    base=$(toolchain_cache)/cross-$triple
+    if [ -x "$base/bin/$triple-gcc" ] && private_apt_verify "$base/apt" 2>/dev/null \
+        && [ "$(cat "$base/root/.from" 2>/dev/null)" = "$(private_apt_stamp "$base/apt")" ] \
+        && "$base/bin/$triple-gcc" --version >/dev/null 2>&1; then
+        echo "$base/bin"
+        return 0
+    fi
+    for suite in $CROSS_GCC_SUITES; do
+        rm -rf "$base"
+        mkdir -p "$base"
+        if ! _tc_apt "$base/apt" "$suite" amd64; then
+            why+="${why:+; }$suite: $(_tc_apt_error "$base/apt")"
+            continue
+        fi
+        mapfile -t pkgs < <(_tc_closure "$base/apt" "gcc-$triple" "binutils-$triple" "libc6-dev-$arch-cross")
+        if ! private_apt_download "$base/apt" "${pkgs[@]}" 2>"$base/apt.err"; then
+            why+="${why:+; }$suite: $(_tc_apt_error "$base/apt")"
+            continue
+        fi
+        if _cross_gcc_unpack "$base" "$triple" 2>"$base/unpack.err"; then
+            echo "$base/bin"
+            return 0
+        fi
+        why+="${why:+; }$suite: $(head -n1 "$base/unpack.err")"
+    done
+    echo "no cross C compiler for $triple from Debian ($why)" >&2
+    return 1
+}
+
+# _is_x86_64_program FILE: a 64-bit little-endian ELF executable or PIE (e_type 2
+# or 3) for x86-64 (e_machine 62).
+_is_x86_64_program() {
+    local h
+    h=$(od -An -tx1 -N20 "$1" 2>/dev/null | tr -d ' \n')
+    [[ $h == 7f454c460201* ]] && [[ ${h:32:8} == 02003e00 || ${h:32:8} == 03003e00 ]]
+}
+
+_cross_gcc_unpack() {
+    local base=$1 triple=$2 root=$1/root deb loader libs f tool
+    mkdir -p "$root" "$base/bin"
+    for deb in "$base"/apt/debs/*.deb; do dpkg-deb -x "$deb" "$root" || return 1; done
+    loader=$(find "$root" -name 'ld-linux-x86-64.so.2' -type f | head -n1)
+    libs=$root/usr/lib/x86_64-linux-gnu
+    [ -n "$loader" ] || { echo "the package set has no x86-64 loader"; return 1; }
+    while read -r f; do
+        case $f in *.so | *.so.*) continue ;; esac
+        _is_x86_64_program "$f" || continue
+        mv "$f" "$f.real"
+        printf '#!/bin/sh\nexec "%s" --library-path "%s" --argv0 "$0" "%s" "$@"\n' "$loader" "$libs" "$f.real" >"$f"
+        chmod +x "$f"
+    done < <(find "$root/usr/bin" "$root/usr/libexec" "$root/usr/$triple/bin" -type f -perm -u+x 2>/dev/null)
+    for tool in "$root"/usr/bin/"$triple"-*; do
+        [ -e "$tool" ] && ln -sf "$tool" "$base/bin/$(basename "$tool")"
+    done
+    printf 'int main(void) { return 0; }\n' >"$base/probe.c"
+    "$base/bin/$triple-gcc" -static -o "$base/probe" "$base/probe.c" || {
+        echo "$triple-gcc from Debian does not link a static program here"
+        return 1
+    }
+    private_apt_stamp "$base/apt" >"$root/.from"
+}

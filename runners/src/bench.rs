@@ -72,10 +72,14 @@ pub fn measure(target: &Target, index: usize) -> Result<Vec<BenchRow>, String> {
     Ok(measured.iter().map(|m| row(sym, m, expect(m))).collect())
 }
 
-/// The symbols of the target's spec worth a bench child (callable kinds).
+/// The symbols of the target's spec worth a bench child: callable kinds that
+/// take pointers (riscv's flush_icache, which takes none, only makes its syscall).
 pub fn candidates(target: &Target) -> Vec<usize> {
     (0..target.spec.symbols.len())
-        .filter(|&i| kind_info(target.spec.symbols[i].kind).callable)
+        .filter(|&i| {
+            let info = kind_info(target.spec.symbols[i].kind);
+            info.callable && !info.outputs.is_empty()
+        })
         .collect()
 }
 

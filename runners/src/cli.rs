@@ -147,7 +147,7 @@ struct ReportArgs {
 #[derive(Args)]
 struct BootArgs {
     /// Architecture checked inside: the spec of the --binary's processes (x86_64,
-    /// i386, aarch64, arm, arm64-compat, ppc64, s390x, riscv64).
+    /// i386, aarch64, arm, arm64-compat, ppc64, s390x, riscv64, loongarch64).
     #[arg(long)]
     arch: String,
     /// Architecture of the kernel, which picks the qemu-system machine (default:
@@ -173,6 +173,11 @@ struct BootArgs {
     /// The qemu-system executable (default: qemu-system-<machine> from PATH).
     #[arg(long, value_name = "PATH")]
     qemu: Option<PathBuf>,
+    /// UEFI firmware for a machine that needs it (loongarch64; default: Debian's
+    /// qemu-efi-loongarch64 file, under the share directory beside the qemu
+    /// executable's bin, then /usr/share).
+    #[arg(long, value_name = "PATH")]
+    firmware: Option<PathBuf>,
     /// Give up on the boot after this long (seconds, or 5m).
     #[arg(long, default_value = "15m")]
     timeout: String,
@@ -515,6 +520,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         kernel: args.kernel.clone(),
         binary: args.binary.clone(),
         qemu: args.qemu.clone(),
+        firmware: args.firmware.clone(),
         smp: args.smp,
         memory_mb: args.memory,
         timeout: parse_duration_of("--timeout", &args.timeout)?,

@@ -6,14 +6,18 @@ use std::time::Duration;
 use vdsoconf_suite::checks::live::badptr::{
     cases_for, judge_bad_pointer, must_fault, CallOutcome, PtrArg, PtrCase,
 };
+use vdsoconf_suite::checks::live::call::{
+    judge_flush_icache, judge_futex_unlock, judge_hwprobe, UnlockCall, UnlockCase, FUTEX_WAITERS,
+    HWPROBE_UNKNOWN_KEY,
+};
 use vdsoconf_suite::checks::live::clocks::{ClockCase, Reading};
-use vdsoconf_suite::checks::live::crosscheck::{self, RandomCase};
+use vdsoconf_suite::checks::live::crosscheck::{self, Answers, RandomCase, SlowPath};
 use vdsoconf_suite::checks::live::monotonic::{judge_monotonic, run_monotonic, MonotonicProbe};
 use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, ServiceCase};
 use vdsoconf_suite::checks::live::timens::{judge_timens, InnerReading, InnerReport};
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Verdict};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
-use vdsoconf_suite::vdso::{Timespec, Timezone};
+use vdsoconf_suite::vdso::{HwprobeIo, HwprobePair, LockState, Timespec, Timezone};
 
 fn fails_with(r: &CheckResult, needle: &str) {
     match &r.verdict {
@@ -554,4 +558,262 @@ fn the_x86_64_plan_has_every_live_group() {
     ] {
         assert!(names.iter().any(|n| n == want), "{want} not planned");
     }
+}
+
+/// A try-unlock written to the contract, and ways to get it wrong.
+#[derive(Clone, Copy, PartialEq)]
+enum Unlocker {
+    Correct,
+    /// Ignores FUTEX_WAITERS: unlocks a contended lock, so nobody wakes the waiters.
+    UnlocksContended,
+    /// Unlocks but leaves the pending slot for the kernel to find.
+    KeepsPending,
+    /// Returns 0 (success) instead of the lock word.
+    ReturnsZero,
+}
+
+fn try_unlock(how: Unlocker, before: LockState, tid: u32) -> (u32, LockState) {
+    let owned = match how {
+        Unlocker::UnlocksContended => before.lock & !FUTEX_WAITERS == tid,
+        _ => before.lock == tid,
+    };
+    let after = match (owned, how) {
+        (true, Unlocker::KeepsPending) => LockState { lock: 0, ..before },
+        (true, _) => LockState {
+            lock: 0,
+            pending: 0,
+        },
+        (false, _) => before,
+    };
+    let returned = if how == Unlocker::ReturnsZero {
+        0
+    } else {
+        before.lock
+    };
+    (returned, after)
+}
+
+fn unlock_calls(how: Unlocker) -> Vec<UnlockCall> {
+    let tid = 4242;
+    UnlockCase::ALL
+        .iter()
+        .map(|&case| {
+            let before = LockState {
+                lock: case.lock_word(tid),
+                pending: 0x7f00_1238,
+            };
+            let (returned, after) = try_unlock(how, before, tid);
+            UnlockCall {
+                case,
+                tid,
+                before,
+                returned,
+                after,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_try_unlock_that_breaks_the_robust_futex_contract_fails_its_call_check() {
+    assert!(judge_futex_unlock(&unlock_calls(Unlocker::Correct)).is_ok());
+    let contended = judge_futex_unlock(&unlock_calls(Unlocker::UnlocksContended)).unwrap_err();
+    assert_eq!(contended.symptom, "unlock-left:contended", "{contended:?}");
+    let pending = judge_futex_unlock(&unlock_calls(Unlocker::KeepsPending)).unwrap_err();
+    assert_eq!(pending.symptom, "unlock-left:owned", "{pending:?}");
+    assert!(pending.contains("pending 0x7f001238"), "{pending:?}");
+    let zero = judge_futex_unlock(&unlock_calls(Unlocker::ReturnsZero)).unwrap_err();
+    assert_eq!(zero.symptom, "unlock-returned:owned", "{zero:?}");
+}
+
+/// The futex syscall's robust unlock as the kernel does it: unlock whatever the
+/// word held, clear the slot, wake nobody.
+fn syscall_unlock(works: bool) -> (Result<isize, i32>, LockState) {
+    if works {
+        (
+            Ok(0),
+            LockState {
+                lock: 0,
+                pending: 0,
+            },
+        )
+    } else {
+        (
+            Err(libc::ENOSYS),
+            LockState {
+                lock: 9,
+                pending: 9,
+            },
+        )
+    }
+}
+
+fn slow_paths(how: Unlocker, syscall_works: bool) -> Vec<SlowPath> {
+    let tid = 77;
+    [UnlockCase::Owned, UnlockCase::Contended]
+        .into_iter()
+        .map(|case| {
+            let start = LockState {
+                lock: case.lock_word(tid),
+                pending: 0x1238,
+            };
+            let (_, fast) = try_unlock(how, start, tid);
+            let (syscall, syscall_after) = syscall_unlock(syscall_works);
+            SlowPath {
+                case,
+                start,
+                fast,
+                slow: (fast.lock != 0).then(|| syscall_unlock(syscall_works)),
+                syscall,
+                syscall_after,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_try_unlock_that_disagrees_with_the_futex_syscall_fails_its_cross_check() {
+    let ok = crosscheck::judge_futex_unlock_syscall(&slow_paths(Unlocker::Correct, true));
+    assert_eq!(ok.verdict, Verdict::Pass);
+    let waiters =
+        crosscheck::judge_futex_unlock_syscall(&slow_paths(Unlocker::UnlocksContended, true));
+    fails_with(&waiters, "the waiters would never be woken");
+    assert_eq!(waiters.symptoms, ["result-differs:contended"]);
+    let pending = crosscheck::judge_futex_unlock_syscall(&slow_paths(Unlocker::KeepsPending, true));
+    fails_with(
+        &pending,
+        "owned lock: the fast path left lock 0x0 and pending 0x1238",
+    );
+    // A kernel without FUTEX_ROBUST_UNLOCK has nothing to compare with: a skip that says so.
+    let old = crosscheck::judge_futex_unlock_syscall(&slow_paths(Unlocker::Correct, false));
+    assert!(matches!(&old.verdict, Verdict::Skip { reason } if reason.contains("ENOSYS")));
+}
+
+#[test]
+fn a_syscall_unlock_that_leaves_the_lock_or_wakes_someone_fails() {
+    let mut paths = slow_paths(Unlocker::Correct, true);
+    paths[0].syscall = Ok(1);
+    paths[1].slow = Some((
+        Ok(0),
+        LockState {
+            lock: 77 | FUTEX_WAITERS,
+            pending: 0,
+        },
+    ));
+    let r = crosscheck::judge_futex_unlock_syscall(&paths);
+    fails_with(&r, "woke 1 waiters");
+    assert!(
+        r.symptoms.contains(&"result-differs:contended".to_string()),
+        "{:?}",
+        r.symptoms
+    );
+}
+
+#[test]
+fn bad_pointer_cases_of_the_futex_helpers_must_all_fault() {
+    for kind in [
+        SymbolKind::FutexRobustList64TryUnlock,
+        SymbolKind::FutexRobustList32TryUnlock,
+    ] {
+        let cases = cases_for(kind);
+        // Two pointers, each valid, NULL (not allowed here) or one of four other
+        // bad kinds (no straddle: a lock word is a scalar), minus the all-valid one.
+        assert_eq!(cases.len(), 6 * 6 - 1, "{kind:?}");
+        assert!(cases.iter().all(|c| must_fault(kind, c)), "{kind:?}");
+        // The helper cannot return EFAULT: dying of SIGSEGV is its answer, and
+        // returning (what a helper that never stores would do) fails.
+        let case = &cases[0];
+        let sigsegv = judge_bad_pointer(
+            kind,
+            case,
+            BadPointer::EfaultOrSigsegv,
+            Some(Err(libc::EFAULT)),
+            CallOutcome::Signal(libc::SIGSEGV),
+        );
+        assert_eq!(sigsegv.verdict, Verdict::Pass);
+        let returned = judge_bad_pointer(
+            kind,
+            case,
+            BadPointer::EfaultOrSigsegv,
+            Some(Err(libc::EFAULT)),
+            CallOutcome::Returned(0),
+        );
+        assert_eq!(returned.symptoms, ["bad-pointer-returned:0"]);
+    }
+}
+
+fn hwprobe_answer(
+    base_behavior: u64,
+    unknown: HwprobePair,
+    missing_key: Option<i64>,
+) -> Vec<HwprobePair> {
+    let mut v: Vec<HwprobePair> = (0..=16)
+        .filter(|&k| Some(k) != missing_key)
+        .map(|key| HwprobePair {
+            key,
+            value: if key == 3 { base_behavior } else { 0x42 },
+        })
+        .collect();
+    v.push(unknown);
+    v
+}
+
+#[test]
+fn a_hwprobe_that_forgets_keys_or_the_base_behaviour_fails_its_call_check() {
+    let unknown = HwprobePair { key: -1, value: 0 };
+    assert!(judge_hwprobe(Ok(0), &hwprobe_answer(1, unknown, None)).is_ok());
+    let failed = judge_hwprobe(Err(libc::EINVAL), &hwprobe_answer(1, unknown, None)).unwrap_err();
+    assert_eq!(failed.symptom, "call-returned");
+    let forgot = judge_hwprobe(Ok(0), &hwprobe_answer(1, unknown, Some(4))).unwrap_err();
+    assert!(forgot.contains("key 4"), "{forgot:?}");
+    let no_ima = judge_hwprobe(Ok(0), &hwprobe_answer(0, unknown, None)).unwrap_err();
+    assert_eq!(no_ima.symptom, "implausible-value:base-behavior");
+    let echoed = HwprobePair {
+        key: HWPROBE_UNKNOWN_KEY,
+        value: 0,
+    };
+    let kept = judge_hwprobe(Ok(0), &hwprobe_answer(1, echoed, None)).unwrap_err();
+    assert_eq!(kept.symptom, "implausible-value:unknown-key");
+    assert!(judge_flush_icache(Ok(0)).is_ok());
+    assert_eq!(
+        judge_flush_icache(Err(libc::EINVAL)).unwrap_err().symptom,
+        "call-returned"
+    );
+}
+
+#[test]
+fn a_function_that_answers_otherwise_than_its_syscall_fails_the_same_answers_judge() {
+    let io = |cpus: u8| HwprobeIo {
+        pairs: vec![HwprobePair { key: 4, value: 7 }],
+        cpus: Some(vec![cpus, 0, 0, 0, 0, 0, 0, 0]),
+        flags: 1,
+    };
+    let same = Answers {
+        what: "which CPUs".into(),
+        vdso: (Ok(0), io(3)),
+        sys: (Ok(0), io(3)),
+    };
+    assert_eq!(
+        crosscheck::judge_same_answers(std::slice::from_ref(&same)).verdict,
+        Verdict::Pass
+    );
+    // A fast path that ignores the CPU set it was given.
+    let ignores_set = Answers {
+        vdso: (Ok(0), io(3)),
+        sys: (Ok(0), io(1)),
+        ..same.clone()
+    };
+    let r = crosscheck::judge_same_answers(&[ignores_set]);
+    fails_with(&r, "which CPUs: the vDSO left");
+    assert_eq!(r.symptoms, ["result-differs:which CPUs"]);
+    // A flush that accepts flags the syscall rejects.
+    let lax = Answers {
+        what: "flags 2 (undefined)".to_string(),
+        vdso: (Ok(0), ()),
+        sys: (Err(libc::EINVAL), ()),
+    };
+    fails_with(
+        &crosscheck::judge_same_answers(&[lax]),
+        "flags 2 (undefined): vDSO 0, syscall EINVAL",
+    );
 }

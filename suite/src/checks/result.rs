@@ -304,6 +304,14 @@ pub const SYMPTOMS: &[(&str, &str)] = &[
     ),
     ("went-backwards", "a clock went backwards"),
     (
+        "unlock-returned",
+        "a robust-futex try-unlock returned another value than the lock word held (DETAIL: the lock's case)",
+    ),
+    (
+        "unlock-left",
+        "a robust-futex try-unlock left the lock word or the pending slot otherwise than its contract says (DETAIL: the lock's case)",
+    ),
+    (
         "trampoline-outside-exec",
         "a signal trampoline is not inside an executable segment",
     ),

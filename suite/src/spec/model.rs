@@ -262,8 +262,11 @@ pub enum SymbolKind {
     Hwprobe,
     /// x86's `__vdso_sgx_enter_enclave`.
     SgxEnterEnclave,
-    /// x86's robust-futex unlock helpers.
-    FutexRobustUnlock,
+    /// `__vdso_futex_robust_list64_try_unlock`: a robust futex's uncontended
+    /// unlock, clearing a 64-bit list_op_pending slot.
+    FutexRobustList64TryUnlock,
+    /// `__vdso_futex_robust_list32_try_unlock`: the same with a 32-bit slot.
+    FutexRobustList32TryUnlock,
 }
 
 impl SymbolKind {

@@ -60,6 +60,7 @@ unsafe impl Plain for Timezone {}
 unsafe impl Plain for VgetrandomOpaqueParams {}
 unsafe impl Plain for c_uint {}
 unsafe impl Plain for c_long {}
+unsafe impl Plain for u64 {}
 #[cfg(all(target_arch = "x86_64", target_pointer_width = "32"))]
 unsafe impl Plain for i64 {}
 

@@ -501,6 +501,269 @@ impl PointerCall for GetrandomWith<'_> {
     }
 }
 
+/// The robust list's `list_op_pending` slot a try-unlock clears: a 64-bit
+/// pointer (`u64`) or a compat one (`u32`).
+pub trait PendingSlot: Plain + Copy + Default + Eq + Into<u64> + core::fmt::Debug {
+    /// The spec kind of the function that takes this slot.
+    const KIND: SymbolKind;
+    /// The futex syscall's flag for this slot's width.
+    const LIST_FLAG: c_int;
+    /// What a locker leaves in the slot before it unlocks: its lock's list entry.
+    const PENDING: Self;
+    /// `value` cut to the slot's width.
+    fn truncated(value: u64) -> Self;
+}
+
+impl PendingSlot for u64 {
+    const KIND: SymbolKind = SymbolKind::FutexRobustList64TryUnlock;
+    const LIST_FLAG: c_int = 0;
+    const PENDING: u64 = 0x0000_7f5e_c0de_1238;
+    fn truncated(value: u64) -> Self {
+        value
+    }
+}
+
+impl PendingSlot for u32 {
+    const KIND: SymbolKind = SymbolKind::FutexRobustList32TryUnlock;
+    const LIST_FLAG: c_int = FUTEX_ROBUST_LIST32;
+    const PENDING: u32 = 0xc0de_1238;
+    fn truncated(value: u64) -> Self {
+        value as u32
+    }
+}
+
+const FUTEX_WAKE: c_int = 1;
+const FUTEX_PRIVATE_FLAG: c_int = 128;
+const FUTEX_ROBUST_UNLOCK: c_int = 512;
+const FUTEX_ROBUST_LIST32: c_int = 1024;
+
+/// `__u32 try_unlock(__u32 *lock, __u32 tid, P *pop)`: if `*lock == tid`, stores
+/// 0 in it and clears `*pop`; returns what `*lock` held (include/vdso/futex.h).
+pub struct FutexTryUnlock<P> {
+    function: VdsoFn,
+    slot: PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for FutexTryUnlock<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P> Copy for FutexTryUnlock<P> {}
+
+impl<P: PendingSlot> Handle for FutexTryUnlock<P> {
+    const KINDS: &'static [SymbolKind] = &[P::KIND];
+    fn from_fn(function: VdsoFn) -> Self {
+        FutexTryUnlock {
+            function,
+            slot: PhantomData,
+        }
+    }
+}
+
+/// A lock word and a pending slot, as a call left them (or before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockState {
+    pub lock: u32,
+    pub pending: u64,
+}
+
+impl<P: PendingSlot> PointerCall for FutexTryUnlock<P> {
+    const OUTPUTS: &'static [(&'static str, usize)] =
+        &[("lock", size_of::<u32>()), ("pending", size_of::<P>())];
+
+    /// With tid 0, so that a lock word of 0 (what a valid pointer's buffer holds)
+    /// counts as owned: the call then also stores through `pending`.
+    #[inline]
+    unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
+        // SAFETY: a try-unlock taking this slot (per `Handle`); the pointers per
+        // this fn's contract.
+        i64::from(unsafe { self.function.call([p[0], 0, p[1], 0, 0]) } as u32)
+    }
+
+    /// The futex syscall's robust unlock of the same lock and slot: it stores 0
+    /// in the lock whatever it held, clears the slot and wakes up to one waiter.
+    #[inline]
+    unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
+        let op = FUTEX_WAKE | FUTEX_PRIVATE_FLAG | FUTEX_ROBUST_UNLOCK | P::LIST_FLAG;
+        // SAFETY: per this fn's contract (FUTEX_WAKE ignores the timeout and val3).
+        Some(unsafe { syscall::raw(libc::SYS_futex, &[p[0], op as usize, 1, 0, p[1]]) })
+    }
+}
+
+impl<P: PendingSlot> FutexTryUnlock<P> {
+    /// One call by thread `tid` on a guarded lock word and slot starting as
+    /// `before`: what it returned and what it left.
+    pub fn try_unlock(&self, before: LockState, tid: u32) -> (u32, LockState) {
+        let (mut lock, mut pending) = (before.lock, P::truncated(before.pending));
+        let r = with_outputs(
+            &mut [
+                ("lock", as_bytes_mut(&mut lock)),
+                ("pending", as_bytes_mut(&mut pending)),
+            ],
+            // SAFETY: a try-unlock taking this slot; both outputs guarded.
+            |p| unsafe { self.function.call([p[0], tid as usize, p[1], 0, 0]) },
+        );
+        let after = LockState {
+            lock,
+            pending: pending.into(),
+        };
+        (r as u32, after)
+    }
+
+    /// The futex syscall's robust unlock (`FUTEX_UNLOCK_WAKE_LIST64/32`) on a
+    /// guarded lock word and slot starting as `before`.
+    pub fn syscall_unlock(&self, before: LockState) -> (Result<isize, Errno>, LockState) {
+        let (mut lock, mut pending) = (before.lock, P::truncated(before.pending));
+        let r = with_outputs(
+            &mut [
+                ("lock", as_bytes_mut(&mut lock)),
+                ("pending", as_bytes_mut(&mut pending)),
+            ],
+            // SAFETY: both outputs guarded, of the sizes of `OUTPUTS`.
+            |p| unsafe { self.syscall_at(0, [p[0], p[1]]) },
+        );
+        let after = LockState {
+            lock,
+            pending: pending.into(),
+        };
+        (r.expect("the futex syscall exists everywhere"), after)
+    }
+}
+
+/// One `struct riscv_hwprobe`: a key and its value (the key comes back -1 when
+/// the kernel does not know it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HwprobePair {
+    pub key: i64,
+    pub value: u64,
+}
+
+const PAIR_SIZE: usize = 16;
+
+/// What a hwprobe call was given and left: the pairs and the CPU set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HwprobeIo {
+    pub pairs: Vec<HwprobePair>,
+    /// `None`: cpusetsize 0 and NULL (all online CPUs).
+    pub cpus: Option<Vec<u8>>,
+    pub flags: u32,
+}
+
+impl HwprobeIo {
+    fn pair_bytes(&self) -> Vec<u8> {
+        self.pairs
+            .iter()
+            .flat_map(|p| p.key.to_ne_bytes().into_iter().chain(p.value.to_ne_bytes()))
+            .collect()
+    }
+
+    fn set_pairs(&mut self, bytes: &[u8]) {
+        let word = |b: &[u8]| u64::from_ne_bytes(b.try_into().expect("8 bytes"));
+        self.pairs = bytes
+            .chunks_exact(PAIR_SIZE)
+            .map(|c| HwprobePair {
+                key: word(&c[..8]) as i64,
+                value: word(&c[8..]),
+            })
+            .collect();
+    }
+
+    /// `call(pairs, pair_count, cpusetsize, cpus, flags)` on guarded copies of the
+    /// pairs and the set; what it left is read back into `self`.
+    fn run(&mut self, call: impl FnOnce([usize; 5]) -> isize) -> isize {
+        let mut pairs = self.pair_bytes();
+        let count = self.pairs.len();
+        let flags = self.flags as usize;
+        let r = match &mut self.cpus {
+            Some(cpus) => {
+                let size = cpus.len();
+                with_outputs(&mut [("pairs", &mut pairs), ("cpus", cpus)], |p| {
+                    call([p[0], count, size, p[1], flags])
+                })
+            }
+            None => with_outputs(&mut [("pairs", &mut pairs)], |p| {
+                call([p[0], count, 0, 0, flags])
+            }),
+        };
+        self.set_pairs(&pairs);
+        r
+    }
+}
+
+/// `int __vdso_riscv_hwprobe(struct riscv_hwprobe *pairs, size_t pair_count,
+/// size_t cpusetsize, cpu_set_t *cpus, unsigned int flags)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Hwprobe(VdsoFn);
+
+function_handle!(Hwprobe, Hwprobe);
+
+impl Hwprobe {
+    /// The vDSO's answer to `io`, which is updated with what it left.
+    pub fn probe(&self, io: &mut HwprobeIo) -> Returned {
+        // SAFETY: a hwprobe (per `Handle`); the pairs and the set are guarded
+        // copies of the sizes passed.
+        let r = io.run(|a| unsafe { self.0.call(a) });
+        decode(i64::from(r as c_int))
+    }
+
+    /// The riscv_hwprobe syscall's answer to `io` (`None`: not a riscv build).
+    pub fn syscall(&self, io: &mut HwprobeIo) -> Option<Result<isize, Errno>> {
+        let nr = syscall::SYS_RISCV_HWPROBE?;
+        let mut answer = Ok(0);
+        io.run(|a| {
+            // SAFETY: as for `probe`.
+            answer = unsafe { syscall::raw(nr, &a) };
+            0
+        });
+        Some(answer)
+    }
+}
+
+impl PointerCall for Hwprobe {
+    const OUTPUTS: &'static [(&'static str, usize)] = &[("pairs", PAIR_SIZE)];
+
+    /// One pair (key 0 where the buffer is valid) for all CPUs (`cpusetsize` 0 and
+    /// NULL): the request every kernel answers from the data page, or from the
+    /// syscall without looking at a CPU set (an empty set is EINVAL before the
+    /// pairs are read).
+    #[inline]
+    unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
+        // SAFETY: a hwprobe (per `Handle`); the pointer per this fn's contract.
+        i64::from(unsafe { self.0.call([p[0], 1, 0, 0, 0]) } as c_int)
+    }
+
+    #[inline]
+    unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
+        // SAFETY: per this fn's contract.
+        syscall::SYS_RISCV_HWPROBE.map(|nr| unsafe { syscall::raw(nr, &[p[0], 1, 0, 0, 0]) })
+    }
+}
+
+/// `int __vdso_flush_icache(void *start, void *end, unsigned long flags)`: makes
+/// this thread's (or every thread's) instruction fetches see earlier stores. It
+/// reads and writes no memory of the caller's.
+#[derive(Debug, Clone, Copy)]
+pub struct FlushIcache(VdsoFn);
+
+function_handle!(FlushIcache, FlushIcache);
+
+impl FlushIcache {
+    pub fn call(&self, start: usize, end: usize, flags: usize) -> Returned {
+        // SAFETY: a flush_icache (per `Handle`); it takes addresses, not pointers
+        // it dereferences.
+        decode(i64::from(
+            unsafe { self.0.call([start, end, flags, 0, 0]) } as c_int
+        ))
+    }
+
+    /// The riscv_flush_icache syscall (`None`: not a riscv build).
+    pub fn syscall(&self, start: usize, end: usize, flags: usize) -> Option<Result<isize, Errno>> {
+        // SAFETY: the kernel dereferences none of these.
+        syscall::SYS_RISCV_FLUSH_ICACHE.map(|nr| unsafe { syscall::raw(nr, &[start, end, flags]) })
+    }
+}
+
 /// i386's `__kernel_vsyscall`: a system call entry (number in eax, result in eax).
 #[cfg(target_arch = "x86")]
 #[derive(Debug, Clone, Copy)]

@@ -113,6 +113,21 @@ pub const SYS_TIME: Option<c_long> = Some(libc::SYS_time);
 )))]
 pub const SYS_TIME: Option<c_long> = None;
 
+/// riscv's own calls (`__NR_arch_specific_syscall` + 14 and + 15, the same on
+/// riscv32 and riscv64), where the build is riscv's.
+#[cfg(any(target_arch = "riscv64", target_arch = "riscv32"))]
+mod riscv_nr {
+    pub const HWPROBE: Option<libc::c_long> = Some(258);
+    pub const FLUSH_ICACHE: Option<libc::c_long> = Some(259);
+}
+#[cfg(not(any(target_arch = "riscv64", target_arch = "riscv32")))]
+mod riscv_nr {
+    pub const HWPROBE: Option<libc::c_long> = None;
+    pub const FLUSH_ICACHE: Option<libc::c_long> = None;
+}
+pub const SYS_RISCV_HWPROBE: Option<c_long> = riscv_nr::HWPROBE;
+pub const SYS_RISCV_FLUSH_ICACHE: Option<c_long> = riscv_nr::FLUSH_ICACHE;
+
 /// `time(NULL)`, where the architecture has the syscall.
 pub fn time() -> Option<Result<isize, Errno>> {
     // SAFETY: NULL: nothing is stored.

@@ -57,7 +57,7 @@ impl CheckGroup for BadPointerGroup {
             .pointers
             .as_ref()
             .ok_or_else(|| CheckResult::fail("not a bad-pointer case"))?;
-        let f = super::live_fn(sym, spec.error_convention)?;
+        let (_, f) = super::live_kind(sym, spec.error_convention)?;
         run_case(f, case, report).map_err(CheckResult::fail)
     }
 
@@ -145,8 +145,8 @@ pub fn cases_for(kind: SymbolKind) -> Vec<PtrCase> {
             };
             for &a in all() {
                 for &b in all() {
-                    let both_fine = matches!(a, PtrArg::Valid | PtrArg::Null)
-                        && matches!(b, PtrArg::Valid | PtrArg::Null);
+                    let fine = |p| p == PtrArg::Valid || (p == PtrArg::Null && info.null_allowed);
+                    let both_fine = fine(a) && fine(b);
                     if !both_fine {
                         v.push(PtrCase {
                             args: vec![a, b],

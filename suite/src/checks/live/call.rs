@@ -9,7 +9,7 @@ use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::{ArchSpec, ClockId, ErrorConvention, SymbolKind, SymbolSpec};
-use crate::vdso::{raw_value, Returned, Timespec, VgetrandomOpaqueParams};
+use crate::vdso::{raw_value, HwprobePair, LockState, Returned, Timespec, VgetrandomOpaqueParams};
 
 /// The `call` group: every symbol called with valid arguments, in a child process.
 pub struct CallGroup;
@@ -186,6 +186,158 @@ pub fn judge_getcpu(ret: Returned, cpu: u32, node: u32, cpus: u32) -> Result<(),
             "node",
             format!("node {node} is not a NUMA node number"),
         ));
+    }
+    Ok(())
+}
+
+/// A key no kernel defines: hwprobe must answer it with key -1 and value 0.
+pub const HWPROBE_UNKNOWN_KEY: i64 = 1 << 40;
+const HWPROBE_KEY_BASE_BEHAVIOR: i64 = 3;
+const HWPROBE_BASE_BEHAVIOR_IMA: u64 = 1;
+/// The keys of hwprobe's first kernel (6.4): every kernel with the function knows them.
+const HWPROBE_FIRST_KEYS: core::ops::RangeInclusive<i64> = 0..=5;
+
+/// hwprobe for all CPUs: success, every first-kernel key known, the base
+/// behaviour the IMA one (every Linux riscv user space runs on it), an unknown
+/// key answered as unknown.
+pub fn judge_hwprobe(ret: Returned, pairs: &[HwprobePair]) -> Result<(), Problem> {
+    if ret != Ok(0) {
+        return Err(Problem::new(
+            "call-returned",
+            format!("returned {}", describe_ret(ret)),
+        ));
+    }
+    let known = |key| pairs.iter().any(|p| p.key == key);
+    if let Some(key) = HWPROBE_FIRST_KEYS.clone().find(|&k| !known(k)) {
+        return Err(Problem::about(
+            "implausible-value",
+            "key",
+            format!("key {key}, known since hwprobe began (6.4), came back unknown"),
+        ));
+    }
+    let base = pairs
+        .iter()
+        .find(|p| p.key == HWPROBE_KEY_BASE_BEHAVIOR)
+        .map_or(0, |p| p.value);
+    if base & HWPROBE_BASE_BEHAVIOR_IMA == 0 {
+        return Err(Problem::about(
+            "implausible-value",
+            "base-behavior",
+            format!("RISCV_HWPROBE_KEY_BASE_BEHAVIOR is 0x{base:x}: the IMA bit is not set"),
+        ));
+    }
+    match pairs.last() {
+        Some(HwprobePair { key: -1, value: 0 }) => Ok(()),
+        last => Err(Problem::about(
+            "implausible-value",
+            "unknown-key",
+            format!(
+                "key 1<<40, which no kernel defines, came back as {last:?}, not key -1 and value 0"
+            ),
+        )),
+    }
+}
+
+/// flush_icache of a range with flags 0 succeeds.
+pub fn judge_flush_icache(ret: Returned) -> Result<(), Problem> {
+    match ret {
+        Ok(0) => Ok(()),
+        _ => Err(Problem::new(
+            "call-returned",
+            format!("flags 0 returned {}", describe_ret(ret)),
+        )),
+    }
+}
+
+/// The states a robust futex's lock word can be in when its owner unlocks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlockCase {
+    /// Held by the caller, nobody waiting: the helper unlocks it.
+    Owned,
+    /// Held by the caller with FUTEX_WAITERS set: left for the syscall.
+    Contended,
+    /// Held by another thread: left alone.
+    OtherOwner,
+    /// Not held: left alone.
+    Free,
+}
+
+pub const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+
+impl UnlockCase {
+    pub const ALL: [UnlockCase; 4] = [
+        UnlockCase::Owned,
+        UnlockCase::Contended,
+        UnlockCase::OtherOwner,
+        UnlockCase::Free,
+    ];
+
+    /// The lock word in this case, for the caller `tid`.
+    pub fn lock_word(self, tid: u32) -> u32 {
+        match self {
+            UnlockCase::Owned => tid,
+            UnlockCase::Contended => tid | FUTEX_WAITERS,
+            UnlockCase::OtherOwner => (tid % FUTEX_TID_MASK) + 1,
+            UnlockCase::Free => 0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UnlockCase::Owned => "owned",
+            UnlockCase::Contended => "contended",
+            UnlockCase::OtherOwner => "other-owner",
+            UnlockCase::Free => "free",
+        }
+    }
+}
+
+/// One robust-futex try-unlock: the lock word and pending slot before and after,
+/// the caller's tid and what the call returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnlockCall {
+    pub case: UnlockCase,
+    pub tid: u32,
+    pub before: LockState,
+    pub returned: u32,
+    pub after: LockState,
+}
+
+/// The try-unlock contract: it returns what the lock word held; it unlocks (0)
+/// and clears the pending slot exactly when the caller owned the lock, and
+/// touches neither otherwise.
+pub fn judge_futex_unlock(calls: &[UnlockCall]) -> Result<(), Problem> {
+    for c in calls {
+        let case = c.case.name();
+        if c.returned != c.before.lock {
+            return Err(Problem::about(
+                "unlock-returned",
+                case,
+                format!(
+                    "{case} lock (0x{:x}, tid {}): returned 0x{:x}, not the lock word",
+                    c.before.lock, c.tid, c.returned
+                ),
+            ));
+        }
+        let want = if c.before.lock == c.tid {
+            LockState {
+                lock: 0,
+                pending: 0,
+            }
+        } else {
+            c.before
+        };
+        if c.after != want {
+            return Err(Problem::about(
+                "unlock-left",
+                case,
+                format!(
+                    "{case} lock (0x{:x}, tid {}): left lock 0x{:x} and pending 0x{:x}, expected 0x{:x} and 0x{:x}",
+                    c.before.lock, c.tid, c.after.lock, c.after.pending, want.lock, want.pending
+                ),
+            ));
+        }
     }
     Ok(())
 }

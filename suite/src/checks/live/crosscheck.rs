@@ -1,6 +1,7 @@
 //! Cross-checks against the raw syscall: each vDSO result must agree with the
 //! kernel's own answer around it.
 
+use super::call::UnlockCase;
 use super::clocks::{errno_name, is_coarse, ns, show, ClockCase, Reading};
 use super::live_kind;
 use crate::checks::group::{About, CheckGroup, LiveContext, Runs};
@@ -9,7 +10,7 @@ use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::ArchSpec;
 use crate::vdso::syscall::Errno;
-use crate::vdso::{Timespec, Timezone};
+use crate::vdso::{LockState, Returned, Timespec, Timezone};
 
 /// The `crosscheck` group: every symbol but the signal trampolines, compared with
 /// the raw syscall in a child process.
@@ -323,6 +324,133 @@ pub fn judge_getcpu(samples: &[CpuSample]) -> CheckResult {
     }
     CheckResult::from_symptoms(problems)
         .with_notes(vec![format!("{} CPUs pinned and compared", samples.len())])
+}
+
+/// One request made of the vDSO and of the syscall, and what each answered: its
+/// return value and what it left in its arguments (`T`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers<T> {
+    pub what: String,
+    pub vdso: (Returned, T),
+    pub sys: (Result<isize, Errno>, T),
+}
+
+/// A function whose every answer is the syscall's: the same value or errno, and
+/// the same arguments left behind.
+pub fn judge_same_answers<T: PartialEq + std::fmt::Debug>(cases: &[Answers<T>]) -> CheckResult {
+    let mut problems = Vec::new();
+    for c in cases {
+        let (vdso, sys) = (c.vdso.0, c.sys.0.map(|v| v as i64));
+        if vdso != sys {
+            let show = |r: Result<i64, Errno>| r.map_or_else(errno_name, |v| v.to_string());
+            problems.push(Problem::about(
+                "result-differs",
+                &c.what,
+                format!("{}: vDSO {}, syscall {}", c.what, show(vdso), show(sys)),
+            ));
+        } else if c.vdso.1 != c.sys.1 {
+            problems.push(Problem::about(
+                "result-differs",
+                &c.what,
+                format!(
+                    "{}: the vDSO left {:?}, the syscall {:?}",
+                    c.what, c.vdso.1, c.sys.1
+                ),
+            ));
+        }
+    }
+    CheckResult::from_symptoms(problems)
+        .with_notes(vec![format!("{} requests compared", cases.len())])
+}
+
+/// A robust futex unlocked both ways from the same start: the vDSO's fast path
+/// (and, where it left the lock, the syscall after it, as a caller goes on), and
+/// the futex syscall's robust unlock alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlowPath {
+    pub case: UnlockCase,
+    pub start: LockState,
+    /// What the fast path left.
+    pub fast: LockState,
+    /// The syscall on what the fast path left, when it left the lock held.
+    pub slow: Option<(Result<isize, Errno>, LockState)>,
+    /// The syscall alone.
+    pub syscall: Result<isize, Errno>,
+    pub syscall_after: LockState,
+}
+
+/// Both ways end unlocked with the pending slot cleared; the syscall wakes nobody
+/// (no thread waits). A kernel whose futex() has no FUTEX_ROBUST_UNLOCK (ENOSYS)
+/// has nothing to compare with.
+pub fn judge_futex_unlock_syscall(paths: &[SlowPath]) -> CheckResult {
+    const DONE: LockState = LockState {
+        lock: 0,
+        pending: 0,
+    };
+    if paths.iter().any(|p| p.syscall == Err(libc::ENOSYS)) {
+        return CheckResult::skip(
+            "this kernel's futex() has no FUTEX_ROBUST_UNLOCK (ENOSYS): nothing to compare with",
+        );
+    }
+    let mut problems = Vec::new();
+    for p in paths {
+        let case = p.case.name();
+        let both = [("the syscall alone", p.syscall, p.syscall_after)]
+            .into_iter()
+            .chain(
+                p.slow
+                    .map(|(r, after)| ("the fast path, then the syscall", r, after)),
+            );
+        for (how, r, after) in both {
+            match r {
+                Ok(0) => {}
+                Ok(n) => problems.push(Problem::about(
+                    "implausible-value",
+                    case,
+                    format!("{case} lock, {how}: the syscall woke {n} waiters; none wait"),
+                )),
+                Err(e) => problems.push(Problem::about(
+                    "syscall-failed",
+                    case,
+                    format!(
+                        "{case} lock, {how}: the syscall failed with {}",
+                        errno_name(e)
+                    ),
+                )),
+            }
+            if r.is_ok() && after != DONE {
+                problems.push(Problem::about(
+                    "result-differs",
+                    case,
+                    format!(
+                        "{case} lock, {how}: left lock 0x{:x} and pending 0x{:x}, not both cleared",
+                        after.lock, after.pending
+                    ),
+                ));
+            }
+        }
+        if p.case == UnlockCase::Owned && p.fast != p.syscall_after {
+            problems.push(Problem::about(
+                "result-differs",
+                case,
+                format!(
+                    "owned lock: the fast path left lock 0x{:x} and pending 0x{:x}, the syscall 0x{:x} and 0x{:x}",
+                    p.fast.lock, p.fast.pending, p.syscall_after.lock, p.syscall_after.pending
+                ),
+            ));
+        }
+        if p.case != UnlockCase::Owned && p.fast.lock != p.start.lock {
+            problems.push(Problem::about(
+                "result-differs",
+                case,
+                format!(
+                    "{case} lock: the fast path changed the lock word 0x{:x} to 0x{:x}: the waiters would never be woken",
+                    p.start.lock, p.fast.lock
+                ),
+            ));
+        }
+    }
+    CheckResult::from_symptoms(problems)
 }
 
 /// A getrandom request and what the vDSO and the syscall made of it.
