@@ -17,7 +17,7 @@ use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, Serv
 use vdsoconf_suite::checks::live::timens::{judge_timens, InnerReading, InnerReport};
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Verdict};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
-use vdsoconf_suite::vdso::{HwprobeIo, HwprobePair, LockState, Timespec, Timezone};
+use vdsoconf_suite::vdso::{HwprobeIo, HwprobePair, LockState, SyscallMap, Timespec, Timezone};
 
 fn fails_with(r: &CheckResult, needle: &str) {
     match &r.verdict {
@@ -816,4 +816,61 @@ fn a_function_that_answers_otherwise_than_its_syscall_fails_the_same_answers_jud
         &crosscheck::judge_same_answers(&[lax]),
         "flags 2 (undefined): vDSO 0, syscall EINVAL",
     );
+}
+
+#[test]
+fn powerpc_helpers_that_lie_fail_their_cross_checks() {
+    // get_tbfreq: the timebase /proc/cpuinfo gives, and a plausible one.
+    assert_eq!(
+        crosscheck::judge_tbfreq(512_000_000, Some(512_000_000)).verdict,
+        Verdict::Pass
+    );
+    fails_with(
+        &crosscheck::judge_tbfreq(500_000_000, Some(512_000_000)),
+        "/proc/cpuinfo's timebase 512000000",
+    );
+    fails_with(
+        &crosscheck::judge_tbfreq(0, Some(512_000_000)),
+        "a timebase of 0 Hz",
+    );
+    assert!(matches!(
+        crosscheck::judge_tbfreq(512_000_000, None).verdict,
+        Verdict::Skip { .. }
+    ));
+
+    // get_syscall_map: bits of calls made set, of unimplemented ones clear.
+    let map = |bits: &[usize], mapping: Result<String, String>| SyscallMap {
+        address: 0x7fff_0000,
+        count: 460,
+        mapping,
+        implemented: (0..460).map(|n| bits.contains(&n)).collect(),
+    };
+    let good = map(&[20, 207, 246], Ok("[vvar]".into()));
+    let r = crosscheck::judge_syscall_map(&good, &[20, 207, 246], &[(17, true), (31, true)]);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    let missing = map(&[20, 207], Ok("[vvar]".into()));
+    fails_with(
+        &crosscheck::judge_syscall_map(&missing, &[20, 207, 246], &[]),
+        "call 246, which this process makes, is not marked implemented",
+    );
+    let too_many = map(&[17, 20], Ok("[vvar]".into()));
+    fails_with(
+        &crosscheck::judge_syscall_map(&too_many, &[20], &[(17, true)]),
+        "call 17 is marked implemented but answers ENOSYS",
+    );
+    let nowhere = map(
+        &[],
+        Err("0x10 is in no readable mapping of this process".into()),
+    );
+    fails_with(
+        &crosscheck::judge_syscall_map(&nowhere, &[20], &[]),
+        "no readable mapping",
+    );
+
+    // sync_dicache: code written, synced and run does what it says.
+    assert_eq!(
+        crosscheck::judge_sync_dicache(42, 42).verdict,
+        Verdict::Pass
+    );
+    fails_with(&crosscheck::judge_sync_dicache(0, 42), "returned 0, not 42");
 }

@@ -123,6 +123,17 @@ impl VdsoFn {
     }
 }
 
+/// Calls the code at `address` as `extern "C" fn() -> long`.
+///
+/// # Safety
+/// `address` starts a complete function of the C ABI, taking nothing and
+/// returning a `long`, in executable memory.
+pub(super) unsafe fn call_code(address: usize) -> isize {
+    // SAFETY: per this function's contract.
+    let f: unsafe extern "C" fn() -> isize = unsafe { core::mem::transmute(address) };
+    unsafe { f() }
+}
+
 /// Whether calls on this build report errors as a negative errno, as every checked
 /// caller expects: natively, or through the wrapper of [`call_convention`].
 pub fn calls_supported(convention: crate::spec::ErrorConvention) -> bool {

@@ -764,6 +764,112 @@ impl FlushIcache {
     }
 }
 
+/// powerpc's `unsigned long long __kernel_get_tbfreq(void)`: the timebase
+/// frequency in Hz.
+#[derive(Debug, Clone, Copy)]
+pub struct GetTbfreq(VdsoFn);
+
+function_handle!(GetTbfreq, GetTbfreq);
+
+impl GetTbfreq {
+    pub fn call(&self) -> u64 {
+        // SAFETY: a get_tbfreq (per `Handle`): no arguments, nothing written.
+        (unsafe { self.0.call([0; 5]) }) as u64
+    }
+}
+
+/// powerpc's `void *__kernel_get_syscall_map(unsigned int *syscall_count)`: a
+/// bitmap of the system calls the kernel implements, bit `0x80000000 >> (n &
+/// 31)` of 32-bit word `n >> 5` for call `n`.
+#[derive(Debug, Clone, Copy)]
+pub struct GetSyscallMap(VdsoFn);
+
+function_handle!(GetSyscallMap, GetSyscallMap);
+
+/// What get_syscall_map answered: the map's address, the count it stored, and
+/// the map's bits when they lie in one readable mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyscallMap {
+    pub address: usize,
+    pub count: u32,
+    /// Where the map is: the mapping's name, or why it could not be read.
+    pub mapping: Result<String, String>,
+    /// Whether call `n` is implemented, for `n` below `count`.
+    pub implemented: Vec<bool>,
+}
+
+impl GetSyscallMap {
+    pub fn call(&self) -> SyscallMap {
+        let mut count: c_uint = 0;
+        let address = with_outputs(&mut [("syscall_count", as_bytes_mut(&mut count))], |p| {
+            // SAFETY: a get_syscall_map (per `Handle`); its one output is guarded.
+            unsafe { self.0.call([p[0], 0, 0, 0, 0]) as usize }
+        });
+        let words = (count as usize).div_ceil(32);
+        let end = address.checked_add(words * 4);
+        let mapping = match (super::mapping::readable_mapping_at(address), end) {
+            (Some((_, hi, name)), Some(end)) if end <= hi => Ok(name),
+            (Some((lo, hi, name)), _) => Err(format!(
+                "{words} words at 0x{address:x} run past the end of {name} (0x{lo:x}-0x{hi:x})"
+            )),
+            (None, _) => Err(format!(
+                "0x{address:x} is in no readable mapping of this process"
+            )),
+        };
+        let implemented = if mapping.is_ok() {
+            (0..count as usize)
+                .map(|n| {
+                    // SAFETY: the word lies in the readable mapping found above,
+                    // which the kernel never unmaps.
+                    let word = unsafe { ((address + (n >> 5) * 4) as *const u32).read() };
+                    word & (0x8000_0000 >> (n & 31)) != 0
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        SyscallMap {
+            address,
+            count,
+            mapping,
+            implemented,
+        }
+    }
+}
+
+/// powerpc's `void __kernel_sync_dicache(unsigned long start, unsigned long
+/// end)`: makes instruction fetches from `[start, end)` see earlier stores.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncDicache(VdsoFn);
+
+function_handle!(SyncDicache, SyncDicache);
+
+impl SyncDicache {
+    /// Writes `code` (instructions, native byte order) into a fresh page, makes
+    /// it executable, syncs the range through the vDSO (a `void` function: there
+    /// is no status to read) and calls it as an `extern "C" fn() -> long`: what
+    /// the code returned.
+    pub fn run_written_code(&self, code: &[u32]) -> Result<isize, String> {
+        use super::process::{Access, Pages};
+        let pages = Pages::new(1).map_err(|e| format!("mmap: {e}"))?;
+        let base = pages.base();
+        let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_ne_bytes()).collect();
+        if bytes.len() > super::process::page_size() {
+            return Err("the code does not fit in a page".into());
+        }
+        // SAFETY: `base` is a fresh read-write page of ours, larger than `bytes`.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), base as *mut u8, bytes.len()) };
+        pages
+            .protect(0, Access::ReadExec)
+            .map_err(|e| format!("mprotect: {e}"))?;
+        // SAFETY: a sync_dicache (per `Handle`) of a range of our own page.
+        unsafe { self.0.call([base, base + bytes.len(), 0, 0, 0]) };
+        // SAFETY: the page now holds `code`, a complete function of the C ABI
+        // that the caller wrote for this machine (ELFv2: r12 holds its address).
+        Ok(unsafe { super::abi::call_code(base) })
+    }
+}
+
 /// i386's `__kernel_vsyscall`: a system call entry (number in eax, result in eax).
 #[cfg(target_arch = "x86")]
 #[derive(Debug, Clone, Copy)]

@@ -52,6 +52,23 @@ pub fn maps_range() -> Option<(usize, usize)> {
     ))
 }
 
+/// The readable mapping of this process (its range and name) that holds
+/// `address`, from /proc/self/maps.
+pub fn readable_mapping_at(address: usize) -> Option<(usize, usize, String)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let (lo, hi) = fields.next()?.split_once('-')?;
+        let (lo, hi) = (
+            usize::from_str_radix(lo, 16).ok()?,
+            usize::from_str_radix(hi, 16).ok()?,
+        );
+        let readable = fields.next()?.starts_with('r');
+        let name = fields.nth(3).unwrap_or("").to_string();
+        (readable && (lo..hi).contains(&address)).then_some((lo, hi, name))
+    })
+}
+
 impl LiveVdso {
     /// The vDSO named by AT_SYSINFO_EHDR, or `None` if this process has none.
     pub fn find() -> Result<Option<LiveVdso>, LiveError> {

@@ -350,6 +350,8 @@ pub struct Pages {
 pub enum Access {
     None,
     Read,
+    /// Read and execute (code this process wrote).
+    ReadExec,
 }
 
 impl Pages {
@@ -387,6 +389,7 @@ impl Pages {
         let prot = match access {
             Access::None => libc::PROT_NONE,
             Access::Read => libc::PROT_READ,
+            Access::ReadExec => libc::PROT_READ | libc::PROT_EXEC,
         };
         let page = self.base + index * page_size();
         // SAFETY: mprotect of one whole page of this mapping, which this process

@@ -113,6 +113,42 @@ pub const SYS_TIME: Option<c_long> = Some(libc::SYS_time);
 )))]
 pub const SYS_TIME: Option<c_long> = None;
 
+/// System call `nr`, which takes no arguments and touches no memory, through
+/// `int $0x80`: the entry `__kernel_vsyscall` stands in for (libc's `syscall()`
+/// itself goes through the vDSO's entry on i386).
+#[cfg(target_arch = "x86")]
+pub fn int80_syscall0(nr: i32) -> i32 {
+    let ret: i32;
+    // SAFETY: the kernel's system call gate; the calls made through it here take
+    // no arguments and write no memory.
+    unsafe {
+        core::arch::asm!("int 0x80", inlateout("eax") nr => ret, options(nostack));
+    }
+    ret
+}
+
+/// Calls no 64-bit powerpc kernel implements: `sys_ni_syscall` in its table
+/// since 2.6 (break, stty, gtty, ftime, prof, lock, mpx, ulimit, profil).
+pub const POWERPC_UNIMPLEMENTED: [usize; 9] = [17, 31, 32, 35, 44, 53, 56, 58, 98];
+
+/// On a powerpc64 build, each of [`POWERPC_UNIMPLEMENTED`] made with zero
+/// arguments, and whether it answered ENOSYS; nothing on other builds.
+pub fn powerpc_unimplemented_answers() -> Vec<(usize, bool)> {
+    if !cfg!(target_arch = "powerpc64") {
+        return Vec::new();
+    }
+    POWERPC_UNIMPLEMENTED
+        .iter()
+        .map(|&nr| {
+            // SAFETY: no powerpc64 kernel implements these calls: they do nothing
+            // but fail (and were one implemented after all, with zero arguments,
+            // in the throwaway child process that makes them).
+            let answer = unsafe { raw(nr as c_long, &[]) };
+            (nr, answer == Err(libc::ENOSYS))
+        })
+        .collect()
+}
+
 /// riscv's own calls (`__NR_arch_specific_syscall` + 14 and + 15, the same on
 /// riscv32 and riscv64), where the build is riscv's.
 #[cfg(any(target_arch = "riscv64", target_arch = "riscv32"))]

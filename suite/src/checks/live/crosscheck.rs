@@ -10,7 +10,7 @@ use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::ArchSpec;
 use crate::vdso::syscall::Errno;
-use crate::vdso::{LockState, Returned, Timespec, Timezone};
+use crate::vdso::{LockState, Returned, SyscallMap, Timespec, Timezone};
 
 /// The `crosscheck` group: every symbol but the signal trampolines, compared with
 /// the raw syscall in a child process.
@@ -451,6 +451,106 @@ pub fn judge_futex_unlock_syscall(paths: &[SlowPath]) -> CheckResult {
         }
     }
     CheckResult::from_symptoms(problems)
+}
+
+/// get_tbfreq: a plausible frequency (1 MHz to 10 GHz), the one /proc/cpuinfo
+/// gives as `timebase` (`None`: no such line to compare with).
+pub fn judge_tbfreq(vdso: u64, cpuinfo: Option<u64>) -> CheckResult {
+    if !(1_000_000..=10_000_000_000).contains(&vdso) {
+        return CheckResult::from_symptoms(vec![Problem::new(
+            "implausible-value",
+            format!("a timebase of {vdso} Hz"),
+        )]);
+    }
+    match cpuinfo {
+        Some(tb) if tb == vdso => CheckResult::pass()
+            .with_notes(vec![format!("timebase {vdso} Hz, as /proc/cpuinfo says")]),
+        Some(tb) => CheckResult::from_symptoms(vec![Problem::new(
+            "result-differs",
+            format!("the vDSO says {vdso} Hz, /proc/cpuinfo's timebase {tb} Hz"),
+        )]),
+        None => CheckResult::skip(format!(
+            "the vDSO says {vdso} Hz; /proc/cpuinfo has no timebase line to compare with"
+        )),
+    }
+}
+
+/// get_syscall_map: a map in a readable mapping, a plausible count, the bits of
+/// calls this process just made set, and the bits of calls that answered ENOSYS
+/// (`unimplemented`: number, whether it did) clear.
+pub fn judge_syscall_map(
+    map: &SyscallMap,
+    implemented: &[usize],
+    unimplemented: &[(usize, bool)],
+) -> CheckResult {
+    let mut problems = Vec::new();
+    if !(300..4096).contains(&map.count) {
+        problems.push(Problem::about(
+            "implausible-value",
+            "count",
+            format!(
+                "syscall_count {} (NR_syscalls is in the hundreds)",
+                map.count
+            ),
+        ));
+    }
+    if let Err(e) = &map.mapping {
+        problems.push(Problem::about(
+            "implausible-value",
+            "map",
+            format!("the map: {e}"),
+        ));
+        return CheckResult::from_symptoms(problems);
+    }
+    let bit = |n: usize| map.implemented.get(n).copied();
+    for &n in implemented {
+        if bit(n) != Some(true) {
+            problems.push(Problem::about(
+                "result-differs",
+                n,
+                format!("call {n}, which this process makes, is not marked implemented"),
+            ));
+        }
+    }
+    for &(n, enosys) in unimplemented {
+        match (bit(n), enosys) {
+            (Some(false), true) => {}
+            (Some(true), true) => problems.push(Problem::about(
+                "result-differs",
+                n,
+                format!("call {n} is marked implemented but answers ENOSYS"),
+            )),
+            (_, false) => problems.push(Problem::about(
+                "result-differs",
+                n,
+                format!("call {n}, unimplemented on every powerpc kernel, did not answer ENOSYS"),
+            )),
+            (None, true) => problems.push(Problem::about(
+                "result-differs",
+                n,
+                format!("call {n} lies beyond the map's {} calls", map.count),
+            )),
+        }
+    }
+    CheckResult::from_symptoms(problems).with_notes(vec![format!(
+        "{} of {} calls marked implemented; the map is in {}",
+        map.implemented.iter().filter(|&&b| b).count(),
+        map.count,
+        map.mapping.as_deref().unwrap_or("?")
+    )])
+}
+
+/// sync_dicache: code written to a page, synced through the vDSO and run does
+/// what it says (returns `want`).
+pub fn judge_sync_dicache(ran: isize, want: isize) -> CheckResult {
+    if ran == want {
+        CheckResult::pass()
+    } else {
+        CheckResult::from_symptoms(vec![Problem::new(
+            "result-differs",
+            format!("the written code, synced and run, returned {ran}, not {want}"),
+        )])
+    }
 }
 
 /// A getrandom request and what the vDSO and the syscall made of it.
