@@ -154,11 +154,12 @@ pub fn firmware_for(
             .and_then(Path::parent)
             .map(|prefix| prefix.join("share"))
     });
-    let candidates: Vec<PathBuf> = beside_qemu
+    let mut candidates: Vec<PathBuf> = beside_qemu
         .into_iter()
         .chain([PathBuf::from("/usr/share")])
         .map(|share| share.join(fw.file))
         .collect();
+    candidates.dedup();
     candidates
         .iter()
         .find(|p| p.is_file())
@@ -266,6 +267,8 @@ fn is_static(binary: &[u8]) -> bool {
 /// Boots the kernel and returns the suite's report from inside it.
 pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
     let m = machine(&opts.machine)?;
+    let qemu = opts.qemu.clone().unwrap_or_else(|| PathBuf::from(m.qemu));
+    let firmware = firmware_for(m, &qemu, opts.firmware.as_deref())?;
     let binary_path = match &opts.binary {
         Some(p) => p.clone(),
         None => std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?,
@@ -307,8 +310,6 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
         append.push(' ');
         append.push_str(a);
     }
-    let qemu = opts.qemu.clone().unwrap_or_else(|| PathBuf::from(m.qemu));
-    let firmware = firmware_for(m, &qemu, opts.firmware.as_deref())?;
     let mut cmd = Command::new(&qemu);
     cmd.args(m.args);
     if let Some(path) = &firmware {

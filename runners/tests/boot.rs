@@ -3,7 +3,7 @@
 //! matrix's job (runners/qemu/kernels).
 
 use std::time::Duration;
-use vdsoconf_runners::boot::{initramfs, machine, read_console, Ended};
+use vdsoconf_runners::boot::{firmware_for, initramfs, machine, read_console, Ended};
 
 /// (name, mode, rdev major, minor, data) of each newc entry.
 fn entries(cpio: &[u8]) -> Vec<(String, u32, u32, u32, Vec<u8>)> {
@@ -128,4 +128,44 @@ fn unknown_machines_are_named() {
         e.contains("sparc64") && e.contains("x86_64") && e.contains("s390x"),
         "{e}"
     );
+}
+
+#[test]
+fn loongarch64_needs_firmware_found_beside_qemu_or_given_and_others_refuse_it() {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-fw-{}", std::process::id()));
+    let bin = dir.join("usr/bin");
+    let fw_dir = dir.join("usr/share/qemu-efi-loongarch64");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&fw_dir).unwrap();
+    let qemu = bin.join("qemu-system-loongarch64");
+    std::fs::write(&qemu, b"").unwrap();
+    let la = machine("loongarch64").unwrap();
+    // None beside this qemu (and, on this machine, none in /usr/share either).
+    if !std::path::Path::new("/usr/share/qemu-efi-loongarch64/QEMU_EFI.fd").exists() {
+        let e = firmware_for(la, &qemu, None).unwrap_err();
+        assert!(
+            e.contains("qemu-efi-loongarch64") && e.contains("--firmware"),
+            "{e}"
+        );
+    }
+    std::fs::write(fw_dir.join("QEMU_EFI.fd"), b"firmware").unwrap();
+    assert_eq!(
+        firmware_for(la, &qemu, None).unwrap(),
+        Some(fw_dir.join("QEMU_EFI.fd"))
+    );
+    let given = dir.join("mine.fd");
+    std::fs::write(&given, b"").unwrap();
+    assert_eq!(
+        firmware_for(la, &qemu, Some(&given)).unwrap(),
+        Some(given.clone())
+    );
+    assert!(firmware_for(la, &qemu, Some(&dir))
+        .unwrap_err()
+        .contains("not a regular file"));
+    let x86 = machine("x86_64").unwrap();
+    assert_eq!(firmware_for(x86, &qemu, None).unwrap(), None);
+    assert!(firmware_for(x86, &qemu, Some(&given))
+        .unwrap_err()
+        .contains("boots without firmware"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -74,7 +74,10 @@ pub fn too_few_processes_is_not_a_vdso_failure() -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| e.to_string())?;
-    const UID: u32 = 64_999;
+    // A uid no other process has: RLIMIT_NPROC counts every process of the uid,
+    // so two runs of this test at once (two CI clones on one machine) sharing
+    // one would starve each other. Pids are unique among live processes.
+    let uid: u32 = 1_000_000 + std::process::id();
     for processes in [1u64, 2, 3, 4] {
         let mut cmd = Command::new(&bin);
         cmd.args(QUICK).current_dir(&dir);
@@ -84,8 +87,8 @@ pub fn too_few_processes_is_not_a_vdso_failure() -> Result<(), String> {
             cmd.pre_exec(move || {
                 set_limit()?;
                 if libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(UID) != 0
-                    || libc::setuid(UID) != 0
+                    || libc::setgid(uid) != 0
+                    || libc::setuid(uid) != 0
                 {
                     return Err(std::io::Error::last_os_error());
                 }

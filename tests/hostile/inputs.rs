@@ -254,6 +254,12 @@ pub fn small_mistakes_get_precise_errors() -> Result<(), String> {
             "no qemu-system machine is known for sparc",
         ),
         (
+            words(&format!(
+                "boot --arch x86_64 --kernel {kernel} --firmware {kernel}"
+            )),
+            "the x86_64 machine boots without firmware",
+        ),
+        (
             vec!["run".into(), "--duration".into(), "0.0001".into()],
             "shorter than 10 ms",
         ),
