@@ -17,6 +17,7 @@ use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, Serv
 use vdsoconf_suite::checks::live::timens::{judge_timens, InnerReading, InnerReport};
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Verdict};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
+use vdsoconf_suite::vdso::signals::SignalReturn;
 use vdsoconf_suite::vdso::{HwprobeIo, HwprobePair, LockState, SyscallMap, Timespec, Timezone};
 
 fn fails_with(r: &CheckResult, needle: &str) {
@@ -873,4 +874,42 @@ fn powerpc_helpers_that_lie_fail_their_cross_checks() {
         Verdict::Pass
     );
     fails_with(&crosscheck::judge_sync_dicache(0, 42), "returned 0, not 42");
+}
+
+#[test]
+fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
+    let good = SignalReturn {
+        handled: libc::SIGUSR1,
+        raised: Ok(0),
+        mask_before: 0,
+        mask_after: 0,
+        held: (7, 7),
+    };
+    assert_eq!(
+        crosscheck::judge_signal_return(&good, "how").verdict,
+        Verdict::Pass
+    );
+    // A sigreturn that never restores the mask the handler ran under.
+    let mask = SignalReturn {
+        mask_after: 1 << (libc::SIGUSR1 - 1),
+        ..good.clone()
+    };
+    fails_with(
+        &crosscheck::judge_signal_return(&mask, "how"),
+        "sigreturn did not restore it",
+    );
+    // A trampoline that returns into a clobbered context.
+    let clobbered = SignalReturn {
+        raised: Ok(-14),
+        held: (7, 0),
+        ..good.clone()
+    };
+    let r = crosscheck::judge_signal_return(&clobbered, "how");
+    fails_with(&r, "the interrupted tgkill returned");
+    assert_eq!(r.symptoms, ["result-differs", "result-differs"]);
+    let never = SignalReturn { handled: 0, ..good };
+    fails_with(
+        &crosscheck::judge_signal_return(&never, "how"),
+        "the handler did not run",
+    );
 }

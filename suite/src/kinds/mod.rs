@@ -17,6 +17,7 @@ mod gettimeofday;
 mod powerpc;
 mod riscv;
 mod time;
+mod trampoline;
 #[cfg(target_arch = "x86")]
 mod vsyscall;
 
@@ -293,9 +294,13 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
         },
         K::SignalTrampoline => KindInfo {
             trampoline: true,
-            ..skipped(
-                "signal_trampoline",
-                "signal trampolines get the trampoline check",
+            ..checked("signal_trampoline", &trampoline::TrampolineKind { rt: true })
+        },
+        K::SignalTrampolineNonrt => KindInfo {
+            trampoline: true,
+            ..checked(
+                "signal_trampoline_nonrt",
+                &trampoline::TrampolineKind { rt: false },
             )
         },
         #[cfg(target_arch = "x86")]
@@ -312,7 +317,7 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
         K::SyscallGate => skipped("syscall_gate", "ia64 is a historical record: no kernel runs it"),
         K::RestartSyscall => skipped(
             "restart_syscall",
-            "the kernel enters it on the signal-restart path; a call from user space would restart whatever the kernel last recorded, so it cannot be checked safely",
+            "the kernel enters it when it restarts an interrupted call after a stop (-ERESTART_RESTARTBLOCK, no handler); called directly it makes restart_syscall and then executes the trap word after it, by design (arch/s390/kernel/vdso/vdso_user_wrapper.S): not checked yet",
         ),
         K::FlushIcache => riscv_only(called("flush_icache", &riscv::FlushIcacheKind)),
         K::SyncDicache => checked("sync_dicache", &powerpc::SyncDicacheKind),

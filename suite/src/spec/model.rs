@@ -242,8 +242,12 @@ pub enum SymbolKind {
     Time,
     Getcpu,
     Getrandom,
-    /// A signal return trampoline (`__kernel_rt_sigreturn`, `__kernel_sigtramp_rt64`, …).
+    /// A signal return trampoline for SA_SIGINFO handlers, the rt frame
+    /// (`__kernel_rt_sigreturn`, `__kernel_sigtramp_rt64`, …).
     SignalTrampoline,
+    /// A signal return trampoline for handlers without SA_SIGINFO, the old frame
+    /// (i386's and s390's `__kernel_sigreturn`, ppc32's `__kernel_sigtramp32`).
+    SignalTrampolineNonrt,
     /// i386's `__kernel_vsyscall` system call entry.
     VsyscallEntry,
     /// ia64's gate-page system call entries.

@@ -7,6 +7,7 @@ mod handles;
 mod mapping;
 pub mod process;
 pub mod seccomp;
+pub mod signals;
 pub mod syscall;
 
 pub use abi::*;

@@ -9,6 +9,7 @@ use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::ArchSpec;
+use crate::vdso::signals::SignalReturn;
 use crate::vdso::syscall::Errno;
 use crate::vdso::{LockState, Returned, SyscallMap, Timespec, Timezone};
 
@@ -29,13 +30,12 @@ impl CheckGroup for CrossCheckGroup {
 
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
         for (i, sym) in spec.symbols.iter().enumerate() {
-            if !kind_info(sym.kind).trampoline {
-                add(
-                    subject(sym),
-                    Case::symbol(i),
-                    "agrees with the raw syscall for every input".into(),
-                );
-            }
+            let what = if kind_info(sym.kind).trampoline {
+                "a signal handler returns through it with the interrupted context intact"
+            } else {
+                "agrees with the raw syscall for every input"
+            };
+            add(subject(sym), Case::symbol(i), what.into());
         }
     }
 
@@ -551,6 +551,47 @@ pub fn judge_sync_dicache(ran: isize, want: isize) -> CheckResult {
             format!("the written code, synced and run, returned {ran}, not {want}"),
         )])
     }
+}
+
+/// A signal handler returned through a trampoline: it ran with the signal
+/// raised, the raise returned 0, and the interrupted code got its signal mask
+/// and its values back.
+pub fn judge_signal_return(r: &SignalReturn, how: &str) -> CheckResult {
+    let mut problems = Vec::new();
+    if r.handled != libc::SIGUSR1 {
+        problems.push(Problem::new(
+            "vdso-failed",
+            format!(
+                "the handler did not run for SIGUSR1 (it saw signal {})",
+                r.handled
+            ),
+        ));
+    }
+    if r.raised != Ok(0) {
+        problems.push(Problem::new(
+            "result-differs",
+            format!("the interrupted tgkill returned {:?}, not 0", r.raised),
+        ));
+    }
+    if r.mask_after != r.mask_before {
+        problems.push(Problem::new(
+            "result-differs",
+            format!(
+                "the signal mask was 0x{:x} before and 0x{:x} after: sigreturn did not restore it",
+                r.mask_before, r.mask_after
+            ),
+        ));
+    }
+    if r.held.0 != r.held.1 {
+        problems.push(Problem::new(
+            "result-differs",
+            format!(
+                "a value held across the signal changed from 0x{:x} to 0x{:x}",
+                r.held.0, r.held.1
+            ),
+        ));
+    }
+    CheckResult::from_symptoms(problems).with_notes(vec![how.to_string()])
 }
 
 /// A getrandom request and what the vDSO and the syscall made of it.
