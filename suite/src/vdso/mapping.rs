@@ -40,33 +40,41 @@ impl std::fmt::Display for LiveError {
 
 impl std::error::Error for LiveError {}
 
+/// Each mapping of this process: its range, whether it is readable, its name.
+fn mappings() -> Option<Vec<(usize, usize, bool, String)>> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    Some(
+        maps.lines()
+            .filter_map(|line| {
+                let mut fields = line.split_whitespace();
+                let (lo, hi) = fields.next()?.split_once('-')?;
+                let readable = fields.next()?.starts_with('r');
+                Some((
+                    usize::from_str_radix(lo, 16).ok()?,
+                    usize::from_str_radix(hi, 16).ok()?,
+                    readable,
+                    fields.nth(3).unwrap_or("").to_string(),
+                ))
+            })
+            .collect(),
+    )
+}
+
 /// The `[vdso]` range from /proc/self/maps, if procfs is mounted.
 pub fn maps_range() -> Option<(usize, usize)> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    let line = maps.lines().find(|l| l.ends_with("[vdso]"))?;
-    let range = line.split_whitespace().next()?;
-    let (lo, hi) = range.split_once('-')?;
-    Some((
-        usize::from_str_radix(lo, 16).ok()?,
-        usize::from_str_radix(hi, 16).ok()?,
-    ))
+    mappings()?
+        .into_iter()
+        .find(|m| m.3 == "[vdso]")
+        .map(|(lo, hi, _, _)| (lo, hi))
 }
 
 /// The readable mapping of this process (its range and name) that holds
 /// `address`, from /proc/self/maps.
 pub fn readable_mapping_at(address: usize) -> Option<(usize, usize, String)> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    maps.lines().find_map(|line| {
-        let mut fields = line.split_whitespace();
-        let (lo, hi) = fields.next()?.split_once('-')?;
-        let (lo, hi) = (
-            usize::from_str_radix(lo, 16).ok()?,
-            usize::from_str_radix(hi, 16).ok()?,
-        );
-        let readable = fields.next()?.starts_with('r');
-        let name = fields.nth(3).unwrap_or("").to_string();
-        (readable && (lo..hi).contains(&address)).then_some((lo, hi, name))
-    })
+    mappings()?
+        .into_iter()
+        .find(|&(lo, hi, readable, _)| readable && (lo..hi).contains(&address))
+        .map(|(lo, hi, _, name)| (lo, hi, name))
 }
 
 impl LiveVdso {

@@ -21,27 +21,15 @@ const SA_RESTORER: c_ulong = 0x0400_0000;
 
 /// The kernel's `struct sigaction` for rt_sigaction: asm-generic's without
 /// SA_RESTORER (riscv, loongarch) has no restorer field.
-#[cfg(any(
-    target_arch = "riscv64",
-    target_arch = "riscv32",
-    target_arch = "loongarch64"
-))]
 #[repr(C)]
 struct KernelSigaction {
     handler: usize,
     flags: c_ulong,
-    mask: u64,
-}
-
-#[cfg(not(any(
-    target_arch = "riscv64",
-    target_arch = "riscv32",
-    target_arch = "loongarch64"
-)))]
-#[repr(C)]
-struct KernelSigaction {
-    handler: usize,
-    flags: c_ulong,
+    #[cfg(not(any(
+        target_arch = "riscv64",
+        target_arch = "riscv32",
+        target_arch = "loongarch64"
+    )))]
     restorer: usize,
     mask: u64,
 }
