@@ -201,6 +201,62 @@ fn dump_writes_a_readable_image() -> Result<(), String> {
     Ok(())
 }
 
+/// A gzip'd kernel (as an `Image.gz`) holding the x86_64 and i386 fixtures:
+/// both written, named by their spec; JSON lists them; no vDSO is exit 1 with
+/// what was tried; a directory or a missing file is one line and exit 2.
+fn extract_names_what_it_writes_and_exits_by_what_it_found() -> Result<(), String> {
+    let dir = scratch("extract");
+    let kernel = Path::new(env!("CARGO_MANIFEST_DIR")).join("extract/fixtures/fake-kernel.gz");
+    let kernel = kernel.display().to_string();
+    let out_dir = dir.join("out").display().to_string();
+    let out = vdsoconf(&["extract", &kernel, "-o", &out_dir]);
+    let stdout = text(&out.stdout);
+    if out.status.code() != Some(0)
+        || !stdout.contains("x86_64.so: linux-vdso.so.1 (64-bit little-endian, machine 62)")
+        || !stdout.contains("i386.so: linux-gate.so.1 (32-bit little-endian, machine 3)")
+        || !stdout.contains("of the gzip at 0x0 (magic bytes), spec i386")
+    {
+        return Err(format!(
+            "exit {:?}: {stdout}{}",
+            out.status.code(),
+            text(&out.stderr)
+        ));
+    }
+    for spec in ["x86_64", "i386"] {
+        let written = format!("{out_dir}/{spec}.so");
+        let checked = vdsoconf(&["check-image", &written, "--arch", spec, "--kernel", "6.18"]);
+        if checked.status.code() != Some(0) {
+            return Err(format!("{written}: {}", text(&checked.stdout)));
+        }
+    }
+    let json = vdsoconf(&["extract", &kernel, "-o", &out_dir, "--format", "json"]);
+    let listed: serde_json::Value =
+        serde_json::from_slice(&json.stdout).map_err(|e| format!("JSON: {e}"))?;
+    let specs: Vec<&str> = listed
+        .as_array()
+        .ok_or("not a list")?
+        .iter()
+        .filter_map(|w| w["spec"].as_str())
+        .collect();
+    if specs != ["x86_64", "i386"] {
+        return Err(format!("JSON specs {specs:?}"));
+    }
+    let nothing = dir.join("not-a-kernel");
+    std::fs::write(&nothing, b"plain text, \x1f\x8b\x08 no kernel").map_err(|e| e.to_string())?;
+    let none = vdsoconf(&["extract", &nothing.display().to_string(), "-o", &out_dir]);
+    let err = text(&none.stderr);
+    if none.status.code() != Some(1) || !err.contains("no vDSO found") || err.lines().count() != 1 {
+        return Err(format!("no vDSO: exit {:?}, {err:?}", none.status.code()));
+    }
+    one_line_error(&vdsoconf(&["extract", &out_dir]), "a directory")?;
+    one_line_error(
+        &vdsoconf(&["extract", "/nonexistent/vmlinuz"]),
+        "/nonexistent/vmlinuz",
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 fn spec_commands_work() -> Result<(), String> {
     let list = text(&vdsoconf(&["spec", "list"]).stdout);
     if list.lines().count() < 21 || !list.contains("s390x") {
@@ -565,6 +621,10 @@ fn main() {
         ),
         ("dump_writes_a_readable_image", dump_writes_a_readable_image),
         ("spec_commands_work", spec_commands_work),
+        (
+            "extract_names_what_it_writes_and_exits_by_what_it_found",
+            extract_names_what_it_writes_and_exits_by_what_it_found,
+        ),
     ];
     run_tests("cli", tests);
 }

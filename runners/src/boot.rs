@@ -125,6 +125,25 @@ pub fn machine(arch: &str) -> Result<&'static Machine, String> {
     })
 }
 
+/// The `share` directory beside the `bin` directory holding `qemu` (found in
+/// PATH when it is a bare name).
+fn share_beside(qemu: &Path) -> Option<PathBuf> {
+    find_in_path(qemu).and_then(|q| {
+        q.parent()
+            .and_then(Path::parent)
+            .map(|prefix| prefix.join("share"))
+    })
+}
+
+/// Where QEMU must look for its firmware and option ROMs: Debian's QEMU looks
+/// only in /usr/share/qemu, so one unpacked elsewhere (the matrix's) is told
+/// its own `share/qemu` with `-L`.
+fn data_dir_beside(qemu: &Path) -> Option<PathBuf> {
+    share_beside(qemu)
+        .map(|share| share.join("qemu"))
+        .filter(|dir| dir.is_dir() && dir != Path::new("/usr/share/qemu"))
+}
+
 /// The firmware file to boot `m` with: `given`, or the first of its Debian path
 /// under the `share` directory beside `qemu`'s `bin` and under `/usr/share`.
 pub fn firmware_for(
@@ -149,12 +168,7 @@ pub fn firmware_for(
             Err(e) => Err(format!("--firmware {}: {e}", p.display())),
         };
     }
-    let beside_qemu = find_in_path(qemu).and_then(|q| {
-        q.parent()
-            .and_then(Path::parent)
-            .map(|prefix| prefix.join("share"))
-    });
-    let mut candidates: Vec<PathBuf> = beside_qemu
+    let mut candidates: Vec<PathBuf> = share_beside(qemu)
         .into_iter()
         .chain([PathBuf::from("/usr/share")])
         .map(|share| share.join(fw.file))
@@ -312,6 +326,9 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
     }
     let mut cmd = Command::new(&qemu);
     cmd.args(m.args);
+    if let Some(dir) = data_dir_beside(&qemu) {
+        cmd.arg("-L").arg(dir);
+    }
     if let Some(path) = &firmware {
         cmd.arg("-bios").arg(path);
     }
@@ -321,7 +338,15 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
         "-smp",
         &opts.smp.to_string(),
     ])
-    .args(["-nographic", "-no-reboot", "-monitor", "none"])
+    // No network: the suite needs none, and a default NIC wants an option ROM.
+    .args([
+        "-nographic",
+        "-no-reboot",
+        "-monitor",
+        "none",
+        "-nic",
+        "none",
+    ])
     .arg("-kernel")
     .arg(&opts.kernel)
     .arg("-initrd")

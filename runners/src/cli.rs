@@ -61,6 +61,21 @@ enum Command {
     /// for the given kernel, config and provider. Exit 0 no errors, 1 errors, 2 the
     /// image cannot be read.
     CheckImage(CheckImageArgs),
+    /// Find every vDSO embedded in a kernel image file (x86 bzImage, arm64/riscv
+    /// Image, EFI zboot, armhf zImage, s390x and ppc64 images, a plain vmlinux;
+    /// gzip, xz, zstd, lz4, lzma, bzip2 or lzo compressed) and write each as
+    /// DIR/<spec>.so, named by the built-in spec it belongs to (x86_64.so and
+    /// i386.so from an x86_64 kernel, aarch64.so and arm64-compat.so from an
+    /// arm64 one). Exit 0 images written, 1 no vDSO in the file, 2 bad input.
+    Extract {
+        /// The kernel image (e.g. /boot/vmlinuz-$(uname -r), arch/x86/boot/bzImage, vmlinux).
+        kernel: PathBuf,
+        /// Directory to write the images into (created if missing).
+        #[arg(short, long, value_name = "DIR", default_value = ".")]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Compare two images of one architecture for ABI breaks: symbols added (compatible),
     /// removed, moved to another version node, changed binding or type, soname changed
     /// (breaking). Exit 1 when anything breaks, 0 otherwise, 2 bad input.
@@ -358,6 +373,11 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Symbols { image, format } => symbols(image, format),
         Command::Dump { output } => dump(&output),
+        Command::Extract {
+            kernel,
+            output,
+            format,
+        } => extract(&kernel, &output, format),
         Command::Summary { dir, html } => summary(&dir, html.as_deref()),
         Command::Bench {
             target,
@@ -938,6 +958,59 @@ fn dump(output: &Path) -> Result<i32, InputError> {
     output::write_file(output, vdso.bytes())?;
     eprintln!("wrote {} bytes to {}", vdso.bytes().len(), output.display());
     Ok(0)
+}
+
+#[cfg(feature = "extract")]
+fn extract(kernel: &Path, dir: &Path, format: Format) -> Result<i32, InputError> {
+    let data = read_input(kernel, InputKind::KernelImage)?;
+    let (written, tried) = crate::extract::extract_to(&data, dir)?;
+    if written.is_empty() {
+        eprintln!(
+            "vdsoconf: {}: no vDSO found{}",
+            kernel.display(),
+            if tried.is_empty() {
+                " (no uncompressed image, and no compressed kernel recognised)".to_string()
+            } else {
+                format!("; tried {}", tried.join("; "))
+            }
+        );
+        if format == Format::Json {
+            outln!("[]");
+        }
+        return Ok(1);
+    }
+    match format {
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&written)?),
+        Format::Text => {
+            for w in &written {
+                outln!(
+                    "{}: {} ({}-bit {}-endian, machine {}), {} bytes at 0x{:x}{}, spec {}",
+                    w.file.display(),
+                    w.soname,
+                    w.class,
+                    w.endian,
+                    w.machine,
+                    w.size,
+                    w.offset,
+                    w.payload
+                        .as_ref()
+                        .map(|p| format!(" of the {p}"))
+                        .unwrap_or_default(),
+                    w.spec
+                        .as_deref()
+                        .unwrap_or("none (no built-in spec has its class and machine)")
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(not(feature = "extract"))]
+fn extract(_kernel: &Path, _dir: &Path, _format: Format) -> Result<i32, InputError> {
+    Err(InputError(
+        "this build has no `extract` (the static runners are built without the `extract` feature); use a default build".into(),
+    ))
 }
 
 fn spec(cmd: SpecCommand) -> Result<i32, InputError> {

@@ -5,6 +5,8 @@
 pub mod bench;
 pub mod boot;
 pub mod cli;
+#[cfg(feature = "extract")]
+pub mod extract;
 pub mod harness;
 pub mod isolate;
 pub mod output;

@@ -56,40 +56,77 @@ fn there_are_fixtures_for_this_machine_and_each_qemu_guest() {
     }
 }
 
+/// What fails (or is skipped though required) when `path` is checked as the
+/// `provider`'s image of `arch` for `kernel`.
+fn nonconformance(path: &Path, arch: &str, provider: &str, kernel: Option<String>) -> Vec<String> {
+    let mut failures = Vec::new();
+    let target = resolve_target(&TargetOptions {
+        arch: Some(arch.to_string()),
+        provider: Some(provider.to_string()),
+        kernel,
+        image: Some(path.to_path_buf()),
+        observed: None,
+        ..Default::default()
+    })
+    .unwrap();
+    let session = Session::open(target).unwrap();
+    for outcome in session.run_all() {
+        let name = format!("{} [{}]", outcome.check.name(), path.display());
+        let check = &outcome.check;
+        match (check.group, check.case.symbol, &outcome.result.verdict) {
+            (_, _, Verdict::Fail { message }) => failures.push(format!("{name}: {message}")),
+            // A symbol the spec requires must resolve, not be skipped.
+            (Group::Resolve, Some(symbol), Verdict::Skip { reason }) => {
+                let t = &session.target;
+                let sym = &t.spec.symbols[symbol];
+                if expectation(sym, t.provider, t.kernel) == Expectation::Required {
+                    failures.push(format!("{name}: required but skipped: {reason}"));
+                }
+            }
+            (Group::Call, _, Verdict::Pass) => {
+                failures.push(format!("{name}: a file cannot be called"))
+            }
+            _ => {}
+        }
+    }
+    failures
+}
+
 #[test]
 fn every_fixture_conforms_to_its_spec() {
     let mut failures = Vec::new();
     for (path, arch, provider, version) in fixtures() {
-        let target = resolve_target(&TargetOptions {
-            arch: Some(arch.clone()),
-            provider: Some(provider.clone()),
-            kernel: (provider == "kernel").then(|| version.clone()),
-            image: Some(path.clone()),
-            observed: None,
-            ..Default::default()
-        })
-        .unwrap();
-        let session = Session::open(target).unwrap();
-        for outcome in session.run_all() {
-            let name = format!("{} [{}]", outcome.check.name(), path.display());
-            let check = &outcome.check;
-            match (check.group, check.case.symbol, &outcome.result.verdict) {
-                (_, _, Verdict::Fail { message }) => failures.push(format!("{name}: {message}")),
-                // A symbol the spec requires must resolve, not be skipped.
-                (Group::Resolve, Some(symbol), Verdict::Skip { reason }) => {
-                    let t = &session.target;
-                    let sym = &t.spec.symbols[symbol];
-                    if expectation(sym, t.provider, t.kernel) == Expectation::Required {
-                        failures.push(format!("{name}: required but skipped: {reason}"));
-                    }
-                }
-                (Group::Call, _, Verdict::Pass) => {
-                    failures.push(format!("{name}: a file cannot be called"))
-                }
-                _ => {}
-            }
-        }
+        let kernel = (provider == "kernel").then(|| version.clone());
+        failures.extend(nonconformance(&path, &arch, &provider, kernel));
     }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The history's images (history/manifest.tsv, written by history/fetch from
+/// Debian's kernels): each passes check-image's checks against its spec for
+/// its own kernel version, so no `since`/`until` of the spec contradicts them.
+#[test]
+fn every_history_image_conforms_to_its_spec_for_its_kernel() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../history");
+    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
+    let mut rows = 0;
+    let mut failures = Vec::new();
+    for line in manifest.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [_arch, _suite, _package, _version, release, _sha, file, spec, _soname] = f[..] else {
+            panic!("manifest row {line:?}");
+        };
+        let kernel: String = release.split('.').take(2).collect::<Vec<_>>().join(".");
+        let kernel = kernel.split('-').next().unwrap().to_string();
+        failures.extend(nonconformance(
+            &dir.join(file),
+            spec,
+            "kernel",
+            Some(kernel),
+        ));
+        rows += 1;
+    }
+    assert!(rows >= 20, "only {rows} history images");
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 

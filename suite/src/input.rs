@@ -21,6 +21,8 @@ pub enum InputKind {
     Report,
     /// An executable to copy into an initramfs (`boot --binary`).
     Executable,
+    /// A kernel image (`vmlinuz`, `Image`, a `vmlinux`, with debug info or not).
+    KernelImage,
 }
 
 impl InputKind {
@@ -31,6 +33,7 @@ impl InputKind {
             InputKind::Spec => 4 << 20,
             InputKind::Report => 64 << 20,
             InputKind::Executable => 512 << 20,
+            InputKind::KernelImage => 1 << 30,
         }
     }
 
@@ -40,6 +43,7 @@ impl InputKind {
             InputKind::Spec => "a spec file",
             InputKind::Report => "a report",
             InputKind::Executable => "an executable",
+            InputKind::KernelImage => "a kernel image",
         }
     }
 }

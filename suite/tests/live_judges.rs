@@ -17,6 +17,7 @@ use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, Serv
 use vdsoconf_suite::checks::live::timens::{judge_timens, InnerReading, InnerReport};
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Verdict};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
+use vdsoconf_suite::vdso::restart::RestartReading;
 use vdsoconf_suite::vdso::signals::SignalReturn;
 use vdsoconf_suite::vdso::{HwprobeIo, HwprobePair, LockState, SyscallMap, Timespec, Timezone};
 
@@ -884,9 +885,10 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
         mask_before: 0,
         mask_after: 0,
         held: (7, 7),
+        return_address: None,
     };
     assert_eq!(
-        crosscheck::judge_signal_return(&good, "how").verdict,
+        crosscheck::judge_signal_return(&good, "how", None).verdict,
         Verdict::Pass
     );
     // A sigreturn that never restores the mask the handler ran under.
@@ -895,7 +897,7 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
         ..good.clone()
     };
     fails_with(
-        &crosscheck::judge_signal_return(&mask, "how"),
+        &crosscheck::judge_signal_return(&mask, "how", None),
         "sigreturn did not restore it",
     );
     // A trampoline that returns into a clobbered context.
@@ -904,12 +906,95 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
         held: (7, 0),
         ..good.clone()
     };
-    let r = crosscheck::judge_signal_return(&clobbered, "how");
+    let r = crosscheck::judge_signal_return(&clobbered, "how", None);
     fails_with(&r, "the interrupted tgkill returned");
     assert_eq!(r.symptoms, ["result-differs", "result-differs"]);
-    let never = SignalReturn { handled: 0, ..good };
+    let never = SignalReturn {
+        handled: 0,
+        ..good.clone()
+    };
     fails_with(
-        &crosscheck::judge_signal_return(&never, "how"),
+        &crosscheck::judge_signal_return(&never, "how", None),
         "the handler did not run",
+    );
+
+    // Where the kernel picks the trampoline, the handler must be given it as
+    // its return address: a kernel returning through its own stack copy, or
+    // through another vDSO address, fails.
+    let returned_to = |address| SignalReturn {
+        return_address: Some(address),
+        ..good.clone()
+    };
+    let right = crosscheck::judge_signal_return(&returned_to(0x7000), "how", Some(0x7000));
+    assert_eq!(right.verdict, Verdict::Pass, "{right:?}");
+    assert!(
+        right
+            .notes
+            .iter()
+            .any(|n| n.contains("return address at this trampoline")),
+        "{right:?}"
+    );
+    let elsewhere = crosscheck::judge_signal_return(&returned_to(0x7ffe_1000), "how", Some(0x7000));
+    fails_with(
+        &elsewhere,
+        "return address 0x7ffe1000, not the trampoline at 0x7000",
+    );
+    assert_eq!(elsewhere.symptoms, ["return-address"]);
+    // A build that cannot read it says so instead of passing it silently.
+    let unread = crosscheck::judge_signal_return(&good, "how", Some(0x7000));
+    assert!(
+        unread
+            .notes
+            .iter()
+            .any(|n| n.contains("not read on this build")),
+        "{unread:?}"
+    );
+}
+
+#[test]
+fn a_restart_entry_that_does_not_finish_the_interrupted_sleep_fails() {
+    let good = RestartReading {
+        asked_ms: 1000,
+        stopped_ms: 301,
+        continue_after_ms: 300,
+        returned: Ok(0),
+        elapsed_ms: 1002,
+    };
+    let r = crosscheck::judge_restart(&good);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    // The trap word after a restart that returns: the sleep ends with what
+    // restart_syscall leaked (-ERESTART_RESTARTBLOCK) or EINTR, early.
+    let leaked = RestartReading {
+        returned: Ok(-516),
+        elapsed_ms: 300,
+        ..good.clone()
+    };
+    let r = crosscheck::judge_restart(&leaked);
+    fails_with(&r, "returned Ok(-516), not 0");
+    assert_eq!(r.symptoms, ["result-differs", "result-differs"]);
+    let interrupted = RestartReading {
+        returned: Err(libc::EINTR),
+        ..good.clone()
+    };
+    fails_with(
+        &crosscheck::judge_restart(&interrupted),
+        "the kernel's restart did not finish it",
+    );
+    // A restart that returns 0 at once, the rest of the interval lost.
+    fails_with(
+        &crosscheck::judge_restart(&RestartReading {
+            elapsed_ms: 301,
+            ..good.clone()
+        }),
+        "after 301 ms, before the 1000 ms it asked for",
+    );
+    // A process that was never stopped proves nothing: not a pass.
+    let unstopped = crosscheck::judge_restart(&RestartReading {
+        stopped_ms: 0,
+        ..good
+    });
+    assert!(
+        matches!(unstopped.verdict, Verdict::Skip { .. }),
+        "{unstopped:?}"
     );
 }

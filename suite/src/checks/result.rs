@@ -312,6 +312,10 @@ pub const SYMPTOMS: &[(&str, &str)] = &[
         "a robust-futex try-unlock left the lock word or the pending slot otherwise than its contract says (DETAIL: the lock's case)",
     ),
     (
+        "return-address",
+        "the kernel entered a signal handler with another return address than the vDSO trampoline",
+    ),
+    (
         "trampoline-outside-exec",
         "a signal trampoline is not inside an executable segment",
     ),

@@ -15,6 +15,7 @@ mod getcpu;
 mod getrandom;
 mod gettimeofday;
 mod powerpc;
+mod restart;
 mod riscv;
 mod time;
 mod trampoline;
@@ -88,9 +89,13 @@ pub struct KindInfo {
     pub bench_label: Option<&'static str>,
     pub reads_clock: ReadsClock,
     pub time_namespace: TimeNamespace,
-    /// A signal trampoline: a placement check instead of a cross-check.
+    /// A signal trampoline: its placement is checked (the `trampoline` group).
     pub trampoline: bool,
+    /// What its cross-check shows (the plan's description of it).
+    pub crosscheck_what: &'static str,
 }
+
+const TRAMPOLINE: &str = "a signal handler returns through it with the interrupted context intact";
 
 /// How each live check group takes its readings from a function of one kind.
 /// A group the description does not plan for a kind is never asked.
@@ -201,6 +206,7 @@ const NOT_CALLED: KindInfo = KindInfo {
     reads_clock: ReadsClock::No,
     time_namespace: TimeNamespace::No,
     trampoline: false,
+    crosscheck_what: "agrees with the raw syscall for every input",
 };
 
 const fn called(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
@@ -294,10 +300,12 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
         },
         K::SignalTrampoline => KindInfo {
             trampoline: true,
+            crosscheck_what: TRAMPOLINE,
             ..checked("signal_trampoline", &trampoline::TrampolineKind { rt: true })
         },
         K::SignalTrampolineNonrt => KindInfo {
             trampoline: true,
+            crosscheck_what: TRAMPOLINE,
             ..checked(
                 "signal_trampoline_nonrt",
                 &trampoline::TrampolineKind { rt: false },
@@ -315,10 +323,12 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
             "__kernel_vsyscall is entered with i386 registers: only a 32-bit x86 build (the i686 runner) can call it",
         ),
         K::SyscallGate => skipped("syscall_gate", "ia64 is a historical record: no kernel runs it"),
-        K::RestartSyscall => skipped(
-            "restart_syscall",
-            "the kernel enters it when it restarts an interrupted call after a stop (-ERESTART_RESTARTBLOCK, no handler); called directly it makes restart_syscall and then executes the trap word after it, by design (arch/s390/kernel/vdso/vdso_user_wrapper.S): not checked yet",
-        ),
+        // Called directly it makes restart_syscall and then executes the trap
+        // word after it, by design (arch/s390/kernel/vdso/vdso_user_wrapper.S).
+        K::RestartSyscall => s390x_only(KindInfo {
+            crosscheck_what: "a sleep interrupted by a stop of the process is finished through it",
+            ..checked("restart_syscall", &restart::RestartSyscallKind)
+        }),
         K::FlushIcache => riscv_only(called("flush_icache", &riscv::FlushIcacheKind)),
         K::SyncDicache => checked("sync_dicache", &powerpc::SyncDicacheKind),
         K::GetTbfreq => checked("get_tbfreq", &powerpc::GetTbfreqKind),
@@ -351,6 +361,20 @@ const fn checked(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
         name,
         live: Some(live),
         ..NOT_CALLED
+    }
+}
+
+/// s390's restart entry is entered by an s390 kernel only; the description is
+/// the same on every build.
+fn s390x_only(info: KindInfo) -> KindInfo {
+    if cfg!(target_arch = "s390x") {
+        info
+    } else {
+        KindInfo {
+            live: None,
+            no_live_check: Some("the kernel enters it when it restarts a call interrupted by a stop (-ERESTART_RESTARTBLOCK, no handler): only an s390x build is stopped and restarted through it"),
+            ..info
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! `sa_restorer` (x86, s390, arm64) the trampoline is installed as the
 //! handler's restorer, so the return goes through exactly this symbol; where
 //! it does not (riscv, loongarch, powerpc) the kernel returns every handler
-//! through its vDSO trampoline itself.
+//! through its vDSO trampoline itself, and the handler's entry reads that it
+//! was given this trampoline as its return address.
 
 use super::LiveKind;
 use crate::checks::live::crosscheck::judge_signal_return;
@@ -30,8 +31,9 @@ impl LiveKind for TrampolineKind {
         } else {
             "this architecture's kernel returns every handler through its vDSO trampoline itself (no SA_RESTORER)".to_string()
         };
+        let chosen_by_kernel = (!TAKES_RESTORER).then(|| f.address());
         match return_through(f.address(), self.rt) {
-            Ok(r) => judge_signal_return(&r, &how),
+            Ok(r) => judge_signal_return(&r, &how, chosen_by_kernel),
             Err(e) => CheckResult::unrunnable(e),
         }
     }

@@ -6,6 +6,7 @@ pub mod guard;
 mod handles;
 mod mapping;
 pub mod process;
+pub mod restart;
 pub mod seccomp;
 pub mod signals;
 pub mod syscall;

@@ -9,6 +9,7 @@ use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::spec::ArchSpec;
+use crate::vdso::restart::RestartReading;
 use crate::vdso::signals::SignalReturn;
 use crate::vdso::syscall::Errno;
 use crate::vdso::{LockState, Returned, SyscallMap, Timespec, Timezone};
@@ -30,11 +31,7 @@ impl CheckGroup for CrossCheckGroup {
 
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
         for (i, sym) in spec.symbols.iter().enumerate() {
-            let what = if kind_info(sym.kind).trampoline {
-                "a signal handler returns through it with the interrupted context intact"
-            } else {
-                "agrees with the raw syscall for every input"
-            };
+            let what = kind_info(sym.kind).crosscheck_what;
             add(subject(sym), Case::symbol(i), what.into());
         }
     }
@@ -554,10 +551,25 @@ pub fn judge_sync_dicache(ran: isize, want: isize) -> CheckResult {
 }
 
 /// A signal handler returned through a trampoline: it ran with the signal
-/// raised, the raise returned 0, and the interrupted code got its signal mask
-/// and its values back.
-pub fn judge_signal_return(r: &SignalReturn, how: &str) -> CheckResult {
+/// raised, the raise returned 0, the interrupted code got its signal mask and
+/// its values back, and, where the kernel chose the return address itself
+/// (`trampoline`), the handler was given this trampoline to return to.
+pub fn judge_signal_return(r: &SignalReturn, how: &str, trampoline: Option<usize>) -> CheckResult {
     let mut problems = Vec::new();
+    let mut notes = vec![how.to_string()];
+    match (trampoline, r.return_address) {
+        (Some(want), Some(got)) if got != want => problems.push(Problem::new(
+            "return-address",
+            format!("the handler was entered with return address 0x{got:x}, not the trampoline at 0x{want:x}"),
+        )),
+        (Some(want), Some(_)) => notes.push(format!(
+            "the handler was entered with its return address at this trampoline (0x{want:x})"
+        )),
+        (Some(_), None) => notes.push(
+            "the return address the kernel gave the handler is not read on this build".to_string(),
+        ),
+        (None, _) => {}
+    }
     if r.handled != libc::SIGUSR1 {
         problems.push(Problem::new(
             "vdso-failed",
@@ -591,7 +603,44 @@ pub fn judge_signal_return(r: &SignalReturn, how: &str) -> CheckResult {
             ),
         ));
     }
-    CheckResult::from_symptoms(problems).with_notes(vec![how.to_string()])
+    CheckResult::from_symptoms(problems).with_notes(notes)
+}
+
+/// s390's restart: a relative clock_nanosleep interrupted by a stop of the
+/// whole process returned 0 after its whole interval. The kernel resumes such
+/// a call only through the vDSO's `__kernel_restart_syscall`; without it the
+/// call would end early (EINTR, or -ERESTART_RESTARTBLOCK leaking out) or
+/// crash on the trap word after the restart.
+pub fn judge_restart(r: &RestartReading) -> CheckResult {
+    if r.stopped_ms * 2 < r.continue_after_ms {
+        return CheckResult::unrunnable(format!(
+            "the process was not stopped while the thread slept (the stopping thread was held {} ms; SIGCONT was due after {} ms)",
+            r.stopped_ms, r.continue_after_ms
+        ));
+    }
+    let mut problems = Vec::new();
+    if r.returned != Ok(0) {
+        problems.push(Problem::new(
+            "result-differs",
+            format!(
+                "the sleep interrupted by the stop returned {:?}, not 0: the kernel's restart did not finish it",
+                r.returned
+            ),
+        ));
+    }
+    if r.elapsed_ms < r.asked_ms {
+        problems.push(Problem::new(
+            "result-differs",
+            format!(
+                "the sleep returned after {} ms, before the {} ms it asked for",
+                r.elapsed_ms, r.asked_ms
+            ),
+        ));
+    }
+    CheckResult::from_symptoms(problems).with_notes(vec![format!(
+        "a {} ms clock_nanosleep, the process stopped by SIGSTOP for {} ms while it slept and continued by a timer's SIGCONT: the kernel resumed it at this symbol, and it returned {:?} after {} ms",
+        r.asked_ms, r.stopped_ms, r.returned, r.elapsed_ms
+    )])
 }
 
 /// A getrandom request and what the vDSO and the syscall made of it.

