@@ -257,6 +257,63 @@ fn extract_names_what_it_writes_and_exits_by_what_it_found() -> Result<(), Strin
     Ok(())
 }
 
+/// `history` on the committed history: exit 0, every break explained; on a
+/// copy whose manifest puts a 7.2 image before a 6.12 one (a kernel that
+/// "removes" symbols): exit 1, the removal named with both kernels.
+fn history_finds_unexplained_breaks_and_only_those() -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = scratch("history");
+    let html = dir.join("history.html").display().to_string();
+    let good = vdsoconf(&[
+        "history",
+        &root.join("history").display().to_string(),
+        "--html",
+        &html,
+    ]);
+    let stdout = text(&good.stdout);
+    if good.status.code() != Some(0) || !stdout.contains(", 0 unexplained") {
+        return Err(format!(
+            "history: exit {:?}: {}",
+            good.status.code(),
+            stdout.lines().last().unwrap_or("")
+        ));
+    }
+    let page = std::fs::read_to_string(&html).map_err(|e| e.to_string())?;
+    if !page.contains("<h2>amd64 i386.so (spec i386)</h2>")
+        || !page.contains("__vdso_futex_robust_list32_try_unlock@LINUX_2.6")
+    {
+        return Err("the HTML page lacks the i386 lineage".into());
+    }
+    // Two x86_64 images, the newer one claiming to be the older kernel.
+    let new = "amd64/7.2.13+deb14-cloud-amd64/x86_64.so";
+    let old = "amd64/6.12.95+deb12-cloud-amd64/x86_64.so";
+    for f in [new, old] {
+        let to = dir.join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).map_err(|e| e.to_string())?;
+        std::fs::copy(root.join("history").join(f), &to).map_err(|e| e.to_string())?;
+    }
+    let manifest = format!(
+        "arch\tsuite\tpackage\tversion\trelease\timage_sha256\tfile\tspec\tsoname\n\
+         amd64\tsid\tp\t6.0-1\t7.2.13+deb14-cloud-amd64\t-\t{new}\tx86_64\tlinux-vdso.so.1\n\
+         amd64\tbookworm-backports\tp\t6.12.95-1\t6.12.95+deb12-cloud-amd64\t-\t{old}\tx86_64\tlinux-vdso.so.1\n"
+    );
+    std::fs::write(dir.join("manifest.tsv"), manifest).map_err(|e| e.to_string())?;
+    let bad = vdsoconf(&["history", &dir.display().to_string()]);
+    let stdout = text(&bad.stdout);
+    if bad.status.code() != Some(1)
+        || !stdout.contains("break: removed __vdso_futex_robust_list64_try_unlock@LINUX_2.6 between 7.2.13+deb14-cloud-amd64 and 6.12.95+deb12-cloud-amd64: UNEXPLAINED")
+    {
+        return Err(format!("reordered history: exit {:?}: {stdout}", bad.status.code()));
+    }
+    std::fs::write(dir.join("manifest.tsv"), "arch\tsuite\n").map_err(|e| e.to_string())?;
+    one_line_error(
+        &vdsoconf(&["history", &dir.display().to_string()]),
+        "manifest.tsv:1",
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 fn spec_commands_work() -> Result<(), String> {
     let list = text(&vdsoconf(&["spec", "list"]).stdout);
     if list.lines().count() < 21 || !list.contains("s390x") {
@@ -621,6 +678,10 @@ fn main() {
         ),
         ("dump_writes_a_readable_image", dump_writes_a_readable_image),
         ("spec_commands_work", spec_commands_work),
+        (
+            "history_finds_unexplained_breaks_and_only_those",
+            history_finds_unexplained_breaks_and_only_those,
+        ),
         (
             "extract_names_what_it_writes_and_exits_by_what_it_found",
             extract_names_what_it_writes_and_exits_by_what_it_found,

@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 pub mod bench;
+pub mod history;
 pub mod html;
 pub mod human;
 pub mod junit;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the HTML report in headless Chromium (Debian's chromium package, installed
 # here if missing) and checks what a reader sees: the conformance table with its
-# rows, and the bench chart as inline SVG with one pair of bars per measured call.
+# rows, the bench chart as inline SVG with one pair of bars per measured call, and
+# the ABI history's page (`vdsoconf history history/ --html`).
 # Also refuses any network resource in the page. Usage: reports/tests/render-html.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -60,4 +61,14 @@ if [ -f "$matrix_page" ]; then
     [ "$shown" -ge "$targets" ] || fail "the matrix page shows $shown rows for $targets targets"
     echo "render-html: ok: the matrix page shows all $targets targets"
 fi
+# The ABI history's page: one table per lineage, one row per symbol of it.
+"$bin" history "$root/history" --html "$out/history.html" >/dev/null || fail "vdsoconf history failed"
+timeout 120 "${chrome[@]}" --dump-dom "file://$out/history.html" >"$out/history-dom.html" 2>>"$out/chromium.log" \
+    || fail "chromium could not render the history page"
+lineages=$("$bin" history "$root/history" --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+tables=$(grep -c '<table>' "$out/history-dom.html" || true)
+[ "$tables" -eq "$lineages" ] || fail "the history page shows $tables tables for $lineages lineages"
+grep -q '<td class="name">__vdso_clock_getres_time64@LINUX_2.6</td>' "$out/history-dom.html" \
+    || fail "the history page lacks a symbol row"
+echo "render-html: ok: the history page shows all $lineages lineages"
 echo "render-html: ok: the conformance table and a $bench_rows-call chart ($bars bars) render in $(chromium --version 2>/dev/null | head -n1); screenshot $out/report.png"

@@ -9,6 +9,7 @@
 #
 #   source runners/lib/private-apt.sh runners/qemu/kernel-fetch.sh
 #   kernel_image DEB_ARCH SUITE PACKAGE   # prints the path of the kernel image
+#   (PACKAGE: a metapackage, or a versioned linux-image-*/linux-binary-* package)
 
 kernel_image() {
     local arch=$1 suite=$2 pkg=$3 base apt pin image_pkg binary_pkg deb unpacked image
@@ -24,9 +25,16 @@ kernel_image() {
         # that package holds no kernel and depends on the linux-binary-* package
         # that does (at usr/lib/modules/VERSION/vmlinuz). The pin names the
         # package that holds the image.
-        # shellcheck disable=SC2046
-        image_pkg=$(apt-cache $(private_apt_opts "$apt") depends "$pkg:$arch" 2>/dev/null \
-            | sed -nE 's/^  Depends: (linux-image-[^ ]+)$/\1/p' | head -n1)
+        # A versioned package (linux-image-7.0.13+deb13-cloud-amd64,
+        # linux-binary-…) names one kernel; a metapackage names the newest.
+        case $pkg in
+        linux-image-[0-9]* | linux-binary-[0-9]*) image_pkg=$pkg ;;
+        *)
+            # shellcheck disable=SC2046
+            image_pkg=$(apt-cache $(private_apt_opts "$apt") depends "$pkg:$arch" 2>/dev/null \
+                | sed -nE 's/^  Depends: (linux-image-[^ ]+)$/\1/p' | head -n1)
+            ;;
+        esac
         [ -n "$image_pkg" ] || { echo "no $pkg for $arch in $suite" >&2; return 1; }
         # shellcheck disable=SC2046
         binary_pkg=$(apt-cache $(private_apt_opts "$apt") depends "${image_pkg%%:*}:$arch" 2>/dev/null \

@@ -76,6 +76,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The ABI history of a directory of kernels' vDSOs (history/fetch writes
+    /// one: DIR/manifest.tsv and the images it lists): per architecture and
+    /// vDSO, each symbol@version against each kernel, in version order, and the
+    /// stability check: `diff` between consecutive kernels must find no break
+    /// the spec does not predict. Exit 0 no unexplained break, 1 one or more,
+    /// 2 bad input.
+    History {
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also write the timeline as a self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
     /// Compare two images of one architecture for ABI breaks: symbols added (compatible),
     /// removed, moved to another version node, changed binding or type, soname changed
     /// (breaking). Exit 1 when anything breaks, 0 otherwise, 2 bad input.
@@ -378,6 +392,7 @@ pub fn main() -> i32 {
             output,
             format,
         } => extract(&kernel, &output, format),
+        Command::History { dir, format, html } => history(&dir, format, html.as_deref()),
         Command::Summary { dir, html } => summary(&dir, html.as_deref()),
         Command::Bench {
             target,
@@ -958,6 +973,30 @@ fn dump(output: &Path) -> Result<i32, InputError> {
     output::write_file(output, vdso.bytes())?;
     eprintln!("wrote {} bytes to {}", vdso.bytes().len(), output.display());
     Ok(0)
+}
+
+fn history(dir: &Path, format: Format, html: Option<&Path>) -> Result<i32, InputError> {
+    use vdsoconf_reports::history::{render_html, render_text, LEGEND};
+    let lineages = crate::history::lineages(dir)?;
+    if let Some(file) = html {
+        let page = render_html(&format!("vDSO ABI history of {}", dir.display()), &lineages);
+        output::write_file(file, page.as_bytes())?;
+    }
+    let breaks: usize = lineages.iter().map(|l| l.breaks.len()).sum();
+    let unexplained: usize = lineages.iter().map(|l| l.unexplained().count()).sum();
+    match format {
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&lineages)?),
+        Format::Text => {
+            outln!("cells: {LEGEND}\n");
+            out!("{}", render_text(&lineages));
+            outln!(
+                "history: {} vDSO lineages, {} images; {breaks} breaking change(s) between consecutive kernels, {unexplained} unexplained",
+                lineages.len(),
+                lineages.iter().map(|l| l.kernels.len()).sum::<usize>()
+            );
+        }
+    }
+    Ok(if unexplained > 0 { 1 } else { 0 })
 }
 
 #[cfg(feature = "extract")]

@@ -8,6 +8,7 @@ pub mod cli;
 #[cfg(feature = "extract")]
 pub mod extract;
 pub mod harness;
+pub mod history;
 pub mod isolate;
 pub mod output;
 pub mod progress;

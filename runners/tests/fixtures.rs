@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use vdsoconf_runners::session::Session;
 use vdsoconf_runners::target::{resolve_target, TargetOptions};
+use vdsoconf_suite::checks::findings::{check_image_bytes, ImageContext, Severity};
+use vdsoconf_suite::checks::history::Cell;
 use vdsoconf_suite::checks::{expectation, Expectation, Group, Verdict};
+use vdsoconf_suite::spec::Provider;
 
 pub fn fixtures() -> Vec<(PathBuf, String, String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suite/fixtures");
@@ -122,11 +125,78 @@ fn every_history_image_conforms_to_its_spec_for_its_kernel() {
             &dir.join(file),
             spec,
             "kernel",
-            Some(kernel),
+            Some(kernel.clone()),
         ));
+        // check-image only notes a symbol present before its `since`; in the
+        // history that is a contradiction of the spec.
+        let spec = vdsoconf_suite::spec::builtin(spec).unwrap().unwrap();
+        let ctx = ImageContext {
+            spec: &spec,
+            provider: Provider::Kernel,
+            kernel: Some(kernel.parse().unwrap()),
+            config: Default::default(),
+        };
+        let data = std::fs::read(dir.join(file)).unwrap();
+        for f in check_image_bytes(&ctx, &data).unwrap() {
+            if f.severity != Severity::Note || f.id == "symbol-before-since" {
+                failures.push(format!("{file}: {}: {}", f.id, f.message));
+            }
+        }
         rows += 1;
     }
     assert!(rows >= 20, "only {rows} history images");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Where the history shows a symbol arrive (absent from one kernel of a
+/// lineage, present from a later one on), the spec's `since` says so: set, and
+/// after the last kernel without it, at or before the first kernel with it.
+#[test]
+fn the_spec_pins_every_introduction_the_history_shows() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../history");
+    let lineages = vdsoconf_runners::history::lineages(&dir).unwrap();
+    let mut failures = Vec::new();
+    let mut introductions = 0;
+    for l in &lineages {
+        let spec = vdsoconf_suite::spec::builtin(&l.spec).unwrap().unwrap();
+        for row in &l.symbols {
+            let present = |i: usize| !matches!(row.cells[i], Cell::Absent);
+            let Some(first) = (0..row.cells.len()).find(|&i| present(i)) else {
+                continue;
+            };
+            let (name, _) = row.subject.split_once('@').unwrap();
+            let Some(sym) = spec.symbols.iter().find(|s| s.names().any(|n| n == name)) else {
+                failures.push(format!(
+                    "{}/{}: {} is not in the spec",
+                    l.arch, l.image, row.subject
+                ));
+                continue;
+            };
+            if first == 0 {
+                // Before the oldest image: only a `since` later than it is
+                // wrong (check-image's symbol-before-since, above).
+                continue;
+            }
+            introductions += 1;
+            let (last_without, first_with) =
+                (l.kernels[first - 1].version, l.kernels[first].version);
+            match sym.since {
+                Some(k) if last_without < k && k <= first_with => {}
+                other => failures.push(format!(
+                    "{}/{}: {} is absent from {} and present from {}: spec `since` is {other:?}",
+                    l.arch,
+                    l.image,
+                    row.subject,
+                    l.kernels[first - 1].release,
+                    l.kernels[first].release
+                )),
+            }
+        }
+    }
+    assert!(
+        introductions >= 5,
+        "only {introductions} introductions seen"
+    );
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 

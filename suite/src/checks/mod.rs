@@ -5,6 +5,7 @@ pub mod diff;
 mod expect;
 pub mod findings;
 pub mod group;
+pub mod history;
 pub mod image;
 pub mod live;
 pub(crate) mod plan;

@@ -91,6 +91,10 @@ pub struct KindInfo {
     pub time_namespace: TimeNamespace,
     /// A signal trampoline: its placement is checked (the `trampoline` group).
     pub trampoline: bool,
+    /// Checked by its cross-check alone, never called with plain arguments (a
+    /// trampoline, powerpc's helpers, i386's vsyscall entry, s390's restart
+    /// entry): the call group plans nothing for it. The same on every build.
+    pub crosschecked_only: bool,
     /// What its cross-check shows (the plan's description of it).
     pub crosscheck_what: &'static str,
 }
@@ -206,6 +210,7 @@ const NOT_CALLED: KindInfo = KindInfo {
     reads_clock: ReadsClock::No,
     time_namespace: TimeNamespace::No,
     trampoline: false,
+    crosschecked_only: false,
     crosscheck_what: "agrees with the raw syscall for every input",
 };
 
@@ -312,16 +317,15 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
             )
         },
         #[cfg(target_arch = "x86")]
-        K::VsyscallEntry => KindInfo {
-            name: "vsyscall_entry",
-            live: Some(&vsyscall::VsyscallKind),
-            ..NOT_CALLED
-        },
+        K::VsyscallEntry => checked("vsyscall_entry", &vsyscall::VsyscallKind),
         #[cfg(not(target_arch = "x86"))]
-        K::VsyscallEntry => skipped(
-            "vsyscall_entry",
-            "__kernel_vsyscall is entered with i386 registers: only a 32-bit x86 build (the i686 runner) can call it",
-        ),
+        K::VsyscallEntry => KindInfo {
+            crosschecked_only: true,
+            ..skipped(
+                "vsyscall_entry",
+                "__kernel_vsyscall is entered with i386 registers: only a 32-bit x86 build (the i686 runner) can call it",
+            )
+        },
         K::SyscallGate => skipped("syscall_gate", "ia64 is a historical record: no kernel runs it"),
         // Called directly it makes restart_syscall and then executes the trap
         // word after it, by design (arch/s390/kernel/vdso/vdso_user_wrapper.S).
@@ -360,6 +364,7 @@ const fn checked(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
     KindInfo {
         name,
         live: Some(live),
+        crosschecked_only: true,
         ..NOT_CALLED
     }
 }
@@ -434,6 +439,7 @@ mod tests {
                     assert!(info.outputs.is_empty() && info.time_namespace == TimeNamespace::No);
                 }
                 assert!(!info.takes_clock || info.callable);
+                assert!(!(info.crosschecked_only && info.callable), "{}", info.name);
                 assert!(info.reads_clock == ReadsClock::No || info.callable);
             }
         }

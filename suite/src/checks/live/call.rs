@@ -25,8 +25,14 @@ impl CheckGroup for CallGroup {
         }
     }
 
+    /// Every symbol but those checked by their cross-check alone (which would
+    /// only say so here): a kind with no live check at all keeps its row, whose
+    /// skip says why.
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
         for (i, sym) in spec.symbols.iter().enumerate() {
+            if kind_info(sym.kind).crosschecked_only {
+                continue;
+            }
             add(
                 subject(sym),
                 Case::symbol(i),
@@ -396,11 +402,12 @@ pub fn judge_getrandom(
 
 /// Why a symbol cannot be called from this process, if it cannot.
 pub fn call_unsupported(convention: ErrorConvention, kind: SymbolKind) -> Option<String> {
-    if !kind_info(kind).callable {
-        return Some(format!(
-            "a {} is not called with plain arguments: see its crosscheck or trampoline check",
-            kind.name()
-        ));
+    let info = kind_info(kind);
+    if !info.callable {
+        return Some(match info.no_live_check {
+            Some(why) => why.to_string(),
+            None => format!("a {} is not called with plain arguments", kind.name()),
+        });
     }
     convention_unsupported(convention)
 }

@@ -1,0 +1,144 @@
+//! The ABI history (`vdsoconf history`) as text and as a self-contained HTML
+//! page: per lineage, a symbol × kernel table, then its breaks.
+
+use std::fmt::Write;
+use vdsoconf_suite::checks::history::{Break, Cell, Lineage};
+
+/// One cell: `F` a global function, `f` a weak one, `N`/`n` NOTYPE, `O`/`o`
+/// an object, `.` absent.
+fn mark(cell: &Cell) -> &'static str {
+    match cell {
+        Cell::Absent => ".",
+        Cell::Present { binding, sym_type } => {
+            let weak = binding == "WEAK";
+            match (sym_type.as_str(), weak) {
+                ("FUNC", false) => "F",
+                ("FUNC", true) => "f",
+                ("NOTYPE", false) => "N",
+                ("NOTYPE", true) => "n",
+                ("OBJECT", false) => "O",
+                ("OBJECT", true) => "o",
+                _ => "?",
+            }
+        }
+    }
+}
+
+fn break_line(b: &Break) -> String {
+    let c = &b.change;
+    format!(
+        "{} {} between {} and {}{}: {}",
+        c.kind.name(),
+        c.subject,
+        b.from,
+        b.to,
+        match (&c.old, &c.new) {
+            (Some(o), Some(n)) => format!(" ({o} -> {n})"),
+            _ => String::new(),
+        },
+        b.explained.as_deref().unwrap_or("UNEXPLAINED")
+    )
+}
+
+pub const LEGEND: &str = "F function, f weak function, N/n NOTYPE, O/o object, . absent";
+
+pub fn render_text(lineages: &[Lineage]) -> String {
+    let mut out = String::new();
+    for l in lineages {
+        let _ = writeln!(
+            out,
+            "== {} {} (spec {}): {} kernels",
+            l.arch,
+            l.image,
+            l.spec,
+            l.kernels.len()
+        );
+        let width = l.symbols.iter().map(|s| s.subject.len()).max().unwrap_or(6);
+        let cols: Vec<&str> = l.kernels.iter().map(|k| k.label.as_str()).collect();
+        let _ = write!(out, "{:width$}", "symbol");
+        for c in &cols {
+            let _ = write!(out, "  {c:>8}");
+        }
+        out.push('\n');
+        for row in &l.symbols {
+            let _ = write!(out, "{:width$}", row.subject);
+            for cell in &row.cells {
+                let _ = write!(out, "  {:>8}", mark(cell));
+            }
+            out.push('\n');
+        }
+        for b in &l.breaks {
+            let _ = writeln!(out, "break: {}", break_line(b));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:center}\
+th{background:#f3f3f3}td.name{text-align:left;font-family:monospace}td.present{background:#e4f4e4}\
+td.absent{color:#999}li.unexplained{color:#a00}p.note{color:#555;font-size:90%}";
+
+pub fn render_html(title: &str, lineages: &[Lineage]) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n<p class=\"note\">{}</p>\n",
+        esc(LEGEND),
+        t = esc(title)
+    );
+    for l in lineages {
+        let _ = write!(
+            h,
+            "<h2>{} {} (spec {})</h2>\n<table><thead><tr><th>symbol</th>",
+            esc(&l.arch),
+            esc(&l.image),
+            esc(&l.spec)
+        );
+        for k in &l.kernels {
+            let _ = write!(
+                h,
+                "<th title=\"{} ({})\">{}</th>",
+                esc(&k.release),
+                esc(&k.source),
+                esc(&k.label)
+            );
+        }
+        h.push_str("</tr></thead><tbody>\n");
+        for row in &l.symbols {
+            let _ = write!(h, "<tr><td class=\"name\">{}</td>", esc(&row.subject));
+            for cell in &row.cells {
+                let class = if matches!(cell, Cell::Absent) {
+                    "absent"
+                } else {
+                    "present"
+                };
+                let _ = write!(h, "<td class=\"{class}\">{}</td>", mark(cell));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody></table>\n");
+        if !l.breaks.is_empty() {
+            h.push_str("<ul>\n");
+            for b in &l.breaks {
+                let class = if b.explained.is_some() {
+                    "explained"
+                } else {
+                    "unexplained"
+                };
+                let _ = writeln!(h, "<li class=\"{class}\">{}</li>", esc(&break_line(b)));
+            }
+            h.push_str("</ul>\n");
+        }
+    }
+    h.push_str("</body></html>\n");
+    h
+}

@@ -1,0 +1,172 @@
+//! `vdsoconf history DIR`: the lineages of a history directory (history/fetch
+//! writes one: DIR/manifest.tsv and the images it lists).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use vdsoconf_suite::checks::history::{lineage, Kernel, Lineage};
+use vdsoconf_suite::elf::VdsoImage;
+use vdsoconf_suite::input::{read_input, read_text, InputKind};
+use vdsoconf_suite::spec::{builtin, KernelVersion};
+
+/// One row of manifest.tsv.
+struct Row {
+    arch: String,
+    suite: String,
+    version: String,
+    release: String,
+    file: String,
+    spec: String,
+}
+
+const COLUMNS: [&str; 9] = [
+    "arch",
+    "suite",
+    "package",
+    "version",
+    "release",
+    "image_sha256",
+    "file",
+    "spec",
+    "soname",
+];
+
+fn rows(dir: &Path) -> Result<Vec<Row>, String> {
+    let path = dir.join("manifest.tsv");
+    let text = read_text(&path, InputKind::Report).map_err(|e| e.to_string())?;
+    let mut lines = text.lines();
+    if lines.next().map(|h| h.split('\t').collect::<Vec<_>>()) != Some(COLUMNS.to_vec()) {
+        return Err(format!(
+            "{}:1: the header is not {}",
+            path.display(),
+            COLUMNS.join(" ")
+        ));
+    }
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let f: Vec<&str> = line.split('\t').collect();
+            match f[..] {
+                [arch, suite, _package, version, release, _sha, file, spec, _soname] => Ok(Row {
+                    arch: arch.into(),
+                    suite: suite.into(),
+                    version: version.into(),
+                    release: release.into(),
+                    file: file.into(),
+                    spec: spec.into(),
+                }),
+                _ => Err(format!(
+                    "{}:{}: {} fields, not {}",
+                    path.display(),
+                    i + 2,
+                    f.len(),
+                    COLUMNS.len()
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Orders Debian package versions of kernels: `7.3~rc7-1~exp1` before
+/// `7.3.4-1~bpo13+1`, `6.12.95-1` before `6.12.117-1`.
+pub fn version_key(version: &str) -> Vec<i64> {
+    let upstream = version.split('-').next().unwrap_or(version);
+    let (main, rc) = match upstream.split_once('~') {
+        Some((m, r)) => (m, Some(r)),
+        None => (upstream, None),
+    };
+    let mut key: Vec<i64> = main.split('.').map(|n| n.parse().unwrap_or(0)).collect();
+    key.resize(3, 0);
+    match rc {
+        Some(r) => key.extend([-1, r.trim_start_matches("rc").parse().unwrap_or(0)]),
+        None => key.extend([0, 0]),
+    }
+    key
+}
+
+/// The series of a kernel release: `7.2.13+deb14-cloud-amd64` is 7.2.
+fn series(release: &str) -> Result<KernelVersion, String> {
+    let mut parts = release.split(['.', '-', '+']);
+    let (major, minor) = (parts.next(), parts.next());
+    format!("{}.{}", major.unwrap_or(""), minor.unwrap_or(""))
+        .parse()
+        .map_err(|e| format!("kernel release {release}: {e}"))
+}
+
+/// Every lineage of `dir`, ordered by architecture and image, each kernel
+/// in version order.
+pub fn lineages(dir: &Path) -> Result<Vec<Lineage>, String> {
+    let mut groups: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
+    for row in rows(dir)? {
+        let image = Path::new(&row.file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        groups
+            .entry((row.arch.clone(), image))
+            .or_default()
+            .push(row);
+    }
+    let mut out = Vec::new();
+    for ((arch, image), mut rows) in groups {
+        rows.sort_by_key(|r| version_key(&r.version));
+        let spec_name = &rows[0].spec;
+        let spec = builtin(spec_name)
+            .ok_or_else(|| format!("{arch}/{image}: no built-in spec {spec_name}"))?
+            .map_err(|e| e.to_string())?;
+        let data: Vec<Vec<u8>> = rows
+            .iter()
+            .map(|r| {
+                read_input(&dir.join(&r.file), InputKind::VdsoImage).map_err(|e| e.to_string())
+            })
+            .collect::<Result<_, _>>()?;
+        let mut images = Vec::new();
+        for (r, d) in rows.iter().zip(&data) {
+            let parsed =
+                VdsoImage::parse(d).map_err(|e| format!("{}: {e}", dir.join(&r.file).display()))?;
+            let upstream = r.version.split('-').next().unwrap_or(&r.version);
+            let kernel = Kernel {
+                release: r.release.clone(),
+                label: upstream.replace('~', "-"),
+                source: r.suite.clone(),
+                version: series(&r.release)?,
+            };
+            images.push((kernel, parsed));
+        }
+        out.push(lineage(&arch, &image, &spec, &images)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_versions_sort_as_debian_orders_them() {
+        let mut v = [
+            "7.3.4-1~bpo13+1",
+            "7.3~rc7-1~exp1",
+            "6.12.117-1",
+            "6.12.95-1~bpo12+1",
+            "5.10.251-1",
+            "7.2.13-1",
+            "6.1.170-1",
+        ];
+        v.sort_by_key(|s| version_key(s));
+        assert_eq!(
+            v,
+            [
+                "5.10.251-1",
+                "6.1.170-1",
+                "6.12.95-1~bpo12+1",
+                "6.12.117-1",
+                "7.2.13-1",
+                "7.3~rc7-1~exp1",
+                "7.3.4-1~bpo13+1"
+            ]
+        );
+        assert_eq!(series("7.3-cloud-amd64").unwrap().to_string(), "7.3");
+        assert_eq!(series("5.10.0-32-686").unwrap().to_string(), "5.10");
+        assert!(series("garbage").is_err());
+    }
+}
