@@ -99,13 +99,6 @@ pub fn render_text(report: &BenchReport) -> String {
     out
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A horizontal bar chart (log scale) of the medians, vDSO beside syscall.
 pub fn render_svg(report: &BenchReport) -> String {
     let rows = &report.rows;
@@ -137,7 +130,7 @@ pub fn render_svg(report: &BenchReport) -> String {
             s,
             r##"<g class="bench-row"><text x="0" y="{ty}">{label}</text><rect x="{label_w}" y="{y}" width="{vw:.1}" height="10" fill="#2b7bb9"><title>vDSO {vm:.1} ns</title></rect><text x="{vx:.1}" y="{vt}" font-size="10">{vm:.1}</text><rect x="{label_w}" y="{y2}" width="{sw:.1}" height="10" fill="#d9822b"><title>syscall {sm:.1} ns</title></rect><text x="{sx:.1}" y="{st}" font-size="10">{sm:.1}</text></g>"##,
             ty = y + 14.0,
-            label = xml_escape(&r.label()),
+            label = crate::html::esc(&r.label()),
             vw = scale(r.vdso.median_ns),
             vm = r.vdso.median_ns,
             vx = label_w + scale(r.vdso.median_ns) + 4.0,

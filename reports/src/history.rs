@@ -1,6 +1,7 @@
 //! The ABI history (`vdsoconf history`) as text and as a self-contained HTML
 //! page: per lineage, a symbol × kernel table, then its breaks.
 
+use crate::html::esc;
 use std::fmt::Write;
 use vdsoconf_suite::checks::history::{Break, Cell, Lineage};
 
@@ -73,13 +74,6 @@ pub fn render_text(lineages: &[Lineage]) -> String {
         out.push('\n');
     }
     out
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\

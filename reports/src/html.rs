@@ -5,7 +5,8 @@ use crate::bench::{render_svg, BenchReport};
 use crate::matrix::{columns, group_counts, MatrixRow, RowState};
 use std::fmt::Write;
 
-fn esc(s: &str) -> String {
+/// `s` as HTML or XML text (attribute values included).
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -998,3 +998,54 @@ fn a_restart_entry_that_does_not_finish_the_interrupted_sleep_fails() {
         "{unstopped:?}"
     );
 }
+
+#[test]
+fn a_getcpu_that_reads_its_third_argument_fails() {
+    use vdsoconf_suite::checks::live::call::judge_getcpu_tcache;
+    let with_null = (Ok(0), 1, 0);
+    let same = [("all-ones", with_null), ("a PROT_NONE page", with_null)];
+    assert!(judge_getcpu_tcache(with_null, &same, true).is_ok());
+    // A vDSO that treats tcache as a cache and answers from it, or fails on it.
+    let cached = [("a read-only page", (Ok(0), 0, 0))];
+    let p = judge_getcpu_tcache(with_null, &cached, true).unwrap_err();
+    assert!(
+        p.message
+            .contains("with tcache a read-only page it returned 0 with cpu 0"),
+        "{p:?}"
+    );
+    assert_eq!(p.symptom, "result-differs:tcache");
+    let efault = [("all-ones", (Err(libc::EFAULT), u32::MAX, u32::MAX))];
+    assert!(judge_getcpu_tcache(with_null, &efault, true).is_err());
+    // Unpinned, another CPU is no failure; another return value still is.
+    assert!(judge_getcpu_tcache(with_null, &cached, false).is_ok());
+    assert!(judge_getcpu_tcache(with_null, &efault, false).is_err());
+}
+
+#[test]
+fn getrandom_threads_that_share_a_state_or_fail_are_caught() {
+    use vdsoconf_suite::checks::live::call::{judge_getrandom_threads, ThreadFill};
+    let fill = |b: u8| (Ok(32), vec![b; 32]);
+    let good: Vec<ThreadFill> = (0..=255).map(fill).collect();
+    assert!(judge_getrandom_threads(&good).is_ok());
+    // Two threads that share a state by accident give the same bytes.
+    let mut shared = good.clone();
+    shared[200] = fill(17);
+    let p = judge_getrandom_threads(&shared).unwrap_err();
+    assert_eq!(p.symptom, "outputs-identical:threads");
+    assert!(p.message.contains("fill 200 repeated"), "{p:?}");
+    // A short fill, or a thread that could not map its state.
+    let mut short = good.clone();
+    short[3] = (Ok(16), vec![1; 32]);
+    assert_eq!(
+        judge_getrandom_threads(&short).unwrap_err().symptom,
+        "call-returned:threads"
+    );
+    let mut unmapped = good.clone();
+    unmapped[9] = (Err("mmap: ENOMEM".into()), Vec::new());
+    // No threads (or one) prove nothing.
+    assert!(judge_getrandom_threads(&good[..4]).is_err());
+    assert!(judge_getrandom_threads(&unmapped)
+        .unwrap_err()
+        .message
+        .contains("mmap: ENOMEM"));
+}

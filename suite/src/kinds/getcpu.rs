@@ -1,20 +1,47 @@
 //! getcpu: the CPU and NUMA node the caller runs on.
 
 use super::{observed, pointers_of, LiveKind, Pointers};
-use crate::checks::live::call::judge_getcpu;
+use crate::checks::live::call::{judge_getcpu, judge_getcpu_tcache};
 use crate::checks::live::crosscheck::{self, CpuSample};
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
-use crate::vdso::process::{allowed_cpus, configured_cpus, set_allowed_cpus};
+use crate::vdso::process::{
+    allowed_cpus, configured_cpus, page_size, set_allowed_cpus, Access, Pages,
+};
 use crate::vdso::syscall::{self};
 use crate::vdso::{Getcpu, Resolved};
 
 pub struct GetcpuKind;
 
 impl LiveKind for GetcpuKind {
+    /// A valid call, then the third argument (`tcache`, ignored since
+    /// 2.6.24) as NULL, all-ones, a PROT_NONE and a read-only page: nothing
+    /// changes (pinned to one CPU, so the CPU cannot).
     fn call(&self, f: Resolved) -> Result<(), Problem> {
-        let (r, cpu, node) = f.handle::<Getcpu>()?.call();
-        judge_getcpu(r, cpu, node, configured_cpus())
+        let f = f.handle::<Getcpu>()?;
+        let (r, cpu, node) = f.call();
+        judge_getcpu(r, cpu, node, configured_cpus())?;
+        let pages = Pages::new(2).map_err(|e| format!("mmap: {e}"))?;
+        pages
+            .protect(0, Access::None)
+            .and_then(|()| pages.protect(1, Access::Read))
+            .map_err(|e| format!("mprotect: {e}"))?;
+        let cpus = allowed_cpus();
+        let pinned = cpus.first().map(|&c| set_allowed_cpus(&[c]));
+        let with_null = f.call_with_tcache(0);
+        let cases = [
+            ("all-ones", f.call_with_tcache(usize::MAX)),
+            ("a PROT_NONE page", f.call_with_tcache(pages.base())),
+            (
+                "a read-only page",
+                f.call_with_tcache(pages.base() + page_size()),
+            ),
+        ];
+        let pinned = matches!(pinned, Some(Ok(())));
+        if pinned {
+            let _ = set_allowed_cpus(&cpus);
+        }
+        judge_getcpu_tcache(with_null, &cases, pinned)
     }
 
     /// Pinned to each CPU this process may run on in turn.

@@ -1,7 +1,7 @@
 //! getrandom: random bytes from a per-thread opaque state the caller maps.
 
 use super::{observed, LiveKind, Pointers};
-use crate::checks::live::call::judge_getrandom;
+use crate::checks::live::call::{judge_getrandom, judge_getrandom_threads, ThreadFill};
 use crate::checks::live::crosscheck::{self, RandomCase};
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::live::timens::{self, InnerReport};
@@ -26,6 +26,50 @@ fn warmed_up(f: Resolved) -> Result<(Getrandom, GetrandomState), String> {
     let state = f.state()?;
     let _ = f.fill(&mut [0u8; 1], 0, &state);
     Ok((f, state))
+}
+
+/// Threads at once, as the kernel's vdso_test_getrandom runs them.
+const THREADS: usize = 256;
+/// Fills of 32 bytes per thread.
+const FILLS: usize = 4;
+
+/// Up to [`THREADS`] threads at once (as many as the process's limits let
+/// start, small stacks), each with a state of its own, making [`FILLS`] fills
+/// of 32 bytes: what each fill returned, and its bytes; and how many threads
+/// started.
+fn from_threads(f: Getrandom) -> (Vec<ThreadFill>, usize) {
+    let fill_all = move || {
+        let state = match f.state() {
+            Ok(s) => s,
+            Err(e) => return vec![(Err(e), Vec::new())],
+        };
+        (0..FILLS)
+            .map(|_| {
+                let mut buf = [0u8; 32];
+                let r = f.fill(&mut buf, 0, &state);
+                (r.map_err(|e| format!("errno {e}")), buf.to_vec())
+            })
+            .collect::<Vec<_>>()
+    };
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..THREADS)
+            .map_while(|_| {
+                std::thread::Builder::new()
+                    .stack_size(64 << 10)
+                    .spawn_scoped(scope, fill_all)
+                    .ok()
+            })
+            .collect();
+        let started = threads.len();
+        let fills = threads
+            .into_iter()
+            .flat_map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| vec![(Err("the thread panicked".into()), Vec::new())])
+            })
+            .collect();
+        (fills, started)
+    })
 }
 
 impl LiveKind for GetrandomKind {
@@ -95,13 +139,32 @@ impl LiveKind for GetrandomKind {
             Ok(differs) => differs,
             Err(r) => return r,
         };
-        crosscheck::judge_getrandom(
+        let mut problems = crosscheck::getrandom_problems(
             &cases,
             &[
                 ("two successive calls", x != y),
                 ("parent and child after fork", forked),
             ],
-        )
+        );
+        let (fills, started) = from_threads(f);
+        let stress = if started < 2 {
+            let why = format!(
+                "the {THREADS}-thread stress could start {started} thread(s) (RLIMIT_NPROC or memory)"
+            );
+            if problems.is_empty() {
+                return CheckResult::unrunnable(why);
+            }
+            why
+        } else {
+            if let Err(p) = judge_getrandom_threads(&fills) {
+                problems.push(p);
+            }
+            format!(
+                "{started} threads at once, each with its own state, made {} fills of 32 bytes",
+                fills.len()
+            )
+        };
+        CheckResult::from_symptoms(problems).with_notes(vec![stress])
     }
 
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {

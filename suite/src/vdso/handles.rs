@@ -419,6 +419,23 @@ impl Getcpu {
         );
         (decode(r), cpu, node)
     }
+
+    /// [`Getcpu::call`] with `tcache` as the third argument, which kernels
+    /// have ignored since 2.6.24 (any address: NULL, unmapped, PROT_NONE).
+    pub fn call_with_tcache(&self, tcache: usize) -> (Returned, u32, u32) {
+        let (mut cpu, mut node) = (c_uint::MAX, c_uint::MAX);
+        let r = with_outputs(
+            &mut [
+                ("cpu", as_bytes_mut(&mut cpu)),
+                ("node", as_bytes_mut(&mut node)),
+            ],
+            // SAFETY: guarded outputs of the sizes of `OUTPUTS`; `tcache` must be
+            // ignored, and a vDSO that touches it faults in the throwaway child
+            // the call check runs in (the failure it looks for).
+            |p| unsafe { self.0.call([p[0], p[1], tcache, 0, 0]) } as c_int as i64,
+        );
+        (decode(r), cpu, node)
+    }
 }
 
 /// `ssize_t getrandom(void *buf, size_t len, unsigned flags, void *state, size_t state_len)`.

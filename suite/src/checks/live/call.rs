@@ -196,6 +196,94 @@ pub fn judge_getcpu(ret: Returned, cpu: u32, node: u32, cpus: u32) -> Result<(),
     Ok(())
 }
 
+/// One fill of a getrandom stress thread: what it returned (or why no call
+/// was made), and the bytes.
+pub type ThreadFill = (Result<i64, String>, Vec<u8>);
+
+/// getrandom from many threads at once, each with its own state: every fill
+/// returned its length and no two fills (of any threads) gave the same bytes;
+/// a repeat means a state shared by accident or a key not reseeded.
+pub fn judge_getrandom_threads(fills: &[ThreadFill]) -> Result<(), Problem> {
+    if fills.len() < 8 {
+        return Err(Problem::about(
+            "call-returned",
+            "threads",
+            format!(
+                "the thread stress made only {} fills: fewer than two threads started",
+                fills.len()
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, (r, bytes)) in fills.iter().enumerate() {
+        match r {
+            Ok(n) if *n as usize == bytes.len() && !bytes.is_empty() => {}
+            Ok(n) => {
+                return Err(Problem::about(
+                    "call-returned",
+                    "threads",
+                    format!(
+                        "fill {i} of the thread stress returned {n} for {} bytes",
+                        bytes.len()
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Err(Problem::about(
+                    "call-returned",
+                    "threads",
+                    format!("fill {i} of the thread stress: {e}"),
+                ))
+            }
+        }
+        if !seen.insert(bytes.as_slice()) {
+            return Err(Problem::about(
+                "outputs-identical",
+                "threads",
+                format!(
+                    "fill {i} repeated the bytes of an earlier fill among {} (of threads with states of their own)",
+                    fills.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// getcpu's third argument (`tcache`) is ignored: with each `(what, reading)`
+/// the call returns what it returns with NULL and, when the caller was
+/// `pinned` to one CPU (else the CPU may change between calls), the same CPU
+/// and node.
+pub fn judge_getcpu_tcache(
+    with_null: (Returned, u32, u32),
+    cases: &[(&str, (Returned, u32, u32))],
+    pinned: bool,
+) -> Result<(), Problem> {
+    for (what, reading) in cases {
+        let differs = if pinned {
+            *reading != with_null
+        } else {
+            reading.0 != with_null.0
+        };
+        if differs {
+            return Err(Problem::about(
+                "result-differs",
+                "tcache",
+                format!(
+                    "with tcache {what} it returned {} with cpu {} node {}; with NULL {} with cpu {} node {} (tcache is to be ignored)",
+                    describe_ret(reading.0),
+                    reading.1,
+                    reading.2,
+                    describe_ret(with_null.0),
+                    with_null.1,
+                    with_null.2
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A key no kernel defines: hwprobe must answer it with key -1 and value 0.
 pub const HWPROBE_UNKNOWN_KEY: i64 = 1 << 40;
 const HWPROBE_KEY_BASE_BEHAVIOR: i64 = 3;

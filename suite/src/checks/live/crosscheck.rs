@@ -654,6 +654,11 @@ pub struct RandomCase {
 /// getrandom: each request behaves like the syscall (same length or same errno), and
 /// outputs that must differ do.
 pub fn judge_getrandom(cases: &[RandomCase], distinct: &[(&str, bool)]) -> CheckResult {
+    CheckResult::from_symptoms(getrandom_problems(cases, distinct))
+}
+
+/// The problems [`judge_getrandom`] reports.
+pub fn getrandom_problems(cases: &[RandomCase], distinct: &[(&str, bool)]) -> Vec<Problem> {
     let mut problems = Vec::new();
     for c in cases {
         match (&c.vdso, &c.sys) {
@@ -680,5 +685,5 @@ pub fn judge_getrandom(cases: &[RandomCase], distinct: &[(&str, bool)]) -> Check
             ));
         }
     }
-    CheckResult::from_symptoms(problems)
+    problems
 }
