@@ -83,6 +83,7 @@ enum Command {
     /// the spec does not predict. Exit 0 no unexplained break, 1 one or more,
     /// 2 bad input.
     History {
+        /// The history directory (this repository's is history/).
         dir: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,

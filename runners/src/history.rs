@@ -89,7 +89,7 @@ fn series(release: &str) -> Result<KernelVersion, String> {
     let (major, minor) = (parts.next(), parts.next());
     format!("{}.{}", major.unwrap_or(""), minor.unwrap_or(""))
         .parse()
-        .map_err(|e| format!("kernel release {release}: {e}"))
+        .map_err(|_| format!("kernel release {release:?} does not start with a version X.Y"))
 }
 
 /// Every lineage of `dir`, ordered by architecture and image, each kernel
