@@ -15,7 +15,7 @@ pub struct Embedded<'a> {
 pub fn vdso_images(buf: &[u8]) -> Vec<Embedded<'_>> {
     let mut found: Vec<Embedded<'_>> = Vec::new();
     let mut at = 0;
-    while let Some(i) = find(&buf[at..], b"\x7fELF") {
+    while let Some(i) = buf[at..].windows(4).position(|w| w == b"\x7fELF") {
         let offset = at + i;
         if let Some(data) = vdso_at(&buf[offset..]) {
             if !found.iter().any(|f| f.data == data) {
@@ -27,18 +27,6 @@ pub fn vdso_images(buf: &[u8]) -> Vec<Embedded<'_>> {
         }
     }
     found
-}
-
-fn find(haystack: &[u8], needle: &[u8; 4]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = haystack[from..].iter().position(|&b| b == needle[0]) {
-        let at = from + i;
-        if haystack[at..].starts_with(needle) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
 }
 
 /// The vDSO image starting at `buf[0]`, cut to its own length, if one is there.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use vdsoconf_suite::elf::{Class, Endian, VdsoImage};
+use vdsoconf_suite::elf::{Endian, VdsoImage};
 use vdsoconf_suite::spec::{builtin, builtin_arches, EndianSpec};
 
 /// One image written.
@@ -32,10 +32,7 @@ pub fn spec_of(image: &VdsoImage<'_>, machines: &[u16]) -> Option<String> {
     const EM_ARM: u16 = 40;
     const EM_AARCH64: u16 = 183;
     const EF_MIPS_ABI2: u32 = 0x20;
-    let class = match image.class() {
-        Class::Elf32 => 32,
-        Class::Elf64 => 64,
-    };
+    let class = image.class().bits();
     let endian = match image.endian() {
         Endian::Little => EndianSpec::Little,
         Endian::Big => EndianSpec::Big,
@@ -95,14 +92,8 @@ pub fn extract_to(kernel: &[u8], dir: &Path) -> Result<(Vec<Written>, Vec<String
         written.push(Written {
             file,
             soname: String::from_utf8_lossy(image.soname().unwrap_or_default()).into_owned(),
-            class: match image.class() {
-                Class::Elf32 => 32,
-                Class::Elf64 => 64,
-            },
-            endian: match image.endian() {
-                Endian::Little => "little",
-                Endian::Big => "big",
-            },
+            class: image.class().bits(),
+            endian: image.endian().name(),
             machine: image.machine(),
             spec,
             size: found.data.len(),

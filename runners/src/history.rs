@@ -8,14 +8,17 @@ use vdsoconf_suite::elf::VdsoImage;
 use vdsoconf_suite::input::{read_input, read_text, InputKind};
 use vdsoconf_suite::spec::{builtin, KernelVersion};
 
-/// One row of manifest.tsv.
-struct Row {
-    arch: String,
-    suite: String,
-    version: String,
-    release: String,
-    file: String,
-    spec: String,
+/// One row of manifest.tsv (the columns `vdsoconf history` reads).
+pub struct Row {
+    pub arch: String,
+    pub suite: String,
+    /// The Debian package version.
+    pub version: String,
+    /// The kernel release (`uname -r`).
+    pub release: String,
+    /// The image, relative to the directory.
+    pub file: String,
+    pub spec: String,
 }
 
 const COLUMNS: [&str; 9] = [
@@ -30,7 +33,8 @@ const COLUMNS: [&str; 9] = [
     "soname",
 ];
 
-fn rows(dir: &Path) -> Result<Vec<Row>, String> {
+/// The rows of DIR/manifest.tsv.
+pub fn manifest(dir: &Path) -> Result<Vec<Row>, String> {
     let path = dir.join("manifest.tsv");
     let text = read_text(&path, InputKind::Report).map_err(|e| e.to_string())?;
     let mut lines = text.lines();
@@ -84,7 +88,7 @@ pub fn version_key(version: &str) -> Vec<i64> {
 }
 
 /// The series of a kernel release: `7.2.13+deb14-cloud-amd64` is 7.2.
-fn series(release: &str) -> Result<KernelVersion, String> {
+pub fn series(release: &str) -> Result<KernelVersion, String> {
     let mut parts = release.split(['.', '-', '+']);
     let (major, minor) = (parts.next(), parts.next());
     format!("{}.{}", major.unwrap_or(""), minor.unwrap_or(""))
@@ -96,7 +100,7 @@ fn series(release: &str) -> Result<KernelVersion, String> {
 /// in version order.
 pub fn lineages(dir: &Path) -> Result<Vec<Lineage>, String> {
     let mut groups: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
-    for row in rows(dir)? {
+    for row in manifest(dir)? {
         let image = Path::new(&row.file)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

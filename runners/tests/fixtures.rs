@@ -111,16 +111,13 @@ fn every_fixture_conforms_to_its_spec() {
 #[test]
 fn every_history_image_conforms_to_its_spec_for_its_kernel() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../history");
-    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
     let mut rows = 0;
     let mut failures = Vec::new();
-    for line in manifest.lines().skip(1) {
-        let f: Vec<&str> = line.split('\t').collect();
-        let [_arch, _suite, _package, _version, release, _sha, file, spec, _soname] = f[..] else {
-            panic!("manifest row {line:?}");
-        };
-        let kernel: String = release.split('.').take(2).collect::<Vec<_>>().join(".");
-        let kernel = kernel.split('-').next().unwrap().to_string();
+    for row in vdsoconf_runners::history::manifest(&dir).unwrap() {
+        let (file, spec) = (row.file.as_str(), row.spec.as_str());
+        let kernel = vdsoconf_runners::history::series(&row.release)
+            .unwrap()
+            .to_string();
         failures.extend(nonconformance(
             &dir.join(file),
             spec,

@@ -63,9 +63,9 @@ pub fn readable(image: &VdsoImage<'_>) -> Result<(), String> {
 }
 
 /// Exported interface symbols: name -> version -> (binding, type).
-type Exports = BTreeMap<String, BTreeMap<String, (u8, u8)>>;
+pub(crate) type Exports = BTreeMap<String, BTreeMap<String, (u8, u8)>>;
 
-fn exports(image: &VdsoImage<'_>) -> Exports {
+pub(crate) fn exports(image: &VdsoImage<'_>) -> Exports {
     let mut map = Exports::new();
     for s in image.symbols().filter_map(Result::ok) {
         if !s.is_exported() || s.name.is_empty() || is_version_node_symbol(&s, image) {

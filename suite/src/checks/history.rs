@@ -5,7 +5,7 @@
 //! `diff`. A break the spec predicts (a symbol with `until`, a type the spec
 //! says changed) is explained; any other is a finding naming both kernels.
 
-use crate::checks::diff::{annotate_with_spec, diff_images, Change, ChangeKind};
+use crate::checks::diff::{annotate_with_spec, diff_images, exports, Change, ChangeKind};
 use crate::elf::{binding_name, type_name, VdsoImage};
 use crate::spec::{ArchSpec, KernelVersion};
 use serde::Serialize;
@@ -78,25 +78,16 @@ pub fn lineage(
 ) -> Result<Lineage, String> {
     let mut present: BTreeMap<String, Vec<Cell>> = BTreeMap::new();
     for (i, (_, img)) in images.iter().enumerate() {
-        for s in img.symbols().filter_map(Result::ok) {
-            if !s.is_exported()
-                || s.name.is_empty()
-                || crate::checks::image::is_version_node_symbol(&s, img)
-            {
-                continue;
+        for (name, versions) in exports(img) {
+            for (version, (binding, sym_type)) in versions {
+                let cells = present
+                    .entry(format!("{name}@{version}"))
+                    .or_insert_with(|| vec![Cell::Absent; images.len()]);
+                cells[i] = Cell::Present {
+                    binding: binding_name(binding).into(),
+                    sym_type: type_name(sym_type).into(),
+                };
             }
-            let subject = format!(
-                "{}@{}",
-                s.name_lossy(),
-                crate::checks::image::version_label(&s.version)
-            );
-            let cells = present
-                .entry(subject)
-                .or_insert_with(|| vec![Cell::Absent; images.len()]);
-            cells[i] = Cell::Present {
-                binding: binding_name(s.binding()).into(),
-                sym_type: type_name(s.sym_type()).into(),
-            };
         }
     }
     let mut breaks = Vec::new();
