@@ -223,6 +223,8 @@ pub struct BootOptions {
     pub timeout: Duration,
     /// Extra arguments for the suite inside (e.g. `--duration 2s`).
     pub suite_args: Vec<String>,
+    /// Parameters for the kernel (`vsyscall=none`), before the suite's.
+    pub kernel_args: Vec<String>,
     /// A spec file to check against inside instead of the built-in one: its name
     /// (`ARCH.yaml`) and text, put in the initramfs as `/spec/ARCH.yaml`.
     pub spec: Option<(String, Vec<u8>)>,
@@ -319,11 +321,7 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
         .map(|(name, text)| (name.as_str(), text.as_slice()));
     std::fs::write(&initrd, initramfs(&binary, spec))
         .map_err(|e| format!("{}: {e}", initrd.display()))?;
-    let mut append = format!("console={} panic=-1 quiet -- {INIT_COMMAND}", m.console);
-    for a in &opts.suite_args {
-        append.push(' ');
-        append.push_str(a);
-    }
+    let append = kernel_command_line(m.console, &opts.kernel_args, &opts.suite_args);
     let mut cmd = Command::new(&qemu);
     cmd.args(m.args);
     if let Some(dir) = data_dir_beside(&qemu) {
@@ -461,6 +459,22 @@ pub fn read_console(console: &str, ended: Ended, timeout: Duration) -> Result<Ru
     ))
 }
 
+/// The kernel's command line: its console, `kernel_args`, then (after `--`)
+/// what `/init` is told.
+pub fn kernel_command_line(console: &str, kernel_args: &[String], suite_args: &[String]) -> String {
+    let mut line = format!("console={console} panic=-1 quiet");
+    for a in kernel_args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    line.push_str(&format!(" -- {INIT_COMMAND}"));
+    for a in suite_args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    line
+}
+
 /// `/init` inside the guest: mount what the checks read, run the plan, print the
 /// results between markers, power off. Never returns.
 pub fn init_main(args: &[String]) -> ! {
@@ -499,6 +513,8 @@ struct InitArgs {
     #[arg(long)]
     duration: Option<String>,
     #[arg(long)]
+    filter: Option<String>,
+    #[arg(long)]
     debug: bool,
 }
 
@@ -512,7 +528,7 @@ fn init_run(args: &[String]) -> Result<RunReport, String> {
         .filter(|a| !a.starts_with("initrd="));
     let parsed = InitArgs::try_parse_from(std::iter::once("init").chain(args))
         .map_err(|e| e.to_string().replace('\n', " "))?;
-    let (opts, duration) = (parsed.target, parsed.duration);
+    let (opts, duration, filter) = (parsed.target, parsed.duration, parsed.filter);
     let target = resolve_target(&opts).map_err(|e| e.0)?;
     let mut session = Session::open(target)?;
     if let Some(d) = duration {
@@ -521,7 +537,11 @@ fn init_run(args: &[String]) -> Result<RunReport, String> {
             progress: false,
         });
     }
-    Ok(session.report(|_| true))
+    Ok(session.report(|c| {
+        filter
+            .as_ref()
+            .is_none_or(|f| c.name().contains(f.as_str()))
+    }))
 }
 
 fn mount_pseudo_filesystems() {

@@ -218,6 +218,14 @@ struct BootArgs {
     /// instead of the built-in one (put in the initramfs).
     #[arg(long, value_name = "FILE|DIR")]
     spec: Option<PathBuf>,
+    /// A parameter for the kernel's command line (repeatable), e.g.
+    /// `--kernel-arg vsyscall=none` to check x86_64's vsyscall page in that mode.
+    #[arg(long = "kernel-arg", value_name = "PARAM")]
+    kernel_args: Vec<String>,
+    /// Run only checks whose name contains this text (no spaces: it travels on
+    /// the kernel command line).
+    #[arg(long)]
+    filter: Option<String>,
     #[command(flatten)]
     out: ReportArgs,
 }
@@ -522,6 +530,16 @@ fn write_report_dir(dir: &Path, report: &RunReport) -> Result<(), InputError> {
     Ok(())
 }
 
+/// A value that travels on the kernel command line, which splits at blanks.
+fn one_word(option: &str, value: &str) -> Result<(), InputError> {
+    if value.is_empty() || value.chars().any(char::is_whitespace) {
+        return Err(InputError(format!(
+            "{option} {value:?}: one word with no blanks (it goes on the kernel command line)"
+        )));
+    }
+    Ok(())
+}
+
 fn boot(args: BootArgs) -> Result<i32, InputError> {
     use crate::boot::{boot, machine, BootOptions};
     let machine_arch = args.machine.clone().unwrap_or_else(|| args.arch.clone());
@@ -546,6 +564,18 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         parse_duration(d)?;
         suite_args.extend(["--duration".to_string(), d.clone()]);
     }
+    if let Some(f) = &args.filter {
+        one_word("--filter", f)?;
+        suite_args.extend(["--filter".to_string(), f.clone()]);
+    }
+    for a in &args.kernel_args {
+        one_word("--kernel-arg", a)?;
+        if a == "--" {
+            return Err(InputError(
+                "--kernel-arg: `--` would end the kernel's parameters".into(),
+            ));
+        }
+    }
     if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() {
         suite_args.push("--debug".to_string());
     }
@@ -561,6 +591,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         memory_mb: args.memory,
         timeout: parse_duration_of("--timeout", &args.timeout)?,
         suite_args,
+        kernel_args: args.kernel_args.clone(),
         spec,
     })?;
     if report.environment.arch != args.arch {

@@ -3,7 +3,9 @@
 //! matrix's job (runners/qemu/kernels).
 
 use std::time::Duration;
-use vdsoconf_runners::boot::{firmware_for, initramfs, machine, read_console, Ended};
+use vdsoconf_runners::boot::{
+    firmware_for, initramfs, kernel_command_line, machine, read_console, Ended,
+};
 
 /// (name, mode, rdev major, minor, data) of each newc entry.
 fn entries(cpio: &[u8]) -> Vec<(String, u32, u32, u32, Vec<u8>)> {
@@ -168,4 +170,19 @@ fn loongarch64_needs_firmware_found_beside_qemu_or_given_and_others_refuse_it() 
         .unwrap_err()
         .contains("boots without firmware"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Kernel parameters go before `--`, where the kernel reads them; the suite's
+/// arguments after it, where /init gets them.
+#[test]
+fn kernel_parameters_come_before_the_arguments_of_init() {
+    let line = kernel_command_line(
+        "ttyS0",
+        &["vsyscall=none".to_string()],
+        &["--filter".to_string(), "::vsyscall::".to_string()],
+    );
+    assert_eq!(
+        line,
+        "console=ttyS0 panic=-1 quiet vsyscall=none -- boot-init --filter ::vsyscall::"
+    );
 }

@@ -11,10 +11,16 @@ use vdsoconf_suite::checks::live::call::{
     HWPROBE_UNKNOWN_KEY,
 };
 use vdsoconf_suite::checks::live::clocks::{ClockCase, Reading};
+use vdsoconf_suite::checks::live::consistency::{
+    judge_consistency, Interleaved, Source as ConsistencySource,
+};
 use vdsoconf_suite::checks::live::crosscheck::{self, Answers, RandomCase, SlowPath};
 use vdsoconf_suite::checks::live::monotonic::{judge_monotonic, run_monotonic, MonotonicProbe};
 use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, ServiceCase};
-use vdsoconf_suite::checks::live::timens::{judge_timens, InnerReading, InnerReport};
+use vdsoconf_suite::checks::live::timens::{
+    judge_timens, parse_offsets, InnerReading, InnerReport, Offsets, Phase, ResolutionReading,
+    POSITIVE,
+};
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Verdict};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
 use vdsoconf_suite::vdso::restart::RestartReading;
@@ -431,10 +437,83 @@ fn bad_pointer_judge_accepts_what_the_spec_allows_and_nothing_else() {
 
 #[test]
 fn bad_pointer_cases_cover_every_combination_for_gettimeofday_and_getcpu() {
-    assert_eq!(cases_for(SymbolKind::Gettimeofday).len(), 7 * 7 - 4);
-    assert_eq!(cases_for(SymbolKind::Getcpu).len(), 6 * 6 - 4);
-    assert_eq!(cases_for(SymbolKind::ClockGettime).len(), 7);
-    assert!(cases_for(SymbolKind::SignalTrampoline).is_empty());
+    let monotonic = [1];
+    assert_eq!(
+        cases_for(SymbolKind::Gettimeofday, &monotonic).len(),
+        7 * 7 - 4
+    );
+    assert_eq!(cases_for(SymbolKind::Getcpu, &monotonic).len(), 6 * 6 - 4);
+    assert_eq!(cases_for(SymbolKind::ClockGettime, &monotonic).len(), 7);
+    assert!(cases_for(SymbolKind::SignalTrampoline, &monotonic).is_empty());
+}
+
+/// vdsotest gives every clock every bad pointer: so does the plan, for every
+/// clock the vDSO serves (coarse, raw, BOOTTIME, TAI: each its own path), an
+/// auxiliary clock and a clock it passes to the syscall. Clock-less kinds are
+/// not multiplied.
+#[test]
+fn bad_pointer_cases_cover_every_served_clock() {
+    let spec = vdsoconf_suite::spec::builtin("x86_64").unwrap().unwrap();
+    let clocks = vdsoconf_suite::checks::live::badptr::clocks_to_try(&spec);
+    assert_eq!(
+        clocks[0], 1,
+        "MONOTONIC first: its case names stay as they were"
+    );
+    for want in [0, 4, 5, 6, 7, 11, 16, 2] {
+        assert!(
+            clocks.contains(&want),
+            "clock {want} missing from {clocks:?}"
+        );
+    }
+    let gettime = cases_for(SymbolKind::ClockGettime, &clocks);
+    // Six bad pointers per clock, plus the invalid clock with NULL.
+    assert_eq!(gettime.len(), 6 * clocks.len() + 1);
+    assert!(gettime
+        .iter()
+        .any(|c| c.clock == 5 && c.args == [PtrArg::Straddle]));
+    let names: std::collections::BTreeSet<String> = gettime
+        .iter()
+        .map(|c| c.label(SymbolKind::ClockGettime))
+        .collect();
+    assert_eq!(names.len(), gettime.len(), "names are distinct");
+    assert!(names.contains("ts=null"), "{names:?}");
+    assert!(
+        names.contains("ts=kernel,clock=MONOTONIC_COARSE"),
+        "{names:?}"
+    );
+    assert_eq!(
+        cases_for(SymbolKind::Gettimeofday, &clocks).len(),
+        7 * 7 - 4
+    );
+}
+
+/// A clock the kernel rejects before it looks at the pointer (an auxiliary clock
+/// not enabled): the vDSO must reject it the same way, not fault or return 0.
+#[test]
+fn bad_pointer_judge_wants_a_rejected_clock_rejected_alike() {
+    let k = SymbolKind::ClockGettime;
+    let aux = PtrCase {
+        args: vec![PtrArg::ProtNone],
+        clock: 16,
+    };
+    let enodev = Some(Err(libc::ENODEV));
+    let expect = BadPointer::EfaultOrSigsegv;
+    let rejected = CallOutcome::Returned(-i64::from(libc::ENODEV));
+    assert!(judge_bad_pointer(k, &aux, expect, enodev, rejected).is_pass());
+    fails_with(
+        &judge_bad_pointer(k, &aux, expect, enodev, CallOutcome::Returned(0)),
+        "rejects AUX0 with ENODEV; the vDSO returned 0",
+    );
+    fails_with(
+        &judge_bad_pointer(k, &aux, expect, enodev, CallOutcome::Signal(libc::SIGSEGV)),
+        "killed by signal 11",
+    );
+    // An enabled clock: the pointer decides, as for MONOTONIC.
+    let efault = Some(Err(libc::EFAULT));
+    fails_with(
+        &judge_bad_pointer(k, &aux, expect, efault, CallOutcome::Returned(0)),
+        "returned 0 for a bad pointer",
+    );
 }
 
 #[test]
@@ -459,41 +538,161 @@ fn a_served_call_that_should_have_fallen_back_fails() {
     );
 }
 
-#[test]
-fn a_time_namespace_offset_that_is_not_applied_fails() {
+/// A namespace's readings: `clock` read by the vDSO at `vdso`, bracketed by
+/// syscall readings 1 ns either side; and again after leaving at `left`.
+fn timens_phase(offsets: Offsets, clock: i32, vdso: i128, left: i128) -> Phase {
     let s = 1_000_000_000i128;
-    let outside = vec![(1, 100 * s, 101 * s)];
-    let inside = |vdso| InnerReport {
+    let reading = |v: i128| InnerReport {
         readings: vec![InnerReading {
-            clock: 1,
-            before: vdso - 1,
-            vdso,
-            after: vdso + 1,
+            clock,
+            label: "clock".into(),
+            before: v - 1,
+            vdso: v,
+            after: v + 1,
+            granularity_ns: 1,
+            coarse: false,
         }],
         ..Default::default()
     };
-    assert!(judge_timens(&outside, &inside(110 * s + 5), false).is_pass());
+    let mut inner = reading(vdso);
+    inner.left = Some(Box::new(reading(left)));
+    Phase {
+        offsets,
+        outside: vec![(clock, 100 * s, 101 * s)],
+        inner,
+    }
+}
+
+#[test]
+fn a_time_namespace_offset_that_is_not_applied_fails() {
+    let s = 1_000_000_000i128;
+    let negative = Offsets {
+        monotonic: -90 * s,
+        boottime: -95 * s,
+    };
+    // MONOTONIC outside at 100 s: +10 s inside, -90 s in the second namespace,
+    // unshifted after leaving either.
+    let good = [
+        timens_phase(POSITIVE, 1, 110 * s + 5, 100 * s + 7),
+        timens_phase(negative, 1, 10 * s + 5, 100 * s + 7),
+    ];
+    assert!(judge_timens(&good, false).is_pass());
+    // The positive offset ignored.
     fails_with(
-        &judge_timens(&outside, &inside(100 * s + 5), false),
-        "not the outside clock plus 10 s",
+        &judge_timens(
+            &[timens_phase(POSITIVE, 1, 100 * s + 5, 100 * s + 7)],
+            false,
+        ),
+        "not the outside clock +10 s",
     );
-    let mut skewed = inside(110 * s + 5);
-    skewed.readings[0].before = 111 * s;
+    // The negative one taken as positive.
     fails_with(
-        &judge_timens(&outside, &skewed, false),
-        "outside the namespace's syscall readings",
+        &judge_timens(
+            &[timens_phase(negative, 1, 190 * s + 5, 100 * s + 7)],
+            false,
+        ),
+        "not the outside clock -90 s",
+    );
+    // BOOTTIME given MONOTONIC's offset.
+    fails_with(
+        &judge_timens(&[timens_phase(negative, 7, 10 * s + 5, 100 * s + 7)], false),
+        "not the outside clock -95 s",
+    );
+    // REALTIME shifted.
+    let r = judge_timens(
+        &[timens_phase(POSITIVE, 0, 110 * s + 5, 100 * s + 7)],
+        false,
+    );
+    fails_with(&r, "not the outside clock +0 s");
+    // Still shifted after setns to the parent's namespace.
+    let r = judge_timens(
+        &[timens_phase(POSITIVE, 1, 110 * s + 5, 110 * s + 7)],
+        false,
+    );
+    fails_with(&r, "after setns");
+    assert!(
+        r.symptoms.iter().any(|x| x.starts_with("timens-left")),
+        "{r:?}"
+    );
+    // Leaving not tried at all.
+    let mut unleft = timens_phase(POSITIVE, 1, 110 * s + 5, 0);
+    unleft.inner.left = None;
+    fails_with(&judge_timens(&[unleft], false), "did not read again");
+    // The vDSO disagreeing with the syscall inside.
+    let mut skewed = timens_phase(POSITIVE, 1, 110 * s + 5, 100 * s + 7);
+    skewed.inner.readings[0].before = 111 * s;
+    fails_with(
+        &judge_timens(&[skewed], false),
+        "outside the syscall readings around it",
     );
     fails_with(
         &judge_timens(
-            &outside,
-            &InnerReport {
-                getrandom_served: Some(false),
-                ..Default::default()
-            },
+            &[Phase {
+                offsets: POSITIVE,
+                outside: vec![],
+                inner: InnerReport {
+                    getrandom_served: Some(false),
+                    ..Default::default()
+                },
+            }],
             true,
         ),
         "fell back",
     );
+}
+
+/// time() is whole seconds of the coarse clock: a reading truncated to its
+/// second passes, one a second behind fails; a resolution that changes inside
+/// the namespace fails.
+#[test]
+fn time_namespace_readings_keep_their_unit_and_resolutions_stay() {
+    let s = 1_000_000_000i128;
+    let mut phase = timens_phase(Offsets::ZERO, 0, 100 * s, 100 * s);
+    for r in [
+        &mut phase.inner.readings[0],
+        &mut phase.inner.left.as_mut().unwrap().readings[0],
+    ] {
+        *r = InnerReading {
+            before: 100 * s,
+            after: 100 * s,
+            granularity_ns: s,
+            coarse: true,
+            ..r.clone()
+        };
+    }
+    phase.outside = vec![(0, 100 * s + 400_000_000, 100 * s + 600_000_000)];
+    assert!(judge_timens(std::slice::from_ref(&phase), false).is_pass());
+    let mut behind = phase.clone();
+    behind.inner.readings[0].vdso = 99 * s;
+    behind.inner.readings[0].before = 99 * s;
+    fails_with(&judge_timens(&[behind], false), "is not the outside clock");
+    let mut res = phase.clone();
+    res.inner.resolutions = vec![ResolutionReading {
+        clock: 1,
+        vdso: Ok(4_000_000),
+        syscall: Ok(1),
+    }];
+    fails_with(
+        &judge_timens(&[res], false),
+        "MONOTONIC's resolution in a namespace with MONOTONIC +0 s, BOOTTIME +0 s: vDSO 4000000 ns, syscall 1 ns",
+    );
+}
+
+#[test]
+fn timens_offsets_parse_as_both_kernels_print_them() {
+    let s = 1_000_000_000i128;
+    let named =
+        parse_offsets("monotonic           -5         0\nboottime            10 500000000\n");
+    assert_eq!(
+        named,
+        Ok(Offsets {
+            monotonic: -5 * s,
+            boottime: 10 * s + 500_000_000
+        })
+    );
+    assert_eq!(parse_offsets("1 0 0\n7 0 0\n"), Ok(Offsets::ZERO));
+    assert!(parse_offsets("realtime 1 0\n").is_err());
+    assert!(parse_offsets("monotonic x 0\n").is_err());
 }
 
 #[test]
@@ -543,6 +742,50 @@ fn deviations_turn_only_fully_explained_failures_into_named_skips() {
     .is_fail());
     let passed = apply_deviations(&spec, Provider::Kernel, k, &check, CheckResult::pass());
     assert!(passed.is_pass() && passed.notes[0].contains("not observed"));
+}
+
+/// A deviation's `checks` entry is a name prefix in which `*` stands for any
+/// text: the auxiliary-clock deviation names the AUX bad-pointer cases of
+/// clock_getres and no others.
+#[test]
+fn deviation_check_entries_are_prefixes_with_wildcards() {
+    use vdsoconf_suite::checks::names_check;
+    let entry = "badptr::__vdso_clock_getres@*clock=AUX";
+    assert!(names_check(
+        entry,
+        "badptr::__vdso_clock_getres@LINUX_2.6::res=null,clock=AUX0"
+    ));
+    assert!(!names_check(
+        entry,
+        "badptr::__vdso_clock_getres@LINUX_2.6::res=null,clock=TAI"
+    ));
+    assert!(!names_check(
+        entry,
+        "badptr::__vdso_clock_getres@LINUX_2.6::res=null"
+    ));
+    assert!(!names_check(
+        entry,
+        "badptr::__vdso_clock_gettime@LINUX_2.6::ts=null,clock=AUX0"
+    ));
+    assert!(names_check(
+        "crosscheck::__vdso_time",
+        "crosscheck::__vdso_time@LINUX_2.6"
+    ));
+    assert!(!names_check(
+        "crosscheck::__vdso_time",
+        "call::__vdso_time@LINUX_2.6"
+    ));
+    // Every built-in spec's deviations still name checks of its plan.
+    for arch in vdsoconf_suite::spec::builtin_arches() {
+        let spec = builtin(arch).unwrap().unwrap();
+        for i in 0..spec.deviations.len() {
+            assert_eq!(
+                vdsoconf_suite::checks::deviation_problem(&spec, i),
+                None,
+                "{arch}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -717,7 +960,7 @@ fn bad_pointer_cases_of_the_futex_helpers_must_all_fault() {
         SymbolKind::FutexRobustList64TryUnlock,
         SymbolKind::FutexRobustList32TryUnlock,
     ] {
-        let cases = cases_for(kind);
+        let cases = cases_for(kind, &[1]);
         // Two pointers, each valid, NULL (not allowed here) or one of four other
         // bad kinds (no straddle: a lock word is a scalar), minus the all-valid one.
         assert_eq!(cases.len(), 6 * 6 - 1, "{kind:?}");
@@ -1048,4 +1291,262 @@ fn getrandom_threads_that_share_a_state_or_fail_are_caught() {
         .unwrap_err()
         .message
         .contains("mmap: ENOMEM"));
+}
+
+/// An interleaved run of four REALTIME functions over a simulated clock:
+/// REALTIME is MONOTONIC + 1000 s, the tick is 4 ms, each call takes 300 ns.
+/// `skew(source, true_realtime)` is what a function returns.
+fn interleaved_run(skew: &dyn Fn(usize, i128) -> i128) -> (Vec<ConsistencySource>, Interleaved) {
+    let s = 1_000_000_000i128;
+    let source = |label: &str, unit_ns: i64, coarse: bool| ConsistencySource {
+        label: label.into(),
+        unit_ns,
+        coarse,
+    };
+    let sources = vec![
+        source("clock_gettime(REALTIME)", 1, false),
+        source("clock_gettime(REALTIME_COARSE)", 1, true),
+        source("gettimeofday", 1_000, false),
+        source("time", 1_000_000_000, true),
+    ];
+    let offset = 1000 * s;
+    let mut mono = 5 * s + 999_000_000; // crosses a second boundary
+    let mut run = Interleaved {
+        offset_before: (offset - 50, offset + 50),
+        offset_after: (offset - 60, offset + 40),
+        ..Default::default()
+    };
+    run.monotonic.push(mono);
+    for k in 0..4000usize {
+        let source = k % 4;
+        mono += 150;
+        let now = mono + offset;
+        let tick = now - now % 4_000_000;
+        let exact = match source {
+            0 => now,
+            1 => tick,
+            2 => now - now % 1_000,
+            _ => tick - tick % s,
+        };
+        run.readings.push((source, skew(source, exact)));
+        mono += 150;
+        run.monotonic.push(mono);
+    }
+    (sources, run)
+}
+
+#[test]
+fn the_realtime_functions_judge_fails_a_reading_ahead_behind_or_out_of_order() {
+    let s = 1_000_000_000i128;
+    let (sources, good) = interleaved_run(&|_, v| v);
+    let r = judge_consistency(&sources, &good);
+    assert!(r.is_pass(), "{r:?}");
+    assert!(
+        r.notes[0].starts_with("4000 readings of 4 functions"),
+        "{r:?}"
+    );
+    // gettimeofday a second ahead.
+    let (_, ahead) = interleaved_run(&|src, v| if src == 2 { v + s } else { v });
+    let r = judge_consistency(&sources, &ahead);
+    fails_with(&r, "gettimeofday read");
+    assert!(
+        r.symptoms
+            .contains(&"reading-ahead:gettimeofday".to_string()),
+        "{r:?}"
+    );
+    // The vDSO's REALTIME 5 µs behind (a stale clock).
+    let (_, behind) = interleaved_run(&|src, v| if src == 0 { v - 5_000 } else { v });
+    let r = judge_consistency(&sources, &behind);
+    assert!(
+        r.symptoms
+            .contains(&"reading-behind:clock_gettime(REALTIME)".to_string()),
+        "{r:?}"
+    );
+    // time() a second behind the coarse clock it reads: out of order, though
+    // never ahead (LTP's fixed window would not place it).
+    let (_, late) = interleaved_run(&|src, v| if src == 3 { v - s } else { v });
+    let r = judge_consistency(&sources, &late);
+    assert!(
+        r.symptoms
+            .contains(&"reading-out-of-order:time".to_string()),
+        "{r:?}"
+    );
+    // A coarse clock may trail a fine reading by its tick: that passes.
+    // A coarse clock a tick behind another coarse reading does not.
+    let (_, stale) = interleaved_run(&|src, v| if src == 1 { v - 4_000_000 } else { v });
+    let r = judge_consistency(&sources, &stale);
+    assert!(
+        r.symptoms
+            .contains(&"reading-out-of-order:clock_gettime(REALTIME_COARSE)".to_string()),
+        "{r:?}"
+    );
+    // A step of REALTIME during the run: no verdict either way.
+    let (_, mut stepped) = interleaved_run(&|_, v| v);
+    stepped.offset_after = (1001 * s, 1001 * s + 10);
+    let r = judge_consistency(&sources, &stepped);
+    assert!(
+        matches!(&r.verdict, Verdict::Skip { reason } if reason.contains("stepped")),
+        "{r:?}"
+    );
+    // Failed calls and no readings fail.
+    let (_, mut failed) = interleaved_run(&|_, v| v);
+    failed.errors.push((2, libc::EINVAL));
+    fails_with(
+        &judge_consistency(&sources, &failed),
+        "gettimeofday failed with EINVAL",
+    );
+    fails_with(
+        &judge_consistency(&sources, &Interleaved::default()),
+        "no readings",
+    );
+}
+
+#[test]
+fn the_vsyscall_page_mode_is_read_from_maps_and_the_command_line() {
+    use vdsoconf_suite::checks::live::vsyscall::{MapsShows, PageSeen};
+    use vdsoconf_suite::spec::VsyscallMode;
+    let at = 0xffff_ffff_ff60_0000;
+    let line = |perms: &str| {
+        format!("7ffd1000-7ffd3000 r-xp 00000000 00:00 0  [vdso]\nffffffffff600000-ffffffffff601000 {perms} 00000000 00:00 0                  [vsyscall]\n")
+    };
+    let xonly = PageSeen::parse(&line("--xp"), "console=ttyS0 quiet", at);
+    assert_eq!(xonly.maps, MapsShows::ExecuteOnly);
+    assert_eq!(xonly.cmdline, None);
+    assert_eq!(xonly.mode(), Some(VsyscallMode::Xonly));
+    let emulate = PageSeen::parse(&line("r-xp"), "vsyscall=none vsyscall=emulate -- x", at);
+    assert_eq!(emulate.mode(), Some(VsyscallMode::Emulate));
+    assert_eq!(
+        emulate.cmdline,
+        Some(Ok(VsyscallMode::Emulate)),
+        "the last one wins"
+    );
+    let none = PageSeen::parse("", "quiet -- vsyscall=emulate", at);
+    assert_eq!(none.mode(), Some(VsyscallMode::None));
+    assert_eq!(none.cmdline, None, "after `--` the words are init's");
+    assert_eq!(PageSeen::parse(&line("rwxp"), "", at).mode(), None);
+    assert_eq!(PageSeen::parse(&line("--xp"), "", at + 4096).mode(), None);
+    assert_eq!(
+        PageSeen::parse("", "vsyscall=native", at).cmdline,
+        Some(Err(()))
+    );
+    for seen in [
+        xonly,
+        emulate,
+        none,
+        PageSeen::parse("", "vsyscall=bogus", at),
+    ] {
+        assert_eq!(PageSeen::decode(seen.encode()), seen);
+    }
+}
+
+#[test]
+fn the_vsyscall_judge_fails_a_page_served_against_its_mode() {
+    use vdsoconf_suite::checks::live::vsyscall::{judge_vsyscall, PageSeen};
+    let spec = builtin("x86_64").unwrap().unwrap();
+    let page = spec
+        .vsyscall_page
+        .as_ref()
+        .expect("x86_64 has a vsyscall page");
+    let at = page.address;
+    let maps =
+        |perms: &str| format!("ffffffffff600000-ffffffffff601000 {perms} 0 00:00 0 [vsyscall]\n");
+    let xonly = PageSeen::parse(&maps("--xp"), "", at);
+    let emulate = PageSeen::parse(&maps("r-xp"), "vsyscall=emulate", at);
+    let none = PageSeen::parse("", "vsyscall=none", at);
+    let segv = CallOutcome::Signal(libc::SIGSEGV);
+    let ok = CallOutcome::Returned(0);
+    // What each mode must do.
+    assert!(judge_vsyscall(page, &xonly, None, segv).is_pass());
+    assert!(judge_vsyscall(page, &xonly, Some("time"), ok).is_pass());
+    assert!(judge_vsyscall(page, &emulate, None, CallOutcome::Returned(0x48)).is_pass());
+    assert!(judge_vsyscall(page, &none, Some("gettimeofday"), segv).is_pass());
+    assert!(judge_vsyscall(page, &none, None, segv).is_pass());
+    // A readable execute-only page, a call served with no page, a fault where
+    // emulate serves reads.
+    fails_with(
+        &judge_vsyscall(page, &xonly, None, ok),
+        "reading the page returned 0 in mode xonly",
+    );
+    fails_with(
+        &judge_vsyscall(page, &none, Some("getcpu"), ok),
+        "it must fault",
+    );
+    fails_with(
+        &judge_vsyscall(page, &emulate, None, segv),
+        "it must succeed",
+    );
+    fails_with(
+        &judge_vsyscall(
+            page,
+            &xonly,
+            Some("time"),
+            CallOutcome::Signal(libc::SIGBUS),
+        ),
+        "killed by signal 7",
+    );
+    // The command line asked for another mode than the page shows.
+    let ignored = PageSeen::parse(&maps("--xp"), "vsyscall=none", at);
+    fails_with(
+        &judge_vsyscall(page, &ignored, Some("time"), ok),
+        "asks for vsyscall=none, /proc/self/maps shows xonly",
+    );
+    // A mode the spec does not allow.
+    let mut strict = page.clone();
+    strict.modes.retain(|m| m.mapped());
+    fails_with(
+        &judge_vsyscall(&strict, &none, None, segv),
+        "not one of the spec's",
+    );
+    fails_with(
+        &judge_vsyscall(page, &PageSeen::parse(&maps("rwxp"), "", at), None, segv),
+        "other permissions",
+    );
+}
+
+#[test]
+fn the_vsyscall_entry_judge_compares_with_the_syscall() {
+    use vdsoconf_suite::checks::live::vsyscall::{judge_vsyscall_entry, EntryReading};
+    let good = EntryReading {
+        returned: 1_700_000_000,
+        expected_return: 1_700_000_000,
+        stored: vec![1_700_000_000],
+        before: vec![1_700_000_000],
+        after: vec![1_700_000_001],
+        error: None,
+    };
+    assert!(judge_vsyscall_entry("time", &good).is_pass());
+    let wrong_return = EntryReading {
+        returned: 0,
+        ..good.clone()
+    };
+    fails_with(
+        &judge_vsyscall_entry("time", &wrong_return),
+        "time returned 0, not 1700000000",
+    );
+    let stale = EntryReading {
+        stored: vec![1_699_999_000],
+        ..good.clone()
+    };
+    fails_with(&judge_vsyscall_entry("time", &stale), "the syscall read");
+    let other_cpu = EntryReading {
+        returned: 0,
+        expected_return: 0,
+        stored: vec![1, 0],
+        before: vec![0, 0],
+        after: vec![0, 0],
+        error: None,
+    };
+    fails_with(
+        &judge_vsyscall_entry("getcpu", &other_cpu),
+        "getcpu stored [1, 0]",
+    );
+    let unpinned = EntryReading {
+        error: Some("could not pin".into()),
+        ..good
+    };
+    let r = judge_vsyscall_entry("getcpu", &unpinned);
+    assert!(
+        matches!(r.verdict, Verdict::Skip { .. }) && r.environment,
+        "{r:?}"
+    );
 }

@@ -23,9 +23,25 @@ fn applies(
         }
         _ => true,
     };
-    d.providers.contains(&provider)
-        && in_range
-        && d.checks.iter().any(|c| name.starts_with(c.as_str()))
+    d.providers.contains(&provider) && in_range && d.checks.iter().any(|c| names_check(c, &name))
+}
+
+/// Whether a deviation's `checks` entry names check `name`: the entry is a
+/// prefix of the name, in which each `*` stands for any text
+/// (`badptr::__vdso_clock_getres@*clock=AUX0`).
+pub fn names_check(entry: &str, name: &str) -> bool {
+    let mut parts = entry.split('*');
+    let Some(rest) = name.strip_prefix(parts.next().unwrap_or("")) else {
+        return false;
+    };
+    let mut rest = rest;
+    for part in parts {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Whether `id` is a symptom id: a live check's or a finding's.
@@ -63,7 +79,7 @@ pub fn deviation_problem(spec: &ArchSpec, index: usize) -> Option<String> {
         .collect();
     d.checks
         .iter()
-        .find(|c| c.trim().is_empty() || !names.iter().any(|n| n.starts_with(c.as_str())))
+        .find(|c| c.trim().is_empty() || !names.iter().any(|n| names_check(c, n)))
         .map(|c| {
             format!(
                 "deviation check {c:?} names no check of this spec (GROUP::SUBJECT, e.g. {})",

@@ -183,17 +183,19 @@ pub trait CheckGroup: Sync {
 }
 
 /// Every check group, in report order.
-pub static REGISTRY: [&dyn CheckGroup; 11] = [
+pub static REGISTRY: [&dyn CheckGroup; 13] = [
     &super::image::PRESENCE,
     &super::image::IMAGE,
     &super::image::RESOLVE,
     &super::live::call::GROUP,
     &super::live::crosscheck::GROUP,
     &super::live::monotonic::GROUP,
+    &super::live::consistency::GROUP,
     &super::live::badptr::GROUP,
     &super::live::served::GROUP,
     &super::live::timens::GROUP,
     &super::live::trampoline::GROUP,
+    &super::live::vsyscall::GROUP,
     &super::image::INVENTORY,
 ];
 

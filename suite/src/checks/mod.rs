@@ -11,7 +11,7 @@ pub mod live;
 pub(crate) mod plan;
 mod result;
 
-pub use deviation::{apply_deviations, deviation_problem};
+pub use deviation::{apply_deviations, deviation_problem, names_check};
 pub use expect::{expectation, expectation_with_config, Expectation, KernelConfig};
 pub use group::{
     group_of, About, CallOutcome, CheckGroup, ImageContext, LiveContext, Runs, REGISTRY,

@@ -20,6 +20,8 @@ pub enum Group {
     CrossCheck,
     /// Clocks never go backwards.
     Monotonic,
+    /// The REALTIME functions agree when read interleaved.
+    Consistency,
     /// Bad pointers give EFAULT or SIGSEGV as the spec allows.
     BadPointer,
     /// Calls are served in user space or fall back, as the spec says.
@@ -28,6 +30,8 @@ pub enum Group {
     TimeNamespace,
     /// Signal trampolines are in place.
     Trampoline,
+    /// x86_64's vsyscall page is served as its mode says.
+    Vsyscall,
     /// Symbols the image has that the spec does not know.
     Inventory,
 }
@@ -36,17 +40,19 @@ pub enum Group {
 /// ([`super::group::REGISTRY`]); these read it.
 impl Group {
     /// Every group, in the order they are reported.
-    pub const ALL: [Group; 11] = [
+    pub const ALL: [Group; 13] = [
         Group::Vdso,
         Group::Image,
         Group::Resolve,
         Group::Call,
         Group::CrossCheck,
         Group::Monotonic,
+        Group::Consistency,
         Group::BadPointer,
         Group::Served,
         Group::TimeNamespace,
         Group::Trampoline,
+        Group::Vsyscall,
         Group::Inventory,
     ];
 

@@ -275,6 +275,10 @@ pub const SYMPTOMS: &[(&str, &str)] = &[
     ),
     ("bad-pointer-hung", "a call with a bad pointer hung"),
     (
+        "bad-pointer-rejected-clock",
+        "a clock the syscall rejects (DETAIL) was not rejected alike by the vDSO given a bad pointer",
+    ),
+    (
         "bad-pointer-null",
         "NULL where it is allowed was not accepted, or an invalid clock with NULL was not EINVAL",
     ),
@@ -299,10 +303,46 @@ pub const SYMPTOMS: &[(&str, &str)] = &[
         "a clock inside a time namespace does not carry the namespace's offset (DETAIL)",
     ),
     (
+        "timens-left",
+        "after setns back to the parent's time namespace a clock still carries an offset (DETAIL), or was not read",
+    ),
+    (
+        "timens-resolution",
+        "a resolution inside a time namespace is not the syscall's (DETAIL)",
+    ),
+    (
         "timens-getrandom",
         "getrandom is not served inside a time namespace",
     ),
     ("went-backwards", "a clock went backwards"),
+    (
+        "vsyscall-mode",
+        "the vsyscall page's mode in /proc/self/maps is not the kernel command line's, or not one the spec allows",
+    ),
+    (
+        "vsyscall-access",
+        "a read or call of the vsyscall page faulted where its mode serves it, or succeeded where it must fault (DETAIL: which)",
+    ),
+    (
+        "vsyscall-returned",
+        "a vsyscall entry returned another value than it must (DETAIL: which)",
+    ),
+    (
+        "vsyscall-differs",
+        "a vsyscall entry stored a value outside the syscall's readings around it (DETAIL: which)",
+    ),
+    (
+        "reading-ahead",
+        "a REALTIME function read ahead of REALTIME at the moment it was read (DETAIL: which)",
+    ),
+    (
+        "reading-behind",
+        "a fine REALTIME function read behind REALTIME at the moment it was read, beyond its unit (DETAIL: which)",
+    ),
+    (
+        "reading-out-of-order",
+        "a REALTIME function read less than an earlier reading it must follow (DETAIL: which)",
+    ),
     (
         "unlock-returned",
         "a robust-futex try-unlock returned another value than the lock word held (DETAIL: the lock's case)",

@@ -104,16 +104,6 @@ where
         served_clocks::<T, Gettime>(f, ctx, true)
     }
 
-    fn timens_inside(&self, f: Resolved) -> InnerReport {
-        match f.handle::<Clock<T, Gettime>>() {
-            Ok(f) => timens::read_inside(&|c| f.read(c)),
-            Err(e) => InnerReport {
-                error: Some(e),
-                ..Default::default()
-            },
-        }
-    }
-
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
         pointers_of::<Clock<T, Gettime>>(f, use_it)
     }
@@ -142,6 +132,19 @@ where
 
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
         served_clocks::<T, Getres>(f, ctx, false)
+    }
+
+    fn timens_inside(&self, f: Resolved) -> InnerReport {
+        match f.handle::<Clock<T, Getres>>() {
+            Ok(f) => timens::resolutions_inside(timens::Readers {
+                vdso: &|c| f.read(c),
+                syscall: &syscall::clock_getres,
+            }),
+            Err(e) => InnerReport {
+                error: Some(e),
+                ..Default::default()
+            },
+        }
     }
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {

@@ -45,7 +45,7 @@ pub enum ReadsClock {
     No,
     /// Of the clock id it is given: one check per monotonic and steppable clock.
     Given,
-    /// Of its own clock (gettimeofday): one check.
+    /// Of its own clock, REALTIME (gettimeofday, time): one check.
     Own,
 }
 
@@ -54,8 +54,9 @@ pub enum ReadsClock {
 pub enum TimeNamespace {
     /// Not checked there.
     No,
-    /// Its clocks carry the namespace's offsets, as the syscall's do.
-    Offsets,
+    /// Inside (and after leaving) it answers as the syscall does there: its
+    /// clocks carry the namespace's offsets, its resolutions do not change.
+    AsSyscall,
     /// It is still served in user space (seen under the fallback trap).
     StillServed,
 }
@@ -88,6 +89,8 @@ pub struct KindInfo {
     /// What its bench figure measures, when not a clock (getrandom: "16 bytes").
     pub bench_label: Option<&'static str>,
     pub reads_clock: ReadsClock,
+    /// The unit of its readings: 1 ns, gettimeofday's 1 µs, time's 1 s.
+    pub reading_unit_ns: i64,
     pub time_namespace: TimeNamespace,
     /// A signal trampoline: its placement is checked (the `trampoline` group).
     pub trampoline: bool,
@@ -131,7 +134,8 @@ pub trait LiveKind: Sync {
         )))
     }
 
-    /// What it reads inside a new time namespace (the `timens` group).
+    /// What it reads inside a new time namespace (the `timens` group), for a
+    /// kind that reads no clock (clock readers are read through [`Self::readers`]).
     fn timens_inside(&self, f: Resolved) -> InnerReport {
         InnerReport {
             error: Some(format!(
@@ -208,6 +212,7 @@ const NOT_CALLED: KindInfo = KindInfo {
     returns_seconds: false,
     bench_label: None,
     reads_clock: ReadsClock::No,
+    reading_unit_ns: 1,
     time_namespace: TimeNamespace::No,
     trampoline: false,
     crosschecked_only: false,
@@ -237,7 +242,7 @@ fn clock_gettime<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind
         null_allowed: false,
         takes_clock: true,
         reads_clock: ReadsClock::Given,
-        time_namespace: TimeNamespace::Offsets,
+        time_namespace: TimeNamespace::AsSyscall,
         ..called(name, live)
     }
 }
@@ -246,6 +251,7 @@ fn clock_getres<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind)
     KindInfo {
         outputs: <Clock<T, Getres> as PointerCall>::OUTPUTS,
         takes_clock: true,
+        time_namespace: TimeNamespace::AsSyscall,
         ..called(name, live)
     }
 }
@@ -283,12 +289,17 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
         K::Gettimeofday => KindInfo {
             outputs: Gettimeofday::OUTPUTS,
             reads_clock: ReadsClock::Own,
+            reading_unit_ns: 1_000,
+            time_namespace: TimeNamespace::AsSyscall,
             ..called("gettimeofday", &gettimeofday::GettimeofdayKind)
         },
         K::Time => KindInfo {
             outputs: Time::OUTPUTS,
             scalar_outputs: true,
             returns_seconds: true,
+            reads_clock: ReadsClock::Own,
+            reading_unit_ns: 1_000_000_000,
+            time_namespace: TimeNamespace::AsSyscall,
             ..called("time", &time::TimeKind)
         },
         K::Getcpu => KindInfo {

@@ -1,14 +1,24 @@
 //! time: seconds of CLOCK_REALTIME, returned and stored.
 
-use super::{observed, pointers_of, LiveKind, Pointers};
+use super::{observed, pointers_of, ClockSource, LiveKind, Pointers};
 use crate::checks::live::call::judge_time;
 use crate::checks::live::crosscheck;
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
-use crate::vdso::syscall::{self};
-use crate::vdso::{raw_value, Resolved, Time};
+use crate::spec::ClockId;
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{raw_value, Resolved, Time, Timespec};
 
 pub struct TimeKind;
+
+/// `time(NULL)` by syscall, or where there is none (arm64, riscv) the seconds
+/// of CLOCK_REALTIME_COARSE, which is what it returns.
+fn sys_seconds() -> Result<i64, Errno> {
+    match syscall::time() {
+        Some(r) => r.map(|v| v as i64),
+        None => syscall::coarse_seconds(),
+    }
+}
 
 impl LiveKind for TimeKind {
     fn call(&self, f: Resolved) -> Result<(), Problem> {
@@ -21,15 +31,24 @@ impl LiveKind for TimeKind {
             Ok(f) => f,
             Err(e) => return CheckResult::fail(e),
         };
-        let sys_seconds = || match syscall::time() {
-            Some(r) => r.map(|v| v as i64),
-            None => syscall::coarse_seconds(),
-        };
         let (Ok(before), (ret, stored), Ok(after)) = (sys_seconds(), f.call(), sys_seconds())
         else {
             return CheckResult::fail("the time syscall failed");
         };
         crosscheck::judge_time(before, raw_value(ret), stored, after, raw_value(f.null()))
+    }
+
+    fn readers(
+        &self,
+        f: Resolved,
+        _: Option<ClockId>,
+    ) -> Result<(ClockSource, ClockSource), String> {
+        let f = f.handle::<Time>()?;
+        let seconds = |sec: i64| Timespec { sec, nsec: 0 };
+        Ok((
+            Box::new(move || f.call().0.map(seconds)),
+            Box::new(move || sys_seconds().map(seconds)),
+        ))
     }
 
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {

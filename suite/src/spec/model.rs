@@ -26,11 +26,74 @@ pub struct ArchSpec {
     pub clocks: ClockSpec,
     pub providers: ProvidersSpec,
     pub symbols: Vec<SymbolSpec>,
+    /// x86_64's legacy vsyscall page, an ABI of its own beside the vDSO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vsyscall_page: Option<VsyscallPageSpec>,
     /// Known ways real kernels deviate from the ABI, each reported as a kernel bug.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deviations: Vec<DeviationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+/// A page of fixed-address entries the kernel serves by emulating their
+/// execution (x86_64's vsyscall page: `arch/x86/entry/vsyscall/`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VsyscallPageSpec {
+    /// Its address, the same in every process.
+    pub address: u64,
+    /// Its entries, each the function of a kind at an offset in the page.
+    pub entries: Vec<VsyscallEntrySpec>,
+    /// The modes a kernel may run it in: `vsyscall=` on its command line, or
+    /// else its configuration's default.
+    pub modes: Vec<VsyscallMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// One entry of the vsyscall page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VsyscallEntrySpec {
+    /// What it does, as the vDSO function of this kind.
+    pub kind: SymbolKind,
+    /// Its offset from the page's address.
+    pub offset: u64,
+}
+
+/// How a kernel serves the vsyscall page (`vsyscall=` on its command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VsyscallMode {
+    /// Mapped execute-only: calls are emulated, reads fault (`--xp` in maps).
+    Xonly,
+    /// Mapped readable: calls are emulated, reads succeed (`r-xp` in maps).
+    Emulate,
+    /// Not mapped: calls and reads fault.
+    None,
+}
+
+impl VsyscallMode {
+    pub const ALL: [VsyscallMode; 3] = [
+        VsyscallMode::Xonly,
+        VsyscallMode::Emulate,
+        VsyscallMode::None,
+    ];
+
+    /// Its name on the kernel command line and in spec files.
+    pub fn name(self) -> &'static str {
+        match self {
+            VsyscallMode::Xonly => "xonly",
+            VsyscallMode::Emulate => "emulate",
+            VsyscallMode::None => "none",
+        }
+    }
+
+    /// Whether the page is there to call.
+    pub fn mapped(self) -> bool {
+        self != VsyscallMode::None
+    }
 }
 
 /// A known kernel deviation: failures of the named checks whose every problem shows one
@@ -42,7 +105,8 @@ pub struct DeviationSpec {
     pub description: String,
     /// Where it was seen or why it happens (kernel source, image, run).
     pub evidence: String,
-    /// Check names it applies to: `GROUP::SUBJECT` prefixes, e.g. `crosscheck::__vdso_clock_getres@LINUX_2.6`.
+    /// Check names it applies to: `GROUP::SUBJECT` prefixes, e.g. `crosscheck::__vdso_clock_getres@LINUX_2.6`,
+    /// in which `*` stands for any text (`badptr::__vdso_clock_getres@*clock=AUX0`).
     pub checks: Vec<String>,
     /// Text every problem of such a failure contains (any one of them).
     pub symptoms: Vec<String>,

@@ -10,6 +10,7 @@ pub mod restart;
 pub mod seccomp;
 pub mod signals;
 pub mod syscall;
+pub mod vsyscall_page;
 
 pub use abi::*;
 pub use handles::*;

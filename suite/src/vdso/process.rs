@@ -5,7 +5,7 @@
 
 use std::ffi::{CStr, CString, OsStr};
 use std::io;
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -298,6 +298,17 @@ pub fn fork_exchange<const N: usize>(
 pub fn unshare_time_namespace() -> io::Result<()> {
     // SAFETY: unshare affects only this process.
     check(unsafe { libc::unshare(libc::CLONE_NEWTIME) })
+}
+
+/// Moves this (single-threaded) process into its parent's time namespace, as
+/// `setns(2)` on `/proc/PPID/ns/time`: its clocks, the vDSO's included, lose
+/// the offsets of the namespace it was started in.
+pub fn join_parent_time_namespace() -> io::Result<()> {
+    // SAFETY: getppid has no arguments and cannot fail.
+    let parent = unsafe { libc::getppid() };
+    let ns = std::fs::File::open(format!("/proc/{parent}/ns/time"))?;
+    // SAFETY: the descriptor is open for the call; setns changes only this process.
+    check(unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWTIME) })
 }
 
 // ---- CPUs ----

@@ -8,7 +8,7 @@ use crate::checks::group::{About, CheckGroup, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck, Target};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
-use crate::spec::{ArchSpec, BadPointer, SymbolKind};
+use crate::spec::{ArchSpec, BadPointer, ClockId, SymbolKind};
 use crate::vdso::syscall::Errno;
 use serde::{Deserialize, Serialize};
 
@@ -30,8 +30,9 @@ impl CheckGroup for BadPointerGroup {
     }
 
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
+        let clocks = clocks_to_try(spec);
         for (i, sym) in spec.symbols.iter().enumerate() {
-            for case in cases_for(sym.kind) {
+            for case in cases_for(sym.kind, &clocks) {
                 add(
                     format!("{}::{}", subject(sym), case.label(sym.kind)),
                     Case {
@@ -92,8 +93,12 @@ impl PtrCase {
             .map(|(n, a)| format!("{n}={}", a.name()))
             .collect();
         let mut label = args.join(",");
-        if self.clock != 1 && kind_info(kind).takes_clock {
-            label.push_str(&format!(",clock={}", self.clock));
+        if self.clock != ClockId::MONOTONIC.0 && kind_info(kind).takes_clock {
+            let clock = ClockId(self.clock);
+            match clock.name() {
+                Some(name) => label.push_str(&format!(",clock={name}")),
+                None => label.push_str(&format!(",clock={}", self.clock)),
+            }
         }
         label
     }
@@ -104,27 +109,45 @@ fn arg_names(kind: SymbolKind) -> impl Iterator<Item = &'static str> {
     kind_info(kind).outputs.iter().map(|&(name, _)| name)
 }
 
-/// Pointer-taking kinds with a bad-pointer case list.
+/// The clocks a clock function is given bad pointers with: every clock the
+/// vDSO serves (the coarse, raw and high-resolution ones take different paths),
+/// the first auxiliary clock where the spec serves them, and one clock it passes
+/// to the syscall (its fallback must hand the pointer on as it was). MONOTONIC
+/// comes first.
+pub fn clocks_to_try(spec: &ArchSpec) -> Vec<i32> {
+    let mut clocks = vec![ClockId::MONOTONIC.0];
+    let aux = spec.clocks.aux_served_since.map(|_| ClockId(16));
+    let served = spec.clocks.served.iter().copied().chain(aux);
+    for clock in served.chain(spec.clocks.fallback.first().copied()) {
+        if !clocks.contains(&clock.0) {
+            clocks.push(clock.0);
+        }
+    }
+    clocks
+}
+
+/// Pointer-taking kinds with a bad-pointer case list; a clock-taking kind has
+/// each case with each of `clocks` (see [`clocks_to_try`]).
 ///
 /// A straddling object stays naturally aligned (a misaligned one could earn SIGBUS for
 /// the wrong reason), so scalars (`time_t`, getcpu's `unsigned`) have no straddle case.
-pub fn cases_for(kind: SymbolKind) -> Vec<PtrCase> {
+pub fn cases_for(kind: SymbolKind, clocks: &[i32]) -> Vec<PtrCase> {
     let info = kind_info(kind);
     if !info.callable {
         return Vec::new();
     }
     let usable = move |a: &&PtrArg| !(info.scalar_outputs && **a == PtrArg::Straddle);
-    // A clock-taking kind is called with MONOTONIC, the others' first argument is
-    // their pointer (0 is a placeholder).
-    let clock = if info.takes_clock { 1 } else { 0 };
+    // The other kinds' first argument is their pointer (0 is a placeholder).
+    let clocks = if info.takes_clock { clocks } else { &[0] };
     match info.outputs.len() {
         1 => {
-            let mut v: Vec<PtrCase> = PtrArg::BAD
+            let mut v: Vec<PtrCase> = clocks
                 .iter()
-                .filter(usable)
-                .map(|&a| PtrCase {
-                    args: vec![a],
-                    clock,
+                .flat_map(|&clock| {
+                    PtrArg::BAD.iter().filter(usable).map(move |&a| PtrCase {
+                        args: vec![a],
+                        clock,
+                    })
                 })
                 .collect();
             if info.takes_clock && !info.null_allowed {
@@ -143,15 +166,17 @@ pub fn cases_for(kind: SymbolKind) -> Vec<PtrCase> {
                     .chain(PtrArg::BAD.iter())
                     .filter(usable)
             };
-            for &a in all() {
-                for &b in all() {
-                    let fine = |p| p == PtrArg::Valid || (p == PtrArg::Null && info.null_allowed);
-                    let both_fine = fine(a) && fine(b);
-                    if !both_fine {
-                        v.push(PtrCase {
-                            args: vec![a, b],
-                            clock,
-                        });
+            for &clock in clocks {
+                for &a in all() {
+                    for &b in all() {
+                        let fine =
+                            |p| p == PtrArg::Valid || (p == PtrArg::Null && info.null_allowed);
+                        if !(fine(a) && fine(b)) {
+                            v.push(PtrCase {
+                                args: vec![a, b],
+                                clock,
+                            });
+                        }
                     }
                 }
             }
@@ -194,6 +219,9 @@ pub fn judge_bad_pointer(
     sys: Option<Result<isize, Errno>>,
     vdso: CallOutcome,
 ) -> CheckResult {
+    if let Some(judged) = judge_rejected_clock(kind, case, sys, vdso) {
+        return judged;
+    }
     let fault = must_fault(kind, case);
     let mut notes = Vec::new();
     match sys {
@@ -265,6 +293,43 @@ pub fn judge_bad_pointer(
         }
     };
     verdict.with_notes(notes)
+}
+
+/// A clock this kernel rejects before it looks at the pointer (an auxiliary
+/// clock not enabled, one the kernel predates): the vDSO must reject it with the
+/// syscall's errno and touch nothing. `None` when the syscall accepted the clock.
+fn judge_rejected_clock(
+    kind: SymbolKind,
+    case: &PtrCase,
+    sys: Option<Result<isize, Errno>>,
+    vdso: CallOutcome,
+) -> Option<CheckResult> {
+    let Some(Err(errno)) = sys else { return None };
+    if !kind_info(kind).takes_clock || case.clock == -1 || errno == libc::EFAULT {
+        return None;
+    }
+    let clock = ClockId(case.clock);
+    let label = clock.name().map_or(case.clock.to_string(), str::to_string);
+    Some(match vdso {
+        CallOutcome::Returned(r) if r == -i64::from(errno) => {
+            CheckResult::pass().with_notes(vec![format!(
+                "this kernel rejects {label} ({}) before the pointer: so did the vDSO",
+                errno_name(errno)
+            )])
+        }
+        other => failed(
+            &format!("bad-pointer-rejected-clock:{label}"),
+            format!(
+                "the syscall rejects {label} with {}; the vDSO {}",
+                errno_name(errno),
+                match other {
+                    CallOutcome::Returned(r) => format!("returned {r}"),
+                    CallOutcome::Signal(s) => format!("was killed by signal {s}"),
+                    CallOutcome::Hung => "hung".into(),
+                }
+            ),
+        ),
+    })
 }
 
 /// Child side: one case of `kind`'s function `f`. The syscall's answer is passed

@@ -6,12 +6,14 @@
 pub mod badptr;
 pub mod call;
 pub mod clocks;
+pub mod consistency;
 pub mod crosscheck;
 pub mod monotonic;
 pub mod overwrite;
 pub mod served;
 pub mod timens;
 pub mod trampoline;
+pub mod vsyscall;
 
 use crate::checks::result::CheckResult;
 use crate::kinds::{kind_info, LiveKind};

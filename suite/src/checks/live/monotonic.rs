@@ -54,7 +54,7 @@ impl CheckGroup for MonotonicGroup {
                 ReadsClock::Own => add(
                     subject(sym),
                     Case::symbol(i),
-                    "gettimeofday never goes backwards unless stepped".into(),
+                    format!("{} never goes backwards unless stepped", sym.kind.name()),
                 ),
                 ReadsClock::No => {}
             }
