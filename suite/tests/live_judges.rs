@@ -18,8 +18,8 @@ use vdsoconf_suite::checks::live::crosscheck::{self, Answers, RandomCase, SlowPa
 use vdsoconf_suite::checks::live::monotonic::{judge_monotonic, run_monotonic, MonotonicProbe};
 use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, ServiceCase};
 use vdsoconf_suite::checks::live::timens::{
-    judge_timens, parse_offsets, InnerReading, InnerReport, Offsets, Phase, ResolutionReading,
-    POSITIVE,
+    judge_timens, parse_offsets, InnerReading, InnerReport, Judged, Offsets, Phase,
+    ResolutionReading, POSITIVE,
 };
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Verdict};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
@@ -570,18 +570,20 @@ fn a_time_namespace_offset_that_is_not_applied_fails() {
         monotonic: -90 * s,
         boottime: -95 * s,
     };
+    let inside = Judged::Offsets;
     // MONOTONIC outside at 100 s: +10 s inside, -90 s in the second namespace,
     // unshifted after leaving either.
     let good = [
         timens_phase(POSITIVE, 1, 110 * s + 5, 100 * s + 7),
         timens_phase(negative, 1, 10 * s + 5, 100 * s + 7),
     ];
-    assert!(judge_timens(&good, false).is_pass());
+    assert!(judge_timens(&good, inside).is_pass());
+    assert!(judge_timens(&good[..1], Judged::AfterLeaving).is_pass());
     // The positive offset ignored.
     fails_with(
         &judge_timens(
             &[timens_phase(POSITIVE, 1, 100 * s + 5, 100 * s + 7)],
-            false,
+            inside,
         ),
         "not the outside clock +10 s",
     );
@@ -589,26 +591,28 @@ fn a_time_namespace_offset_that_is_not_applied_fails() {
     fails_with(
         &judge_timens(
             &[timens_phase(negative, 1, 190 * s + 5, 100 * s + 7)],
-            false,
+            inside,
         ),
         "not the outside clock -90 s",
     );
     // BOOTTIME given MONOTONIC's offset.
     fails_with(
-        &judge_timens(&[timens_phase(negative, 7, 10 * s + 5, 100 * s + 7)], false),
+        &judge_timens(
+            &[timens_phase(negative, 7, 10 * s + 5, 100 * s + 7)],
+            inside,
+        ),
         "not the outside clock -95 s",
     );
     // REALTIME shifted.
     let r = judge_timens(
         &[timens_phase(POSITIVE, 0, 110 * s + 5, 100 * s + 7)],
-        false,
+        inside,
     );
     fails_with(&r, "not the outside clock +0 s");
     // Still shifted after setns to the parent's namespace.
-    let r = judge_timens(
-        &[timens_phase(POSITIVE, 1, 110 * s + 5, 110 * s + 7)],
-        false,
-    );
+    let still = [timens_phase(POSITIVE, 1, 110 * s + 5, 110 * s + 7)];
+    assert!(judge_timens(&still, inside).is_pass());
+    let r = judge_timens(&still, Judged::AfterLeaving);
     fails_with(&r, "after setns");
     assert!(
         r.symptoms.iter().any(|x| x.starts_with("timens-left")),
@@ -617,12 +621,25 @@ fn a_time_namespace_offset_that_is_not_applied_fails() {
     // Leaving not tried at all.
     let mut unleft = timens_phase(POSITIVE, 1, 110 * s + 5, 0);
     unleft.inner.left = None;
-    fails_with(&judge_timens(&[unleft], false), "did not read again");
+    fails_with(
+        &judge_timens(&[unleft.clone()], Judged::AfterLeaving),
+        "did not read again",
+    );
+    // A process that may not leave (qemu-user's threads): a skip, never a pass.
+    unleft.inner.left = Some(Box::new(InnerReport {
+        not_applicable: Some("setns needs a single-threaded process".into()),
+        ..Default::default()
+    }));
+    let r = judge_timens(&[unleft], Judged::AfterLeaving);
+    assert!(
+        matches!(&r.verdict, Verdict::Skip { .. }) && !r.environment,
+        "{r:?}"
+    );
     // The vDSO disagreeing with the syscall inside.
     let mut skewed = timens_phase(POSITIVE, 1, 110 * s + 5, 100 * s + 7);
     skewed.inner.readings[0].before = 111 * s;
     fails_with(
-        &judge_timens(&[skewed], false),
+        &judge_timens(&[skewed], inside),
         "outside the syscall readings around it",
     );
     fails_with(
@@ -635,7 +652,7 @@ fn a_time_namespace_offset_that_is_not_applied_fails() {
                     ..Default::default()
                 },
             }],
-            true,
+            Judged::GetrandomServed,
         ),
         "fell back",
     );
@@ -661,11 +678,15 @@ fn time_namespace_readings_keep_their_unit_and_resolutions_stay() {
         };
     }
     phase.outside = vec![(0, 100 * s + 400_000_000, 100 * s + 600_000_000)];
-    assert!(judge_timens(std::slice::from_ref(&phase), false).is_pass());
+    assert!(judge_timens(std::slice::from_ref(&phase), Judged::Offsets).is_pass());
+    assert!(judge_timens(std::slice::from_ref(&phase), Judged::AfterLeaving).is_pass());
     let mut behind = phase.clone();
     behind.inner.readings[0].vdso = 99 * s;
     behind.inner.readings[0].before = 99 * s;
-    fails_with(&judge_timens(&[behind], false), "is not the outside clock");
+    fails_with(
+        &judge_timens(&[behind], Judged::Offsets),
+        "is not the outside clock",
+    );
     let mut res = phase.clone();
     res.inner.resolutions = vec![ResolutionReading {
         clock: 1,
@@ -673,7 +694,7 @@ fn time_namespace_readings_keep_their_unit_and_resolutions_stay() {
         syscall: Ok(1),
     }];
     fails_with(
-        &judge_timens(&[res], false),
+        &judge_timens(&[res], Judged::Offsets),
         "MONOTONIC's resolution in a namespace with MONOTONIC +0 s, BOOTTIME +0 s: vDSO 4000000 ns, syscall 1 ns",
     );
 }

@@ -37,12 +37,29 @@ impl CheckGroup for TimensGroup {
 
     fn plan(&self, spec: &ArchSpec, add: &mut dyn FnMut(String, Case, String)) {
         for (i, sym) in spec.symbols.iter().enumerate() {
-            let expectation = match kind_info(sym.kind).time_namespace {
-                TimeNamespace::No => continue,
-                TimeNamespace::AsSyscall => "in time namespaces with positive and negative offsets, and after leaving one, it answers as the syscall does there",
-                TimeNamespace::StillServed => "still served in user space inside a time namespace",
-            };
-            add(subject(sym), Case::symbol(i), expectation.into());
+            match kind_info(sym.kind).time_namespace {
+                TimeNamespace::No => {}
+                TimeNamespace::AsSyscall => {
+                    add(
+                        subject(sym),
+                        Case::symbol(i),
+                        "in time namespaces with positive and negative offsets it answers as the syscall does there".into(),
+                    );
+                    add(
+                        format!("{}::{SETNS}", subject(sym)),
+                        Case {
+                            name: Some(SETNS.into()),
+                            ..Case::symbol(i)
+                        },
+                        "after setns from a namespace with offsets to its parent's, it answers unshifted, as the syscall does".into(),
+                    );
+                }
+                TimeNamespace::StillServed => add(
+                    subject(sym),
+                    Case::symbol(i),
+                    "still served in user space inside a time namespace".into(),
+                ),
+            }
         }
     }
 
@@ -77,9 +94,16 @@ impl CheckGroup for TimensGroup {
             ReadsClock::No => kind.timens_inside(f),
         };
         let mut report = read();
-        if info.time_namespace == TimeNamespace::AsSyscall {
+        if judged(check, &target.spec) == Judged::AfterLeaving {
             let left = match crate::vdso::process::join_parent_time_namespace() {
                 Ok(()) => read(),
+                // qemu-user runs its guest with threads of its own.
+                Err(e) if e.raw_os_error() == Some(libc::EUSERS) => InnerReport {
+                    not_applicable: Some(format!(
+                        "setns(CLONE_NEWTIME) needs a single-threaded process, and this one has other threads (qemu-user runs its guest so): {e}"
+                    )),
+                    ..Default::default()
+                },
                 Err(e) => InnerReport {
                     unrunnable: Some(format!("setns to the parent's time namespace: {e}")),
                     ..Default::default()
@@ -102,7 +126,8 @@ impl CheckGroup for TimensGroup {
         if let Err(r) = live_kind(sym, target.spec.error_convention) {
             return r;
         }
-        let still_served = kind_info(sym.kind).time_namespace == TimeNamespace::StillServed;
+        let judged = judged(check, &target.spec);
+        let still_served = judged == Judged::GetrandomServed;
         if still_served && !target.spec.providers.get(target.provider).seccomp {
             return CheckResult::skip("seccomp is not available, so a fallback cannot be seen");
         }
@@ -112,7 +137,7 @@ impl CheckGroup for TimensGroup {
         };
         let mut phases = Vec::new();
         let mut wanted = vec![POSITIVE];
-        if !still_served {
+        if judged == Judged::Offsets {
             wanted.push(negative_offsets());
         }
         for offsets in wanted {
@@ -126,7 +151,32 @@ impl CheckGroup for TimensGroup {
                 inner,
             });
         }
-        judge_timens(&phases, still_served)
+        judge_timens(&phases, judged)
+    }
+}
+
+/// The subject suffix of the check that leaves a namespace.
+const SETNS: &str = "setns";
+
+/// What a check of the group judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    /// The readings inside namespaces with offsets.
+    Offsets,
+    /// The readings after setns back to the parent's namespace.
+    AfterLeaving,
+    /// getrandom still served inside.
+    GetrandomServed,
+}
+
+fn judged(check: &PlannedCheck, spec: &ArchSpec) -> Judged {
+    let kind = check.case.spec_symbol(spec).map(|s| kind_info(s.kind));
+    if check.case.name.as_deref() == Some(SETNS) {
+        Judged::AfterLeaving
+    } else if kind.is_ok_and(|k| k.time_namespace == TimeNamespace::StillServed) {
+        Judged::GetrandomServed
+    } else {
+        Judged::Offsets
     }
 }
 
@@ -235,6 +285,10 @@ pub struct InnerReport {
     /// started, seccomp is missing): the check is skipped, not failed.
     #[serde(default)]
     pub unrunnable: Option<String>,
+    /// Why this kind of process cannot do what the check needs (setns in a
+    /// multi-threaded one): the check is skipped, and the run is not in error.
+    #[serde(default)]
+    pub not_applicable: Option<String>,
 }
 
 /// Outside readings (syscall, ns) of [`NAMESPACE_CLOCKS`] taken just before and
@@ -250,8 +304,9 @@ pub struct Phase {
     pub inner: InnerReport,
 }
 
-/// Judges every namespace's inner report against the outer readings.
-pub fn judge_timens(phases: &[Phase], want_getrandom: bool) -> CheckResult {
+/// Judges every namespace's inner report against the outer readings, as
+/// `judged` says.
+pub fn judge_timens(phases: &[Phase], judged: Judged) -> CheckResult {
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     for phase in phases {
@@ -262,55 +317,56 @@ pub fn judge_timens(phases: &[Phase], want_getrandom: bool) -> CheckResult {
         if let Some(e) = &inner.error {
             return CheckResult::fail(format!("inside the namespace: {e}"));
         }
-        if want_getrandom {
-            continue;
-        }
-        let context = format!("in a namespace with {}", phase.offsets.describe());
-        judge_readings(
-            inner,
-            phase.offsets,
-            &phase.outside,
-            "timens-offset",
-            &context,
-            &mut problems,
-        );
-        match inner.left.as_deref() {
-            Some(left) => {
+        let offsets = phase.offsets.describe();
+        let (report, offset, symptom, context) = match judged {
+            Judged::GetrandomServed => continue,
+            Judged::Offsets => (
+                inner,
+                phase.offsets,
+                "timens-offset",
+                format!("in a namespace with {offsets}"),
+            ),
+            Judged::AfterLeaving => {
+                let Some(left) = inner.left.as_deref() else {
+                    problems.push(Problem::new(
+                        "timens-left",
+                        "the inner process did not read again after leaving the namespace",
+                    ));
+                    continue;
+                };
+                if let Some(why) = &left.not_applicable {
+                    return CheckResult::skip(why);
+                }
                 if let Some(why) = &left.unrunnable {
                     return CheckResult::unrunnable(format!("leaving the namespace: {why}"));
                 }
                 if let Some(e) = &left.error {
                     return CheckResult::fail(format!("after leaving the namespace: {e}"));
                 }
-                let context = format!(
-                    "after setns from the namespace with {}",
-                    phase.offsets.describe()
-                );
-                judge_readings(
+                (
                     left,
                     Offsets::ZERO,
-                    &phase.outside,
                     "timens-left",
-                    &context,
-                    &mut problems,
-                );
-                let read = match (&inner.readings[..], inner.resolutions.len()) {
-                    ([], n) => format!("{n} resolutions"),
-                    ([one], _) => one.label.clone(),
-                    (all, _) => format!("{} clocks", all.len()),
-                };
-                notes.push(format!(
-                    "{read} as the syscall's in a namespace with {}, and unshifted after setns to the parent's",
-                    phase.offsets.describe()
-                ));
+                    format!("after setns from a namespace with {offsets}"),
+                )
             }
-            None => problems.push(Problem::new(
-                "timens-left",
-                "the inner process did not read again after leaving the namespace",
-            )),
-        }
+        };
+        judge_readings(
+            report,
+            offset,
+            &phase.outside,
+            symptom,
+            &context,
+            &mut problems,
+        );
+        let read = match (&report.readings[..], report.resolutions.len()) {
+            ([], n) => format!("{n} resolutions"),
+            ([one], _) => one.label.clone(),
+            (all, _) => format!("{} clocks", all.len()),
+        };
+        notes.push(format!("{read} as the syscall's {context}"));
     }
-    if want_getrandom {
+    if judged == Judged::GetrandomServed {
         match phases.first().and_then(|p| p.inner.getrandom_served) {
             Some(true) => {}
             Some(false) => problems.push(Problem::new(
