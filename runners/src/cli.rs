@@ -119,6 +119,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
+    /// Write the manual pages (man1/vdsoconf.1 and one per command) and the shell
+    /// completions (completions/: bash, zsh, fish) into DIR, generated from these
+    /// very options; `runners/release/dist` puts them beside the binaries.
+    Manual {
+        /// Directory to write into (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+    },
     /// Measure each callable vDSO function (and each clock the spec says it serves)
     /// against the raw syscall: nanoseconds per call, median and minimum over batches.
     /// Each function runs in a child of its own: one that crashes, hangs (60 s) or
@@ -403,6 +411,7 @@ pub fn main() -> i32 {
         } => extract(&kernel, &output, format),
         Command::History { dir, format, html } => history(&dir, format, html.as_deref()),
         Command::Summary { dir, html } => summary(&dir, html.as_deref()),
+        Command::Manual { output } => manual(&output),
         Command::Bench {
             target,
             format,
@@ -528,6 +537,15 @@ fn write_report_dir(dir: &Path, report: &RunReport) -> Result<(), InputError> {
     files.push(("report.html", page.into_bytes()));
     output::replace_in_dir(dir, &files)?;
     Ok(())
+}
+
+fn manual(dir: &std::path::Path) -> Result<i32, InputError> {
+    use clap::CommandFactory;
+    let written = crate::manual::write(dir, Cli::command()).map_err(InputError)?;
+    for path in written {
+        println!("{}", path.display());
+    }
+    Ok(0)
 }
 
 /// A value that travels on the kernel command line, which splits at blanks.

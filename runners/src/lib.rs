@@ -10,6 +10,7 @@ pub mod extract;
 pub mod harness;
 pub mod history;
 pub mod isolate;
+pub mod manual;
 pub mod output;
 pub mod progress;
 pub mod session;
