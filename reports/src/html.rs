@@ -2,8 +2,10 @@
 //! and, when there is one, the bench table with its inline SVG chart.
 
 use crate::bench::{render_svg, BenchReport};
-use crate::matrix::{columns, group_counts, MatrixRow, RowState};
+use crate::matrix::{column_results, columns, group_counts, MatrixRow, RowState};
+use crate::model::CaseResult;
 use std::fmt::Write;
+use vdsoconf_suite::checks::Verdict;
 
 /// `s` as HTML or XML text (attribute values included).
 pub(crate) fn esc(s: &str) -> String {
@@ -16,7 +18,10 @@ pub(crate) fn esc(s: &str) -> String {
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}\
 th{background:#f3f3f3}td.name,th.name{text-align:left}td.pass{background:#e4f4e4}td.fail{background:#f8d7d7}\
-td.skip{background:#f4f1e0}td.none{color:#999}p.note{color:#555;font-size:90%}";
+td.skip{background:#f4f1e0}td.none{color:#999}p.note{color:#555;font-size:90%}\
+tr.arch th{text-align:left;background:#e8eef6}summary{cursor:pointer}\
+ol.checks{text-align:left;font-size:85%;margin:0.3em 0;padding-left:1.5em;max-width:60em}\
+ol.checks li.fail{color:#a00}ol.checks li.skip{color:#665}ol.checks small{color:#555}";
 
 pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> String {
     let mut h = String::new();
@@ -30,7 +35,18 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
         let _ = write!(h, "<th>{}</th>", esc(name));
     }
     h.push_str("<th class=\"name\">result</th></tr></thead><tbody>\n");
-    for row in rows {
+    let width = 4 + columns().len();
+    let mut arch_shown: Option<String> = None;
+    for row in grouped(rows) {
+        let arch = arch_of(row);
+        if arch_shown.as_deref() != Some(arch.as_str()) {
+            let _ = writeln!(
+                h,
+                "<tr class=\"arch\"><th colspan=\"{width}\">{}</th></tr>",
+                esc(&arch)
+            );
+            arch_shown = Some(arch);
+        }
         let _ =
             write!(
             h,
@@ -52,12 +68,17 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
                     } else {
                         "skip"
                     };
-                    let text = if c.total() == 0 {
-                        "-".to_string()
+                    if c.total() == 0 {
+                        let _ = write!(h, "<td class=\"{class}\">-</td>");
                     } else {
-                        format!("{}/{}/{}", c.pass, c.fail, c.skip)
-                    };
-                    let _ = write!(h, "<td class=\"{class}\">{text}</td>");
+                        let text = format!("{}/{}/{}", c.pass, c.fail, c.skip);
+                        let checks: Vec<&CaseResult> = column_results(r, &groups).collect();
+                        let _ = write!(
+                            h,
+                            "<td class=\"{class}\">{}</td>",
+                            drill_down(&text, &checks)
+                        );
+                    }
                 }
                 None => h.push_str("<td class=\"none\">-</td>"),
             }
@@ -69,9 +90,20 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
             RowState::NothingChecked(why) => ("skip", format!("NOTHING CHECKED ({why})")),
             RowState::NotBuilt(why) => ("skip", format!("NOT BUILT ({why})")),
         };
-        let _ = writeln!(h, "<td class=\"name {class}\">{}</td></tr>", esc(&text));
+        let failed: Vec<&CaseResult> = row
+            .report
+            .iter()
+            .flat_map(|r| &r.results)
+            .filter(|c| matches!(c.result.verdict, Verdict::Fail { .. }))
+            .collect();
+        let result = if failed.is_empty() {
+            esc(&text)
+        } else {
+            drill_down(&text, &failed)
+        };
+        let _ = writeln!(h, "<td class=\"name {class}\">{result}</td></tr>");
     }
-    h.push_str("</tbody></table>\n<p class=\"note\">cells: passed/failed/skipped checks; '-' none planned</p>\n");
+    h.push_str("</tbody></table>\n<p class=\"note\">cells: passed/failed/skipped checks ('-' none planned); each opens the checks behind it, failures first, with their messages</p>\n");
     if let Some(b) = bench {
         h.push_str("<h2>vDSO versus syscall</h2>\n<table class=\"bench\"><thead><tr><th class=\"name\">function</th><th>vDSO median ns</th><th>vDSO min ns</th><th>syscall median ns</th><th>syscall min ns</th><th>speedup</th></tr></thead><tbody>\n");
         for r in &b.rows {
@@ -108,5 +140,63 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
         );
     }
     h.push_str("</body></html>\n");
+    h
+}
+
+/// The rows by architecture (the spec each ran against), and within one the
+/// qemu-user and native rows before the kernels booted for it.
+fn grouped(rows: &[MatrixRow]) -> Vec<&MatrixRow> {
+    let mut sorted: Vec<&MatrixRow> = rows.iter().collect();
+    sorted.sort_by_key(|r| {
+        let booted = r.info.runner.starts_with("qemu-system");
+        (arch_of(r), booted, r.info.target.clone())
+    });
+    sorted
+}
+
+/// A row's architecture: its report's, else the part of its name before the
+/// first `-` (a row that never ran).
+fn arch_of(row: &MatrixRow) -> String {
+    match &row.report {
+        Some(r) => r.environment.arch.clone(),
+        None => row.info.target.split('-').next().unwrap_or("").to_string(),
+    }
+}
+
+/// `label` opening (plain `<details>`, no script) the list of `checks`:
+/// failures, then skips, then passes, each with its message or reason and,
+/// for a failure, its notes.
+fn drill_down(label: &str, checks: &[&CaseResult]) -> String {
+    let rank = |c: &&&CaseResult| match c.result.verdict {
+        Verdict::Fail { .. } => 0,
+        Verdict::Skip { .. } => 1,
+        Verdict::Pass => 2,
+    };
+    let mut ordered: Vec<&&CaseResult> = checks.iter().collect();
+    ordered.sort_by_key(rank);
+    let mut h = format!(
+        "<details><summary>{}</summary><ol class=\"checks\">",
+        esc(label)
+    );
+    for c in ordered {
+        let (class, what) = match &c.result.verdict {
+            Verdict::Fail { message } => ("fail", format!("FAIL: {message}")),
+            Verdict::Skip { reason } => ("skip", format!("SKIP: {reason}")),
+            Verdict::Pass => ("pass", "PASS".to_string()),
+        };
+        let _ = write!(
+            h,
+            "<li class=\"{class}\"><code>{}</code> {}",
+            esc(&c.name),
+            esc(&what)
+        );
+        if class == "fail" {
+            for note in &c.result.notes {
+                let _ = write!(h, "<br><small>note: {}</small>", esc(note));
+            }
+        }
+        h.push_str("</li>");
+    }
+    h.push_str("</ol></details>");
     h
 }

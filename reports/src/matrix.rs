@@ -215,24 +215,35 @@ fn cell(c: Counts) -> String {
     }
 }
 
+/// Whether a result of group `group` belongs to the column that counts
+/// `groups` (an empty list: the catch-all, every group no other column names).
+fn in_column(groups: &[Group], group: &str) -> bool {
+    if groups.is_empty() {
+        !Group::ALL
+            .iter()
+            .any(|n| n.name() == group && n.column().is_some())
+    } else {
+        groups.iter().any(|g| g.name() == group)
+    }
+}
+
+/// The results the column that counts `groups` shows.
+pub fn column_results<'r>(
+    report: &'r RunReport,
+    groups: &'r [Group],
+) -> impl Iterator<Item = &'r crate::model::CaseResult> {
+    report
+        .results
+        .iter()
+        .filter(|r| in_column(groups, &r.group))
+}
+
 /// The counts of the column that counts `groups` (an empty list: the catch-all,
 /// every group no other column names).
 pub fn group_counts(report: &RunReport, groups: &[Group]) -> Counts {
-    let named = |g: &str| {
-        Group::ALL
-            .iter()
-            .any(|n| n.name() == g && n.column().is_some())
-    };
     let mut c = Counts::default();
-    for r in &report.results {
-        let counted = if groups.is_empty() {
-            !named(&r.group)
-        } else {
-            groups.iter().any(|g| g.name() == r.group)
-        };
-        if counted {
-            c.add(&r.result.verdict);
-        }
+    for r in column_results(report, groups) {
+        c.add(&r.result.verdict);
     }
     c
 }

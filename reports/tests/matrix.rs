@@ -231,3 +231,105 @@ fn every_result_lands_in_one_column_even_of_a_group_no_column_names() {
     // The catch-all holds the groups no column names, the new one included.
     assert_eq!(per_column.last(), Some(&6), "{per_column:?}");
 }
+
+/// The page groups rows by architecture, the qemu-user row before the kernels
+/// booted for it, and every cell opens the checks behind its counts: a failed
+/// row's result opens its failing check, with the message and notes.
+#[test]
+fn the_page_opens_each_cell_on_its_checks() {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-drill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let named = |name: &str, group: &str, result: CheckResult| CaseResult {
+        name: name.into(),
+        ..case(group, result)
+    };
+    let user = RunReport::new(
+        env("aarch64", true),
+        vec![named("aarch64::call::f", "call", CheckResult::pass())],
+    );
+    let mut failing = CheckResult::fail("returned 0 for a bad pointer");
+    failing.notes = vec!["the syscall answered EFAULT".into()];
+    let kernel = RunReport::new(
+        env("aarch64", true),
+        vec![
+            named("aarch64::call::f", "call", CheckResult::pass()),
+            named("aarch64::badptr::f::ts=null", "badptr", failing),
+            named(
+                "aarch64::badptr::f::ts=kernel",
+                "badptr",
+                CheckResult::skip("absent <here>"),
+            ),
+        ],
+    );
+    let x86 = RunReport::new(
+        env("x86_64", true),
+        vec![named("x86_64::call::g", "call", CheckResult::pass())],
+    );
+    write_target(
+        &dir,
+        "aarch64-kernel-7.2",
+        r#"{"target":"aarch64-kernel-7.2","runner":"qemu-system (Image)","exit":1}"#,
+        Some(&kernel),
+    );
+    write_target(
+        &dir,
+        "aarch64",
+        r#"{"target":"aarch64","runner":"qemu-aarch64","exit":0}"#,
+        Some(&user),
+    );
+    write_target(
+        &dir,
+        "x86_64",
+        r#"{"target":"x86_64","runner":"native","exit":0}"#,
+        Some(&x86),
+    );
+    write_target(
+        &dir,
+        "armv7",
+        r#"{"target":"armv7","runner":"qemu-arm","not_built":"no std"}"#,
+        None,
+    );
+    let rows = read_dir(&dir).unwrap();
+    let page = vdsoconf_reports::html::render("t", &rows, None);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let pos = |s: &str| {
+        page.find(s)
+            .unwrap_or_else(|| panic!("{s} not in the page"))
+    };
+    assert!(pos(">aarch64</th>") < pos("<td class=\"name\">aarch64</td>"));
+    assert!(
+        pos("<td class=\"name\">aarch64</td>") < pos("<td class=\"name\">aarch64-kernel-7.2</td>")
+    );
+    assert!(pos("<td class=\"name\">aarch64-kernel-7.2</td>") < pos(">armv7</th>"));
+    assert!(pos(">armv7</th>") < pos(">x86_64</th>"));
+    // Every non-empty cell is a <details>: 1 call cell per row with a report,
+    // the kernel row's bad-pointer cell and its FAIL result.
+    assert_eq!(page.matches("<details>").count(), 3 + 1 + 1, "{page}");
+    let result = &page[pos("<summary>FAIL (1 failed)</summary>")..];
+    let result = &result[..result.find("</details>").unwrap()];
+    assert!(
+        result.contains(
+            "<code>aarch64::badptr::f::ts=null</code> FAIL: returned 0 for a bad pointer"
+        ),
+        "{result}"
+    );
+    assert!(
+        result.contains("note: the syscall answered EFAULT"),
+        "{result}"
+    );
+    assert!(
+        !result.contains("ts=kernel"),
+        "only the failures open from the result: {result}"
+    );
+    let cell = &page[pos("<summary>0/1/1</summary>")..];
+    let cell = &cell[..cell.find("</details>").unwrap()];
+    assert!(
+        cell.find("ts=null").unwrap() < cell.find("ts=kernel").unwrap(),
+        "failures first"
+    );
+    assert!(
+        cell.contains("SKIP: absent &lt;here&gt;"),
+        "escaped: {cell}"
+    );
+}

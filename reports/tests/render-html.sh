@@ -2,7 +2,8 @@
 # Renders the HTML report in headless Chromium (Debian's chromium package, installed
 # here if missing) and checks what a reader sees: the conformance table with its
 # rows, the bench chart as inline SVG with one pair of bars per measured call, and
-# the ABI history's page (`vdsoconf history history/ --html`).
+# the ABI history's page (`vdsoconf history history/ --html`), and each cell
+# opening (<details>) the checks behind its counts.
 # Also refuses any network resource in the page. Usage: reports/tests/render-html.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,6 +47,9 @@ dom=$out/dom.html
 bench_rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rows"]))' "$out/bench.json")
 grep -q '<table class="matrix">' "$dom" || fail "no conformance table in the rendered page"
 grep -qE '<td class="name (pass|fail)">(PASS|FAIL)' "$dom" || fail "the conformance table has no result row"
+run_checks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["results"]))' "$out/results.json")
+run_items=$(grep -oE '<li class="(pass|fail|skip)"><code>' "$dom" | wc -l)
+[ "$run_items" -ge "$run_checks" ] || fail "the page's cells open $run_items checks of $run_checks"
 grep -q '<svg[^>]*class="bench-chart"' "$dom" || fail "no bench chart (inline SVG) in the rendered page"
 bars=$(grep -o '<rect x="[0-9.]*" y="[0-9.]*" width="[0-9.]*" height="10" fill="#[0-9a-f]*"><title>' "$dom" | wc -l)
 [ "$bars" -eq $((2 * bench_rows)) ] || fail "the chart has $bars bars for $bench_rows measured calls (want two each)"
@@ -59,7 +63,13 @@ if [ -f "$matrix_page" ]; then
     targets=$(find "$root/target/matrix" -name target.json | wc -l)
     shown=$(grep -c '^<tr><td class="name">' "$out/matrix-dom.html" || true)
     [ "$shown" -ge "$targets" ] || fail "the matrix page shows $shown rows for $targets targets"
-    echo "render-html: ok: the matrix page shows all $targets targets"
+    # Each cell opens the checks behind it: every check of every row is listed.
+    checks=$(python3 -c 'import glob, json
+print(sum(len(json.load(open(f))["results"]) for f in glob.glob("'"$root"'/target/matrix/*/results.json")))')
+    items=$(grep -oE '<li class="(pass|fail|skip)"><code>' "$out/matrix-dom.html" | wc -l)
+    [ "$items" -ge "$checks" ] || fail "the matrix page's cells open $items checks of $checks"
+    grep -q '<tr class="arch">' "$out/matrix-dom.html" || fail "the matrix page does not group rows by architecture"
+    echo "render-html: ok: the matrix page shows all $targets targets, its cells open all $checks checks"
 fi
 # The ABI history's page: one table per lineage, one row per symbol of it.
 "$bin" history "$root/history" --html "$out/history.html" >/dev/null || fail "vdsoconf history failed"
