@@ -27,8 +27,9 @@ kernel_image() {
         # package that holds the image.
         # A versioned package (linux-image-7.0.13+deb13-cloud-amd64,
         # linux-binary-…) names one kernel; a metapackage names the newest.
+        # (A version has a dot: linux-image-686 is bookworm's i386 metapackage.)
         case $pkg in
-        linux-image-[0-9]* | linux-binary-[0-9]*) image_pkg=$pkg ;;
+        linux-image-[0-9]*.* | linux-binary-[0-9]*.*) image_pkg=$pkg ;;
         *)
             # shellcheck disable=SC2046
             image_pkg=$(apt-cache $(private_apt_opts "$apt") depends "$pkg:$arch" 2>/dev/null \
