@@ -28,7 +28,7 @@ fn applies(
 
 /// Whether a deviation's `checks` entry names check `name`: the entry is a
 /// prefix of the name, in which each `*` stands for any text
-/// (`badptr::__vdso_clock_getres@*clock=AUX0`).
+/// (`badptr::__vdso_clock_getres*clock=AUX0`).
 pub fn names_check(entry: &str, name: &str) -> bool {
     let mut parts = entry.split('*');
     let Some(rest) = name.strip_prefix(parts.next().unwrap_or("")) else {

@@ -106,7 +106,7 @@ pub struct DeviationSpec {
     /// Where it was seen or why it happens (kernel source, image, run).
     pub evidence: String,
     /// Check names it applies to: `GROUP::SUBJECT` prefixes, e.g. `crosscheck::__vdso_clock_getres@LINUX_2.6`,
-    /// in which `*` stands for any text (`badptr::__vdso_clock_getres@*clock=AUX0`).
+    /// in which `*` stands for any text (`badptr::__vdso_clock_getres*clock=AUX0`).
     pub checks: Vec<String>,
     /// Text every problem of such a failure contains (any one of them).
     pub symptoms: Vec<String>,
