@@ -1576,3 +1576,45 @@ fn the_vsyscall_entry_judge_compares_with_the_syscall() {
         "{r:?}"
     );
 }
+
+/// QEMU's vDSO makes the syscall for every clock: its bad-pointer cases of
+/// clocks other than MONOTONIC are skips saying so (never passes), the
+/// kernel's all run.
+#[test]
+fn bad_pointer_clocks_of_a_provider_that_serves_none_are_skips() {
+    use vdsoconf_suite::checks::{group_of, Source, Target};
+    let spec = builtin("aarch64").unwrap().unwrap();
+    let target = |provider| Target {
+        spec: spec.clone(),
+        provider,
+        kernel: None,
+        source: Source::Live,
+    };
+    let checks = plan(&spec);
+    let find = |suffix: &str| {
+        checks
+            .iter()
+            .find(|c| {
+                c.group == Group::BadPointer
+                    && c.subject.ends_with(suffix)
+                    && c.subject.contains("clock_gettime")
+            })
+            .unwrap_or_else(|| panic!("no case {suffix}"))
+    };
+    let coarse = find("ts=prot-none,clock=REALTIME_COARSE");
+    let monotonic = find("ts=prot-none");
+    let badptr = group_of(Group::BadPointer);
+    let skipped = badptr
+        .before_child(coarse, &target(Provider::Qemu))
+        .expect("a skip");
+    assert!(
+        matches!(&skipped.verdict, Verdict::Skip { reason } if reason.contains("serves no clock in user space")),
+        "{skipped:?}"
+    );
+    assert!(badptr
+        .before_child(monotonic, &target(Provider::Qemu))
+        .is_none());
+    assert!(badptr
+        .before_child(coarse, &target(Provider::Kernel))
+        .is_none());
+}

@@ -45,6 +45,27 @@ impl CheckGroup for BadPointerGroup {
         }
     }
 
+    /// A provider that serves no clock in user space (QEMU's vDSO makes the
+    /// syscall for every clock) has one path for all clocks: its MONOTONIC cases
+    /// cover it, and the other clocks' are skips saying so.
+    fn before_child(&self, check: &PlannedCheck, target: &Target) -> Option<CheckResult> {
+        let case = check.case.pointers.as_ref()?;
+        let served = target
+            .spec
+            .providers
+            .get(target.provider)
+            .served_clocks
+            .as_ref()?;
+        let other_clock = case.clock != ClockId::MONOTONIC.0 && case.clock != -1;
+        let sym = check.case.spec_symbol(&target.spec).ok()?;
+        (served.is_empty() && other_clock && kind_info(sym.kind).takes_clock).then(|| {
+            CheckResult::skip(format!(
+                "the {} provider serves no clock in user space (its functions make the syscall): one path for every clock, which the MONOTONIC cases check",
+                target.provider.name()
+            ))
+        })
+    }
+
     fn probe(
         &self,
         check: &PlannedCheck,
