@@ -6,19 +6,10 @@ use crate::checks::live::crosscheck;
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::syscall::{self, Errno};
+use crate::vdso::syscall;
 use crate::vdso::{raw_value, Resolved, Time, Timespec};
 
 pub struct TimeKind;
-
-/// `time(NULL)` by syscall, or where there is none (arm64, riscv) the seconds
-/// of CLOCK_REALTIME_COARSE, which is what it returns.
-fn sys_seconds() -> Result<i64, Errno> {
-    match syscall::time() {
-        Some(r) => r.map(|v| v as i64),
-        None => syscall::coarse_seconds(),
-    }
-}
 
 impl LiveKind for TimeKind {
     fn call(&self, f: Resolved) -> Result<(), Problem> {
@@ -31,7 +22,8 @@ impl LiveKind for TimeKind {
             Ok(f) => f,
             Err(e) => return CheckResult::fail(e),
         };
-        let (Ok(before), (ret, stored), Ok(after)) = (sys_seconds(), f.call(), sys_seconds())
+        let (Ok(before), (ret, stored), Ok(after)) =
+            (syscall::time_seconds(), f.call(), syscall::time_seconds())
         else {
             return CheckResult::fail("the time syscall failed");
         };
@@ -47,7 +39,7 @@ impl LiveKind for TimeKind {
         let seconds = |sec: i64| Timespec { sec, nsec: 0 };
         Ok((
             Box::new(move || f.call().0.map(seconds)),
-            Box::new(move || sys_seconds().map(seconds)),
+            Box::new(move || syscall::time_seconds().map(seconds)),
         ))
     }
 

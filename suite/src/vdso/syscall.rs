@@ -170,6 +170,15 @@ pub fn time() -> Option<Result<isize, Errno>> {
     SYS_TIME.map(|nr| unsafe { raw(nr, &[0]) })
 }
 
+/// `time(NULL)` by syscall, or where there is none (arm64, riscv) the seconds
+/// of CLOCK_REALTIME_COARSE, which is what it returns.
+pub fn time_seconds() -> Result<i64, Errno> {
+    match time() {
+        Some(r) => r.map(|v| v as i64),
+        None => coarse_seconds(),
+    }
+}
+
 /// Seconds of CLOCK_REALTIME_COARSE, what `time()` returns (available everywhere).
 pub fn coarse_seconds() -> Result<i64, Errno> {
     clock_gettime(5).map(|t| t.sec)

@@ -263,11 +263,7 @@ fn read_entry(kind: SymbolKind, address: u64) -> EntryReading {
             }
         }
         SymbolKind::Time => {
-            let seconds = || {
-                syscall::time()
-                    .map(|t| t.map(|v| v as i64))
-                    .unwrap_or_else(syscall::coarse_seconds)
-            };
+            let seconds = syscall::time_seconds;
             let before = seconds();
             let (ret, stored) = vsyscall_page::time(address);
             let after = seconds();
