@@ -3,8 +3,9 @@
 //! The host packs a static build of this binary as `/init` into a throwaway
 //! initramfs and boots the kernel; `/init` (this same code, [`init_main`]) mounts
 //! /proc and /sys, runs the plan against the kernel's vDSO, prints the results
-//! between markers on the console and powers the machine off. The host reads them
-//! back from the serial console.
+//! between markers on the console and resets the machine, which ends QEMU (it
+//! runs with `-no-reboot`). The host reads them back from the serial console,
+//! and stops QEMU itself if it is still running a few seconds after them.
 
 use crate::session::Session;
 use crate::target::{resolve_target, TargetOptions};
@@ -366,6 +367,12 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
     if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() {
         eprintln!("{console}");
     }
+    if ended == Ended::Stopped {
+        eprintln!(
+            "vdsoconf: boot: qemu was still running {} s after the results arrived (the kernel did not reset the machine): stopped it",
+            crate::isolate::AFTER_COMPLETE.as_secs()
+        );
+    }
     read_console(&console, ended, opts.timeout)
 }
 
@@ -376,6 +383,19 @@ pub enum Ended {
     TimedOut,
     /// Killed because vdsoconf was told to stop.
     Interrupted,
+    /// Killed because it ran on after `/init` had reported (the kernel could
+    /// not reset the machine).
+    Stopped,
+}
+
+/// Whether the console shows `/init`'s whole report: a results or error line,
+/// ended.
+pub fn reported(console: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(console);
+    [RESULTS, FAILED].iter().any(|marker| {
+        text.find(marker)
+            .is_some_and(|at| text[at..].contains('\n'))
+    })
 }
 
 fn run_with_timeout(cmd: Command, timeout: Duration) -> Result<(String, Ended), String> {
@@ -385,6 +405,7 @@ fn run_with_timeout(cmd: Command, timeout: Duration) -> Result<(String, Ended), 
         inherit_stderr: false,
         threads: true,
         fork: false,
+        complete: Some(reported),
     };
     let out = run_until(cmd, "qemu", how, timeout);
     let ended = match out.end {
@@ -392,6 +413,7 @@ fn run_with_timeout(cmd: Command, timeout: Duration) -> Result<(String, Ended), 
         ChildEnd::Exited(_) | ChildEnd::Signaled(_) => Ended::Exited,
         ChildEnd::TimedOut => Ended::TimedOut,
         ChildEnd::Interrupted => Ended::Interrupted,
+        ChildEnd::Stopped => Ended::Stopped,
     };
     let mut console = out.stdout.replace('\r', "");
     if !out.stderr.trim().is_empty() {
@@ -435,7 +457,7 @@ pub fn read_console(console: &str, ended: Ended, timeout: Duration) -> Result<Ru
     };
     let how = match ended {
         Ended::TimedOut => format!(" (killed after {} s)", timeout.as_secs()),
-        Ended::Exited | Ended::Interrupted => String::new(),
+        Ended::Exited | Ended::Interrupted | Ended::Stopped => String::new(),
     };
     // What init said before dying, and the panic line itself, beat a stack trace.
     let said: Vec<&str> = console
@@ -476,7 +498,7 @@ pub fn kernel_command_line(console: &str, kernel_args: &[String], suite_args: &[
 }
 
 /// `/init` inside the guest: mount what the checks read, run the plan, print the
-/// results between markers, power off. Never returns.
+/// results between markers, reset the machine. Never returns.
 pub fn init_main(args: &[String]) -> ! {
     println!("{REACHED}");
     mount_pseudo_filesystems();
@@ -501,7 +523,7 @@ pub fn init_main(args: &[String]) -> ! {
         ),
         Err(e) => println!("{FAILED}{}", e.replace('\n', " ")),
     }
-    power_off()
+    restart()
 }
 
 /// What `/init` is told on the kernel command line (after `--`).
@@ -552,11 +574,11 @@ fn mount_pseudo_filesystems() {
     }
 }
 
-fn power_off() -> ! {
+fn restart() -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     // As PID 1 in a throwaway VM this is the intended end.
-    vdsoconf_suite::vdso::process::power_off();
+    vdsoconf_suite::vdso::process::restart_machine();
     std::process::exit(0)
 }
 

@@ -186,3 +186,42 @@ fn kernel_parameters_come_before_the_arguments_of_init() {
         "console=ttyS0 panic=-1 quiet vsyscall=none -- boot-init --filter ::vsyscall::"
     );
 }
+
+/// The console is complete once a results (or error) line has ended; a qemu
+/// still running then is stopped, and said to have been.
+#[test]
+fn a_machine_still_running_after_its_results_is_stopped() {
+    use std::process::{Command, Stdio};
+    use vdsoconf_runners::boot::reported;
+    use vdsoconf_runners::isolate::{run_until, ChildEnd, Spawn};
+    assert!(!reported(b"[ 1.0] booting\nVDSOCONF-BOOT-RESULTS {\"sch"));
+    assert!(reported(
+        b"VDSOCONF-BOOT-RESULTS {}\n[ 9.0] reboot: System halted\n"
+    ));
+    assert!(reported(b"VDSOCONF-BOOT-ERROR no spec\n"));
+    let how = |complete| Spawn {
+        stdin: Stdio::null(),
+        inherit_stderr: false,
+        threads: true,
+        fork: false,
+        complete,
+    };
+    let mut halted = Command::new("sh");
+    halted.args([
+        "-c",
+        "echo 'VDSOCONF-BOOT-RESULTS {}'; echo 'System halted'; exec sleep 600",
+    ]);
+    let out = run_until(
+        halted,
+        "qemu",
+        how(Some(reported)),
+        Duration::from_secs(120),
+    );
+    assert_eq!(out.end, ChildEnd::Stopped);
+    assert!(out.stdout.contains("VDSOCONF-BOOT-RESULTS {}"), "{out:?}");
+    // Without the whole line it is not complete: the deadline ends it.
+    let mut cut = Command::new("sh");
+    cut.args(["-c", "printf 'VDSOCONF-BOOT-RESULTS {'; exec sleep 600"]);
+    let out = run_until(cut, "qemu", how(Some(reported)), Duration::from_secs(1));
+    assert_eq!(out.end, ChildEnd::TimedOut);
+}

@@ -11,7 +11,8 @@ pub use child::child_main_if_requested;
 pub use preflight::{preflight, MIN_ADDRESS_SPACE, MIN_OPEN_FILES};
 pub use protocol::Reply;
 pub use spawn::{
-    own_executable, run_until, signal_name, ChildEnd, ChildOutput, Spawn, CHILD_WRAPPER_ENV,
+    own_executable, run_until, signal_name, ChildEnd, ChildOutput, Spawn, AFTER_COMPLETE,
+    CHILD_WRAPPER_ENV,
 };
 
 use std::process::Stdio;
@@ -108,6 +109,7 @@ pub fn run_self_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> Ch
         inherit_stderr,
         threads: !inside_namespace,
         fork: inside_namespace,
+        complete: None,
     };
     spawn::run_self(&[CASE_FLAG], &json, how, timeout)
 }
@@ -177,7 +179,9 @@ pub fn run_probe(target: &Target, check: &PlannedCheck) -> Result<ProbeRun, Chec
         (&ChildEnd::Signaled(sig), _) => (CallOutcome::Signal(sig), Vec::new()),
         (ChildEnd::TimedOut, _) => (CallOutcome::Hung, Vec::new()),
         (_, Some((ret, overwrites))) => (CallOutcome::Returned(ret), overwrites),
-        (ChildEnd::Exited(_), None) => return Err(CheckResult::fail(out.describe_end())),
+        (ChildEnd::Exited(_) | ChildEnd::Stopped, None) => {
+            return Err(CheckResult::fail(out.describe_end()))
+        }
     };
     Ok(ProbeRun {
         sys,

@@ -3,6 +3,8 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How a child ended and what it printed.
@@ -22,6 +24,9 @@ pub enum ChildEnd {
     TimedOut,
     /// Killed because the main process was told to stop (its result is dropped).
     Interrupted,
+    /// Killed because it ran on after its output was complete (see
+    /// [`Spawn::complete`]).
+    Stopped,
 }
 
 impl ChildOutput {
@@ -59,6 +64,7 @@ impl ChildOutput {
             &ChildEnd::Signaled(sig) => format!("killed with {}", signal_name(sig)),
             ChildEnd::TimedOut => "hung: killed at the timeout".into(),
             ChildEnd::Interrupted => "stopped: the run was interrupted".into(),
+            ChildEnd::Stopped => "stopped: it ran on after its output was complete".into(),
             ChildEnd::Exited(code) => {
                 // A panic's message is on the line after "panicked at"; else the last line.
                 let lines: Vec<&str> = self.stderr.lines().collect();
@@ -132,7 +138,19 @@ pub struct Spawn {
     /// kernels before 6.x refuse CLONE_VM into a new time namespace (EINVAL, seen
     /// on Debian's 6.1).
     pub fork: bool,
+    /// Whether the standard output so far is all that is wanted (a booted
+    /// machine's results): a child still running [`AFTER_COMPLETE`] later is
+    /// killed and ends [`ChildEnd::Stopped`]. Needs `threads`.
+    pub complete: Option<fn(&[u8]) -> bool>,
 }
+
+/// What a pipe's reader watches for: the output's test of completeness, and the
+/// flag it raises.
+type Watch = (fn(&[u8]) -> bool, Arc<AtomicBool>);
+
+/// How long a child may run on once its output is complete: a machine whose
+/// `/init` reset it is gone well within a second under TCG.
+pub const AFTER_COMPLETE: Duration = Duration::from_secs(5);
 
 /// Runs `command` (named `program` in errors) and waits for it: killed at
 /// `timeout`, or as soon as the main process is told to stop; a child that
@@ -167,13 +185,24 @@ pub fn run_until(
     // Drain the pipes on threads so a chatty child cannot block on a full one.
     // A small stack: under a tight address-space limit a default one (2 MiB) is
     // what fails first.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| -> Result<Option<std::thread::JoinHandle<Vec<u8>>>, String> {
+    let complete = Arc::new(AtomicBool::new(false));
+    let drain = |pipe: Option<Box<dyn Read + Send>>,
+                 watch: Option<Watch>|
+     -> Result<Option<std::thread::JoinHandle<Vec<u8>>>, String> {
         match pipe {
             Some(mut p) if how.threads => std::thread::Builder::new()
                 .stack_size(64 << 10)
                 .spawn(move || {
                     let mut v = Vec::new();
-                    let _ = p.read_to_end(&mut v);
+                    let mut chunk = [0u8; 4096];
+                    while let Ok(n @ 1..) = p.read(&mut chunk) {
+                        v.extend_from_slice(&chunk[..n]);
+                        if let Some((done, flag)) = &watch {
+                            if !flag.load(Ordering::Relaxed) && done(&v) {
+                                flag.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
                     v
                 })
                 .map(Some)
@@ -190,7 +219,11 @@ pub fn run_until(
         .take()
         .map(|p| Box::new(p) as Box<dyn Read + Send>);
     let (out_reader, err_reader) = if how.threads {
-        match (drain(stdout_pipe.take()), drain(stderr_pipe.take())) {
+        let watch = how.complete.map(|done| (done, Arc::clone(&complete)));
+        match (
+            drain(stdout_pipe.take(), watch),
+            drain(stderr_pipe.take(), None),
+        ) {
             (Ok(o), Ok(e)) => (o, e),
             (Err(why), _) | (_, Err(why)) => {
                 let _ = child.kill();
@@ -202,9 +235,13 @@ pub fn run_until(
         (None, None)
     };
     let deadline = Instant::now() + timeout;
+    let mut completed_at: Option<Instant> = None;
     // Short cases end in milliseconds, a boot takes minutes: poll often at first.
     let mut nap = Duration::from_millis(1);
     let end = loop {
+        if completed_at.is_none() && complete.load(Ordering::Relaxed) {
+            completed_at = Some(Instant::now());
+        }
         match child.try_wait() {
             Ok(Some(status)) => {
                 use std::os::unix::process::ExitStatusExt;
@@ -222,6 +259,11 @@ pub fn run_until(
                 let _ = child.kill();
                 let _ = child.wait();
                 break ChildEnd::Interrupted;
+            }
+            Ok(None) if completed_at.is_some_and(|t| t.elapsed() >= AFTER_COMPLETE) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break ChildEnd::Stopped;
             }
             Ok(None) => {
                 std::thread::sleep(nap);

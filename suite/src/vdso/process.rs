@@ -242,12 +242,15 @@ pub fn mount_pseudo(fstype: &str, dir: &Path) -> io::Result<()> {
     })
 }
 
-/// Syncs and powers the machine off (for `/init` in a throwaway VM).
-pub fn power_off() {
-    // SAFETY: sync(2) and reboot(2) with the documented power-off command.
+/// Syncs and resets the machine (for `/init` in a throwaway VM that QEMU runs
+/// with `-no-reboot`, so a reset ends it). A reset needs no driver: a power-off
+/// request on a kernel without a power-off method (x86 without ACPI) halts
+/// instead, and QEMU would run on.
+pub fn restart_machine() {
+    // SAFETY: sync(2) and reboot(2) with the documented restart command.
     unsafe {
         libc::sync();
-        libc::reboot(libc::RB_POWER_OFF);
+        libc::reboot(libc::RB_AUTOBOOT);
     }
 }
 
