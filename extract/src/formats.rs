@@ -70,3 +70,38 @@ pub fn payloads(file: &[u8]) -> Vec<Payload> {
     }
     out
 }
+
+/// What kind of kernel image a file starting with `head` is, if it looks like
+/// one: for telling someone who gave it where a vDSO image was expected to
+/// use `vdsoconf extract`. Headers only; nothing is decompressed.
+pub fn kernel_image_kind(head: &[u8]) -> Option<&'static str> {
+    const ARM_ZIMAGE_MAGIC: u32 = 0x016f_2818;
+    const ET_EXEC: u8 = 2;
+    if head.get(0x202..0x206) == Some(b"HdrS") {
+        return Some("an x86 bzImage");
+    }
+    if zboot(head).is_some() {
+        return Some("an EFI zboot kernel image");
+    }
+    match head.get(0x38..0x3c) {
+        Some(b"ARM\x64") => return Some("an arm64 Image"),
+        Some(b"RSC\x05") => return Some("a RISC-V Image"),
+        _ => {}
+    }
+    if u32_le(head, 0x24) == Some(ARM_ZIMAGE_MAGIC) {
+        return Some("an ARM zImage");
+    }
+    if head.starts_with(b"\x7fELF") {
+        // e_type's low byte is at 16 (little-endian) or 17 (big-endian).
+        let e_type = if head.get(5) == Some(&2) {
+            head.get(17)
+        } else {
+            head.get(16)
+        };
+        return (e_type == Some(&ET_EXEC)).then_some("an ELF executable (a vmlinux?)");
+    }
+    if head.starts_with(b"MZ") {
+        return Some("a PE/EFI image (a kernel?)");
+    }
+    Compression::sniff(head).map(|_| "a compressed file (a compressed kernel?)")
+}

@@ -15,6 +15,7 @@ mod lzo;
 mod scan;
 
 pub use decompress::Compression;
+pub use formats::kernel_image_kind;
 pub use scan::{vdso_images, Embedded};
 
 /// Decompressed output is cut here: kernels are tens of megabytes, a

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use vdsoconf_suite::elf::{Endian, VdsoImage};
-use vdsoconf_suite::spec::{builtin, builtin_arches, EndianSpec};
+use vdsoconf_suite::elf::VdsoImage;
+use vdsoconf_suite::spec::spec_of;
 
 /// One image written.
 #[derive(Debug, Clone, Serialize)]
@@ -24,45 +24,6 @@ pub struct Written {
     pub payload: Option<String>,
 }
 
-/// The built-in spec of an image with this class, byte order and machine, in a
-/// kernel that also holds images of `machines`: EM_ARM in an arm64 kernel is
-/// its compat vDSO; MIPS tells its ABIs apart by class and the n32 flag.
-pub fn spec_of(image: &VdsoImage<'_>, machines: &[u16]) -> Option<String> {
-    const EM_MIPS: u16 = 8;
-    const EM_ARM: u16 = 40;
-    const EM_AARCH64: u16 = 183;
-    const EF_MIPS_ABI2: u32 = 0x20;
-    let class = image.class().bits();
-    let endian = match image.endian() {
-        Endian::Little => EndianSpec::Little,
-        Endian::Big => EndianSpec::Big,
-    };
-    let machine = image.machine();
-    let candidates: Vec<&str> = builtin_arches()
-        .filter(|arch| {
-            builtin(arch).and_then(Result::ok).is_some_and(|s| {
-                s.elf.class == class && s.elf.machine == machine && s.elf.endian.contains(&endian)
-            })
-        })
-        .collect();
-    let pick = |name: &str| {
-        candidates
-            .iter()
-            .find(|a| **a == name)
-            .map(|a| a.to_string())
-    };
-    match (machine, candidates.len()) {
-        (_, 0) => None,
-        (_, 1) => Some(candidates[0].to_string()),
-        (EM_ARM, _) if machines.contains(&EM_AARCH64) => pick("arm64-compat"),
-        (EM_ARM, _) => pick("arm"),
-        (EM_MIPS, _) if class == 64 => pick("mips-n64"),
-        (EM_MIPS, _) if image.header().flags & EF_MIPS_ABI2 != 0 => pick("mips-n32"),
-        (EM_MIPS, _) => pick("mips-o32"),
-        _ => Some(candidates[0].to_string()),
-    }
-}
-
 /// Writes each image of `kernel` (read from `path`) into `dir`; an empty list
 /// when there is none, with what was tried.
 pub fn extract_to(kernel: &[u8], dir: &Path) -> Result<(Vec<Written>, Vec<String>), String> {
@@ -78,7 +39,7 @@ pub fn extract_to(kernel: &[u8], dir: &Path) -> Result<(Vec<Written>, Vec<String
     }
     let mut written: Vec<Written> = Vec::new();
     for (found, image) in extraction.found.iter().zip(&images) {
-        let spec = spec_of(image, &machines);
+        let spec = spec_of(image.header(), &machines).map(str::to_string);
         let stem = spec
             .clone()
             .unwrap_or_else(|| format!("unknown-machine-{}", image.machine()));

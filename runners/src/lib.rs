@@ -16,3 +16,4 @@ pub mod progress;
 pub mod session;
 pub mod signals;
 pub mod target;
+pub mod tree;

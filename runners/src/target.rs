@@ -104,23 +104,73 @@ pub fn resolve_live_target(
     Ok(target)
 }
 
-/// The spec to check against: from `--spec` (a spec file, or a directory of
-/// `ARCH.yaml` files such as a kernel tree's copy of `spec/`) or built in. With a
-/// file, `arch` (if given) must be the file's.
+/// The spec to check against: from `--spec` (a built-in architecture's name, a
+/// spec file, or a directory of `ARCH.yaml` files such as a kernel tree's copy
+/// of `spec/`) or built in. With a file, `arch` (if given) must be the file's.
 pub fn load_spec(
     arch: Option<&str>,
     spec: Option<&std::path::Path>,
 ) -> Result<ArchSpec, UsageError> {
+    load_spec_for(arch, spec, host_arch()).map(|l| l.spec)
+}
+
+/// A spec and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedSpec {
+    pub spec: ArchSpec,
+    /// The file it was read from (`None`: built in).
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl LoadedSpec {
+    /// The file to edit, as messages name it.
+    pub fn file_name(&self) -> String {
+        match &self.file {
+            Some(f) => f.display().to_string(),
+            None => format!("spec/{}.yaml", self.spec.arch),
+        }
+    }
+}
+
+/// [`load_spec`], with `default_arch` standing for `--arch` when it is not
+/// given (the architecture an image's header names, or this binary's), and
+/// saying where the spec came from. `--spec ARCH` is that built-in spec
+/// unless a file or directory of that name exists.
+pub fn load_spec_for(
+    arch: Option<&str>,
+    spec: Option<&std::path::Path>,
+    default_arch: &str,
+) -> Result<LoadedSpec, UsageError> {
     let Some(path) = spec else {
-        return load_arch(arch.unwrap_or_else(|| host_arch()));
+        return Ok(LoadedSpec {
+            spec: load_arch(arch.unwrap_or(default_arch))?,
+            file: None,
+        });
     };
-    let file = spec_file(arch.unwrap_or_else(|| host_arch()), path);
-    let loaded = vdsoconf_suite::spec::load_file(&file).map_err(|e| UsageError(e.to_string()))?;
+    let loaded = if path.symlink_metadata().is_err() && builtin(&path.to_string_lossy()).is_some() {
+        LoadedSpec {
+            spec: load_arch(&path.to_string_lossy())?,
+            file: None,
+        }
+    } else if path.symlink_metadata().is_err() {
+        return Err(UsageError(format!(
+            "--spec {}: no such file or directory, and not a built-in architecture ({})",
+            path.display(),
+            builtin_arches().collect::<Vec<_>>().join(", ")
+        )));
+    } else {
+        let file = spec_file(arch.unwrap_or(default_arch), path);
+        let spec = vdsoconf_suite::spec::load_file(&file).map_err(|e| UsageError(e.to_string()))?;
+        LoadedSpec {
+            spec,
+            file: Some(file),
+        }
+    };
     match arch {
-        Some(a) if a != loaded.arch => Err(UsageError(format!(
+        Some(a) if a != loaded.spec.arch => Err(UsageError(format!(
             "{}: the spec is for {}, not --arch {a}",
-            file.display(),
-            loaded.arch
+            loaded.file_name(),
+            loaded.spec.arch
         ))),
         _ => Ok(loaded),
     }
@@ -159,16 +209,17 @@ pub struct TargetOptions {
     #[arg(long)]
     pub provider: Option<String>,
     /// Kernel version to judge `since`/`until` against (default: uname -r for the
-    /// live vDSO, unknown for an image).
+    /// live vDSO; for an image, the kernel version note it carries).
     #[arg(long, value_name = "X.Y")]
     pub kernel: Option<String>,
     /// Check an image file instead of the live vDSO (calls are skipped).
     #[arg(long, value_name = "FILE", conflicts_with = "observed")]
     pub image: Option<std::path::PathBuf>,
-    /// Check against this spec instead of the built-in one: a spec file, or a
-    /// directory of ARCH.yaml files (a copy of the repository's spec/ being edited).
-    /// Live checks in their child processes use it too; no rebuild is needed.
-    #[arg(long, value_name = "FILE|DIR")]
+    /// Check against this spec instead of the built-in one: a spec file, a
+    /// directory of ARCH.yaml files (a copy of the repository's spec/ being
+    /// edited), or a built-in architecture's name. Live checks in their child
+    /// processes use it too; no rebuild is needed.
+    #[arg(long, value_name = "ARCH|FILE|DIR")]
     pub spec: Option<std::path::PathBuf>,
     /// What a probe process of --arch saw, for a target the suite cannot be built
     /// for (runners/qemu/vdso-probe.c): `absent`, or the file it dumped its vDSO to.
@@ -220,12 +271,23 @@ pub fn parse_duration_of(flag: &str, s: &str) -> Result<std::time::Duration, Usa
     }
 }
 
+/// The kernel the vDSO image in `path` was built for (its version note), if
+/// the file can be read and has one.
+pub fn kernel_of_file(path: &std::path::Path) -> Option<KernelVersion> {
+    let data = vdsoconf_suite::input::read_input(path, vdsoconf_suite::input::InputKind::VdsoImage)
+        .ok()?;
+    let image = vdsoconf_suite::elf::VdsoImage::parse(&data).ok()?;
+    vdsoconf_suite::checks::image::kernel_of(&image)
+}
+
 /// Turns options into a target, with defaults: this binary's arch, the kernel provider,
 /// the running kernel's version, and the live vDSO.
 pub fn resolve_target(opts: &TargetOptions) -> Result<vdsoconf_suite::checks::Target, UsageError> {
     use vdsoconf_suite::checks::{Source, Target};
     let host = host_arch();
-    let spec = load_spec(opts.arch.as_deref(), opts.spec.as_deref())?;
+    let loaded = load_spec_for(opts.arch.as_deref(), opts.spec.as_deref(), host)?;
+    let spec_file = loaded.file.as_ref().map(|f| f.display().to_string());
+    let spec = loaded.spec;
     let arch = spec.arch.as_str();
     let provider = opts
         .provider
@@ -262,13 +324,21 @@ pub fn resolve_target(opts: &TargetOptions) -> Result<vdsoconf_suite::checks::Ta
         None if source == Source::Live => {
             kernel_release().and_then(|r| KernelVersion::from_release(&r))
         }
-        None => None,
+        // An image names the kernel it was built for; one that cannot be read
+        // is reported by the checks.
+        None => match &source {
+            Source::File(path) | Source::Observed { image: Some(path) } => {
+                kernel_of_file(std::path::Path::new(path))
+            }
+            _ => None,
+        },
     };
     Ok(Target {
         spec,
         provider,
         kernel,
         source,
+        spec_file,
     })
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use vdsoconf_runners::session::Session;
 use vdsoconf_runners::target::{resolve_target, TargetOptions};
-use vdsoconf_suite::checks::findings::{check_image_bytes, ImageContext, Severity};
+use vdsoconf_suite::checks::findings::{check_image_bytes, Against, Severity};
 use vdsoconf_suite::checks::history::Cell;
 use vdsoconf_suite::checks::{expectation, Expectation, Group, Verdict};
 use vdsoconf_suite::spec::Provider;
@@ -127,12 +127,7 @@ fn every_history_image_conforms_to_its_spec_for_its_kernel() {
         // check-image only notes a symbol present before its `since`; in the
         // history that is a contradiction of the spec.
         let spec = vdsoconf_suite::spec::builtin(spec).unwrap().unwrap();
-        let ctx = ImageContext {
-            spec: &spec,
-            provider: Provider::Kernel,
-            kernel: Some(kernel.parse().unwrap()),
-            config: Default::default(),
-        };
+        let ctx = Against::new(&spec, Provider::Kernel, Some(kernel.parse().unwrap()));
         let data = std::fs::read(dir.join(file)).unwrap();
         for f in check_image_bytes(&ctx, &data).unwrap() {
             if f.severity != Severity::Note || f.id == "symbol-before-since" {

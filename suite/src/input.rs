@@ -23,6 +23,8 @@ pub enum InputKind {
     Executable,
     /// A kernel image (`vmlinuz`, `Image`, a `vmlinux`, with debug info or not).
     KernelImage,
+    /// A kernel build's `.config`: about 300 KiB with every option listed.
+    KernelConfig,
 }
 
 impl InputKind {
@@ -34,6 +36,7 @@ impl InputKind {
             InputKind::Report => 64 << 20,
             InputKind::Executable => 512 << 20,
             InputKind::KernelImage => 1 << 30,
+            InputKind::KernelConfig => 16 << 20,
         }
     }
 
@@ -44,6 +47,7 @@ impl InputKind {
             InputKind::Report => "a report",
             InputKind::Executable => "an executable",
             InputKind::KernelImage => "a kernel image",
+            InputKind::KernelConfig => "a kernel .config",
         }
     }
 }

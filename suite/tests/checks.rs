@@ -64,7 +64,7 @@ fn missing_symbol_fails_but_an_excused_one_is_skipped() {
     let img = VdsoImage::parse(&built.bytes).unwrap();
     let results = resolve_all(&spec, &img);
     let get = |n: &str| &results.iter().find(|(name, _)| name == n).unwrap().1;
-    failed(get("__vdso_getcpu"), "__vdso_getcpu@LINUX_2.6 is missing");
+    failed(get("__vdso_getcpu"), "__vdso_getcpu@LINUX_2.6: missing");
     // getrandom needs CONFIG_VDSO_GETRANDOM: absent is a skip with that reason.
     match &get("__vdso_getrandom").verdict {
         Verdict::Skip { reason } => assert!(reason.contains("CONFIG_VDSO_GETRANDOM"), "{reason}"),
@@ -111,7 +111,10 @@ fn moved_version_wrong_type_and_split_alias_fail() {
         "ELF type is NOTYPE, the spec says FUNC",
     );
     failed(get("clock_getres"), "alias at");
-    failed(&check_versions(&spec, &img), "unknown version node LINUX_9");
+    failed(
+        &check_versions(&spec, &img),
+        "LINUX_9: unknown version node",
+    );
 }
 
 #[test]
@@ -137,10 +140,9 @@ fn unknown_symbols_fail_the_inventory_and_early_ones_are_notes() {
     );
     assert!(r.is_pass(), "{r:?}");
     assert!(
-        r.notes
-            .iter()
-            .any(|n| n
-                .contains("__vdso_getrandom@LINUX_2.6 is present although first in kernel 6.11")),
+        r.notes.iter().any(
+            |n| n.contains("__vdso_getrandom@LINUX_2.6: present although first in kernel 6.11")
+        ),
         "{:?}",
         r.notes
     );

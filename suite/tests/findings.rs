@@ -4,9 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use vdsoconf_suite::checks::diff::{diff_images, ChangeKind};
-use vdsoconf_suite::checks::findings::{
-    check_image_bytes, Finding, ImageContext, Severity, FINDINGS,
-};
+use vdsoconf_suite::checks::findings::{check_image_bytes, Against, Finding, Severity, FINDINGS};
 use vdsoconf_suite::checks::KernelConfig;
 use vdsoconf_suite::elf::VdsoImage;
 use vdsoconf_suite::spec::{builtin, KernelVersion, Provider};
@@ -28,12 +26,11 @@ fn findings_for(
     bytes: &[u8],
 ) -> Vec<Finding> {
     let spec = builtin(arch).unwrap().unwrap();
-    let ctx = ImageContext {
-        spec: &spec,
+    let ctx = Against::new(
+        &spec,
         provider,
-        kernel: kernel.map(|k| KernelVersion::from_release(k).unwrap()),
-        config: KernelConfig::default(),
-    };
+        kernel.map(|k| KernelVersion::from_release(k).unwrap()),
+    );
     check_image_bytes(&ctx, bytes).unwrap()
 }
 
@@ -418,11 +415,9 @@ fn config_options_make_symbols_required_or_unexpected() {
         for o in config {
             c.set(o).unwrap();
         }
-        ImageContext {
-            spec: &spec,
-            provider: Provider::Kernel,
-            kernel: Some(KernelVersion::new(6, 18, 0)),
+        Against {
             config: c,
+            ..Against::new(&spec, Provider::Kernel, Some(KernelVersion::new(6, 18, 0)))
         }
     };
     let getrandom_config = spec
@@ -479,7 +474,8 @@ fn diff_calls_an_addition_compatible_and_a_removal_breaking() {
             .all(|c| c.kind == ChangeKind::Removed && c.breaking),
         "{removed:#?}"
     );
-    // A version move, a type change, a binding change and a soname change all break.
+    // A version move, a type change and a soname change break; so does a
+    // binding no loader looks up (it is gone from the exports).
     let moved = build(&with(good_desc(), |d| {
         d.versions.push("LINUX_2.7".into());
         let i = symbol(d, "__vdso_time");
@@ -487,7 +483,7 @@ fn diff_calls_an_addition_compatible_and_a_removal_breaking() {
         let j = symbol(d, "__vdso_getcpu");
         d.symbols[j].sym_type = 1;
         let k = symbol(d, "__vdso_gettimeofday");
-        d.symbols[k].binding = 2;
+        d.symbols[k].binding = 10; // STB_GNU_UNIQUE: no vDSO loader looks it up
         d.soname = Some("linux-vdso.so.2".into());
     }))
     .bytes;
@@ -496,16 +492,27 @@ fn diff_calls_an_addition_compatible_and_a_removal_breaking() {
         .unwrap()
         .iter()
         .filter(|c| c.breaking)
-        .map(|c| format!("{:?}", c.kind))
+        .map(|c| format!("{:?} {}", c.kind, c.subject))
         .collect();
     for k in [
-        "VersionMoved",
-        "TypeChanged",
-        "BindingChanged",
-        "SonameChanged",
+        "VersionMoved __vdso_time@LINUX_2.6",
+        "TypeChanged __vdso_getcpu@LINUX_2.6",
+        "Removed __vdso_gettimeofday@LINUX_2.6",
+        "SonameChanged DT_SONAME",
     ] {
         assert!(kinds.contains(k), "{kinds:?}");
     }
+    // GLOBAL to WEAK: every vDSO loader finds both, so nothing breaks.
+    let weak = build(&with(good_desc(), |d| {
+        let k = symbol(d, "__vdso_gettimeofday");
+        d.symbols[k].binding = 2;
+    }))
+    .bytes;
+    let changes = diff_images(&b, &VdsoImage::parse(&weak).unwrap()).unwrap();
+    assert!(
+        changes.len() == 1 && changes[0].kind == ChangeKind::BindingChanged && !changes[0].breaking,
+        "{changes:#?}"
+    );
     // Different architectures are refused.
     let i386 =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/i386/kernel-6.18.so"))
@@ -530,7 +537,7 @@ fn a_second_base_definition_is_reported() {
     assert!(
         unversioned
             .iter()
-            .any(|x| x.message.contains("__vdso_clock_gettime")),
+            .any(|x| x.text().contains("__vdso_clock_gettime")),
         "{f:#?}"
     );
 }
@@ -645,4 +652,149 @@ fn check_image_and_diff_refuse_every_mutant_symbols_refuses() {
         }
     }
     assert!(tried > 100, "only {tried} mutants could be parsed");
+}
+
+/// An image of another architecture stops at the header: one finding, naming
+/// the spec that fits it.
+#[test]
+fn an_image_of_another_architecture_is_one_finding_naming_its_spec() {
+    let i386 =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/i386/kernel-6.18.so"))
+            .unwrap();
+    let f = findings_for("x86_64", Provider::Kernel, Some("6.18"), &i386);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].id, "elf-class");
+    assert!(f[0].message.contains("--arch i386"), "{f:#?}");
+    let aarch64 = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/aarch64/qemu-10.0-le.so"),
+    )
+    .unwrap();
+    let f = findings_for("x86_64", Provider::Kernel, None, &aarch64);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].id, "elf-machine");
+    assert!(f[0].message.contains("--arch aarch64"), "{f:#?}");
+}
+
+/// No finding's message repeats the symbol it is about (`X: X is missing`):
+/// the symbol is shown once, before it.
+#[test]
+fn messages_do_not_repeat_their_symbol() {
+    let g = good_desc;
+    let images = [
+        with(g(), |d| d.symbols.retain(|s| s.name != "__vdso_time")),
+        with(g(), |d| {
+            let i = symbol(d, "__vdso_getcpu");
+            d.symbols[i].size = 0;
+            let j = symbol(d, "getcpu");
+            d.symbols[j].value = 0x7000;
+        }),
+        with(g(), |d| {
+            d.symbols
+                .push(SymbolDesc::func("__vdso_clock_getres_time64", 0, 0x300))
+        }),
+    ];
+    let mut seen = 0;
+    for desc in &images {
+        for f in x86(desc) {
+            if let Some(s) = &f.symbol {
+                let name = s.split('@').next().unwrap();
+                assert!(!f.message.contains(s.as_str()), "{f:#?}");
+                assert!(!f.message.starts_with(name), "{f:#?}");
+                assert!(f.text().starts_with(s.as_str()), "{f:#?}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 4, "{seen}");
+}
+
+/// The kernel version note every kernel's vDSO carries is read, in both byte
+/// orders, and QEMU's images have none.
+#[test]
+fn the_kernel_version_comes_from_the_image() {
+    use vdsoconf_suite::checks::image::kernel_of;
+    for big_endian in [false, true] {
+        let bytes = build(&with(good_desc(), |d| {
+            d.big_endian = big_endian;
+            d.linux_version = Some((7 << 16) | (3 << 8) | 4);
+        }))
+        .bytes;
+        let image = VdsoImage::parse(&bytes).unwrap();
+        assert_eq!(kernel_of(&image), Some(KernelVersion::new(7, 3, 4)));
+        assert!(
+            image.build_id().unwrap().is_some(),
+            "the build-id is still found"
+        );
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let kernel = std::fs::read(root.join("x86_64/kernel-6.18.so")).unwrap();
+    let found = kernel_of(&VdsoImage::parse(&kernel).unwrap()).unwrap();
+    assert_eq!((found.major, found.minor), (6, 18), "{found}");
+    let qemu = std::fs::read(root.join("x86_64/qemu-10.0.so")).unwrap();
+    assert_eq!(kernel_of(&VdsoImage::parse(&qemu).unwrap()), None);
+}
+
+/// The entry of an unknown symbol is ready to paste: its kind comes from its
+/// name, its `since` from the kernel, and pasted into the spec it makes the
+/// finding go away; an unknown kind is a placeholder the spec loader refuses;
+/// an alias of a spec symbol is an alias line. Findings name the spec file
+/// they were checked against.
+#[test]
+fn an_unknown_symbol_comes_with_its_spec_entry() {
+    use vdsoconf_suite::spec::parse_spec;
+    let spec_text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/x86_64.yaml"))
+            .unwrap();
+    let spec = parse_spec("my/x86_64.yaml", Some("x86_64"), &spec_text).unwrap();
+    let check = |spec: &vdsoconf_suite::spec::ArchSpec, desc: &ImageDesc| {
+        let ctx = Against {
+            spec_file: Some("my/x86_64.yaml".into()),
+            ..Against::new(spec, Provider::Kernel, Some(KernelVersion::new(7, 3, 0)))
+        };
+        check_image_bytes(&ctx, &build(desc).bytes).unwrap()
+    };
+    let new_symbol = with(good_desc(), |d| {
+        d.symbols
+            .push(SymbolDesc::func("__vdso_clock_getres_time64", 0, 0x300))
+    });
+    let f = check(&spec, &new_symbol);
+    let unknown = f.iter().find(|f| f.id == "unknown-symbol").expect("found");
+    assert!(unknown.message.contains("my/x86_64.yaml"), "{unknown:#?}");
+    let entry = unknown.entry.as_deref().expect("an entry");
+    assert!(entry.contains("kind: clock_getres_time64"), "{entry}");
+    assert!(entry.contains("since: \"7.3\""), "{entry}");
+    assert!(
+        entry.contains("prototype: \"int __vdso_clock_getres_time64("),
+        "{entry}"
+    );
+    // Pasted at the end of `symbols:`, it loads and answers the finding.
+    let at = spec_text.find("\nvsyscall_page:").unwrap();
+    let edited = format!("{}\n{entry}{}", &spec_text[..at], &spec_text[at..]);
+    let fixed = parse_spec("my/x86_64.yaml", Some("x86_64"), &edited)
+        .unwrap_or_else(|e| panic!("{e}\n{edited}"));
+    let again = check(&fixed, &new_symbol);
+    assert!(!ids(&again).contains("unknown-symbol"), "{again:#?}");
+    // A name that says nothing: the placeholder, which the loader refuses.
+    let odd = with(good_desc(), |d| {
+        d.symbols
+            .push(SymbolDesc::func("__vdso_frobnicate", 0, 0x300))
+    });
+    let f = check(&spec, &odd);
+    let entry = f.iter().find_map(|f| f.entry.clone()).expect("an entry");
+    assert!(entry.contains("FILL_IN"), "{entry}");
+    let pasted = format!("{}\n{entry}{}", &spec_text[..at], &spec_text[at..]);
+    let refused = parse_spec("my/x86_64.yaml", Some("x86_64"), &pasted)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.starts_with("my/x86_64.yaml:"), "{refused}");
+    // An alias of a known function: add it to that entry's aliases.
+    let alias = with(good_desc(), |d| {
+        let i = symbol(d, "__vdso_time");
+        let mut a = d.symbols[i].clone();
+        a.name = "vdso_time".into();
+        d.symbols.push(a);
+    });
+    let f = check(&spec, &alias);
+    let entry = f.iter().find_map(|f| f.entry.clone()).expect("an entry");
+    assert!(entry.contains("aliases: [time, vdso_time]"), "{entry}");
 }

@@ -1589,6 +1589,7 @@ fn bad_pointer_clocks_of_a_provider_that_serves_none_are_skips() {
         provider,
         kernel: None,
         source: Source::Live,
+        spec_file: None,
     };
     let checks = plan(&spec);
     let find = |suffix: &str| {

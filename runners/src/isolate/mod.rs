@@ -52,6 +52,7 @@ impl LiveTarget {
             provider: self.provider,
             kernel: self.kernel,
             source: Source::Live,
+            spec_file: None,
         })
     }
 

@@ -1,37 +1,7 @@
 //! What the spec expects of one symbol for a provider and kernel.
 
+use super::kconfig::KernelConfig;
 use crate::spec::{Confidence, KernelVersion, Provider, SymbolSpec};
-use std::collections::BTreeMap;
-
-/// Kernel config options known to be on or off (`CONFIG_FOO=y`, `CONFIG_BAR=n`);
-/// options not listed are unknown.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KernelConfig(BTreeMap<String, bool>);
-
-impl KernelConfig {
-    /// Parses `CONFIG_FOO=y` (also `=m`: built, as far as the vDSO goes) or `=n`.
-    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
-        let (name, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| format!("{assignment:?}: expected CONFIG_NAME=y or CONFIG_NAME=n"))?;
-        if !name.starts_with("CONFIG_") || name.len() == "CONFIG_".len() {
-            return Err(format!(
-                "{name:?}: a kernel config option starts with CONFIG_"
-            ));
-        }
-        let on = match value {
-            "y" | "m" => true,
-            "n" => false,
-            other => return Err(format!("{name}={other}: the value must be y, m or n")),
-        };
-        self.0.insert(name.to_string(), on);
-        Ok(())
-    }
-
-    pub fn get(&self, option: &str) -> Option<bool> {
-        self.0.get(option).copied()
-    }
-}
 
 /// Whether a symbol must be present, and why not when it need not be.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,7 +73,7 @@ impl ImageContext<'_> {
         let t = self.target;
         Ok(self
             .examined
-            .get_or_init(|| super::image::examination(&t.spec, t.provider, t.kernel, image)))
+            .get_or_init(|| super::image::examination_of(t, image)))
     }
 }
 

@@ -5,7 +5,7 @@
 //! `diff`. A break the spec predicts (a symbol with `until`, a type the spec
 //! says changed) is explained; any other is a finding naming both kernels.
 
-use crate::checks::diff::{annotate_with_spec, diff_images, exports, Change, ChangeKind};
+use crate::checks::diff::{annotate, diff_images, exports, Change, ChangeKind, Judged};
 use crate::elf::{binding_name, type_name, VdsoImage};
 use crate::spec::{ArchSpec, KernelVersion};
 use serde::Serialize;
@@ -95,7 +95,7 @@ pub fn lineage(
         let ((old_k, old), (new_k, new)) = (&pair[0], &pair[1]);
         let mut changes = diff_images(old, new)
             .map_err(|e| format!("{} to {}: {e}", old_k.release, new_k.release))?;
-        annotate_with_spec(&mut changes, spec);
+        annotate(&mut changes, &Judged::by(spec));
         for change in changes.into_iter().filter(|c| c.breaking) {
             let explained = explanation(&change, spec, old_k.version, new_k.version);
             breaks.push(Break {

@@ -3,8 +3,7 @@
 //! of the one static engine, `check-image`'s ([`super::findings`]): the same ids,
 //! the same messages, the same verdict.
 
-use super::expect::KernelConfig;
-use super::findings::{examine, Examination, Finding, ImageContext as Against, Severity};
+use super::findings::{examine, Against, Examination, Finding, Severity};
 use super::group::{About, CheckGroup, ImageContext, Runs};
 use super::plan::{describe, Case, Group, PlannedCheck};
 use super::result::{CheckResult, Problem};
@@ -272,12 +271,23 @@ pub fn examination(
     kernel: Option<KernelVersion>,
     image: &VdsoImage<'_>,
 ) -> Examination {
-    let against = Against {
-        spec,
-        provider,
-        kernel,
-        config: KernelConfig::default(),
-    };
+    examine(&Against::new(spec, provider, kernel), image)
+}
+
+/// The kernel an image was built for, from the version note every kernel's
+/// vDSO carries (QEMU's have none).
+pub fn kernel_of(image: &VdsoImage<'_>) -> Option<KernelVersion> {
+    image
+        .linux_version_code()
+        .ok()
+        .flatten()
+        .map(KernelVersion::from_version_code)
+}
+
+/// [`examination`] of the target's image, naming the spec file it was given.
+pub fn examination_of(target: &super::Target, image: &VdsoImage<'_>) -> Examination {
+    let mut against = Against::new(&target.spec, target.provider, target.kernel);
+    against.spec_file.clone_from(&target.spec_file);
     examine(&against, image)
 }
 
@@ -288,10 +298,9 @@ fn view<'f>(picked: impl Iterator<Item = &'f Finding>) -> CheckResult {
         picked.partition(|f| f.severity == Severity::Error);
     let problems = errors
         .iter()
-        .map(|f| Problem::new(f.id, f.message.clone()))
+        .map(|f| Problem::new(f.id, f.text()))
         .collect();
-    CheckResult::from_symptoms(problems)
-        .with_notes(rest.iter().map(|f| f.message.clone()).collect())
+    CheckResult::from_symptoms(problems).with_notes(rest.iter().map(|f| f.text()).collect())
 }
 
 /// The findings each image row shows.
@@ -353,7 +362,7 @@ pub fn inventory_row(seen: &Examination, arch: &str) -> CheckResult {
     let unknown: Vec<&Finding> = with_ids(&seen.findings, &["unknown-symbol"]).collect();
     let notes: Vec<String> = with_ids(&seen.findings, INVENTORY_FINDINGS)
         .filter(|f| f.severity != Severity::Error)
-        .map(|f| f.message.clone())
+        .map(Finding::text)
         .collect();
     if unknown.is_empty() {
         return CheckResult::pass().with_notes(notes);
@@ -361,11 +370,11 @@ pub fn inventory_row(seen: &Examination, arch: &str) -> CheckResult {
     let names: Vec<&str> = unknown.iter().filter_map(|f| f.symbol.as_deref()).collect();
     let problems = unknown
         .iter()
-        .map(|f| Problem::new(f.id, f.message.clone()))
+        .map(|f| Problem::new(f.id, f.text()))
         .collect();
     CheckResult::from_symptoms(problems)
         .with_message(format!(
-            "not in spec/{arch}.yaml: {} (add each to `symbols` with its kind and since)",
+            "not in the {arch} spec: {} (add each to `symbols` with its kind and since; `vdsoconf check-image` prints the entries)",
             names.join(", ")
         ))
         .with_notes(notes)

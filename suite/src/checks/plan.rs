@@ -155,6 +155,8 @@ pub struct Target {
     /// `None` when unknown (an image file without `--kernel`).
     pub kernel: Option<KernelVersion>,
     pub source: Source,
+    /// The spec file `--spec` named (`None`: the built-in spec).
+    pub spec_file: Option<String>,
 }
 
 /// A spec symbol, described for an expectation.

@@ -278,8 +278,8 @@ impl<'a> VdsoImage<'a> {
     pub fn dynamic(&self) -> Result<DynamicInfo> {
         DynamicInfo::parse(self.bytes, &self.dynamic_segment())
     }
-    /// The GNU build-id (`NT_GNU_BUILD_ID` in any PT_NOTE), if the image has one.
-    pub fn build_id(&self) -> Result<Option<&'a [u8]>> {
+    /// The descriptor of the first note with this owner and type in any PT_NOTE.
+    fn note(&self, owner: &[u8], n_type: u32) -> Result<Option<&'a [u8]>> {
         for seg in self.segments().iter() {
             let seg = seg?;
             if seg.p_type != super::header::PT_NOTE {
@@ -287,12 +287,31 @@ impl<'a> VdsoImage<'a> {
             }
             for note in super::note::notes(self.bytes, &seg)? {
                 let note = note?;
-                if note.name == b"GNU" && note.n_type == super::note::NT_GNU_BUILD_ID {
+                if note.name == owner && note.n_type == n_type {
                     return Ok(Some(note.desc));
                 }
             }
         }
         Ok(None)
+    }
+
+    /// The GNU build-id (`NT_GNU_BUILD_ID` in any PT_NOTE), if the image has one.
+    pub fn build_id(&self) -> Result<Option<&'a [u8]>> {
+        self.note(b"GNU", super::note::NT_GNU_BUILD_ID)
+    }
+
+    /// `LINUX_VERSION_CODE` of the kernel the image was built with: the 4-byte
+    /// note a kernel's vDSO carries (owner "Linux", type 0, from
+    /// `ELFNOTE32("Linux", 0, LINUX_VERSION_CODE)`), if it has one; `None` also
+    /// for a descriptor of another size.
+    pub fn linux_version_code(&self) -> Result<Option<u32>> {
+        Ok(self
+            .note(b"Linux", super::note::NT_LINUX_VERSION)?
+            .and_then(|d| <[u8; 4]>::try_from(d).ok())
+            .map(|d| match self.endian() {
+                Endian::Little => u32::from_le_bytes(d),
+                Endian::Big => u32::from_be_bytes(d),
+            }))
     }
 
     pub fn soname(&self) -> Option<&'a [u8]> {

@@ -22,7 +22,7 @@ pub use header::{
     PT_INTERP, PT_LOAD, PT_NOTE,
 };
 pub use image::{sysv_hash_entry_size, HashKind, VdsoImage, EM_ALPHA, EM_S390};
-pub use note::{notes, Note, NT_GNU_BUILD_ID};
+pub use note::{notes, Note, NT_GNU_BUILD_ID, NT_LINUX_VERSION};
 pub use symbol::{
     binding_name, type_name, Symbol, SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC,
     STT_NOTYPE, STT_OBJECT,

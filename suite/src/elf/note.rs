@@ -1,4 +1,5 @@
-//! ELF notes (PT_NOTE): the build-id a linker writes with `--build-id`.
+//! ELF notes (PT_NOTE): the build-id a linker writes with `--build-id`, and the
+//! kernel's version that every kernel's vDSO carries.
 
 use super::bytes::Bytes;
 use super::error::{ErrorKind, ParseError, Result};
@@ -6,6 +7,10 @@ use super::header::Segment;
 
 /// `NT_GNU_BUILD_ID`, owner "GNU".
 pub const NT_GNU_BUILD_ID: u32 = 3;
+
+/// The type of the `LINUX_VERSION_CODE` note, owner "Linux" (`include/linux/elfnote.h`
+/// users in `arch/*/vdso*/note.S`).
+pub const NT_LINUX_VERSION: u32 = 0;
 
 /// One note: its owner (without the NUL), type and descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,6 +21,12 @@ impl KernelVersion {
         }
     }
 
+    /// The version a `LINUX_VERSION_CODE` encodes: `(X << 16) + (Y << 8) + Z`
+    /// (`Z` saturates at 255, as `KERNEL_VERSION` does for long stable series).
+    pub const fn from_version_code(code: u32) -> Self {
+        KernelVersion::new(code >> 16, (code >> 8) & 0xff, code & 0xff)
+    }
+
     /// The leading `X.Y[.Z]` of a release string such as `uname -r`'s
     /// `6.18.44-fc-v657` or `6.1.0-37-amd64`.
     pub fn from_release(release: &str) -> Option<Self> {

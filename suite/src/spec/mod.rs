@@ -2,12 +2,14 @@
 
 mod builtin;
 mod clock;
+mod fit;
 mod kernel_version;
 mod load;
 mod model;
 
 pub use builtin::{builtin, builtin_arches, BUILTIN_SPECS};
 pub use clock::ClockId;
+pub use fit::{describe as describe_header, spec_of, specs_fitting};
 pub use kernel_version::KernelVersion;
 pub use load::{load_file, parse_spec, SpecError};
 pub use model::*;

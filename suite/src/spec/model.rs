@@ -26,6 +26,12 @@ pub struct ArchSpec {
     pub clocks: ClockSpec,
     pub providers: ProvidersSpec,
     pub symbols: Vec<SymbolSpec>,
+    /// Where a kernel build writes this vDSO, relative to the build's output
+    /// directory (`O=`, or the source tree): the stripped image first, then the
+    /// linked one, for each source layout (`vdsoconf tree` takes the first that
+    /// exists).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub build_paths: Vec<String>,
     /// x86_64's legacy vsyscall page, an ABI of its own beside the vDSO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vsyscall_page: Option<VsyscallPageSpec>,

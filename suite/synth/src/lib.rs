@@ -84,6 +84,8 @@ pub struct ImageDesc {
     pub extra_dynamic: Vec<(i64, u64)>,
     /// A GNU build-id note at the start of the text area, with its PT_NOTE.
     pub build_id: Option<Vec<u8>>,
+    /// A `Linux` version note (`LINUX_VERSION_CODE`) before it, as kernels write.
+    pub linux_version: Option<u32>,
     /// The base version definition's name (default: the soname, as linkers write it).
     pub base_version_name: Option<String>,
 }
@@ -117,6 +119,7 @@ impl ImageDesc {
             extra_segments: Vec::new(),
             extra_dynamic: Vec::new(),
             build_id: Some((1..=20).collect()),
+            linux_version: None,
             base_version_name: None,
         }
     }
@@ -153,8 +156,8 @@ impl ImageDesc {
     }
 }
 
-/// An ELF note `GNU`/NT_GNU_BUILD_ID with `id` as its descriptor.
-fn build_id_note(big_endian: bool, id: &[u8]) -> Vec<u8> {
+/// An ELF note of `owner` and `n_type` with `desc` as its descriptor.
+fn note(big_endian: bool, owner: &[u8], n_type: u32, desc: &[u8]) -> Vec<u8> {
     let word = |v: u32| {
         if big_endian {
             v.to_be_bytes()
@@ -163,11 +166,15 @@ fn build_id_note(big_endian: bool, id: &[u8]) -> Vec<u8> {
         }
     };
     let mut note = Vec::new();
-    note.extend_from_slice(&word(4));
-    note.extend_from_slice(&word(id.len() as u32));
-    note.extend_from_slice(&word(3));
-    note.extend_from_slice(b"GNU\0");
-    note.extend_from_slice(id);
+    note.extend_from_slice(&word(owner.len() as u32 + 1));
+    note.extend_from_slice(&word(desc.len() as u32));
+    note.extend_from_slice(&word(n_type));
+    note.extend_from_slice(owner);
+    note.push(0);
+    while !note.len().is_multiple_of(4) {
+        note.push(0);
+    }
+    note.extend_from_slice(desc);
     while !note.len().is_multiple_of(4) {
         note.push(0);
     }
@@ -237,10 +244,25 @@ pub fn build(desc: &ImageDesc) -> BuiltImage {
     let mut out = Vec::new();
     let mut w = Writer::new(endian, desc.is_64, &mut out);
     w.reserve_file_header();
-    let note = desc
-        .build_id
-        .as_ref()
-        .map(|id| build_id_note(desc.big_endian, id));
+    let word = |v: u32| {
+        if desc.big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let notes: Vec<u8> = desc
+        .linux_version
+        .map(|v| note(desc.big_endian, b"Linux", 0, &word(v)))
+        .into_iter()
+        .chain(
+            desc.build_id
+                .as_ref()
+                .map(|id| note(desc.big_endian, b"GNU", 3, id)),
+        )
+        .flatten()
+        .collect();
+    let note = (!notes.is_empty()).then_some(notes);
     assert!(
         note.as_ref().is_none_or(|n| n.len() as u64 <= TEXT_LEN),
         "build-id too long"

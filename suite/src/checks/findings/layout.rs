@@ -1,8 +1,8 @@
 //! The ELF header, the program headers and the dynamic section of an image.
 
-use super::{Findings, ImageContext, Severity};
+use super::{Against, Findings, Severity};
 use crate::elf::{
-    dynamic_entries, Class, Endian, VdsoImage, ET_DYN, PF_W, PF_X, PT_DYNAMIC, PT_INTERP, PT_LOAD,
+    dynamic_entries, Endian, VdsoImage, ET_DYN, PF_W, PF_X, PT_DYNAMIC, PT_INTERP, PT_LOAD,
 };
 use crate::spec::EndianSpec;
 
@@ -17,22 +17,49 @@ const DT_FLAGS: i64 = 30;
 const DT_RELR: i64 = 36;
 const DF_TEXTREL: u64 = 0x4;
 
-pub fn check_header(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
+/// The ELF header against the spec. Returns false for an image of another
+/// class or machine: one finding names the spec that fits it, and nothing else
+/// is worth checking against this one.
+pub fn check_header(ctx: &Against<'_>, image: &VdsoImage<'_>, f: &mut Findings) -> bool {
     let spec = &ctx.spec.elf;
     let h = image.header();
-    let bits = match h.class {
-        Class::Elf32 => 32,
-        Class::Elf64 => 64,
-    };
-    if bits != spec.class {
+    let bits = h.class.bits();
+    if bits != spec.class || h.machine != spec.machine {
+        let fits = match crate::spec::spec_of(h, &[]) {
+            Some(other) => {
+                let also: Vec<&str> = crate::spec::specs_fitting(h)
+                    .into_iter()
+                    .filter(|a| *a != other)
+                    .collect();
+                format!(
+                    "it fits the {other} spec: check it with --arch {other}{}",
+                    if also.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (or {})", also.join(", "))
+                    }
+                )
+            }
+            None => "no built-in spec has its class and machine".to_string(),
+        };
+        let (id, at) = if bits != spec.class {
+            ("elf-class", 4)
+        } else {
+            ("elf-machine", 18)
+        };
         f.add(
-            "elf-class",
+            id,
             format!(
-                "ELFCLASS{bits}; the {} vDSO is ELFCLASS{}",
-                ctx.spec.arch, spec.class
+                "{}; the {} vDSO is ELFCLASS{}, e_machine {} ({}): {fits}",
+                crate::spec::describe_header(h),
+                ctx.spec.arch,
+                spec.class,
+                spec.machine,
+                spec.machine_name
             ),
         )
-        .at(4);
+        .at(at);
+        return false;
     }
     let endian = match h.endian {
         Endian::Little => EndianSpec::Little,
@@ -49,16 +76,6 @@ pub fn check_header(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findi
         )
         .at(5);
     }
-    if h.machine != spec.machine {
-        f.add(
-            "elf-machine",
-            format!(
-                "e_machine {}; {} is {} ({})",
-                h.machine, ctx.spec.arch, spec.machine, spec.machine_name
-            ),
-        )
-        .at(18);
-    }
     if h.os_abi != ELFOSABI_SYSV && h.os_abi != ELFOSABI_GNU {
         f.add(
             "elf-osabi",
@@ -73,9 +90,10 @@ pub fn check_header(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findi
         )
         .at(16);
     }
+    true
 }
 
-pub fn check_segments(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
+pub fn check_segments(ctx: &Against<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
     let rwx_allowed = ctx.spec.providers.get(ctx.provider).writable_executable;
     let mut loads = Vec::new();
     let phdr_at = |i: usize| image.header().phoff + i as u64 * u64::from(image.header().phentsize);

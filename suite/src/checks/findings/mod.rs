@@ -3,12 +3,14 @@
 //! (`vdsoconf check-image`). Each problem is a [`Finding`] with a stable id; the
 //! catalogue [`FINDINGS`] says what each id means and how severe it is.
 
+mod entry;
 mod layout;
 mod symbols;
 
+pub use entry::FILL_IN;
 pub use symbols::{hash_table_problems, unreadable_symbols};
 
-use crate::checks::expect::KernelConfig;
+use crate::checks::KernelConfig;
 use crate::elf::{sysv_hash_entry_size, ParseError, VdsoImage};
 use crate::spec::{ArchSpec, KernelVersion, Provider};
 use serde::Serialize;
@@ -42,9 +44,14 @@ pub struct Finding {
     /// The file offset of the offending structure, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
-    /// The offending symbol (`name@version`), where there is one.
+    /// The offending symbol (`name@version`), where there is one. The message
+    /// does not repeat it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
+    /// For a symbol the spec lacks: the YAML to add to the spec file, indented
+    /// as `symbols:` entries are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
 }
 
 /// Every finding id: its usual severity and what it means.
@@ -90,14 +97,40 @@ pub const FINDINGS: &[(&str, Severity, &str)] = &[
     ("no-build-id", Severity::Warning, "no GNU build-id note"),
 ];
 
-/// What the image is checked against besides its architecture's spec.
+/// What an image is checked against: its architecture's spec, and what is
+/// known of the build.
 #[derive(Debug, Clone)]
-pub struct ImageContext<'s> {
+pub struct Against<'s> {
     pub spec: &'s ArchSpec,
+    /// The spec file `--spec` named (`None`: the built-in spec): what findings
+    /// tell to edit.
+    pub spec_file: Option<String>,
     pub provider: Provider,
     /// The kernel the image was built from (`None`: unknown, `since` is not judged).
     pub kernel: Option<KernelVersion>,
     pub config: KernelConfig,
+}
+
+impl<'s> Against<'s> {
+    /// The built-in spec `spec` (or one read from a file: see `spec_file`) for
+    /// `provider` and `kernel`, no kernel config known.
+    pub fn new(spec: &'s ArchSpec, provider: Provider, kernel: Option<KernelVersion>) -> Self {
+        Against {
+            spec,
+            spec_file: None,
+            provider,
+            kernel,
+            config: KernelConfig::default(),
+        }
+    }
+
+    /// The spec file to edit, as findings name it: the one `--spec` named, or
+    /// the repository's `spec/ARCH.yaml`.
+    pub fn spec_file(&self) -> String {
+        self.spec_file
+            .clone()
+            .unwrap_or_else(|| format!("spec/{}.yaml", self.spec.arch))
+    }
 }
 
 /// Collects findings; the checks know nothing of how they are shown.
@@ -134,12 +167,22 @@ impl Findings {
             message: message.into(),
             offset: None,
             symbol: None,
+            entry: None,
         });
         self.0.last_mut().expect("just pushed")
     }
 }
 
 impl Finding {
+    /// Its symbol (where it has one), then its message: "__vdso_time@LINUX_2.6:
+    /// missing (required for kernel 7.3)".
+    pub fn text(&self) -> String {
+        match &self.symbol {
+            Some(s) => format!("{s}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
     fn at(&mut self, offset: u64) -> &mut Self {
         self.offset = Some(offset);
         self
@@ -150,6 +193,11 @@ impl Finding {
         self
     }
 
+    fn entry(&mut self, yaml: String) -> &mut Self {
+        self.entry = Some(yaml);
+        self
+    }
+
     fn severity(&mut self, severity: Severity) -> &mut Self {
         self.severity = severity;
         self
@@ -157,14 +205,21 @@ impl Finding {
 }
 
 /// Every finding about `image`, errors first, in the order they were found.
-pub fn check_image(ctx: &ImageContext<'_>, image: &VdsoImage<'_>) -> Vec<Finding> {
+pub fn check_image(ctx: &Against<'_>, image: &VdsoImage<'_>) -> Vec<Finding> {
     examine(ctx, image).findings
 }
 
 /// [`check_image`], with the symbols the image may lack and does.
-pub fn examine(ctx: &ImageContext<'_>, image: &VdsoImage<'_>) -> Examination {
+pub fn examine(ctx: &Against<'_>, image: &VdsoImage<'_>) -> Examination {
     let mut f = Findings::default();
-    layout::check_header(ctx, image, &mut f);
+    // An image of another architecture is named as such; its symbols measured
+    // against this spec would only be noise.
+    if !layout::check_header(ctx, image, &mut f) {
+        return Examination {
+            findings: f.0,
+            absent: f.1,
+        };
+    }
     layout::check_segments(ctx, image, &mut f);
     layout::check_dynamic(image, &mut f);
     layout::check_build_id(image, &mut f);
@@ -185,7 +240,7 @@ pub fn examine(ctx: &ImageContext<'_>, image: &VdsoImage<'_>) -> Examination {
 /// (4 bytes on s390x, 8 elsewhere) may make the image unreadable, or make its table
 /// miss every symbol: when the other size reads it cleanly, the image is checked that
 /// way and the size is the finding. An image no size can read is the parse error.
-pub fn check_image_bytes(ctx: &ImageContext<'_>, data: &[u8]) -> Result<Vec<Finding>, ParseError> {
+pub fn check_image_bytes(ctx: &Against<'_>, data: &[u8]) -> Result<Vec<Finding>, ParseError> {
     let wrong_size = |image: &VdsoImage<'_>| {
         let arch = sysv_hash_entry_size(image.class(), image.machine());
         let other = if arch == 8 { 4 } else { 8 };

@@ -1,6 +1,6 @@
 //! Versions, exported symbols, hash tables, and the symbol set against the spec.
 
-use super::{Findings, ImageContext};
+use super::{Against, Findings};
 use crate::checks::expect::{expectation_with_config, Expectation};
 use crate::checks::image::{in_range, is_version_node_symbol, type_ok, version_label};
 use crate::elf::{
@@ -89,7 +89,7 @@ pub fn check_readable(image: &VdsoImage<'_>, f: &mut Findings) {
     }
 }
 
-pub fn check_versions(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
+pub fn check_versions(ctx: &Against<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
     let spec = ctx.spec;
     let soname = image
         .soname()
@@ -166,7 +166,10 @@ pub fn check_versions(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Fin
         } else if !spec.versions.iter().any(|v| v.name == name) {
             f.add(
                 "unknown-version",
-                format!("unknown version node {name}: add it to `versions` in spec/{}.yaml if it is new", spec.arch),
+                format!(
+                    "unknown version node: add it to `versions` in {} if it is new",
+                    ctx.spec_file()
+                ),
             )
             .at(def.offset)
             .symbol(name);
@@ -180,7 +183,7 @@ pub fn check_versions(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Fin
     }
 }
 
-pub fn check_symbols(_ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
+pub fn check_symbols(_ctx: &Against<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
     let exec_loads: Vec<_> = image
         .segments()
         .iter()
@@ -195,10 +198,7 @@ pub fn check_symbols(_ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Fin
         if sym.shndx == SHN_UNDEF {
             f.add(
                 "undefined-symbol",
-                format!(
-                    "{} is undefined: the vDSO cannot import anything",
-                    sym.name_lossy()
-                ),
+                "undefined: the vDSO cannot import anything",
             )
             .at(entry_offset(&sym))
             .symbol(sym.name_lossy());
@@ -211,8 +211,7 @@ pub fn check_symbols(_ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Fin
             f.add(
                 "unversioned-symbol",
                 format!(
-                    "{} is exported without a version node ({})",
-                    sym.name_lossy(),
+                    "exported without a version node ({})",
                     version_label(&sym.version)
                 ),
             )
@@ -221,7 +220,7 @@ pub fn check_symbols(_ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Fin
         }
         if sym.sym_type() == STT_FUNC {
             if sym.size == 0 {
-                f.add("function-size", format!("{} has size 0", label(&sym)))
+                f.add("function-size", "a function of size 0")
                     .at(entry_offset(&sym))
                     .symbol(label(&sym));
             }
@@ -233,8 +232,7 @@ pub fn check_symbols(_ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Fin
                 f.add(
                     "function-outside-exec",
                     format!(
-                        "{} at 0x{:x}+{len} is not inside an executable PT_LOAD",
-                        label(&sym),
+                        "at 0x{:x}+{len}, not inside an executable PT_LOAD",
                         sym.value
                     ),
                 )
@@ -277,13 +275,11 @@ pub fn check_hash_tables(image: &VdsoImage<'_>, f: &mut Findings) {
             let problem = match answer {
                 None => continue,
                 Some(Ok(found)) if *found == Some(sym.index) => continue,
-                Some(Ok(None)) => format!("{table} does not resolve {}", label(&sym)),
-                Some(Ok(Some(other))) => format!(
-                    "{table} resolves {} to symbol {other}, not {}",
-                    label(&sym),
-                    sym.index
-                ),
-                Some(Err(e)) => format!("{table} lookup of {}: {e}", label(&sym)),
+                Some(Ok(None)) => format!("{table} does not resolve it"),
+                Some(Ok(Some(other))) => {
+                    format!("{table} resolves it to symbol {other}, not {}", sym.index)
+                }
+                Some(Err(e)) => format!("{table} lookup: {e}"),
             };
             let finding = f.add("hash-missing-symbol", problem).symbol(label(&sym));
             if let Some(o) = offset {
@@ -294,10 +290,7 @@ pub fn check_hash_tables(image: &VdsoImage<'_>, f: &mut Findings) {
             if a != b && a.is_some() && b.is_some() {
                 f.add(
                     "hash-disagree",
-                    format!(
-                        "{}: DT_HASH finds symbol {a:?}, DT_GNU_HASH symbol {b:?}",
-                        label(&sym)
-                    ),
+                    format!("DT_HASH finds symbol {a:?}, DT_GNU_HASH symbol {b:?}"),
                 )
                 .symbol(label(&sym));
             }
@@ -305,7 +298,7 @@ pub fn check_hash_tables(image: &VdsoImage<'_>, f: &mut Findings) {
     }
 }
 
-pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
+pub fn check_spec_symbols(ctx: &Against<'_>, image: &VdsoImage<'_>, f: &mut Findings) {
     let spec = ctx.spec;
     let exported = interface_symbols(image);
     for sym in &spec.symbols {
@@ -321,7 +314,7 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
             let found = match image.lookup(name.as_bytes(), Some(sym.version.as_bytes())) {
                 Ok(found) => found,
                 Err(e) => {
-                    f.add("lookup-error", format!("looking up {at}: {e}"))
+                    f.add("lookup-error", format!("the lookup fails: {e}"))
                         .at(e.offset)
                         .symbol(at);
                     continue;
@@ -337,7 +330,7 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
                     f.add(
                         "wrong-version",
                         format!(
-                            "{name} is exported at {} instead of {}",
+                            "exported at {} instead of {}",
                             elsewhere.join(", "),
                             sym.version
                         ),
@@ -348,7 +341,7 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
                         Expectation::Required => {
                             f.add(
                                 "missing-symbol",
-                                format!("{at} is missing{}{}", context(ctx), low_confidence(sym)),
+                                format!("missing{}{}", context(ctx), low_confidence(sym)),
                             )
                             .symbol(at);
                         }
@@ -363,15 +356,11 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
                 continue;
             };
             if found.version.hidden() {
-                f.add(
-                    "hidden-version",
-                    format!("{at} is a hidden (non-default) version"),
-                )
-                .symbol(at.clone());
+                f.add("hidden-version", "a hidden (non-default) version")
+                    .symbol(at.clone());
             }
             if let Err(e) = type_ok(sym, ctx.provider, ctx.kernel, found.sym_type()) {
-                f.add("symbol-type", format!("{at}: {e}"))
-                    .symbol(at.clone());
+                f.add("symbol-type", e).symbol(at.clone());
             }
             if name != sym.name {
                 if let Some(p) = &primary {
@@ -379,7 +368,7 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
                         f.add(
                             "alias-mismatch",
                             format!(
-                                "{at}: alias at 0x{:x} (size {}) but {} is at 0x{:x} (size {})",
+                                "alias at 0x{:x} (size {}) but {} is at 0x{:x} (size {})",
                                 found.value, found.size, sym.name, p.value, p.size
                             ),
                         )
@@ -389,14 +378,11 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
             }
             if let Expectation::NotExpected(why) = &expect {
                 if before_since(sym, ctx) {
-                    f.add("symbol-before-since", format!("{at} is present although {why}: if this kernel really has it, correct `since` in spec/{}.yaml", spec.arch))
+                    f.add("symbol-before-since", format!("present although {why}: if this kernel really has it, correct `since` in {}", ctx.spec_file()))
                         .symbol(at);
                 } else {
-                    f.add(
-                        "symbol-not-expected",
-                        format!("{at} is present although {why}"),
-                    )
-                    .symbol(at);
+                    f.add("symbol-not-expected", format!("present although {why}"))
+                        .symbol(at);
                 }
             }
         }
@@ -410,17 +396,22 @@ pub fn check_spec_symbols(ctx: &ImageContext<'_>, image: &VdsoImage<'_>, f: &mut
             .filter(|k| k.names().any(|n| n == name))
             .collect();
         if known.is_empty() {
+            let entry = super::entry::suggest(ctx, image, s);
             f.add(
                 "unknown-symbol",
-                format!("{name}@{version} is not in the spec: add it to `symbols` in spec/{}.yaml (see spec/README.md)", spec.arch),
+                format!(
+                    "not in the spec: add it to `symbols` in {} (see spec/README.md)",
+                    ctx.spec_file()
+                ),
             )
-            .symbol(format!("{name}@{version}"));
+            .symbol(format!("{name}@{version}"))
+            .entry(entry);
         } else if !known.iter().any(|k| k.version == version) {
             let at: Vec<&str> = known.iter().map(|k| k.version.as_str()).collect();
             f.add(
                 "unknown-symbol",
                 format!(
-                    "{name}@{version} is not in the spec (the spec has it at {})",
+                    "not in the spec at this version (the spec has it at {})",
                     at.join(", ")
                 ),
             )
@@ -449,12 +440,12 @@ fn low_confidence(sym: &SymbolSpec) -> &'static str {
     }
 }
 
-fn before_since(sym: &SymbolSpec, ctx: &ImageContext<'_>) -> bool {
+fn before_since(sym: &SymbolSpec, ctx: &Against<'_>) -> bool {
     ctx.provider == Provider::Kernel
         && matches!((ctx.kernel, sym.since), (Some(k), Some(s)) if k < s)
 }
 
-fn context(ctx: &ImageContext<'_>) -> String {
+fn context(ctx: &Against<'_>) -> String {
     format!(
         " (required for {}{})",
         ctx.provider.name(),

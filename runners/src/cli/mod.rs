@@ -1,11 +1,14 @@
 //! The `vdsoconf` command line.
 
+mod image;
+mod tree;
+
 use crate::isolate;
 use crate::output;
 use crate::session::{RunOptions, Session};
 use crate::target::{
-    load_arch, load_spec, parse_duration, parse_duration_of, parse_kernel, parse_provider,
-    resolve_live_target, spec_file, TargetOptions,
+    load_spec, parse_duration, parse_duration_of, parse_kernel, resolve_live_target, spec_file,
+    TargetOptions,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -13,7 +16,6 @@ use vdsoconf_reports::bench::BenchReport;
 use vdsoconf_reports::matrix::RowState;
 use vdsoconf_reports::RunReport;
 use vdsoconf_suite::checks::{PlannedCheck, Verdict};
-use vdsoconf_suite::elf::{binding_name, type_name, VdsoImage};
 use vdsoconf_suite::input::{read_input, read_text, InputKind};
 use vdsoconf_suite::spec::{builtin, builtin_arches, load_file};
 use vdsoconf_suite::vdso::LiveVdso;
@@ -58,9 +60,9 @@ enum Command {
     },
     /// Check a built vDSO image file against its architecture's spec: ELF layout,
     /// self-containment, versions, hash tables, function symbols and the symbol set
-    /// for the given kernel, config and provider. Exit 0 no errors, 1 errors, 2 the
-    /// image cannot be read.
-    CheckImage(CheckImageArgs),
+    /// for the given kernel, config and provider. A symbol the spec lacks comes
+    /// with the entry to add. Exit 0 no errors, 1 errors, 2 the image cannot be read.
+    CheckImage(image::CheckImageArgs),
     /// Find every vDSO embedded in a kernel image file (x86 bzImage, arm64/riscv
     /// Image, EFI zboot, armhf zImage, s390x and ppc64 images, a plain vmlinux;
     /// gzip, xz, zstd, lz4, lzma, bzip2 or lzo compressed) and write each as
@@ -91,19 +93,22 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
-    /// Compare two images of one architecture for ABI breaks: symbols added (compatible),
-    /// removed, moved to another version node, changed binding or type, soname changed
-    /// (breaking). Exit 1 when anything breaks, 0 otherwise, 2 bad input.
-    Diff {
-        old: PathBuf,
-        new: PathBuf,
-        /// Also say which differences a spec predicts: a built-in architecture's
-        /// name, or a spec file.
-        #[arg(long, value_name = "ARCH|FILE")]
-        spec: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    /// Compare two images of one architecture for ABI breaks: symbols added
+    /// (compatible), removed, moved to another version node, changed type or
+    /// binding other than GLOBAL<->WEAK (which every loader accepts alike), an
+    /// alias now at another function, soname changed (breaking). With the new
+    /// build's configuration (--config), a symbol removed because an option the
+    /// spec names is off is a configuration difference, not a break. Exit 1 when
+    /// anything breaks, 0 otherwise, 2 bad input.
+    Diff(image::DiffArgs),
+    /// Check every vDSO a kernel build produced: found where the specs say a
+    /// build writes them (x86: vdso64, vdso32, vdsox32; arm64: vdso and vdso32;
+    /// …), each checked against its spec with the build's .config and
+    /// kernel.release (check-image), and diffed against a baseline (diff):
+    /// --against an earlier build or kernel image, or by default the newest
+    /// kernel of its architecture in the ABI history. Exit 0 clean, 1 findings
+    /// or breaking changes, 2 the tree or an image cannot be read.
+    Tree(tree::TreeArgs),
     /// Boot a kernel under qemu-system with this suite (a static build) as /init and
     /// run the live checks against the real kernel's vDSO; results come back over
     /// the serial console. Exit status as `run`; 2 when the boot itself fails (the
@@ -236,32 +241,6 @@ struct BootArgs {
     filter: Option<String>,
     #[command(flatten)]
     out: ReportArgs,
-}
-
-#[derive(Args)]
-struct CheckImageArgs {
-    /// The image (e.g. arch/x86/entry/vdso/vdso64.so.dbg, arch/arm64/kernel/vdso/vdso.so).
-    image: PathBuf,
-    /// Architecture spec to check it against (with --spec FILE: the file's).
-    #[arg(long, required_unless_present = "spec")]
-    arch: Option<String>,
-    /// A spec file, or a directory of ARCH.yaml files, instead of the built-in specs.
-    #[arg(long, value_name = "FILE|DIR")]
-    spec: Option<PathBuf>,
-    /// The kernel version it was built from: symbols are judged by `since`/`until`
-    /// (default: unknown, so `since` is not judged).
-    #[arg(long)]
-    kernel: Option<String>,
-    /// `kernel` (a kernel build) or `qemu` (QEMU user mode's image).
-    #[arg(long, default_value = "kernel")]
-    provider: String,
-    /// A kernel config option of the build, `CONFIG_FOO=y`, `=m` (built, as far as
-    /// the vDSO goes) or `=n` (repeatable): symbols that need it become required or
-    /// unexpected. Only options some symbol of the spec depends on are accepted.
-    #[arg(long, value_name = "CONFIG_NAME=y|m|n")]
-    config: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 #[derive(Subcommand)]
@@ -402,7 +381,7 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Run(args) => run(args),
-        Command::Symbols { image, format } => symbols(image, format),
+        Command::Symbols { image, format } => image::symbols(image, format),
         Command::Dump { output } => dump(&output),
         Command::Extract {
             kernel,
@@ -418,14 +397,10 @@ pub fn main() -> i32 {
             output,
             report_dir,
         } => bench(target, format, output.as_deref(), report_dir.as_deref()),
-        Command::CheckImage(args) => check_image(args),
+        Command::CheckImage(args) => image::check_image(args),
         Command::Boot(args) => boot(args),
-        Command::Diff {
-            old,
-            new,
-            spec,
-            format,
-        } => diff(&old, &new, spec.as_deref(), format),
+        Command::Diff(args) => image::diff(args),
+        Command::Tree(args) => tree::tree(args),
         Command::Spec(cmd) => spec(cmd),
     };
     match result {
@@ -439,6 +414,11 @@ pub fn main() -> i32 {
 
 fn run(args: RunArgs) -> Result<i32, InputError> {
     let opts = args.target;
+    // Limits too small for the live checks are refused before anything else
+    // (a spec parsed first could already exhaust them).
+    if opts.image.is_none() && opts.observed.is_none() {
+        isolate::preflight()?;
+    }
     let target = resolve_live_target(&opts)?;
     let options = match args.duration.as_deref().map(parse_duration).transpose()? {
         Some(d) => RunOptions {
@@ -448,9 +428,6 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
         },
         None => RunOptions::default(),
     };
-    if target.source == vdsoconf_suite::checks::Source::Live {
-        isolate::preflight()?;
-    }
     let session = Session::open(target)?.with_options(options);
     let keep = |c: &PlannedCheck| {
         args.filter
@@ -598,7 +575,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         suite_args.push("--debug".to_string());
     }
     crate::signals::install();
-    let report = boot(&BootOptions {
+    let booted = boot(&BootOptions {
         arch: args.arch.clone(),
         machine: machine_arch,
         kernel: args.kernel.clone(),
@@ -611,7 +588,17 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         suite_args,
         kernel_args: args.kernel_args.clone(),
         spec,
-    })?;
+    });
+    let report = match booted {
+        Ok(report) => report,
+        // A failed boot says at which stage, with the console lines that show
+        // it: several lines, each shown as one.
+        Err(why) => {
+            let lines: Vec<String> = why.lines().map(one_line).collect();
+            eprintln!("vdsoconf: {}", lines.join("\n"));
+            return Ok(2);
+        }
+    };
     if report.environment.arch != args.arch {
         return Err(InputError(format!(
             "the binary inside ran as {}, not {}: pass --binary built for {}",
@@ -681,151 +668,6 @@ const NOTHING_CHECKED: i32 = 4;
 /// The exit status of a run the machine kept checks from (as for bad input).
 const ENVIRONMENT_STOPPED: i32 = 2;
 
-fn check_image(args: CheckImageArgs) -> Result<i32, InputError> {
-    use vdsoconf_suite::checks::findings::{check_image_bytes, ImageContext, Severity};
-    use vdsoconf_suite::checks::KernelConfig;
-    let spec = load_spec(args.arch.as_deref(), args.spec.as_deref())?;
-    let provider = parse_provider(&args.provider)?;
-    let kernel = args.kernel.as_deref().map(parse_kernel).transpose()?;
-    let mut config = KernelConfig::default();
-    let known: std::collections::BTreeSet<&str> = spec
-        .symbols
-        .iter()
-        .flat_map(|s| s.config.iter().map(String::as_str))
-        .collect();
-    for c in &args.config {
-        config
-            .set(c)
-            .map_err(|e| InputError(format!("--config {e}")))?;
-        let name = c.split_once('=').map_or(c.as_str(), |(n, _)| n);
-        if !known.contains(name) {
-            let listed = known.iter().copied().collect::<Vec<_>>().join(", ");
-            return Err(InputError(format!(
-                "--config {name}: no symbol of the {} spec depends on it (those that matter: {})",
-                spec.arch,
-                if listed.is_empty() { "none" } else { &listed }
-            )));
-        }
-    }
-    let data = read_image(&args.image)?;
-    let label = args.image.display().to_string();
-    let ctx = ImageContext {
-        spec: &spec,
-        provider,
-        kernel,
-        config,
-    };
-    let findings =
-        check_image_bytes(&ctx, &data).map_err(|e| InputError(format!("{label}: {e}")))?;
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    let (errors, warnings, notes) = (
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Note),
-    );
-    match args.format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "image": label,
-                "arch": spec.arch,
-                "provider": provider.name(),
-                "kernel": kernel.map(|k| k.to_string()),
-                "findings": findings,
-                "errors": errors,
-                "warnings": warnings,
-                "notes": notes,
-            });
-            outln!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        Format::Text => {
-            outln!(
-                "{label}: {} ({}), provider {}, kernel {}",
-                spec.arch,
-                spec.title,
-                provider.name(),
-                kernel
-                    .map(|k| k.to_string())
-                    .unwrap_or_else(|| "unknown".into())
-            );
-            for f in &findings {
-                let mut line = format!("{}[{}]", f.severity.name(), f.id);
-                if let Some(s) = &f.symbol {
-                    line.push_str(&format!(" {s}"));
-                }
-                line.push_str(&format!(": {}", f.message));
-                if let Some(o) = f.offset {
-                    line.push_str(&format!(" (offset 0x{o:x})"));
-                }
-                outln!("{}", one_line(&line));
-            }
-            outln!("{errors} error(s), {warnings} warning(s), {notes} note(s)");
-        }
-    }
-    Ok(if errors > 0 { 1 } else { 0 })
-}
-
-fn diff(old: &Path, new: &Path, spec: Option<&str>, format: Format) -> Result<i32, InputError> {
-    use vdsoconf_suite::checks::diff::{annotate_with_spec, diff_images};
-    let spec = spec
-        .map(|s| match Path::new(s) {
-            p if p.is_file() => load_spec(None, Some(p)),
-            _ => load_arch(s),
-        })
-        .transpose()?;
-    let (old_data, new_data) = (read_image(old)?, read_image(new)?);
-    let parse = |path: &Path, data| {
-        let image =
-            VdsoImage::parse(data).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-        vdsoconf_suite::checks::diff::readable(&image)
-            .map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-        Ok::<_, InputError>(image)
-    };
-    let (a, b) = (parse(old, &old_data)?, parse(new, &new_data)?);
-    let mut changes = diff_images(&a, &b)
-        .map_err(|e| InputError(format!("{} and {}: {e}", old.display(), new.display())))?;
-    if let Some(spec) = &spec {
-        annotate_with_spec(&mut changes, spec);
-    }
-    let breaking = changes.iter().filter(|c| c.breaking).count();
-    match format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "old": old.display().to_string(),
-                "new": new.display().to_string(),
-                "changes": changes,
-                "breaking": breaking,
-                "compatible": changes.len() - breaking,
-            });
-            outln!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        Format::Text => {
-            for c in &changes {
-                let what = match (&c.old, &c.new) {
-                    (Some(o), Some(n)) => format!(" ({o} -> {n})"),
-                    _ => String::new(),
-                };
-                let spec = c
-                    .spec
-                    .as_ref()
-                    .map(|s| format!("  [{s}]"))
-                    .unwrap_or_default();
-                let line = format!(
-                    "{}: {} {}{what}{spec}",
-                    if c.breaking { "breaking" } else { "compatible" },
-                    c.kind.name(),
-                    c.subject
-                );
-                outln!("{}", one_line(&line));
-            }
-            outln!(
-                "{breaking} breaking, {} compatible",
-                changes.len() - breaking
-            );
-        }
-    }
-    Ok(if breaking > 0 { 1 } else { 0 })
-}
-
 fn write_file(path: &Path, text: &str) -> Result<(), InputError> {
     Ok(output::write_file(path, text.as_bytes())?)
 }
@@ -854,8 +696,8 @@ fn bench(
             "bench calls the live vDSO: an image (--image, --observed) cannot be measured".into(),
         ));
     }
-    let target = resolve_live_target(&opts)?;
     isolate::preflight()?;
+    let target = resolve_live_target(&opts)?;
     let session = Session::open(target)?;
     crate::signals::install();
     let run = crate::isolate::run_bench(&session.target);
@@ -938,81 +780,31 @@ fn summary(dir: &Path, html: Option<&Path>) -> Result<i32, InputError> {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn read_image(path: &Path) -> Result<Vec<u8>, InputError> {
-    Ok(read_input(path, InputKind::VdsoImage)?)
+/// A vDSO image file's bytes; a file too large for one (a kernel image, say)
+/// is named as such.
+fn read_image_file(path: &Path) -> Result<Vec<u8>, InputError> {
+    read_input(path, InputKind::VdsoImage).map_err(|e| {
+        let head = head_of(path);
+        InputError(format!("{e}{}", image::kernel_image_hint(&head)))
+    })
+}
+
+/// The first 64 KiB of `path` (what a kernel image's headers need), or nothing.
+fn head_of(path: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    // Only a regular file: opening a FIFO would wait for a writer.
+    if path.metadata().is_ok_and(|m| m.is_file()) {
+        if let Ok(f) = std::fs::File::open(path) {
+            let _ = f.take(64 << 10).read_to_end(&mut head);
+        }
+    }
+    head
 }
 
 fn live_vdso() -> Result<LiveVdso, InputError> {
     LiveVdso::find()?
         .ok_or_else(|| InputError("this process has no vDSO (AT_SYSINFO_EHDR is absent)".into()))
-}
-
-fn symbols(image: Option<PathBuf>, format: Format) -> Result<i32, InputError> {
-    let (label, data) = match &image {
-        Some(p) => (p.display().to_string(), read_image(p)?),
-        None => ("live vDSO".to_string(), live_vdso()?.bytes().to_vec()),
-    };
-    let img = VdsoImage::parse(&data).map_err(|e| InputError(format!("{label}: {e}")))?;
-    let mut rows = Vec::new();
-    for sym in img.symbols() {
-        let sym = sym.map_err(|e| InputError(format!("{label}: {e}")))?;
-        rows.push(serde_json::json!({
-            "name": sym.name_lossy(),
-            "version": sym.version.name().map(|v| String::from_utf8_lossy(v).into_owned()),
-            "hidden": sym.version.hidden(),
-            "binding": binding_name(sym.binding()),
-            "type": type_name(sym.sym_type()),
-            "value": sym.value,
-            "size": sym.size,
-        }));
-    }
-    let soname = img
-        .soname()
-        .map(|s| String::from_utf8_lossy(s).into_owned());
-    match format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "soname": soname,
-                "class": img.class().bits(),
-                "endian": img.endian().name(),
-                "machine": img.machine(),
-                "hash": {"sysv": img.sysv_hash().is_some(), "gnu": img.gnu_hash().is_some()},
-                "symbols": rows,
-            });
-            outln!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        Format::Text => {
-            outln!(
-                "{label}: soname {}, ELF{} {}-endian, e_machine {}, hash: {}{}",
-                soname.as_deref().unwrap_or("(none)"),
-                img.class().bits(),
-                img.endian().name(),
-                img.machine(),
-                if img.sysv_hash().is_some() {
-                    "sysv "
-                } else {
-                    ""
-                },
-                if img.gnu_hash().is_some() { "gnu" } else { "" },
-            );
-            for r in rows {
-                let version = match (r["version"].as_str(), r["hidden"].as_bool()) {
-                    (Some(v), Some(true)) => format!("@{v}"),
-                    (Some(v), _) => format!("@@{v}"),
-                    (None, _) => String::new(),
-                };
-                outln!(
-                    "  {:<40} {:<7} {:<7} 0x{:08x} {:>5}",
-                    format!("{}{version}", r["name"].as_str().unwrap_or("")),
-                    r["binding"].as_str().unwrap_or(""),
-                    r["type"].as_str().unwrap_or(""),
-                    r["value"].as_u64().unwrap_or(0),
-                    r["size"].as_u64().unwrap_or(0)
-                );
-            }
-        }
-    }
-    Ok(0)
 }
 
 fn dump(output: &Path) -> Result<i32, InputError> {
