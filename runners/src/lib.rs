@@ -15,5 +15,6 @@ pub mod output;
 pub mod progress;
 pub mod session;
 pub mod signals;
+pub mod source;
 pub mod target;
 pub mod tree;

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod elf;
 pub mod input;
 pub mod kinds;
+pub mod source;
 pub mod spec;
 #[allow(unsafe_code)]
 pub mod vdso;

@@ -117,10 +117,10 @@ pub fn read_config(
     spec: &ArchSpec,
     flag: &str,
 ) -> Result<KernelConfig, InputError> {
-    let known: std::collections::BTreeSet<&str> = spec
+    let known: std::collections::BTreeSet<String> = spec
         .symbols
         .iter()
-        .flat_map(|s| s.config.iter().map(String::as_str))
+        .flat_map(|s| s.condition().atoms())
         .collect();
     let mut config = KernelConfig::default();
     for value in values {
@@ -136,7 +136,7 @@ pub fn read_config(
                 .map_err(|e| InputError(format!("{flag} {e}")))?;
             let name = value.split_once('=').map_or(value.as_str(), |(n, _)| n);
             if !known.contains(name) {
-                let listed = known.iter().copied().collect::<Vec<_>>().join(", ");
+                let listed = known.iter().cloned().collect::<Vec<_>>().join(", ");
                 return Err(InputError(format!(
                     "{flag} {name}: no symbol of the {} spec depends on it (those that matter: {})",
                     spec.arch,

@@ -1,6 +1,7 @@
 //! The `vdsoconf` command line.
 
 mod image;
+mod source;
 mod tree;
 
 use crate::isolate;
@@ -109,6 +110,14 @@ enum Command {
     /// kernel of its architecture in the ABI history. Exit 0 clean, 1 findings
     /// or breaking changes, 2 the tree or an image cannot be read.
     Tree(tree::TreeArgs),
+    /// Read each vDSO's linker script in a kernel source tree (with what it
+    /// includes; `#if`/`#ifdef`/`#else` tracked) and list what it exports, at
+    /// which version node, under which kernel options, against the spec: a
+    /// symbol the spec lacks or has at another node or under other options, a
+    /// spec symbol the source does not export, a `since`/`until` the source
+    /// contradicts, a condition no option decides. Exit 0 agreement, 1
+    /// disagreements, 2 not a kernel source tree or a script unreadable.
+    Source(source::SourceArgs),
     /// Boot a kernel under qemu-system with this suite (a static build) as /init and
     /// run the live checks against the real kernel's vDSO; results come back over
     /// the serial console. Exit status as `run`; 2 when the boot itself fails (the
@@ -401,6 +410,7 @@ pub fn main() -> i32 {
         Command::Boot(args) => boot(args),
         Command::Diff(args) => image::diff(args),
         Command::Tree(args) => tree::tree(args),
+        Command::Source(args) => source::source(args),
         Command::Spec(cmd) => spec(cmd),
     };
     match result {

@@ -368,11 +368,8 @@ pub fn annotate(changes: &mut [Change], judged: &Judged<'_>) {
         c.spec = Some(match (c.kind, entry) {
             (_, None) => format!("{name} is not in {}: add it", judged.spec_file),
             (ChangeKind::Added, Some(s)) if s.version == version => {
-                if let Some(off) = first_off(&s.config, &judged.old_config) {
-                    c.configuration = Some(format!(
-                        "{} in the old build",
-                        judged.old_config.describe(off)
-                    ));
+                if let Some(off) = unmet(s, &judged.old_config) {
+                    c.configuration = Some(format!("{off} in the old build"));
                 }
                 match s.since {
                     Some(k) => format!("predicted: the spec has it since {k}"),
@@ -385,7 +382,7 @@ pub fn annotate(changes: &mut [Change], judged: &Judged<'_>) {
             (ChangeKind::Removed, Some(s)) => match (s.until, s.config.is_empty()) {
                 (Some(k), _) => format!("predicted: the spec says it was removed in {k}"),
                 (None, true) => "not predicted: the spec still lists it without `until`".into(),
-                (None, false) => removal_by_config(c, &s.config, judged),
+                (None, false) => removal_by_config(c, s, judged),
             },
             (ChangeKind::VersionMoved, Some(s)) => format!("the spec has it at {}", s.version),
             (ChangeKind::AliasMoved, Some(s)) if s.name != name => {
@@ -399,35 +396,35 @@ pub fn annotate(changes: &mut [Change], judged: &Judged<'_>) {
     }
 }
 
-/// The first of `options` that `config` has off.
-fn first_off<'o>(options: &'o [String], config: &KernelConfig) -> Option<&'o str> {
-    options
-        .iter()
-        .map(String::as_str)
-        .find(|o| config.get(o) == Some(false))
+/// How `config` fails the symbol's condition ("CONFIG_X86_SGX=n"), if it does.
+fn unmet(sym: &crate::spec::SymbolSpec, config: &KernelConfig) -> Option<String> {
+    let needs = sym.condition();
+    (needs.eval(&|o| config.get(o)) == Some(false)).then(|| {
+        needs
+            .atoms()
+            .iter()
+            .map(|o| config.describe(o))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }
 
-/// What the spec says of a removed symbol that needs `options`: explained
-/// when the new build has one off (a configuration difference), a break when
-/// it has them all on, and which to compare when its configuration is unknown.
-fn removal_by_config(c: &mut Change, options: &[String], judged: &Judged<'_>) -> String {
-    let needs = options.join(" and ");
-    if let Some(off) = first_off(options, &judged.new_config) {
-        c.configuration = Some(format!(
-            "{} in the new build",
-            judged.new_config.describe(off)
-        ));
+/// What the spec says of a removed symbol that needs a configuration:
+/// explained when the new build fails its condition (a configuration
+/// difference), a break when it meets it, and which options to compare when
+/// its configuration is unknown.
+fn removal_by_config(c: &mut Change, sym: &crate::spec::SymbolSpec, judged: &Judged<'_>) -> String {
+    let needs = sym.condition();
+    if let Some(off) = unmet(sym, &judged.new_config) {
+        c.configuration = Some(format!("{off} in the new build"));
         return format!("the spec builds it only with {needs}");
     }
-    if options
-        .iter()
-        .all(|o| judged.new_config.get(o) == Some(true))
-    {
+    if needs.eval(&|o| judged.new_config.get(o)) == Some(true) {
         return format!("not predicted: the new build has {needs}, with which the spec builds it");
     }
+    let first = needs.atoms().into_iter().next().unwrap_or_default();
     format!(
         "not predicted unless the new build lacks {needs}: pass its configuration \
-         (--config with its .config, or {}=n)",
-        options[0]
+         (--config with its .config, or {first}=n)"
     )
 }

@@ -69,20 +69,24 @@ pub fn expectation_with_config(
         }
     }
     if provider == Provider::Kernel && !sym.config.is_empty() {
-        if let Some(off) = sym.config.iter().find(|c| config.get(c) == Some(false)) {
-            return Expectation::NotExpected(format!("needs {off}, which is off"));
-        }
-        let unknown: Vec<&str> = sym
-            .config
-            .iter()
-            .filter(|c| config.get(c).is_none())
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            return Expectation::Conditional(format!(
-                "needs {}, which this kernel may not enable",
-                unknown.join(" and ")
-            ));
+        let needs = sym.condition();
+        match needs.eval(&|o| config.get(o)) {
+            Some(false) => {
+                let off: Vec<String> = needs.atoms().iter().map(|o| config.describe(o)).collect();
+                return Expectation::NotExpected(match &needs {
+                    crate::spec::Cond::Defined(o) => format!("needs {o}, which is off"),
+                    _ => format!(
+                        "needs {needs}, which this build does not meet ({})",
+                        off.join(", ")
+                    ),
+                });
+            }
+            None => {
+                return Expectation::Conditional(format!(
+                    "needs {needs}, which this kernel may not enable"
+                ))
+            }
+            Some(true) => {}
         }
     }
     Expectation::Required

@@ -166,7 +166,7 @@ pub(crate) fn describe(sym: &SymbolSpec) -> String {
         s.push_str(&format!(", since {v}"));
     }
     if !sym.config.is_empty() {
-        s.push_str(&format!(", needs {}", sym.config.join(" and ")));
+        s.push_str(&format!(", needs {}", sym.condition()));
     }
     s
 }

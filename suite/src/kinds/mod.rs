@@ -338,6 +338,10 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
             )
         },
         K::SyscallGate => skipped("syscall_gate", "ia64 is a historical record: no kernel runs it"),
+        K::DatapageOffset => skipped(
+            "datapage_offset",
+            "powerpc's vDSO exported it up to 5.10 only; no kernel since has it to call",
+        ),
         // Called directly it makes restart_syscall and then executes the trap
         // word after it, by design (arch/s390/kernel/vdso/vdso_user_wrapper.S).
         K::RestartSyscall => s390x_only(KindInfo {

@@ -225,14 +225,13 @@ fn validate(spec: &ArchSpec, stem: Option<&str>) -> Result<(), Problem> {
                 );
             }
         }
-        if let Some(bad) = sym.config.iter().find(|c| !c.starts_with("CONFIG_")) {
-            return problem(
-                Place::Symbol(i, SymbolField::Name),
-                format!(
-                    "symbol {}: config option {bad:?} must start with CONFIG_",
-                    sym.name
-                ),
-            );
+        for entry in &sym.config {
+            if let Err(why) = config_condition(entry) {
+                return problem(
+                    Place::Symbol(i, SymbolField::Name),
+                    format!("symbol {}: config {entry:?}: {why}", sym.name),
+                );
+            }
         }
         if sym.providers.is_empty() {
             return problem(
@@ -307,5 +306,14 @@ fn locate(text: &str, place: &Place) -> (Option<u64>, Option<u64>) {
     match at {
         Some(l) => (Some(l.line()), Some(l.column())),
         None => (None, None),
+    }
+}
+
+/// A spec `config` entry: a condition over kernel options only.
+pub fn config_condition(entry: &str) -> Result<super::Cond, String> {
+    let c = super::Cond::parse(entry)?;
+    match c.atoms().into_iter().find(|a| !a.starts_with("CONFIG_")) {
+        Some(bad) => Err(format!("{bad:?} is not a kernel option (CONFIG_…)")),
+        None => Ok(c),
     }
 }

@@ -2,6 +2,7 @@
 
 mod builtin;
 mod clock;
+mod condition;
 mod fit;
 mod kernel_version;
 mod load;
@@ -9,6 +10,7 @@ mod model;
 
 pub use builtin::{builtin, builtin_arches, BUILTIN_SPECS};
 pub use clock::ClockId;
+pub use condition::Cond;
 pub use fit::{describe as describe_header, spec_of, specs_fitting};
 pub use kernel_version::KernelVersion;
 pub use load::{load_file, parse_spec, SpecError};

@@ -32,12 +32,38 @@ pub struct ArchSpec {
     /// exists).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub build_paths: Vec<String>,
+    /// Where the kernel source says what this vDSO exports (`vdsoconf source`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceSpec>,
     /// x86_64's legacy vsyscall page, an ABI of its own beside the vDSO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vsyscall_page: Option<VsyscallPageSpec>,
     /// Known ways real kernels deviate from the ABI, each reported as a kernel bug.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deviations: Vec<DeviationSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// The linker script of a vDSO in the kernel source, and what its build
+/// decides that the script does not say.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// The script, relative to the source tree, for each source layout: the
+    /// first that exists is read (with what it includes).
+    pub paths: Vec<String>,
+    /// Kernel options without which the kernel has no such vDSO at all
+    /// (`CONFIG_COMPAT_VDSO` for arm64's compat one): the condition of every
+    /// symbol the script exports is taken together with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_config: Vec<String>,
+    /// Macros the build defines for this script (the Makefile's `-D`), each as
+    /// the condition under which it is defined: `HAS_VGETTIMEOFDAY:
+    /// "CONFIG_GENERIC_TIME_VSYSCALL"`, `COMPAT_VDSO: "1"`, `_MIPS_SIM ==
+    /// _MIPS_SIM_ABI64: "0"` (a comparison, as the script writes it).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub defines: std::collections::BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
@@ -334,6 +360,9 @@ pub enum SymbolKind {
     GetSyscallMap,
     /// riscv's `__vdso_riscv_hwprobe`.
     Hwprobe,
+    /// powerpc's `__kernel_datapage_offset` (up to 5.10): the offset of the
+    /// vDSO's data page from the function itself.
+    DatapageOffset,
     /// x86's `__vdso_sgx_enter_enclave`.
     SgxEnterEnclave,
     /// `__vdso_futex_robust_list64_try_unlock`: a robust futex's uncontended
@@ -391,7 +420,9 @@ pub struct SymbolSpec {
     /// First kernel that no longer exports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<KernelVersion>,
-    /// Kernel config options that must be enabled for it to exist.
+    /// The kernel options it needs, all of them: each an option
+    /// (`CONFIG_X86_SGX`) or a condition over options as the linker script
+    /// writes it (`CONFIG_PPC64 || !CONFIG_SMP`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<String>,
     /// Providers that export it.
@@ -423,6 +454,15 @@ fn is_func(t: &ElfSymbolType) -> bool {
 }
 
 impl SymbolSpec {
+    /// Its `config` as one condition (entries the loader refused are opaque).
+    pub fn condition(&self) -> super::Cond {
+        super::Cond::all(
+            self.config
+                .iter()
+                .map(|c| super::Cond::parse(c).unwrap_or_else(|_| super::Cond::Opaque(c.clone()))),
+        )
+    }
+
     /// The symbol's own name followed by its aliases.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         core::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
