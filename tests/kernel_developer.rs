@@ -311,6 +311,83 @@ fn a_boot_ends_with_its_results_and_a_failure_reads_well() -> Result<(), String>
     Ok(())
 }
 
+/// `source` on a small tree: a script that agrees with the spec is clean; one
+/// that exports a name the spec lacks and drops one it has, under another
+/// condition, gives each disagreement; bad trees are one line, exit 2.
+fn source_compares_linker_scripts_with_the_spec() -> Result<(), String> {
+    let dir = scratch("source");
+    let write = |rel: &str, text: &str| -> Result<(), String> {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).map_err(|e| e.to_string())?;
+        std::fs::write(p, text).map_err(|e| e.to_string())
+    };
+    write(
+        "Makefile",
+        "VERSION = 7\nPATCHLEVEL = 3\nSUBLEVEL = 4\nEXTRAVERSION =\n",
+    )?;
+    let script = |extra: &str, sgx: &str| {
+        format!(
+            "/* x86_64 */\n#define BUILD_VDSO64\nVERSION {{\n\tLINUX_2.6 {{\n\tglobal:\n\t\tclock_gettime;\n\t\t__vdso_clock_gettime;\n\t\tgettimeofday;\n\t\t__vdso_gettimeofday;\n\t\tgetcpu;\n\t\t__vdso_getcpu;\n\t\ttime;\n\t\t__vdso_time;\n\t\tclock_getres;\n\t\t__vdso_clock_getres;\n{sgx}\t\tgetrandom;\n\t\t__vdso_getrandom;\n#ifdef CONFIG_FUTEX_ROBUST_UNLOCK\n\t\t__vdso_futex_robust_list64_try_unlock;\n#ifdef CONFIG_COMPAT\n\t\t__vdso_futex_robust_list32_try_unlock;\n#endif\n#endif\n{extra}\tlocal: *;\n\t}};\n}}\n"
+        )
+    };
+    let rel = "arch/x86/entry/vdso/vdso64/vdso64.lds.S";
+    write(
+        rel,
+        &script(
+            "",
+            "#ifdef CONFIG_X86_SGX\n\t\t__vdso_sgx_enter_enclave;\n#endif\n",
+        ),
+    )?;
+    let src = dir.display().to_string();
+    expect(
+        &vdsoconf(&["source", &src, "--spec", "x86_64"]),
+        0,
+        &[
+            "kernel 7.3.4",
+            "x86_64 arch/x86/entry/vdso/vdso64/vdso64.lds.S",
+            "needs CONFIG_COMPAT && CONFIG_FUTEX_ROBUST_UNLOCK",
+            "0 disagreement(s)",
+        ],
+    )?;
+    write(
+        rel,
+        &script(
+            "#if defined(CONFIG_NEW) || !defined(CONFIG_OLD)\n\t\t__vdso_new;\n#endif\n",
+            "#ifdef CONFIG_X86_SGX_NEW\n\t\t__vdso_sgx_enter_enclave;\n#endif\n",
+        ),
+    )?;
+    expect(
+        &vdsoconf(&["source", &src, "--spec", "x86_64"]),
+        1,
+        &[
+            "error[unknown-symbol] __vdso_new@LINUX_2.6: arch/x86/entry/vdso/vdso64/vdso64.lds.S:",
+            "needs CONFIG_NEW || !CONFIG_OLD",
+            "error[config] __vdso_sgx_enter_enclave@LINUX_2.6",
+            "the source builds it with CONFIG_X86_SGX_NEW; the spec says CONFIG_X86_SGX",
+            "2 disagreement(s)",
+        ],
+    )?;
+    let json = vdsoconf(&["source", &src, "--spec", "x86_64", "--format", "json"]);
+    let doc: serde_json::Value =
+        serde_json::from_slice(&json.stdout).map_err(|e| format!("{e}: {}", text(&json.stdout)))?;
+    if doc["disagreements"] != 2 || doc["images"][0]["exports"].as_array().map(Vec::len) != Some(16)
+    {
+        return Err(format!("{doc:#}"));
+    }
+    let empty = scratch("source-empty");
+    one_line_error(
+        &vdsoconf(&["source", &empty.display().to_string()]),
+        "not a kernel source tree",
+    )?;
+    one_line_error(
+        &vdsoconf(&["source", "/nonexistent/linux"]),
+        "not a kernel source tree",
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&empty);
+    Ok(())
+}
+
 fn main() {
     let tests: &[CliTest] = &[
         (
@@ -335,6 +412,10 @@ fn main() {
         (
             "a_boot_ends_with_its_results_and_a_failure_reads_well",
             a_boot_ends_with_its_results_and_a_failure_reads_well,
+        ),
+        (
+            "source_compares_linker_scripts_with_the_spec",
+            source_compares_linker_scripts_with_the_spec,
         ),
     ];
     run_tests("kernel_developer", tests);

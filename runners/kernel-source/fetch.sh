@@ -10,7 +10,7 @@
 #   kernel_source 7.3     # prints the path of the unpacked source tree
 
 # The suites searched, the newest first by apt's own priorities.
-KERNEL_SOURCE_SUITES="trixie-backports experimental sid bookworm-backports bookworm bullseye"
+KERNEL_SOURCE_SUITES="trixie-backports trixie experimental sid bookworm-backports bookworm bullseye"
 
 kernel_source() {
     local series=$1 base apt pin pkg version deb tree

@@ -65,9 +65,9 @@ fn missing_symbol_fails_but_an_excused_one_is_skipped() {
     let results = resolve_all(&spec, &img);
     let get = |n: &str| &results.iter().find(|(name, _)| name == n).unwrap().1;
     failed(get("__vdso_getcpu"), "__vdso_getcpu@LINUX_2.6: missing");
-    // getrandom needs CONFIG_VDSO_GETRANDOM: absent is a skip with that reason.
-    match &get("__vdso_getrandom").verdict {
-        Verdict::Skip { reason } => assert!(reason.contains("CONFIG_VDSO_GETRANDOM"), "{reason}"),
+    // The SGX entry needs CONFIG_X86_SGX: absent is a skip with that reason.
+    match &get("__vdso_sgx_enter_enclave").verdict {
+        Verdict::Skip { reason } => assert!(reason.contains("CONFIG_X86_SGX"), "{reason}"),
         v => panic!("{v:?}"),
     }
     // On 6.1 it is not expected at all.

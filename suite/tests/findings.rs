@@ -406,8 +406,13 @@ fn an_empty_relocation_table_is_not_a_finding() {
 #[test]
 fn config_options_make_symbols_required_or_unexpected() {
     let spec = builtin("x86_64").unwrap().unwrap();
-    let without = build(&with(good_desc(), |d| {
-        d.symbols.retain(|s| !s.name.contains("getrandom"))
+    // The SGX enclave entry needs CONFIG_X86_SGX; 6.18's synthetic image lacks it.
+    let without = build(&good_desc()).bytes;
+    let with_it = build(&with(good_desc(), |d| {
+        let mut sgx = d.symbols[0].clone();
+        sgx.name = "__vdso_sgx_enter_enclave".into();
+        sgx.value = 0x700;
+        d.symbols.push(sgx);
     }))
     .bytes;
     let ctx = |config: &[&str]| {
@@ -420,17 +425,17 @@ fn config_options_make_symbols_required_or_unexpected() {
             ..Against::new(&spec, Provider::Kernel, Some(KernelVersion::new(6, 18, 0)))
         }
     };
-    let getrandom_config = spec
+    let sgx_config = spec
         .symbols
         .iter()
-        .find(|s| s.name == "__vdso_getrandom")
+        .find(|s| s.name == "__vdso_sgx_enter_enclave")
         .unwrap()
         .config
         .clone();
-    assert!(!getrandom_config.is_empty());
-    let on: Vec<String> = getrandom_config.iter().map(|c| format!("{c}=y")).collect();
+    assert!(!sgx_config.is_empty());
+    let on: Vec<String> = sgx_config.iter().map(|c| format!("{c}=y")).collect();
     let on: Vec<&str> = on.iter().map(String::as_str).collect();
-    // Unknown config: getrandom may be absent.
+    // Unknown config: it may be absent.
     assert!(check_image_bytes(&ctx(&[]), &without).unwrap().is_empty());
     // Its option on: it is required.
     assert_finds(
@@ -438,12 +443,37 @@ fn config_options_make_symbols_required_or_unexpected() {
         "missing-symbol",
     );
     // Its option off: present is unexpected.
-    let off = format!("{}=n", getrandom_config[0]);
-    let with_it = build(&good_desc()).bytes;
+    let off = format!("{}=n", sgx_config[0]);
     assert_finds(
         &check_image_bytes(&ctx(&[&off]), &with_it).unwrap(),
         "symbol-not-expected",
     );
+    // A condition over options (ppc32's getcpu: CONFIG_PPC64 || !CONFIG_SMP)
+    // is evaluated whole.
+    let ppc32 = builtin("ppc32").unwrap().unwrap();
+    let getcpu = ppc32
+        .symbols
+        .iter()
+        .find(|s| s.name == "__kernel_getcpu")
+        .unwrap();
+    let expect = |opts: &[&str]| {
+        let mut c = KernelConfig::default();
+        opts.iter().for_each(|o| c.set(o).unwrap());
+        vdsoconf_suite::checks::expectation_with_config(getcpu, Provider::Kernel, None, &c)
+    };
+    use vdsoconf_suite::checks::Expectation;
+    assert!(matches!(
+        expect(&["CONFIG_PPC64=n", "CONFIG_SMP=y"]),
+        Expectation::NotExpected(_)
+    ));
+    assert!(matches!(
+        expect(&["CONFIG_PPC64=n", "CONFIG_SMP=n"]),
+        Expectation::Conditional(_) | Expectation::Required
+    ));
+    assert!(matches!(
+        expect(&["CONFIG_SMP=y"]),
+        Expectation::Conditional(_)
+    ));
     assert!(KernelConfig::default().set("FOO=y").is_err());
     assert!(KernelConfig::default().set("CONFIG_FOO=maybe").is_err());
 }
