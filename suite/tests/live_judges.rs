@@ -303,6 +303,44 @@ fn a_clock_that_steps_back_fails_the_monotonic_check() {
     fails_with(&r, "went backwards by");
 }
 
+/// A backward step says how it was seen, as its symptom's detail: a syscall
+/// reading up to a second behind the vDSO reading just before it is told
+/// apart (the time() deviation names exactly that), a larger one is not.
+#[test]
+fn a_backward_step_names_how_it_was_seen() {
+    let run = |ahead_ns: i64| {
+        let at = |ns: i64| Timespec {
+            sec: 1000 + ns / 1_000_000_000,
+            nsec: ns % 1_000_000_000,
+        };
+        let vdso = move || Ok(at(ahead_ns));
+        let sys = move || Ok(at(0));
+        let probe = MonotonicProbe {
+            vdso: &vdso,
+            sys: &sys,
+            cpus: vec![0],
+            pin: &|_| true,
+            progress: &|_| {},
+        };
+        judge_monotonic(
+            &run_monotonic(&probe, Duration::from_millis(20)),
+            false,
+            false,
+        )
+    };
+    let symptoms = |r: &CheckResult| r.symptoms.clone();
+    let within = run(999_999_999);
+    assert!(
+        symptoms(&within).contains(&"went-backwards:syscall-after-vdso-within-1s".to_string()),
+        "{within:?}"
+    );
+    let beyond = run(1_000_000_000 + 1);
+    assert!(
+        symptoms(&beyond).contains(&"went-backwards:syscall-after-vdso".to_string()),
+        "{beyond:?}"
+    );
+}
+
 #[test]
 fn a_stepped_realtime_clock_is_a_skip_not_a_failure() {
     let report = vdsoconf_suite::checks::live::monotonic::MonotonicReport {
@@ -310,6 +348,7 @@ fn a_stepped_realtime_clock_is_a_skip_not_a_failure() {
         worst: Some(vdsoconf_suite::checks::live::monotonic::BackwardStep {
             ns: 5,
             at: "x".into(),
+            how: "vdso-after-syscall".into(),
         }),
         errors: vec![],
         refused: vec![],
@@ -341,6 +380,7 @@ fn threads_or_affinity_refused_make_the_monotonic_check_unrunnable_not_failed() 
         worst: Some(vdsoconf_suite::checks::live::monotonic::BackwardStep {
             ns: 5,
             at: "x".into(),
+            how: "cross-thread".into(),
         }),
         readings: 10,
         ..refused

@@ -106,6 +106,11 @@ impl CheckGroup for MonotonicGroup {
 pub struct BackwardStep {
     pub ns: i128,
     pub at: String,
+    /// How it was seen, as the failure's symptom detail: `syscall-after-vdso`
+    /// (a syscall reading behind the vDSO reading just before it on one CPU;
+    /// `…-within-1s` when by at most a second), `vdso-after-syscall`,
+    /// `cross-thread`, `migration`.
+    pub how: String,
 }
 
 /// What one monotonicity run saw.
@@ -129,10 +134,10 @@ pub struct MonotonicProbe<'a> {
     pub progress: &'a (dyn Fn(u64) + Sync),
 }
 
-fn record(worst: &Mutex<Option<BackwardStep>>, step: i128, at: String) {
+fn record(worst: &Mutex<Option<BackwardStep>>, step: i128, at: String, how: String) {
     let mut w = worst.lock().unwrap_or_else(|p| p.into_inner());
     if w.as_ref().is_none_or(|w| step > w.ns) {
-        *w = Some(BackwardStep { ns: step, at });
+        *w = Some(BackwardStep { ns: step, at, how });
     }
 }
 
@@ -173,10 +178,18 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
                 };
                 if let Some((p, psource)) = prev {
                     if t < p {
+                        let how = match (psource, source) {
+                            ("vDSO", "syscall") if p - t <= 1_000_000_000 => {
+                                "syscall-after-vdso-within-1s"
+                            }
+                            ("vDSO", "syscall") => "syscall-after-vdso",
+                            _ => "vdso-after-syscall",
+                        };
                         record(
                             &worst,
                             p - t,
                             format!("CPU {cpu}: {source} read {} ns after {psource}", t - p),
+                            how.into(),
                         );
                     }
                 }
@@ -188,6 +201,7 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
                         format!(
                             "CPU {cpu}: {source} read behind another thread's published reading"
                         ),
+                        "cross-thread".into(),
                     );
                 }
                 published.fetch_max(t64, Ordering::SeqCst);
@@ -224,7 +238,12 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
                 let t = ns(t);
                 if let Some(p) = prev {
                     if t < p {
-                        record(&worst, p - t, format!("after migrating to CPU {cpu}"));
+                        record(
+                            &worst,
+                            p - t,
+                            format!("after migrating to CPU {cpu}"),
+                            "migration".into(),
+                        );
                     }
                 }
                 prev = Some(t);
@@ -274,8 +293,9 @@ pub fn judge_monotonic(report: &MonotonicReport, steppable: bool, stepped: bool)
         Some(_) if steppable && stepped => CheckResult::skip(format!(
             "the clock was stepped during the run, so backward steps are expected: {summary}"
         )),
-        Some(w) => CheckResult::from_symptoms(vec![Problem::new(
+        Some(w) => CheckResult::from_symptoms(vec![Problem::about(
             "went-backwards",
+            &w.how,
             format!("went backwards by {} ns {}; {summary}", w.ns, w.at),
         )]),
     }
