@@ -279,10 +279,11 @@ fn history_finds_unexplained_breaks_and_only_those() -> Result<(), String> {
         ));
     }
     let page = std::fs::read_to_string(&html).map_err(|e| e.to_string())?;
-    if !page.contains("<h2>amd64 i386.so (spec i386)</h2>")
+    if !page.contains("<h2>amd64 (cloud-amd64) i386.so (spec i386)</h2>")
+        || !page.contains("<h2>amd64 (amd64) x32.so (spec x32)</h2>")
         || !page.contains("__vdso_futex_robust_list32_try_unlock@LINUX_2.6")
     {
-        return Err("the HTML page lacks the i386 lineage".into());
+        return Err("the HTML page lacks the i386 or the x32 lineage".into());
     }
     // Two x86_64 images, the newer one claiming to be the older kernel.
     let new = "amd64/7.2.13+deb14-cloud-amd64/x86_64.so";

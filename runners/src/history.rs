@@ -96,19 +96,53 @@ pub fn series(release: &str) -> Result<KernelVersion, String> {
         .map_err(|_| format!("kernel release {release:?} does not start with a version X.Y"))
 }
 
-/// Every lineage of `dir`, ordered by architecture and image, each kernel
-/// in version order.
+/// The flavour of a kernel release: what follows its version numbers
+/// (`7.2.13+deb14-cloud-amd64` and `6.1.0-50-cloud-amd64` are
+/// `cloud-amd64`, `7.3.4+deb13-amd64` is `amd64`).
+pub fn flavour(release: &str) -> String {
+    // VERSION[-ABI]-FLAVOUR: the version first, then an all-digit ABI number
+    // when something follows it (bookworm's `6.1.0-50-cloud-amd64`; the
+    // flavour itself may be digits: `686`).
+    let parts: Vec<&str> = release.split('-').skip(1).collect();
+    let skip = usize::from(parts.len() > 1 && parts[0].bytes().all(|b| b.is_ascii_digit()));
+    parts[skip..].join("-")
+}
+
+/// Every lineage of `dir` (an architecture's flavour's one vDSO: amd64's
+/// generic kernels are built with options its cloud ones lack, x32 among
+/// them), ordered by architecture and image, each kernel in version order.
 pub fn lineages(dir: &Path) -> Result<Vec<Lineage>, String> {
     let mut groups: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
-    for row in manifest(dir)? {
+    let flavours_of = |arch: &str, rows: &[Row]| {
+        let mut f: Vec<String> = rows
+            .iter()
+            .filter(|r| r.arch == arch)
+            .map(|r| flavour(&r.release))
+            .collect();
+        f.sort();
+        f.dedup();
+        f.len()
+    };
+    let rows = manifest(dir)?;
+    for row in &rows {
         let image = Path::new(&row.file)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        groups
-            .entry((row.arch.clone(), image))
-            .or_default()
-            .push(row);
+        // An architecture of one flavour keeps its plain name.
+        let arch = if flavours_of(&row.arch, &rows) > 1 {
+            format!("{} ({})", row.arch, flavour(&row.release))
+        } else {
+            row.arch.clone()
+        };
+        groups.entry((arch, image)).or_default().push(Row {
+            arch: row.arch.clone(),
+            suite: row.suite.clone(),
+            version: row.version.clone(),
+            release: row.release.clone(),
+            file: row.file.clone(),
+            spec: row.spec.clone(),
+        });
     }
     let mut out = Vec::new();
     for ((arch, image), mut rows) in groups {
@@ -170,6 +204,10 @@ mod tests {
             ]
         );
         assert_eq!(series("7.3-cloud-amd64").unwrap().to_string(), "7.3");
+        assert_eq!(flavour("7.2.13+deb14-cloud-amd64"), "cloud-amd64");
+        assert_eq!(flavour("6.1.0-50-cloud-amd64"), "cloud-amd64");
+        assert_eq!(flavour("7.3.4+deb13-amd64"), "amd64");
+        assert_eq!(flavour("5.10.0-32-686"), "686");
         assert_eq!(series("5.10.0-32-686").unwrap().to_string(), "5.10");
         assert!(series("garbage").is_err());
     }
