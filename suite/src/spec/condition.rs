@@ -52,7 +52,6 @@ impl Cond {
         Cond::And(conds.into_iter().collect()).simplified()
     }
 
-
     pub fn and(self, other: Cond) -> Cond {
         Cond::And(vec![self, other]).simplified()
     }
