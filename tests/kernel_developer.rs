@@ -156,7 +156,7 @@ fn check_image_reads_the_kernel_and_names_its_spec() -> Result<(), String> {
     )
 }
 
-/// A spec without __vdso_time: the finding names the file given and prints
+/// A spec without __vdso_getcpu: the finding names the file given and prints
 /// the entry to paste.
 fn an_unknown_symbol_prints_its_entry() -> Result<(), String> {
     let dir = scratch("entry");
@@ -164,8 +164,8 @@ fn an_unknown_symbol_prints_its_entry() -> Result<(), String> {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/x86_64.yaml"))
             .map_err(|e| e.to_string())?;
     let start = spec
-        .find("  - name: __vdso_time\n")
-        .ok_or("no __vdso_time entry")?;
+        .find("  - name: __vdso_getcpu\n")
+        .ok_or("no __vdso_getcpu entry")?;
     let end = start + spec[start + 3..].find("  - name:").ok_or("no next entry")? + 3;
     let file = dir.join("x86_64.yaml");
     std::fs::write(&file, format!("{}{}", &spec[..start], &spec[end..]))
@@ -176,9 +176,9 @@ fn an_unknown_symbol_prints_its_entry() -> Result<(), String> {
         &out,
         1,
         &[
-            &format!("error[unknown-symbol] __vdso_time@LINUX_2.6: not in the spec: add it to `symbols` in {file}"),
-            "  - name: __vdso_time\n    version: LINUX_2.6\n    kind: time  # from its name: check it\n",
-            "    prototype: \"time_t __vdso_time(",
+            &format!("error[unknown-symbol] __vdso_getcpu@LINUX_2.6: not in the spec: add it to `symbols` in {file}"),
+            "  - name: __vdso_getcpu\n    version: LINUX_2.6\n    kind: getcpu  # from its name: check it\n",
+            "    prototype: \"int __vdso_getcpu(",
             "    since: \"7.3\"",
         ],
     )?;
