@@ -1659,3 +1659,81 @@ fn bad_pointer_clocks_of_a_provider_that_serves_none_are_skips() {
         .before_child(coarse, &target(Provider::Kernel))
         .is_none());
 }
+
+/// The kuser judges: a version word out of range, a get_tls that is not the
+/// thread register, and compare-and-exchanges that do not succeed or fail as
+/// documented each fail; the documented answers pass.
+#[test]
+fn kuser_judges_catch_helpers_that_do_not_do_what_is_documented() {
+    use vdsoconf_suite::checks::live::kuser::{judge_helper, judge_version, HelperReading};
+    use vdsoconf_suite::spec::KuserHelper;
+    let spec = builtin("arm").unwrap().unwrap();
+    let page = spec.kuser_helpers.as_ref().expect("arm has kuser helpers");
+    let entry = |h: KuserHelper| page.entries.iter().find(|e| e.helper == h).unwrap();
+    assert!(judge_version(5).is_pass());
+    for bad in [0, 128, u32::MAX] {
+        fails_with(&judge_version(bad), "__kuser_helper_version is");
+    }
+    let tls = entry(KuserHelper::GetTls);
+    assert!(judge_helper(
+        tls,
+        &HelperReading::GetTls {
+            returned: 0x1000,
+            register: 0x1000
+        }
+    )
+    .is_pass());
+    fails_with(
+        &judge_helper(
+            tls,
+            &HelperReading::GetTls {
+                returned: 0,
+                register: 0x1000,
+            },
+        ),
+        "thread register",
+    );
+    let good = HelperReading::Cmpxchg {
+        start: 1,
+        new: 2,
+        swapped: (0, 2),
+        refused: (1, 2),
+    };
+    for h in [KuserHelper::Cmpxchg, KuserHelper::Cmpxchg64] {
+        assert!(judge_helper(entry(h), &good).is_pass());
+        // Did not swap; swapped but said it failed; "failed" but wrote.
+        for bad in [
+            HelperReading::Cmpxchg {
+                start: 1,
+                new: 2,
+                swapped: (0, 1),
+                refused: (1, 1),
+            },
+            HelperReading::Cmpxchg {
+                start: 1,
+                new: 2,
+                swapped: (1, 2),
+                refused: (1, 2),
+            },
+            HelperReading::Cmpxchg {
+                start: 1,
+                new: 2,
+                swapped: (0, 2),
+                refused: (1, 7),
+            },
+            HelperReading::Cmpxchg {
+                start: 1,
+                new: 2,
+                swapped: (0, 2),
+                refused: (0, 2),
+            },
+        ] {
+            fails_with(&judge_helper(entry(h), &bad), "exchanging");
+        }
+    }
+    assert!(judge_helper(entry(KuserHelper::MemoryBarrier), &HelperReading::Returned).is_pass());
+    fails_with(
+        &judge_helper(entry(KuserHelper::MemoryBarrier), &good),
+        "reading of another helper",
+    );
+}

@@ -183,7 +183,7 @@ pub trait CheckGroup: Sync {
 }
 
 /// Every check group, in report order.
-pub static REGISTRY: [&dyn CheckGroup; 13] = [
+pub static REGISTRY: [&dyn CheckGroup; 14] = [
     &super::image::PRESENCE,
     &super::image::IMAGE,
     &super::image::RESOLVE,
@@ -196,6 +196,7 @@ pub static REGISTRY: [&dyn CheckGroup; 13] = [
     &super::live::timens::GROUP,
     &super::live::trampoline::GROUP,
     &super::live::vsyscall::GROUP,
+    &super::live::kuser::GROUP,
     &super::image::INVENTORY,
 ];
 

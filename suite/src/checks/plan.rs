@@ -32,6 +32,8 @@ pub enum Group {
     Trampoline,
     /// x86_64's vsyscall page is served as its mode says.
     Vsyscall,
+    /// ARM's kuser helpers do what their documentation says.
+    Kuser,
     /// Symbols the image has that the spec does not know.
     Inventory,
 }
@@ -40,7 +42,7 @@ pub enum Group {
 /// ([`super::group::REGISTRY`]); these read it.
 impl Group {
     /// Every group, in the order they are reported.
-    pub const ALL: [Group; 13] = [
+    pub const ALL: [Group; 14] = [
         Group::Vdso,
         Group::Image,
         Group::Resolve,
@@ -53,6 +55,7 @@ impl Group {
         Group::TimeNamespace,
         Group::Trampoline,
         Group::Vsyscall,
+        Group::Kuser,
         Group::Inventory,
     ];
 

@@ -35,6 +35,10 @@ pub struct ArchSpec {
     /// Where the kernel source says what this vDSO exports (`vdsoconf source`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceSpec>,
+    /// ARM's kuser helpers: code the kernel maps at a fixed address at the top
+    /// of the vector page, an ABI of its own beside the vDSO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kuser_helpers: Option<KuserHelpersSpec>,
     /// x86_64's legacy vsyscall page, an ABI of its own beside the vDSO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vsyscall_page: Option<VsyscallPageSpec>,
@@ -43,6 +47,51 @@ pub struct ArchSpec {
     pub deviations: Vec<DeviationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+/// ARM's kuser helpers (Documentation/arch/arm/kernel_user_helpers.rst).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KuserHelpersSpec {
+    /// `__kuser_helper_version`: a word holding how many 32-byte helper slots
+    /// the kernel provides.
+    pub version_address: u64,
+    pub entries: Vec<KuserEntrySpec>,
+    /// Options the page needs (`CONFIG_KUSER_HELPERS`): without them there is
+    /// nothing mapped there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// One kuser helper.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KuserEntrySpec {
+    /// Its name in the documentation (`__kuser_get_tls`).
+    pub name: String,
+    pub address: u64,
+    pub helper: KuserHelper,
+    /// The least `__kuser_helper_version` that provides it.
+    pub since_version: u32,
+}
+
+/// What a kuser helper does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KuserHelper {
+    /// `void *__kuser_get_tls(void)`: the thread's TLS pointer (TPIDRURO).
+    GetTls,
+    /// `int __kuser_cmpxchg(int oldval, int newval, volatile int *ptr)`: 0
+    /// when `*ptr` was `oldval` and is now `newval`, else non-zero and `*ptr`
+    /// unchanged.
+    Cmpxchg,
+    /// `void __kuser_memory_barrier(void)`.
+    MemoryBarrier,
+    /// `int __kuser_cmpxchg64(const int64_t *oldval, const int64_t *newval,
+    /// volatile int64_t *ptr)`: as `Cmpxchg`, 64 bits wide.
+    Cmpxchg64,
 }
 
 /// The linker script of a vDSO in the kernel source, and what its build

@@ -4,6 +4,7 @@ mod abi;
 pub mod arena;
 pub mod guard;
 mod handles;
+pub mod kuser;
 mod mapping;
 pub mod process;
 pub mod restart;

@@ -8,6 +8,7 @@ pub mod call;
 pub mod clocks;
 pub mod consistency;
 pub mod crosscheck;
+pub mod kuser;
 pub mod monotonic;
 pub mod overwrite;
 pub mod served;
