@@ -8,8 +8,7 @@ use crate::isolate;
 use crate::output;
 use crate::session::{RunOptions, Session};
 use crate::target::{
-    load_spec, parse_duration, parse_duration_of, parse_kernel, resolve_live_target, spec_file,
-    TargetOptions,
+    parse_duration, parse_duration_of, parse_kernel, resolve_live_target, TargetOptions,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -236,9 +235,10 @@ struct BootArgs {
     /// How long each monotonicity check reads its clock inside.
     #[arg(long)]
     duration: Option<String>,
-    /// A spec file, or a directory of ARCH.yaml files, to check against inside
-    /// instead of the built-in one (put in the initramfs).
-    #[arg(long, value_name = "FILE|DIR")]
+    /// A spec file, a directory of ARCH.yaml files, or a built-in
+    /// architecture's name, to check against inside instead of the built-in
+    /// one (a file is put in the initramfs).
+    #[arg(long, value_name = "ARCH|FILE|DIR")]
     spec: Option<PathBuf>,
     /// A parameter for the kernel's command line (repeatable), e.g.
     /// `--kernel-arg vsyscall=none` to check x86_64's vsyscall page in that mode.
@@ -549,13 +549,14 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
     use crate::boot::{boot, machine, BootOptions};
     let machine_arch = args.machine.clone().unwrap_or_else(|| args.arch.clone());
     machine(&machine_arch)?;
-    load_spec(Some(&args.arch), args.spec.as_deref())?;
+    let loaded = crate::target::load_spec_for(Some(&args.arch), args.spec.as_deref(), &args.arch)?;
     let mut suite_args = Vec::new();
-    // The spec file itself goes into the initramfs, for /init to load as given.
-    let spec = match &args.spec {
+    // A spec file goes into the initramfs, for /init to load as given (a
+    // built-in architecture's name needs nothing: /init has the same one).
+    let spec = match &loaded.file {
         None => None,
-        Some(p) => {
-            let text = read_input(&spec_file(&args.arch, p), InputKind::Spec)?;
+        Some(file) => {
+            let text = read_input(file, InputKind::Spec)?;
             let name = format!("{}.yaml", args.arch);
             suite_args.extend(["--spec".to_string(), format!("/spec/{name}")]);
             Some((name, text))
