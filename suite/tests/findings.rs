@@ -828,3 +828,26 @@ fn an_unknown_symbol_comes_with_its_spec_entry() {
     let entry = f.iter().find_map(|f| f.entry.clone()).expect("an entry");
     assert!(entry.contains("aliases: [time, vdso_time]"), "{entry}");
 }
+
+/// SPARC's STT_REGISTER entries (undefined, declaring %g2/%g3) import
+/// nothing: not an undefined symbol on sparc64, and still one elsewhere.
+#[test]
+fn sparc_register_symbols_are_not_imports() {
+    let register = |d: &mut ImageDesc| {
+        let mut r = SymbolDesc::func("", 0, 2);
+        r.defined = false;
+        r.sym_type = 13;
+        r.version = None;
+        r.size = 0;
+        d.symbols.insert(0, r);
+    };
+    let on_x86 = x86(&with(good_desc(), register));
+    assert_finds(&on_x86, "undefined-symbol");
+    let sparc = with(good_desc(), |d| {
+        register(d);
+        d.machine = 43;
+        d.big_endian = true;
+    });
+    let f = findings_for("sparc64", Provider::Kernel, None, &build(&sparc).bytes);
+    assert!(!ids(&f).contains("undefined-symbol"), "{f:#?}");
+}
