@@ -477,7 +477,8 @@ pub fn compare(
             message,
         })
     };
-    for e in exported {
+    let not_defined: &[String] = spec.source.as_ref().map_or(&[], |s| &s.not_defined);
+    for e in exported.iter().filter(|e| !not_defined.contains(&e.name)) {
         let label = format!("{}@{}", e.name, e.version);
         if let Some(other) = e
             .cond

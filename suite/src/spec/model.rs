@@ -39,6 +39,9 @@ pub struct ArchSpec {
     /// of the vector page, an ABI of its own beside the vDSO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kuser_helpers: Option<KuserHelpersSpec>,
+    /// parisc's gateway page: fixed entry points user space branches to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_page: Option<GatewayPageSpec>,
     /// x86_64's legacy vsyscall page, an ABI of its own beside the vDSO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vsyscall_page: Option<VsyscallPageSpec>,
@@ -47,6 +50,29 @@ pub struct ArchSpec {
     pub deviations: Vec<DeviationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+/// parisc's gateway page (arch/parisc/kernel/syscall.S): a page the kernel
+/// maps at a fixed address whose fixed offsets user space branches to with
+/// `ble OFFSET(%sr2, %r0)`; the code there raises its privilege with `gate`.
+/// Described, not called: no machine here runs parisc.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayPageSpec {
+    pub address: u64,
+    pub entries: Vec<GatewayEntrySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// One entry point of the gateway page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayEntrySpec {
+    pub name: String,
+    pub offset: u64,
+    /// What it does, in one sentence.
+    pub does: String,
 }
 
 /// ARM's kuser helpers (Documentation/arch/arm/kernel_user_helpers.rst).
@@ -113,6 +139,11 @@ pub struct SourceSpec {
     /// _MIPS_SIM_ABI64: "0"` (a comparison, as the script writes it).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub defines: std::collections::BTreeMap<String, String>,
+    /// Names the script lists that no object of the vDSO defines: the linker
+    /// drops them, so no image exports them (parisc's trampolines, whose
+    /// objects define `__kernel_sigtramp_rt`, not `…_rt32`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_defined: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
