@@ -64,6 +64,10 @@ fn main() {
         "bench_reports_each_function_and_fails_the_one_that_crashed_or_hung",
         bench_survives_broken_functions(),
     );
+    check(
+        "a_hung_child_ends_with_its_whole_process_group",
+        a_hung_child_ends_with_its_whole_process_group(),
+    );
     println!("\n{passed} passed, {} failed", failures.len());
     std::process::exit(if failures.is_empty() { 0 } else { 1 });
 }
@@ -122,6 +126,56 @@ fn bench_survives_broken_functions() -> Result<(), String> {
     }
     if run.failures.len() != 3 {
         return Err(format!("failures: {:?}", run.failures));
+    }
+    Ok(())
+}
+
+/// A child that hangs is ended with everything it started (its process group):
+/// SIGTERM first; one that ignores SIGTERM gets SIGKILL after the grace period.
+fn a_hung_child_ends_with_its_whole_process_group() -> Result<(), String> {
+    use std::process::{Command, Stdio};
+    use vdsoconf_runners::isolate::{run_until, ChildEnd, Spawn};
+    let how = || Spawn {
+        stdin: Stdio::null(),
+        inherit_stderr: false,
+        threads: true,
+        fork: false,
+        complete: None,
+    };
+    let gone = |pid: &str| {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+        // Gone, or a zombie waiting for init to reap it.
+        stat.map_or(true, |s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+    };
+    for (script, signal) in [
+        ("sleep 600 & echo $!; exec sleep 600", libc::SIGTERM),
+        ("trap '' TERM; sleep 600 & echo $!; wait", libc::SIGKILL),
+    ] {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        let out = run_until(cmd, "sh", how(), Duration::from_secs(1));
+        if out.end != ChildEnd::TimedOut || out.ended_by != Some(signal) {
+            return Err(format!(
+                "{script}: {:?}, ended by {:?}",
+                out.end, out.ended_by
+            ));
+        }
+        let grandchild = out.stdout.lines().next().unwrap_or("");
+        // Its grandchild, in the same group, has ended too (give init a moment to reap).
+        let mut tries = 0;
+        while !gone(grandchild) && tries < 100 {
+            std::thread::sleep(Duration::from_millis(20));
+            tries += 1;
+        }
+        if grandchild.is_empty() || !gone(grandchild) {
+            return Err(format!(
+                "{script}: the grandchild {grandchild:?} outlived its group's end"
+            ));
+        }
     }
     Ok(())
 }

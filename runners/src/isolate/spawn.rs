@@ -13,6 +13,9 @@ pub struct ChildOutput {
     pub end: ChildEnd,
     pub stdout: String,
     pub stderr: String,
+    /// The signal that ended its process group when it had to be stopped
+    /// (SIGTERM, or SIGKILL when it outlived the grace period).
+    pub ended_by: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +54,9 @@ impl ChildOutput {
                 signal_name(sig)
             )),
             ChildEnd::TimedOut => Some(format!(
-                "hung: no answer within {} s, killed",
-                timeout.as_secs()
+                "hung: no answer within {} s, its process group ended with {}",
+                timeout.as_secs(),
+                signal_name(self.ended_by.unwrap_or(libc::SIGKILL))
             )),
             _ => None,
         }
@@ -62,7 +66,10 @@ impl ChildOutput {
         match &self.end {
             ChildEnd::NotStarted(why) => why.clone(),
             &ChildEnd::Signaled(sig) => format!("killed with {}", signal_name(sig)),
-            ChildEnd::TimedOut => "hung: killed at the timeout".into(),
+            ChildEnd::TimedOut => format!(
+                "hung: its process group ended at the timeout with {}",
+                signal_name(self.ended_by.unwrap_or(libc::SIGKILL))
+            ),
             ChildEnd::Interrupted => "stopped: the run was interrupted".into(),
             ChildEnd::Stopped => "stopped: it ran on after its output was complete".into(),
             ChildEnd::Exited(code) => {
@@ -148,6 +155,31 @@ pub struct Spawn {
 /// flag it raises.
 type Watch = (fn(&[u8]) -> bool, Arc<AtomicBool>);
 
+/// How long a stopped child's process group has between SIGTERM and SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+/// Ends `child` and every process of its group (it leads one: see
+/// [`run_until`]): SIGTERM, up to [`GRACE`] for it to exit, then SIGKILL to
+/// whatever of the group is left; reaps it. Returns the signal that ended it.
+fn end_group(child: &mut std::process::Child) -> i32 {
+    use vdsoconf_suite::vdso::process::send_signal;
+    let group = -(child.id() as i32);
+    let _ = send_signal(group, libc::SIGTERM);
+    let until = Instant::now() + GRACE;
+    let mut ended_by = libc::SIGKILL;
+    while Instant::now() < until {
+        if let Ok(Some(_)) = child.try_wait() {
+            ended_by = libc::SIGTERM;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Whatever else of the group ignored SIGTERM, or the child itself.
+    let _ = send_signal(group, libc::SIGKILL);
+    let _ = child.wait();
+    ended_by
+}
+
 /// How long a child may run on once its output is complete: a machine whose
 /// `/init` reset it is gone well within a second under TCG.
 pub const AFTER_COMPLETE: Duration = Duration::from_secs(5);
@@ -165,7 +197,11 @@ pub fn run_until(
         end: ChildEnd::NotStarted(why),
         stdout: String::new(),
         stderr: String::new(),
+        ended_by: None,
     };
+    // The child leads a process group of its own, so that whatever it starts
+    // (qemu's helpers, a case's forks) ends with it.
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     if how.fork {
         vdsoconf_suite::vdso::process::fork_before_exec(&mut command);
     }
@@ -236,6 +272,7 @@ pub fn run_until(
     };
     let deadline = Instant::now() + timeout;
     let mut completed_at: Option<Instant> = None;
+    let mut ended_by = None;
     // Short cases end in milliseconds, a boot takes minutes: poll often at first.
     let mut nap = Duration::from_millis(1);
     let end = loop {
@@ -251,18 +288,15 @@ pub fn run_until(
                 };
             }
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
+                ended_by = Some(end_group(&mut child));
                 break ChildEnd::TimedOut;
             }
             Ok(None) if crate::signals::received().is_some() => {
-                let _ = child.kill();
-                let _ = child.wait();
+                ended_by = Some(end_group(&mut child));
                 break ChildEnd::Interrupted;
             }
             Ok(None) if completed_at.is_some_and(|t| t.elapsed() >= AFTER_COMPLETE) => {
-                let _ = child.kill();
-                let _ = child.wait();
+                ended_by = Some(end_group(&mut child));
                 break ChildEnd::Stopped;
             }
             Ok(None) => {
@@ -289,6 +323,7 @@ pub fn run_until(
         end,
         stdout: collect(out_reader, stdout_pipe),
         stderr: collect(err_reader, stderr_pipe),
+        ended_by,
     }
 }
 
@@ -299,6 +334,7 @@ pub fn run_self(args: &[&str], input: &str, mut how: Spawn, timeout: Duration) -
         end: ChildEnd::NotStarted(why),
         stdout: String::new(),
         stderr: String::new(),
+        ended_by: None,
     };
     let exe = match own_executable() {
         Ok(e) => e,
