@@ -45,6 +45,11 @@ fn run_on_a_fixture_with_the_wrong_provider_fails() -> Result<(), String> {
     {
         return Err(format!("exit {:?}: {stdout}", bad.status.code()));
     }
+    // QEMU's image is writable and executable: as a kernel's, that is
+    // check-image's segment-wx, and run's image::segments fails with it.
+    if !stdout.contains("FAIL  aarch64::image::segments") {
+        return Err(format!("no image::segments failure: {stdout}"));
+    }
     Ok(())
 }
 

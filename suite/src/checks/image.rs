@@ -41,12 +41,57 @@ impl CheckGroup for PresenceGroup {
     }
 }
 
-/// The `image` group: the soname and the version definitions.
+/// The `image` group: the soname, the version definitions, and the rest of
+/// the static engine's findings, a row per part of the image.
 pub struct ImageGroup;
 pub static IMAGE: ImageGroup = ImageGroup;
 
 const SONAME: &str = "soname";
 const VERSIONS: &str = "versions";
+
+/// The rows of the `image` group after `soname` and `versions`: subject, what
+/// it checks, and the findings it shows. With the soname, versions, resolve
+/// and inventory rows they show every finding of the engine (a test says so).
+const PARTS: &[(&str, &str, &[&str])] = &[
+    (
+        "header",
+        "the ELF header is the architecture's (class, byte order, machine, OS ABI, ET_DYN)",
+        &["elf-class", "elf-endian", "elf-machine", "elf-osabi", "elf-type"],
+    ),
+    (
+        "segments",
+        "one PT_LOAD holding PT_DYNAMIC, no PT_INTERP, nothing writable and executable (unless the provider's spec says so)",
+        &["pt-interp", "pt-load-count", "pt-dynamic-outside-load", "segment-wx"],
+    ),
+    (
+        "dynamic",
+        "no DT_NEEDED, no relocations, no text relocations",
+        &["dt-needed", "relocations", "textrel"],
+    ),
+    (
+        "symbols",
+        "every dynamic symbol readable, defined, versioned, and each function sized and inside the executable segment",
+        &[
+            "unreadable-symbol",
+            "undefined-symbol",
+            "unversioned-symbol",
+            "function-size",
+            "function-outside-exec",
+        ],
+    ),
+    (
+        "hash",
+        "the hash tables are of the architecture's entry size, not empty, agree on the symbol count, and resolve every export alike",
+        &[
+            "hash-entry-size",
+            "hash-empty",
+            "hash-inconsistent",
+            "hash-missing-symbol",
+            "hash-disagree",
+        ],
+    ),
+    ("notes", "a GNU build-id note", &["no-build-id"]),
+];
 
 impl CheckGroup for ImageGroup {
     fn about(&self) -> About {
@@ -76,6 +121,9 @@ impl CheckGroup for ImageGroup {
                 list(spec.versions.iter().map(|v| v.name.as_str()).collect())
             ),
         );
+        for (subject, what, _) in PARTS {
+            add((*subject).into(), Case::default(), (*what).into());
+        }
     }
 
     fn on_image(&self, check: &PlannedCheck, ctx: &ImageContext) -> CheckResult {
@@ -86,7 +134,10 @@ impl CheckGroup for ImageGroup {
         match check.subject.as_str() {
             SONAME => soname_row(seen),
             VERSIONS => versions_row(seen),
-            other => CheckResult::fail(format!("no image check {other}")),
+            other => match PARTS.iter().find(|(subject, _, _)| *subject == other) {
+                Some((_, _, ids)) => view(with_ids(&seen.findings, ids)),
+                None => CheckResult::fail(format!("no image check {other}")),
+            },
         }
     }
 }
@@ -417,4 +468,26 @@ pub fn check_inventory(
     image: &VdsoImage<'_>,
 ) -> CheckResult {
     inventory_row(&examination(spec, provider, kernel, image), &spec.arch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `run --image` shows every finding `check-image` can make: each id is
+    /// in some row's list.
+    #[test]
+    fn every_finding_has_a_row() {
+        let shown: Vec<&str> = SONAME_FINDINGS
+            .iter()
+            .chain(VERSION_FINDINGS)
+            .chain(RESOLVE_FINDINGS)
+            .chain(INVENTORY_FINDINGS)
+            .chain(PARTS.iter().flat_map(|(_, _, ids)| ids.iter()))
+            .copied()
+            .collect();
+        for (id, _, _) in super::super::findings::FINDINGS {
+            assert!(shown.contains(id), "finding {id} lands in no row of run");
+        }
+    }
 }
