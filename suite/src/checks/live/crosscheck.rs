@@ -71,13 +71,15 @@ pub fn judge_gettime(
         let what = case.describe();
         match (&before, &got, &after) {
             (Err(e), Err(v), _) if e == v => {
-                rejected.push(format!("{}={}", case.id, errno_name(*e)));
-                if !untouched {
+                if untouched {
+                    rejected.push(format!("{}={}", case.id, errno_name(*e)));
+                } else {
+                    // Both facts in one sentence: the errno was right, the write was not.
                     problems.push(Problem::about(
                         "wrote-on-error",
                         case.label,
                         format!(
-                            "{what}: rejected with {} but wrote the timespec",
+                            "{what}: rejected with {} as the syscall does, but wrote the timespec, which the syscall leaves alone",
                             errno_name(*v)
                         ),
                     ));
@@ -140,7 +142,7 @@ pub fn judge_gettime(
         }
     }
     let note = format!(
-        "{} clock ids checked; rejected as the syscall does: {}",
+        "{} clock ids checked; rejected as the syscall does, the timespec untouched: {}",
         cases.len(),
         rejected.join(" ")
     );
