@@ -46,6 +46,13 @@ fn main() {
         expect_fail(SelfTestAction::Segfault, "SIGSEGV (11)"),
     );
     check(
+        "a_crash_names_the_step_it_happened_in",
+        expect_fail(
+            SelfTestAction::SegfaultInStep,
+            "SIGSEGV (11) (in: the self-test's crashing call)",
+        ),
+    );
+    check(
         "silent_exit_is_reported",
         expect_fail(SelfTestAction::ExitSilently, "exit status: 3"),
     );

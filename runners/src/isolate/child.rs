@@ -20,6 +20,11 @@ fn reply_result(result: CheckResult) {
 fn self_test(action: SelfTestAction) -> CheckResult {
     match action {
         SelfTestAction::Pass => CheckResult::pass(),
+        SelfTestAction::SegfaultInStep => {
+            vdsoconf_suite::checks::live::step::step("the self-test's crashing call");
+            vdsoconf_suite::vdso::process::die_of_sigsegv();
+            CheckResult::fail("survived SIGSEGV")
+        }
         SelfTestAction::Segfault => {
             vdsoconf_suite::vdso::process::die_of_sigsegv();
             CheckResult::fail("SIGSEGV did not end the process")
@@ -38,6 +43,9 @@ pub fn child_main_if_requested() -> Option<i32> {
         return None;
     }
     crate::signals::die_with_parent();
+    vdsoconf_suite::checks::live::step::report_to(|what| {
+        super::protocol::send(&super::protocol::Reply::Step(what.to_string()))
+    });
     let mut json = String::new();
     let read = std::io::stdin()
         .lock()

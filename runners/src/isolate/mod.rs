@@ -97,6 +97,8 @@ pub enum Case {
 pub enum SelfTestAction {
     Pass,
     Segfault,
+    /// Announces a step, then dies of SIGSEGV: the failure names the step.
+    SegfaultInStep,
     Hang,
     ExitSilently,
 }
@@ -123,7 +125,10 @@ pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
         return CheckResult::unrunnable(why);
     }
     if let Some(why) = out.crashed_or_hung(timeout) {
-        return CheckResult::fail(why);
+        return CheckResult::fail(match out.last_step() {
+            Some(step) => format!("{why} (in: {step})"),
+            None => why,
+        });
     }
     match (&out.end, out.result()) {
         (ChildEnd::NotStarted(why), _) => CheckResult::unrunnable(why),

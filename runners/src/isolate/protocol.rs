@@ -32,6 +32,8 @@ pub enum Reply {
     Inner(InnerReport),
     /// A bench child's rows (or why it could not measure).
     Bench(Result<Vec<BenchRow>, String>),
+    /// What the case is about to call (the last one names where it died).
+    Step(String),
 }
 
 /// Writes `reply` as one line on standard output, flushed at once (the child may
@@ -63,6 +65,14 @@ impl ChildOutput {
     /// The first reply `pick` accepts.
     pub fn reply<T>(&self, pick: impl Fn(Reply) -> Option<T>) -> Option<T> {
         self.replies().into_iter().find_map(pick)
+    }
+
+    /// The last step the child announced, if any.
+    pub fn last_step(&self) -> Option<String> {
+        self.replies().into_iter().rev().find_map(|r| match r {
+            Reply::Step(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// The case's result, if the child sent one.

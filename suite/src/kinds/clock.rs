@@ -125,7 +125,12 @@ where
         crosscheck::judge_getres(
             &all_clock_cases(),
             &mut |c| f.read(c),
-            &mut |c| f.null(c).map(|_| ()),
+            &mut |c| {
+                crate::checks::live::step::step(&format!(
+                    "clock_getres of clock {c} with res=NULL"
+                ));
+                f.null(c).map(|_| ())
+            },
             &mut syscall::clock_getres,
         )
     }

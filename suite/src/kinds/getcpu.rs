@@ -4,6 +4,7 @@ use super::{observed, pointers_of, LiveKind, Pointers};
 use crate::checks::live::call::{judge_getcpu, judge_getcpu_tcache};
 use crate::checks::live::crosscheck::{self, CpuSample};
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
+use crate::checks::live::step::step;
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::process::{
     allowed_cpus, configured_cpus, page_size, set_allowed_cpus, Access, Pages,
@@ -28,13 +29,17 @@ impl LiveKind for GetcpuKind {
             .map_err(|e| format!("mprotect: {e}"))?;
         let cpus = allowed_cpus();
         let pinned = cpus.first().map(|&c| set_allowed_cpus(&[c]));
-        let with_null = f.call_with_tcache(0);
+        let tcache = |what: &str, at: usize| {
+            step(&format!("getcpu with tcache={what}"));
+            f.call_with_tcache(at)
+        };
+        let with_null = tcache("NULL", 0);
         let cases = [
-            ("all-ones", f.call_with_tcache(usize::MAX)),
-            ("a PROT_NONE page", f.call_with_tcache(pages.base())),
+            ("all-ones", tcache("all-ones", usize::MAX)),
+            ("a PROT_NONE page", tcache("a PROT_NONE page", pages.base())),
             (
                 "a read-only page",
-                f.call_with_tcache(pages.base() + page_size()),
+                tcache("a read-only page", pages.base() + page_size()),
             ),
         ];
         let pinned = matches!(pinned, Some(Ok(())));

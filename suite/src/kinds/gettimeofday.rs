@@ -29,11 +29,16 @@ impl LiveKind for GettimeofdayKind {
         let (r, tv, tz) = f.call();
         let after = syscall::gettimeofday();
         let got = r.map(|_| (i64::from(tv.tv_sec), i64::from(tv.tv_usec), tz));
-        let nulls = [
-            f.call_null(true, false).map(|_| ()),
-            f.call_null(false, true).map(|_| ()),
-            f.call_null(true, true).map(|_| ()),
-        ];
+        let null = |tv: bool, tz: bool| {
+            let show = |null: bool| if null { "NULL" } else { "valid" };
+            crate::checks::live::step::step(&format!(
+                "gettimeofday with tv={}, tz={}",
+                show(tv),
+                show(tz)
+            ));
+            f.call_null(tv, tz).map(|_| ())
+        };
+        let nulls = [null(true, false), null(false, true), null(true, true)];
         crosscheck::judge_gettimeofday(before, got, after, nulls)
     }
 

@@ -27,6 +27,7 @@ impl LiveKind for TimeKind {
         else {
             return CheckResult::fail("the time syscall failed");
         };
+        crate::checks::live::step::step("time with t=NULL");
         crosscheck::judge_time(before, raw_value(ret), stored, after, raw_value(f.null()))
     }
 

@@ -12,6 +12,7 @@ pub mod kuser;
 pub mod monotonic;
 pub mod overwrite;
 pub mod served;
+pub mod step;
 pub mod timens;
 pub mod trampoline;
 pub mod vsyscall;
