@@ -2,6 +2,7 @@
 
 use super::load::{parse_spec, SpecError};
 use super::model::ArchSpec;
+use std::sync::OnceLock;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_specs.rs"));
 
@@ -12,8 +13,16 @@ pub fn builtin_arches() -> impl Iterator<Item = &'static str> {
 
 /// The built-in spec for `arch`: `None` if there is no such file.
 pub fn builtin(arch: &str) -> Option<Result<ArchSpec, SpecError>> {
-    BUILTIN_SPECS
-        .iter()
-        .find(|(a, _)| *a == arch)
-        .map(|(a, text)| parse_spec(&format!("spec/{a}.yaml"), Some(a), text))
+    builtin_ref(arch).cloned()
+}
+
+/// [`builtin`], borrowed. Each file is parsed and validated once per process:
+/// the static checks ask for other architectures' specs (which spec an image
+/// fits, a prototype for an unknown symbol) once per image they examine.
+pub fn builtin_ref(arch: &str) -> Option<&'static Result<ArchSpec, SpecError>> {
+    static PARSED: OnceLock<Vec<OnceLock<Result<ArchSpec, SpecError>>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| BUILTIN_SPECS.iter().map(|_| OnceLock::new()).collect());
+    let index = BUILTIN_SPECS.iter().position(|(a, _)| *a == arch)?;
+    let (a, text) = BUILTIN_SPECS[index];
+    Some(parsed[index].get_or_init(|| parse_spec(&format!("spec/{a}.yaml"), Some(a), text)))
 }

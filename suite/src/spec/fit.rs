@@ -2,7 +2,7 @@
 //! `extract` names images by, and what a check of an image against another
 //! architecture's spec points to instead.
 
-use super::{builtin, builtin_arches, EndianSpec};
+use super::{builtin_arches, builtin_ref, EndianSpec};
 use crate::elf::{Endian, FileHeader};
 
 const EM_MIPS: u16 = 8;
@@ -18,11 +18,13 @@ pub fn specs_fitting(header: &FileHeader) -> Vec<&'static str> {
     };
     builtin_arches()
         .filter(|arch| {
-            builtin(arch).and_then(Result::ok).is_some_and(|s| {
-                s.elf.class == header.class.bits()
-                    && s.elf.machine == header.machine
-                    && s.elf.endian.contains(&endian)
-            })
+            builtin_ref(arch)
+                .and_then(|r| r.as_ref().ok())
+                .is_some_and(|s| {
+                    s.elf.class == header.class.bits()
+                        && s.elf.machine == header.machine
+                        && s.elf.endian.contains(&endian)
+                })
         })
         .collect()
 }

@@ -8,7 +8,7 @@ mod kernel_version;
 mod load;
 mod model;
 
-pub use builtin::{builtin, builtin_arches, BUILTIN_SPECS};
+pub use builtin::{builtin, builtin_arches, builtin_ref, BUILTIN_SPECS};
 pub use clock::ClockId;
 pub use condition::Cond;
 pub use fit::{describe as describe_header, spec_of, specs_fitting};

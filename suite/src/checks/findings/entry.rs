@@ -4,7 +4,7 @@
 use super::Against;
 use crate::checks::image::version_label;
 use crate::elf::{Symbol, VdsoImage};
-use crate::spec::{builtin, builtin_arches, SymbolKind, SymbolSpec};
+use crate::spec::{builtin_arches, builtin_ref, SymbolKind, SymbolSpec};
 
 /// The placeholder for what the image cannot tell; `spec validate` refuses it
 /// as a kind, so an entry pasted unfilled cannot pass.
@@ -79,6 +79,6 @@ fn prototype_of_kind(ctx: &Against<'_>, kind: SymbolKind, name: &str) -> Option<
         return Some(renamed(s));
     }
     builtin_arches()
-        .filter_map(|a| builtin(a).and_then(Result::ok))
+        .filter_map(|a| builtin_ref(a).and_then(|r| r.as_ref().ok()))
         .find_map(|spec| spec.symbols.iter().find(|s| s.kind == kind).map(renamed))
 }
