@@ -587,6 +587,72 @@ fn a_served_call_that_should_have_fallen_back_fails() {
     );
 }
 
+/// What the syscall watch saw decides, not the return value: a fallback that makes
+/// the refused syscall and returns success anyway is not served.
+#[test]
+// `c_long` is i32 on 32-bit targets: the widening is not useless there.
+#[allow(clippy::unnecessary_cast)]
+fn a_fallback_that_ignores_its_error_is_not_served() {
+    use vdsoconf_suite::checks::live::served::FALLBACK_MARK;
+    use vdsoconf_suite::vdso::syscall_watch::Entered;
+    let nr = libc::SYS_clock_gettime as i64;
+    let refused = Entered {
+        count: 1,
+        first: Some(nr),
+        refused: true,
+    };
+    assert_eq!(
+        Service::from_call(Ok(()), Entered::default()),
+        Service::Served
+    );
+    assert_eq!(
+        Service::from_call(Err(FALLBACK_MARK), refused),
+        Service::Fallback
+    );
+    let ignored = Service::from_call(Ok(()), refused);
+    assert_eq!(
+        ignored,
+        Service::Entered {
+            first: nr,
+            refused: true,
+            status: Ok(())
+        }
+    );
+    let case = |expected, observed| ServiceCase {
+        what: "MONOTONIC (1)".into(),
+        expected,
+        observed,
+    };
+    for expected in [Expected::Served, Expected::Fallback] {
+        let r = judge_served(&[case(expected, ignored)], "ctx".into());
+        fails_with(&r, "made the clock_gettime syscall, which was refused with");
+        assert_eq!(r.symptoms, vec!["error-ignored:MONOTONIC (1)".to_string()]);
+    }
+    // Replacing the syscall's errno with another is no better.
+    fails_with(
+        &judge_served(
+            &[case(
+                Expected::Fallback,
+                Service::from_call(Err(libc::EINVAL), refused),
+            )],
+            "ctx".into(),
+        ),
+        "and returned EINVAL instead",
+    );
+    // A syscall no fallback makes, even on a call that returns success.
+    let stray = Service::from_call(
+        Ok(()),
+        Entered {
+            count: 1,
+            first: Some(libc::SYS_getppid as i64),
+            refused: false,
+        },
+    );
+    let r = judge_served(&[case(Expected::Served, stray)], "ctx".into());
+    fails_with(&r, "entered the kernel with the number");
+    assert_eq!(r.symptoms, vec!["kernel-entered:MONOTONIC (1)".to_string()]);
+}
+
 /// A namespace's readings: `clock` read by the vDSO at `vdso`, bracketed by
 /// syscall readings 1 ns either side; and again after leaving at `left`.
 fn timens_phase(offsets: Offsets, clock: i32, vdso: i128, left: i128) -> Phase {

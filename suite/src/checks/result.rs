@@ -296,7 +296,15 @@ pub const SYMPTOMS: &[(&str, &str)] = &[
     ),
     (
         "failed-under-trap",
-        "DETAIL failed with another errno than the fallback trap's",
+        "DETAIL failed with an errno without entering the kernel",
+    ),
+    (
+        "error-ignored",
+        "DETAIL made a fallback syscall, which was refused, and returned something else than its errno",
+    ),
+    (
+        "kernel-entered",
+        "DETAIL entered the kernel with a syscall no fallback makes",
     ),
     (
         "timens-offset",

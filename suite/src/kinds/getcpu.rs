@@ -78,7 +78,7 @@ impl LiveKind for GetcpuKind {
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
         let f = f.handle::<Getcpu>().map_err(CheckResult::fail)?;
         ctx.trap()?;
-        Ok(vec![observed("getcpu", Expected::Served, f.call().0)])
+        Ok(vec![observed("getcpu", Expected::Served, || f.call().0)])
     }
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {

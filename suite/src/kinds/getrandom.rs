@@ -172,17 +172,17 @@ impl LiveKind for GetrandomKind {
         ctx.trap()?;
         let mut buf = [0u8; 32];
         Ok(vec![
-            observed("getrandom", Expected::Served, f.fill(&mut buf, 0, &state)),
+            observed("getrandom", Expected::Served, || {
+                f.fill(&mut buf, 0, &state)
+            }),
             observed(
                 "getrandom with a wrong opaque_len",
                 Expected::Fallback,
-                f.fill_with_len(&mut buf, 0, &state, state.len() + 1),
+                || f.fill_with_len(&mut buf, 0, &state, state.len() + 1),
             ),
-            observed(
-                "getrandom with an unknown flag",
-                Expected::Fallback,
-                f.fill(&mut buf, UNKNOWN_FLAG, &state),
-            ),
+            observed("getrandom with an unknown flag", Expected::Fallback, || {
+                f.fill(&mut buf, UNKNOWN_FLAG, &state)
+            }),
         ])
     }
 
@@ -198,8 +198,8 @@ impl LiveKind for GetrandomKind {
                 ..Default::default()
             };
         }
-        let r = f.fill(&mut [0u8; 32], 0, &state);
-        timens::getrandom_inside(Ok(Service::from_status(r.map(|_| ()))))
+        let service = Service::of(|| f.fill(&mut [0u8; 32], 0, &state).map(|_| ()));
+        timens::getrandom_inside(Ok(service))
     }
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {

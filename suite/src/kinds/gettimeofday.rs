@@ -70,7 +70,7 @@ impl LiveKind for GettimeofdayKind {
         let f = f.handle::<Gettimeofday>().map_err(CheckResult::fail)?;
         ctx.trap()?;
         let expected = (ctx.expect)(ClockId::REALTIME.0, true);
-        Ok(vec![observed("gettimeofday", expected, f.call().0)])
+        Ok(vec![observed("gettimeofday", expected, || f.call().0)])
     }
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {

@@ -191,12 +191,12 @@ fn pointers_of<H: Handle + PointerCall>(
     Ok(())
 }
 
-/// What the fallback trap saw of a call that returned `returned`.
-fn observed(what: &str, expected: Expected, returned: Returned) -> ServiceCase {
+/// What the syscall watch saw of `call`.
+fn observed(what: &str, expected: Expected, call: impl FnOnce() -> Returned) -> ServiceCase {
     ServiceCase {
         what: what.into(),
         expected,
-        observed: Service::from_status(returned.map(|_| ())),
+        observed: Service::of(|| call().map(|_| ())),
     }
 }
 

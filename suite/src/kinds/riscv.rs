@@ -155,7 +155,7 @@ impl LiveKind for HwprobeKind {
             .map(|(what, io, expected)| ServiceCase {
                 what: what.to_string(),
                 expected: expected.clone(),
-                observed: Service::from_status(f.probe(io).map(|_| ())),
+                observed: Service::of(|| f.probe(io).map(|_| ())),
             })
             .collect())
     }
@@ -215,7 +215,7 @@ impl LiveKind for FlushIcacheKind {
         Ok(vec![ServiceCase {
             what: "flags 0".into(),
             expected: Expected::Served,
-            observed: Service::from_status(f.call(start, end, 0).map(|_| ())),
+            observed: Service::of(|| f.call(start, end, 0).map(|_| ())),
         }])
     }
 }

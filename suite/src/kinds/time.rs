@@ -47,7 +47,7 @@ impl LiveKind for TimeKind {
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
         let f = f.handle::<Time>().map_err(CheckResult::fail)?;
         ctx.trap()?;
-        Ok(vec![observed("time", Expected::Served, f.call().0)])
+        Ok(vec![observed("time", Expected::Served, || f.call().0)])
     }
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {

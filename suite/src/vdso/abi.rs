@@ -119,7 +119,7 @@ impl VdsoFn {
     #[inline]
     pub(super) unsafe fn call(&self, args: [usize; 5]) -> isize {
         // SAFETY: per `new` and this function's contract.
-        unsafe { call_convention::call(self.0, args) }
+        super::syscall_watch::in_vdso_call(|| unsafe { call_convention::call(self.0, args) })
     }
 }
 

@@ -8,9 +8,9 @@ pub mod kuser;
 mod mapping;
 pub mod process;
 pub mod restart;
-pub mod seccomp;
 pub mod signals;
 pub mod syscall;
+pub mod syscall_watch;
 pub mod vsyscall_page;
 
 pub use abi::*;

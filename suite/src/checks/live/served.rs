@@ -1,6 +1,9 @@
-//! Served in user space, or fallen back to the syscall: with the fallback syscalls made
-//! to fail with a distinctive errno (seccomp), a served call succeeds and a fallback
-//! returns that errno.
+//! Served in user space, or fallen back to the syscall, seen directly: every syscall
+//! a vDSO function makes is counted (a seccomp listener, [`syscall_watch`]), and the
+//! fallback syscalls fail with a distinctive errno. A served call enters the kernel
+//! zero times; a fallback enters it and passes the refused syscall's errno on.
+//!
+//! [`syscall_watch`]: crate::vdso::syscall_watch
 
 use super::clocks::{all_clock_cases, errno_name, Reading};
 use super::live_kind;
@@ -11,6 +14,7 @@ use crate::kinds::kind_info;
 use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider};
 use crate::vdso::syscall;
 use crate::vdso::syscall::Errno;
+use crate::vdso::syscall_watch::{self, Entered};
 
 /// The `served` group: each callable symbol, with the fallback syscalls trapped,
 /// in a child process.
@@ -93,22 +97,45 @@ impl CheckGroup for ServedGroup {
 /// The errno the seccomp filter answers fallback syscalls with: no real call returns it.
 pub const FALLBACK_MARK: Errno = 3999;
 
-/// What a call did under the filter.
+/// What a call did under the watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
+    /// Returned success without entering the kernel.
     Served,
+    /// Made a fallback syscall and returned its errno.
     Fallback,
-    /// Failed with another errno (neither served nor a filtered fallback).
+    /// Entered the kernel (`first`: the first syscall's number) but did not return
+    /// the refused syscall's errno: it ignored or replaced the syscall's answer, or
+    /// made a syscall no fallback makes.
+    Entered {
+        first: i64,
+        refused: bool,
+        status: Result<(), Errno>,
+    },
+    /// Failed with an errno without entering the kernel.
     Failed(Errno),
 }
 
 impl Service {
-    pub fn from_status(status: Result<(), Errno>) -> Service {
-        match status {
-            Ok(()) => Service::Served,
-            Err(FALLBACK_MARK) => Service::Fallback,
-            Err(e) => Service::Failed(e),
+    /// What a call that returned `status`, having done `entered` in the kernel, did.
+    pub fn from_call(status: Result<(), Errno>, entered: Entered) -> Service {
+        match (entered.first, status) {
+            (None, Ok(())) => Service::Served,
+            (None, Err(e)) => Service::Failed(e),
+            (Some(_), Err(FALLBACK_MARK)) if entered.refused => Service::Fallback,
+            (Some(first), status) => Service::Entered {
+                first,
+                refused: entered.refused,
+                status,
+            },
         }
+    }
+
+    /// Runs `call` (vDSO calls, under the watch [`ServedContext::trap`] started)
+    /// and says what it did.
+    pub fn of(call: impl FnOnce() -> Result<(), Errno>) -> Service {
+        let (status, entered) = syscall_watch::syscalls_in(call);
+        Service::from_call(status, entered)
     }
 }
 
@@ -135,8 +162,9 @@ pub fn falls_back_always(cases: &mut [ServiceCase]) {
 }
 
 impl ServedContext<'_> {
-    /// Installs the fallback trap: from here on a fallback fails with [`FALLBACK_MARK`].
-    /// `Err` is the check's result: the machine refused the filter.
+    /// Starts the syscall watch: from here on a vDSO call's syscalls are counted and
+    /// a fallback fails with [`FALLBACK_MARK`]. `Err` is the check's result: the
+    /// machine refused the filter.
     pub fn trap(&self) -> Result<(), CheckResult> {
         install_fallback_trap().map_err(CheckResult::unrunnable)
     }
@@ -154,7 +182,7 @@ pub fn served_clock_cases(
         .map(|c| ServiceCase {
             what: c.describe(),
             expected: (ctx.expect)(c.id, needs_counter),
-            observed: Service::from_status(read(c.id).map(|_| ())),
+            observed: Service::of(|| read(c.id).map(|_| ())),
         })
         .collect()
 }
@@ -170,10 +198,11 @@ pub struct ServiceCase {
 pub fn judge_served(cases: &[ServiceCase], context: String) -> CheckResult {
     let mut problems = Vec::new();
     let mut served = Vec::new();
+    let mut fell_back = 0;
     for c in cases {
         match (&c.expected, c.observed) {
             (Expected::Served, Service::Served) => served.push(c.what.clone()),
-            (Expected::Fallback, Service::Fallback) => {}
+            (Expected::Fallback, Service::Fallback) => fell_back += 1,
             (Expected::Served, Service::Fallback) => problems.push(Problem::about(
                 "fell-back",
                 &c.what,
@@ -193,12 +222,49 @@ pub fn judge_served(cases: &[ServiceCase], context: String) -> CheckResult {
             (_, Service::Failed(e)) => problems.push(Problem::about(
                 "failed-under-trap",
                 &c.what,
-                format!("{}: failed with {}", c.what, errno_name(e)),
+                format!(
+                    "{}: failed with {} without entering the kernel",
+                    c.what,
+                    errno_name(e)
+                ),
+            )),
+            (_, Service::Entered {
+                first,
+                refused: true,
+                status,
+            }) => problems.push(Problem::about(
+                "error-ignored",
+                &c.what,
+                format!(
+                    "{}: made the {} syscall, which was refused with {}, and returned {} instead: a fallback must pass the syscall's answer on",
+                    c.what,
+                    syscall_name(first),
+                    errno_name(FALLBACK_MARK),
+                    match status {
+                        Ok(()) => "success".to_string(),
+                        Err(e) => errno_name(e),
+                    }
+                ),
+            )),
+            (_, Service::Entered { first, .. }) => problems.push(Problem::about(
+                "kernel-entered",
+                &c.what,
+                format!(
+                    "{}: entered the kernel with the {} syscall, which no fallback of a vDSO function makes",
+                    c.what,
+                    syscall_name(first)
+                ),
             )),
         }
     }
-    CheckResult::from_symptoms(problems)
-        .with_notes(vec![format!("{context}; served: {}", served.join(", "))])
+    let served = if served.is_empty() {
+        "none".to_string()
+    } else {
+        served.join(", ")
+    };
+    CheckResult::from_symptoms(problems).with_notes(vec![format!(
+        "{context}; served without entering the kernel: {served}; fell back, passing the refused syscall's errno on: {fell_back} case(s)"
+    )])
 }
 
 /// Whether the clocksource lets the vDSO read the counter itself.
@@ -264,34 +330,49 @@ pub fn expected_for_clock(
     Expected::Served
 }
 
-/// Makes every syscall a vDSO function may fall back to fail with [`FALLBACK_MARK`].
-/// Only for this (child) process.
+/// Starts the syscall watch: inside a vDSO call every syscall is counted, and the
+/// ones a vDSO function may fall back to fail with [`FALLBACK_MARK`]. For the rest of
+/// this (child) process.
 pub fn install_fallback_trap() -> Result<(), String> {
-    crate::vdso::seccomp::install_errno_filter(&fallback_syscalls(), FALLBACK_MARK as u16)
+    syscall_watch::start(&fallback_syscalls(), FALLBACK_MARK as u16)
 }
 
-// `c_long` is i32 on 32-bit targets: the widening is not useless there.
-#[allow(clippy::unnecessary_cast)]
+/// A syscall's name for a message: the fallbacks' by name, any other by number.
+pub fn syscall_name(nr: i64) -> String {
+    fallback_names()
+        .into_iter()
+        .find(|&(n, _)| n == nr)
+        .map_or_else(|| format!("number {nr}"), |(_, name)| name.to_string())
+}
+
 fn fallback_syscalls() -> Vec<i64> {
-    use crate::vdso::syscall;
-    let mut v = vec![
-        libc::SYS_clock_gettime as i64,
-        libc::SYS_clock_getres as i64,
-        // The time64 calls on 32-bit ABIs (the same numbers as above on 64-bit).
-        syscall::CLOCK_GETTIME_NR as i64,
-        syscall::CLOCK_GETRES_NR as i64,
-        libc::SYS_gettimeofday as i64,
-        libc::SYS_getcpu as i64,
-        libc::SYS_getrandom as i64,
-        // The robust-futex unlock helpers never enter the kernel. Nothing after the
-        // trap contends for a lock, so nothing else here makes this call.
-        libc::SYS_futex as i64,
-    ];
-    v.extend(syscall::SYS_TIME.map(|nr| nr as i64));
-    v.extend(syscall::SYS_RISCV_HWPROBE.map(|nr| nr as i64));
-    v.extend(syscall::SYS_RISCV_FLUSH_ICACHE.map(|nr| nr as i64));
+    let mut v: Vec<i64> = fallback_names().into_iter().map(|(nr, _)| nr).collect();
     v.sort_unstable();
     v.dedup();
+    v
+}
+
+/// Every syscall a vDSO function may fall back to, with its name.
+// `c_long` is i32 on 32-bit targets: the widening is not useless there.
+#[allow(clippy::unnecessary_cast)]
+fn fallback_names() -> Vec<(i64, &'static str)> {
+    use crate::vdso::syscall;
+    let mut v = vec![
+        (libc::SYS_clock_gettime as i64, "clock_gettime"),
+        (libc::SYS_clock_getres as i64, "clock_getres"),
+        // The time64 calls of 32-bit ABIs: on 64-bit ones these are the numbers
+        // above, which are named first.
+        (syscall::CLOCK_GETTIME_NR as i64, "clock_gettime64"),
+        (syscall::CLOCK_GETRES_NR as i64, "clock_getres_time64"),
+        (libc::SYS_gettimeofday as i64, "gettimeofday"),
+        (libc::SYS_getcpu as i64, "getcpu"),
+        (libc::SYS_getrandom as i64, "getrandom"),
+        // The robust-futex unlock helpers never enter the kernel.
+        (libc::SYS_futex as i64, "futex"),
+    ];
+    v.extend(syscall::SYS_TIME.map(|nr| (nr as i64, "time")));
+    v.extend(syscall::SYS_RISCV_HWPROBE.map(|nr| (nr as i64, "riscv_hwprobe")));
+    v.extend(syscall::SYS_RISCV_FLUSH_ICACHE.map(|nr| (nr as i64, "riscv_flush_icache")));
     v
 }
 
