@@ -21,7 +21,7 @@ th{background:#f3f3f3}td.name,th.name{text-align:left}td.pass{background:#e4f4e4
 td.skip{background:#f4f1e0}td.none{color:#999}p.note{color:#555;font-size:90%}\
 tr.arch th{text-align:left;background:#e8eef6}summary{cursor:pointer}\
 ol.checks{text-align:left;font-size:85%;margin:0.3em 0;padding-left:1.5em;max-width:60em}\
-ol.checks li.fail{color:#a00}ol.checks li.skip{color:#665}ol.checks small{color:#555}";
+ol.checks li.fail{color:#a00}ol.checks li.skip{color:#665}ol.checks li.xfail{color:#850}ol.checks li.xpass{color:#058}ol.checks small{color:#555}";
 
 pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> String {
     let mut h = String::new();
@@ -63,7 +63,7 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
                         "none"
                     } else if c.fail > 0 {
                         "fail"
-                    } else if c.pass > 0 {
+                    } else if c.ran_clean() > 0 {
                         "pass"
                     } else {
                         "skip"
@@ -71,7 +71,7 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
                     if c.total() == 0 {
                         let _ = write!(h, "<td class=\"{class}\">-</td>");
                     } else {
-                        let text = format!("{}/{}/{}", c.pass, c.fail, c.skip);
+                        let text = c.cell();
                         let checks: Vec<&CaseResult> = column_results(r, &groups).collect();
                         let _ = write!(
                             h,
@@ -103,7 +103,7 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
         };
         let _ = writeln!(h, "<td class=\"name {class}\">{result}</td></tr>");
     }
-    h.push_str("</tbody></table>\n<p class=\"note\">cells: passed/failed/skipped checks ('-' none planned); each opens the checks behind it, failures first, with their messages</p>\n");
+    h.push_str("</tbody></table>\n<p class=\"note\">cells: passed/failed/skipped checks, then +N xfail (ran and saw only a known bug the spec records) and +N xpass (a recorded bug did not show) where there are any ('-' none planned); each opens the checks behind it, failures first, with their messages</p>\n");
     if let Some(b) = bench {
         h.push_str("<h2>vDSO versus syscall</h2>\n<table class=\"bench\"><thead><tr><th class=\"name\">function</th><th>vDSO median ns</th><th>vDSO min ns</th><th>syscall median ns</th><th>syscall min ns</th><th>speedup</th></tr></thead><tbody>\n");
         for r in &b.rows {
@@ -164,13 +164,15 @@ fn arch_of(row: &MatrixRow) -> String {
 }
 
 /// `label` opening (plain `<details>`, no script) the list of `checks`:
-/// failures, then skips, then passes, each with its message or reason and,
-/// for a failure, its notes.
+/// failures, then xpasses, xfails, skips and passes, each with its message or
+/// reason and, for a failure or an xfail, its notes (what was observed).
 fn drill_down(label: &str, checks: &[&CaseResult]) -> String {
     let rank = |c: &&&CaseResult| match c.result.verdict {
         Verdict::Fail { .. } => 0,
-        Verdict::Skip { .. } => 1,
-        Verdict::Pass => 2,
+        Verdict::Xpass { .. } => 1,
+        Verdict::Xfail { .. } => 2,
+        Verdict::Skip { .. } => 3,
+        Verdict::Pass => 4,
     };
     let mut ordered: Vec<&&CaseResult> = checks.iter().collect();
     ordered.sort_by_key(rank);
@@ -179,10 +181,17 @@ fn drill_down(label: &str, checks: &[&CaseResult]) -> String {
         esc(label)
     );
     for c in ordered {
-        let (class, what) = match &c.result.verdict {
-            Verdict::Fail { message } => ("fail", format!("FAIL: {message}")),
-            Verdict::Skip { reason } => ("skip", format!("SKIP: {reason}")),
-            Verdict::Pass => ("pass", "PASS".to_string()),
+        let verdict = &c.result.verdict;
+        let class = match verdict {
+            Verdict::Fail { .. } => "fail",
+            Verdict::Skip { .. } => "skip",
+            Verdict::Xfail { .. } => "xfail",
+            Verdict::Xpass { .. } => "xpass",
+            Verdict::Pass => "pass",
+        };
+        let what = match verdict.text() {
+            Some(text) => format!("{}: {text}", verdict.word()),
+            None => verdict.word().to_string(),
         };
         let _ = write!(
             h,
@@ -190,7 +199,7 @@ fn drill_down(label: &str, checks: &[&CaseResult]) -> String {
             esc(&c.name),
             esc(&what)
         );
-        if class == "fail" {
+        if matches!(class, "fail" | "xfail") {
             for note in &c.result.notes {
                 let _ = write!(h, "<br><small>note: {}</small>", esc(note));
             }

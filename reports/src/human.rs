@@ -3,7 +3,6 @@
 
 use crate::model::{CaseResult, Environment, RunReport};
 use std::fmt::Write;
-use vdsoconf_suite::checks::Verdict;
 
 /// The first line: what is checked.
 pub fn header(env: &Environment) -> String {
@@ -18,10 +17,10 @@ pub fn header(env: &Environment) -> String {
 
 /// One check's line and its notes.
 pub fn result(r: &CaseResult) -> String {
-    let mut out = match &r.result.verdict {
-        Verdict::Pass => format!("PASS  {}\n", r.name),
-        Verdict::Fail { message } => format!("FAIL  {}: {message}\n", r.name),
-        Verdict::Skip { reason } => format!("SKIP  {}: {reason}\n", r.name),
+    let verdict = &r.result.verdict;
+    let mut out = match verdict.text() {
+        None => format!("{:<5} {}\n", verdict.word(), r.name),
+        Some(text) => format!("{:<5} {}: {text}\n", verdict.word(), r.name),
     };
     for note in &r.result.notes {
         let _ = writeln!(out, "      note: {note}");
@@ -32,7 +31,7 @@ pub fn result(r: &CaseResult) -> String {
 /// The totals, and why the run stopped early if it did.
 pub fn footer(report: &RunReport) -> String {
     let c = report.counts();
-    let mut out = format!("{} passed, {} failed, {} skipped\n", c.pass, c.fail, c.skip);
+    let mut out = format!("{}\n", c.sentence());
     if let Some(why) = &report.interrupted {
         let _ = writeln!(out, "INTERRUPTED: {why}");
     }

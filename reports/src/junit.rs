@@ -1,5 +1,8 @@
 //! JUnit XML (quick-junit): one testsuite per check group; skips are `<skipped>` with
 //! the reason, failures `<failure>` with the message and each problem as details.
+//! JUnit has no expected failure: an xfail is `<skipped type="XFAIL">` (it is not a
+//! failure, and a plain pass would hide the known bug), its message the reason; an
+//! xpass is a success whose output says XPASS and why.
 
 use crate::ktap::groups;
 use crate::model::RunReport;
@@ -28,11 +31,24 @@ pub fn render(report: &RunReport) -> String {
                     s.set_message(reason.as_str());
                     s
                 }
+                Verdict::Xfail { reason } => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_type("XFAIL");
+                    s.set_message(format!("XFAIL: {reason}"));
+                    if !r.result.problems.is_empty() {
+                        s.set_description(r.result.problems.join("\n"));
+                    }
+                    s
+                }
+                Verdict::Xpass { .. } => TestCaseStatus::success(),
             };
             let mut case = TestCase::new(r.name.as_str(), status);
             case.set_classname(format!("{}.{group}", env.arch));
             case.set_time(Duration::from_micros(r.duration_us));
             let mut out = format!("expects: {}\n", r.expectation);
+            if let Verdict::Xpass { reason } = &r.result.verdict {
+                out.push_str(&format!("XPASS: {reason}\n"));
+            }
             for n in &r.result.notes {
                 out.push_str(&format!("note: {n}\n"));
             }

@@ -1,17 +1,19 @@
 //! KTAP version 1, as kselftest writes it: one top-level test per check group with
-//! its checks as subtests, `# SKIP reason` directives, failure details and notes as
-//! `# ` diagnostic lines, and the kselftest totals line.
+//! its checks as subtests, `# SKIP`, `# XFAIL` and `# XPASS` directives with their
+//! reasons, failure details and notes as `# ` diagnostic lines, and the kselftest
+//! totals line.
 
 use crate::model::{CaseResult, Counts, Environment, RunReport};
 use std::fmt::Write;
 use vdsoconf_suite::checks::Verdict;
 
 /// kselftest's exit status for these results: 0 pass, 1 a failure, 4 all skipped.
+/// As `ksft_finished()` counts them, an xfail or an xpass is not a failure.
 pub fn exit_code(report: &RunReport) -> i32 {
     let c = report.counts();
     if c.fail > 0 {
         1
-    } else if c.pass == 0 {
+    } else if c.ran_clean() == 0 {
         4 // every check skipped, or none ran
     } else {
         0
@@ -121,7 +123,10 @@ impl KtapStream {
                 }
                 writeln!(out, "  not ok {n} {name}")
             }
-            Verdict::Skip { reason } => writeln!(out, "  ok {n} {name} # SKIP {}", clean(reason)),
+            Verdict::Skip { reason } | Verdict::Xfail { reason } | Verdict::Xpass { reason } => {
+                let word = r.result.verdict.word();
+                writeln!(out, "  ok {n} {name} # {word} {}", clean(reason))
+            }
         };
         if n == self.groups[*i].1 {
             out.push_str(&self.close_group());
@@ -137,7 +142,7 @@ impl KtapStream {
         let (gi, group) = (i + 1, &self.groups[i].0);
         if c.fail > 0 {
             format!("not ok {gi} {group}\n")
-        } else if c.pass == 0 {
+        } else if c.ran_clean() == 0 {
             format!("ok {gi} {group} # SKIP every check skipped\n")
         } else {
             format!("ok {gi} {group}\n")
@@ -157,8 +162,8 @@ impl KtapStream {
         let c = report.counts();
         let _ = writeln!(
             out,
-            "# Totals: pass:{} fail:{} xfail:0 xpass:0 skip:{} error:0",
-            c.pass, c.fail, c.skip
+            "# Totals: pass:{} fail:{} xfail:{} xpass:{} skip:{} error:0",
+            c.pass, c.fail, c.xfail, c.xpass, c.skip
         );
         out
     }

@@ -99,7 +99,7 @@ impl MatrixRow {
         if let Some(why) = &report.interrupted {
             return RowState::Fail(format!("interrupted: {why}"));
         }
-        if counts.pass == 0 {
+        if counts.ran_clean() == 0 {
             let why = report
                 .results
                 .iter()
@@ -207,14 +207,6 @@ pub fn read_dir(dir: &Path) -> Result<Vec<MatrixRow>, String> {
     Ok(rows)
 }
 
-fn cell(c: Counts) -> String {
-    if c.total() == 0 {
-        "-".to_string()
-    } else {
-        format!("{}/{}/{}", c.pass, c.fail, c.skip)
-    }
-}
-
 /// Whether a result of group `group` belongs to the column that counts
 /// `groups` (an empty list: the catch-all, every group no other column names).
 fn in_column(groups: &[Group], group: &str) -> bool {
@@ -248,7 +240,7 @@ pub fn group_counts(report: &RunReport, groups: &[Group]) -> Counts {
     c
 }
 
-/// The table as text: cells are pass/fail/skip counts.
+/// The table as text: cells are the counts of each verdict ([`Counts::cell`]).
 pub fn render_text(rows: &[MatrixRow]) -> String {
     let mut header = vec![
         "target".to_string(),
@@ -264,7 +256,7 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
             Some(r) => {
                 line.push(r.environment.arch.clone());
                 line.push(row.info.runner.clone());
-                line.extend(columns().iter().map(|(_, g)| cell(group_counts(r, g))));
+                line.extend(columns().iter().map(|(_, g)| group_counts(r, g).cell()));
             }
             None => {
                 line.push("-".to_string());
@@ -303,7 +295,10 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
         }
         let _ = writeln!(out, "{}", text.trim_end());
     }
-    let _ = writeln!(out, "cells: passed/failed/skipped checks; '-' none planned");
+    let _ = writeln!(
+        out,
+        "cells: passed/failed/skipped checks, then +N xfail (ran and saw only a known bug the spec records) and +N xpass (a recorded bug did not show) where there are any; '-' none planned"
+    );
     for row in rows {
         if let Some(why) = &row.info.toolchain_fallback {
             let _ = writeln!(

@@ -71,12 +71,17 @@ pub struct CaseResult {
     pub duration_us: u64,
 }
 
-/// Pass, fail and skip counts.
+/// How many checks had each verdict. `xfail` and `xpass` were added within
+/// schema 1 (absent in older reports: zero).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub pass: usize,
     pub fail: usize,
     pub skip: usize,
+    #[serde(default)]
+    pub xfail: usize,
+    #[serde(default)]
+    pub xpass: usize,
 }
 
 impl Counts {
@@ -85,11 +90,50 @@ impl Counts {
             Verdict::Pass => self.pass += 1,
             Verdict::Fail { .. } => self.fail += 1,
             Verdict::Skip { .. } => self.skip += 1,
+            Verdict::Xfail { .. } => self.xfail += 1,
+            Verdict::Xpass { .. } => self.xpass += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.skip
+        self.pass + self.fail + self.skip + self.xfail + self.xpass
+    }
+
+    /// Checks that ran to a verdict other than a failure (pass, xfail, xpass):
+    /// none means nothing was checked.
+    pub fn ran_clean(&self) -> usize {
+        self.pass + self.xfail + self.xpass
+    }
+
+    /// `passed/failed/skipped`, then `+N xfail` and `+N xpass` where there are
+    /// any; `-` for none.
+    pub fn cell(&self) -> String {
+        if self.total() == 0 {
+            return "-".to_string();
+        }
+        let mut text = format!("{}/{}/{}", self.pass, self.fail, self.skip);
+        if self.xfail > 0 {
+            text.push_str(&format!(" +{} xfail", self.xfail));
+        }
+        if self.xpass > 0 {
+            text.push_str(&format!(" +{} xpass", self.xpass));
+        }
+        text
+    }
+
+    /// The totals line of the plain-text report.
+    pub fn sentence(&self) -> String {
+        let mut text = format!(
+            "{} passed, {} failed, {} skipped",
+            self.pass, self.fail, self.skip
+        );
+        if self.xfail > 0 || self.xpass > 0 {
+            text.push_str(&format!(
+                ", {} xfail (only a known bug), {} xpass (a known bug not seen)",
+                self.xfail, self.xpass
+            ));
+        }
+        text
     }
 }
 

@@ -2,7 +2,7 @@
 //! an independent JUnit parser (the junit-parser crate).
 
 use vdsoconf_reports::{junit, ktap, CaseResult, Environment, RunReport};
-use vdsoconf_suite::checks::{from_problems, CheckResult};
+use vdsoconf_suite::checks::{from_problems, CheckResult, Verdict};
 
 fn report() -> RunReport {
     let env = Environment {
@@ -195,4 +195,151 @@ fn junit_is_read_by_an_independent_parser() {
         .unwrap();
     assert!(skipped.status.skipped_as_ref().message.contains("CONFIG_"));
     assert!(failed.time > 0.0 && failed.time < 0.01, "{}", failed.time);
+}
+
+/// A run whose checks saw a known bug (XFAIL) and missed one (XPASS) beside
+/// the other verdicts, as `apply_deviations` makes them.
+fn expected_verdicts_report() -> RunReport {
+    let mut r = report();
+    r.results.retain(|c| !c.result.is_fail());
+    let xfail = |reason: &str| CheckResult {
+        verdict: Verdict::Xfail {
+            reason: reason.into(),
+        },
+        notes: vec!["observed: AUX0: vDSO 1 ns, syscall EINVAL".into()],
+        problems: vec!["AUX0: vDSO 1 ns, syscall EINVAL".into()],
+        symptoms: vec!["result-differs:AUX0".into()],
+        environment: false,
+    };
+    let xpass = CheckResult {
+        verdict: Verdict::Xpass {
+            reason: "expected deviation not observed (fixed?): getrandom # flags".into(),
+        },
+        ..CheckResult::pass()
+    };
+    let case = |group: &str, subject: &str, result: CheckResult| CaseResult {
+        name: format!("x86_64::{group}::{subject}"),
+        group: group.into(),
+        expectation: "as the syscall".into(),
+        result,
+        duration_us: 10,
+    };
+    r.results.extend([
+        case(
+            "crosscheck",
+            "getres@V",
+            xfail("known kernel bug: aux clocks"),
+        ),
+        case("crosscheck", "getrandom@V", xpass),
+        case(
+            "badptr",
+            "getres@V::res=null",
+            xfail("known kernel bug: aux"),
+        ),
+    ]);
+    r
+}
+
+#[test]
+fn xfail_and_xpass_are_kselftest_directives_and_count_as_ran() {
+    let r = expected_verdicts_report();
+    let text = ktap::render(&r);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut at = 0;
+    let top = parse_level(&lines, &mut at, 0);
+    assert_eq!(at, lines.len(), "every line is KTAP");
+    let names: Vec<&str> = top.iter().map(|(t, _)| t.description.as_str()).collect();
+    assert_eq!(names, ["resolve", "call", "served", "crosscheck", "badptr"]);
+    let (cross, subs) = &top[3];
+    assert!(cross.ok && cross.directive.is_none(), "{cross:?}");
+    assert!(subs.iter().all(|s| s.ok));
+    assert_eq!(
+        subs[0].directive.as_deref(),
+        Some("XFAIL known kernel bug: aux clocks")
+    );
+    // A '#' in a reason would start another directive.
+    assert_eq!(
+        subs[1].directive.as_deref(),
+        Some("XPASS expected deviation not observed (fixed?): getrandom no. flags")
+    );
+    // A group of xfails alone ran: it is ok, not a skip.
+    let (badptr, _) = &top[4];
+    assert!(badptr.ok && badptr.directive.is_none(), "{badptr:?}");
+    // What was observed is a diagnostic before the line.
+    assert!(text.contains(
+        "  # note: observed: AUX0: vDSO 1 ns, syscall EINVAL\n  ok 1 x86_64::crosscheck::getres@V # XFAIL"
+    ));
+    assert_eq!(
+        lines[lines.len() - 1],
+        "# Totals: pass:2 fail:0 xfail:2 xpass:1 skip:2 error:0"
+    );
+    // Neither is a failure; a run of only xfails and skips ran something.
+    assert_eq!(ktap::exit_code(&r), 0);
+    let mut only_known = r.clone();
+    only_known
+        .results
+        .retain(|c| !c.result.is_pass() && !matches!(c.result.verdict, Verdict::Xpass { .. }));
+    assert_eq!(ktap::exit_code(&only_known), 0);
+    only_known
+        .results
+        .retain(|c| matches!(c.result.verdict, Verdict::Skip { .. }));
+    assert_eq!(ktap::exit_code(&only_known), 4);
+}
+
+#[test]
+fn xfail_is_a_typed_skip_and_xpass_a_success_in_junit() {
+    let xml = junit::render(&expected_verdicts_report());
+    let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).unwrap();
+    assert_eq!((suites.tests, suites.failures, suites.errors), (7, 0, 0));
+    let cross = suites
+        .suites
+        .iter()
+        .find(|s| s.name == "crosscheck")
+        .unwrap();
+    let xfail = &cross.cases[0];
+    assert!(xfail.status.is_skipped());
+    let skipped = xfail.status.skipped_as_ref();
+    assert_eq!(skipped.skipped_type, "XFAIL");
+    assert!(
+        skipped.message.starts_with("XFAIL: known kernel bug"),
+        "{skipped:?}"
+    );
+    assert!(skipped.text.contains("AUX0: vDSO 1 ns"), "{skipped:?}");
+    let xpass = &cross.cases[1];
+    assert!(xpass.status.is_success());
+    assert!(
+        xpass
+            .system_out
+            .as_deref()
+            .unwrap_or("")
+            .contains("XPASS: expected deviation not observed"),
+        "{xpass:?}"
+    );
+}
+
+#[test]
+fn xfail_and_xpass_in_the_text_report_and_json() {
+    let r = expected_verdicts_report();
+    let text = vdsoconf_reports::human::render(&r);
+    assert!(text.contains("\nXFAIL x86_64::crosscheck::getres@V: known kernel bug: aux clocks\n"));
+    assert!(
+        text.contains("\nXPASS x86_64::crosscheck::getrandom@V: expected deviation not observed")
+    );
+    assert!(text.ends_with(
+        "2 passed, 0 failed, 2 skipped, 2 xfail (only a known bug), 1 xpass (a known bug not seen)\n"
+    ));
+    // Without either, the totals line is as it always was.
+    assert!(vdsoconf_reports::human::render(&report()).ends_with("2 passed, 1 failed, 2 skipped\n"));
+    // JSON: the verdicts by name, read back whole.
+    let json = r.to_json();
+    assert!(json.contains("\"verdict\": \"xfail\"") && json.contains("\"verdict\": \"xpass\""));
+    assert_eq!(RunReport::from_json(&json).unwrap(), r);
+    let c = r.counts();
+    assert_eq!((c.pass, c.fail, c.skip, c.xfail, c.xpass), (2, 0, 2, 2, 1));
+    // Counts written before xfail and xpass existed still read.
+    let old: vdsoconf_reports::model::Counts =
+        serde_json::from_str(r#"{"pass":1,"fail":0,"skip":2}"#).unwrap();
+    assert_eq!((old.xfail, old.xpass, old.total()), (0, 0, 3));
+    assert_eq!(c.cell(), "2/0/2 +2 xfail +1 xpass");
+    assert_eq!(report().counts().cell(), "2/1/2");
 }

@@ -333,3 +333,68 @@ fn the_page_opens_each_cell_on_its_checks() {
         "escaped: {cell}"
     );
 }
+
+/// A row whose checks saw only known bugs passes; its cells and page say how
+/// many were XFAIL and XPASS, and each opens on them with the reason.
+#[test]
+fn xfail_and_xpass_are_counted_in_the_cells_and_shown_on_the_page() {
+    use vdsoconf_suite::checks::Verdict;
+    let dir = std::env::temp_dir().join(format!("vdsoconf-xfail-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let expected = |verdict: Verdict| CheckResult {
+        verdict,
+        ..CheckResult::pass()
+    };
+    let known = RunReport::new(
+        env("x86_64", true),
+        vec![
+            case("crosscheck", CheckResult::pass()),
+            case(
+                "crosscheck",
+                expected(Verdict::Xfail {
+                    reason: "known kernel bug <aux>".into(),
+                }),
+            ),
+            case(
+                "crosscheck",
+                expected(Verdict::Xpass {
+                    reason: "expected deviation not observed".into(),
+                }),
+            ),
+        ],
+    );
+    let only_xfail = RunReport::new(
+        env("i386", true),
+        vec![case(
+            "crosscheck",
+            expected(Verdict::Xfail {
+                reason: "known kernel bug".into(),
+            }),
+        )],
+    );
+    let info = |t: &str| format!(r#"{{"target":"{t}","runner":"native","exit":0}}"#);
+    write_target(&dir, "x86_64", &info("x86_64"), Some(&known));
+    write_target(&dir, "i686", &info("i686"), Some(&only_xfail));
+    let rows = read_dir(&dir).unwrap();
+    let page = vdsoconf_reports::html::render("t", &rows, None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    for row in &rows {
+        assert_eq!(row.state(), RowState::Pass, "{}", row.info.target);
+    }
+    let text = render_text(&rows);
+    assert!(text.contains("1/0/0 +1 xfail +1 xpass"), "{text}");
+    assert!(text.contains("0/0/0 +1 xfail"), "{text}");
+    assert!(
+        text.contains("+N xfail (ran and saw only a known bug"),
+        "{text}"
+    );
+    // The cell is a pass (green), and opens xpass, then xfail, then the pass.
+    let cell = "<td class=\"pass\"><details><summary>1/0/0 +1 xfail +1 xpass</summary>";
+    let at = page.find(cell).expect("the x86_64 cell");
+    let x86 = &page[at..at + page[at..].find("</td>").unwrap()];
+    let pos = |s: &str| x86.find(s).unwrap_or_else(|| panic!("{s} not in {x86}"));
+    assert!(pos("<li class=\"xpass\">") < pos("<li class=\"xfail\">"));
+    assert!(pos("<li class=\"xfail\">") < pos("<li class=\"pass\">"));
+    assert!(page.contains("XFAIL: known kernel bug &lt;aux&gt;"));
+    assert!(page.contains("XPASS: expected deviation not observed"));
+}

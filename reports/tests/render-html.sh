@@ -48,7 +48,7 @@ bench_rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))
 grep -q '<table class="matrix">' "$dom" || fail "no conformance table in the rendered page"
 grep -qE '<td class="name (pass|fail)">(PASS|FAIL)' "$dom" || fail "the conformance table has no result row"
 run_checks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["results"]))' "$out/results.json")
-run_items=$(grep -oE '<li class="(pass|fail|skip)"><code>' "$dom" | wc -l)
+run_items=$(grep -oE '<li class="(pass|fail|skip|xfail|xpass)"><code>' "$dom" | wc -l)
 [ "$run_items" -ge "$run_checks" ] || fail "the page's cells open $run_items checks of $run_checks"
 grep -q '<svg[^>]*class="bench-chart"' "$dom" || fail "no bench chart (inline SVG) in the rendered page"
 bars=$(grep -o '<rect x="[0-9.]*" y="[0-9.]*" width="[0-9.]*" height="10" fill="#[0-9a-f]*"><title>' "$dom" | wc -l)
@@ -66,7 +66,7 @@ if [ -f "$matrix_page" ]; then
     # Each cell opens the checks behind it: every check of every row is listed.
     checks=$(python3 -c 'import glob, json
 print(sum(len(json.load(open(f))["results"]) for f in glob.glob("'"$root"'/target/matrix/*/results.json")))')
-    items=$(grep -oE '<li class="(pass|fail|skip)"><code>' "$out/matrix-dom.html" | wc -l)
+    items=$(grep -oE '<li class="(pass|fail|skip|xfail|xpass)"><code>' "$out/matrix-dom.html" | wc -l)
     [ "$items" -ge "$checks" ] || fail "the matrix page's cells open $items checks of $checks"
     grep -q '<tr class="arch">' "$out/matrix-dom.html" || fail "the matrix page does not group rows by architecture"
     echo "render-html: ok: the matrix page shows all $targets targets, its cells open all $checks checks"

@@ -133,12 +133,17 @@ pub fn main() -> i32 {
             let name = check.name();
             Trial::ignorable_test(name.clone(), move || {
                 let result = session.run(&check);
-                if !result.notes.is_empty() {
-                    let mut n = notes.lock().unwrap_or_else(|p| p.into_inner());
-                    n.extend(result.notes.iter().map(|note| format!("{name}: {note}")));
+                // libtest has no expected failure: an xfail or xpass is a test
+                // that did not fail, its verdict and reason among the notes.
+                let mut n = notes.lock().unwrap_or_else(|p| p.into_inner());
+                if let Verdict::Xfail { reason } | Verdict::Xpass { reason } = &result.verdict {
+                    n.push(format!("{name}: {}: {reason}", result.verdict.word()));
                 }
+                n.extend(result.notes.iter().map(|note| format!("{name}: {note}")));
                 match result.verdict {
-                    Verdict::Pass => Ok(Completion::Completed),
+                    Verdict::Pass | Verdict::Xfail { .. } | Verdict::Xpass { .. } => {
+                        Ok(Completion::Completed)
+                    }
                     Verdict::Skip { reason } => Ok(Completion::ignored_with(reason)),
                     Verdict::Fail { message } => Err(Failed::from(message)),
                 }

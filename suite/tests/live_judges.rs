@@ -21,7 +21,7 @@ use vdsoconf_suite::checks::live::timens::{
     judge_timens, parse_offsets, InnerReading, InnerReport, Judged, Offsets, Phase,
     ResolutionReading, POSITIVE,
 };
-use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Verdict};
+use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Problem, Verdict};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
 use vdsoconf_suite::vdso::restart::RestartReading;
 use vdsoconf_suite::vdso::signals::SignalReturn;
@@ -832,7 +832,7 @@ fn timens_offsets_parse_as_both_kernels_print_them() {
 }
 
 #[test]
-fn deviations_turn_only_fully_explained_failures_into_named_skips() {
+fn deviations_turn_only_fully_explained_failures_into_xfail_and_passes_into_xpass() {
     let spec = builtin("x86_64").unwrap().unwrap();
     let check = plan(&spec)
         .into_iter()
@@ -848,10 +848,14 @@ fn deviations_turn_only_fully_explained_failures_into_named_skips() {
     let explained = crosscheck::judge_getrandom(std::slice::from_ref(&insecure_random), &[]);
     let r = apply_deviations(&spec, Provider::Kernel, k, &check, explained.clone());
     assert!(
-        matches!(&r.verdict, Verdict::Skip { reason } if reason.contains("known kernel deviation")),
+        matches!(&r.verdict, Verdict::Xfail { reason } if reason.contains("known kernel bug")
+            && reason.contains("GRND_INSECURE|GRND_RANDOM")),
         "{r:?}"
     );
+    assert!(r.notes.iter().any(|n| n.starts_with("observed: ")));
     assert!(r.notes.iter().any(|n| n.starts_with("evidence:")));
+    // What was seen stays with it, for JSON readers.
+    assert_eq!(r.symptoms, explained.symptoms);
     let short = RandomCase {
         what: "32 bytes".into(),
         vdso: Ok(16),
@@ -877,7 +881,63 @@ fn deviations_turn_only_fully_explained_failures_into_named_skips() {
     )
     .is_fail());
     let passed = apply_deviations(&spec, Provider::Kernel, k, &check, CheckResult::pass());
-    assert!(passed.is_pass() && passed.notes[0].contains("not observed"));
+    assert!(
+        matches!(&passed.verdict, Verdict::Xpass { reason } if reason.contains("not observed")),
+        "{passed:?}"
+    );
+    // Before its first kernel, a pass is a pass.
+    let early = Some(KernelVersion::new(6, 10, 0));
+    let plain = apply_deviations(&spec, Provider::Kernel, early, &check, CheckResult::pass());
+    assert!(plain.is_pass(), "{plain:?}");
+    // A skip stays a skip: a check that did not run saw no bug.
+    let skipped = CheckResult::skip("not here");
+    let r = apply_deviations(&spec, Provider::Kernel, k, &check, skipped.clone());
+    assert_eq!(r, skipped);
+}
+
+/// An intermittent deviation (a race the check cannot provoke) changes no
+/// verdict: seen, a pass with the observation and evidence as notes; not seen,
+/// a plain pass, never an XPASS. Anything else still fails.
+#[test]
+fn an_intermittent_deviation_is_a_pass_either_way() {
+    let spec = builtin("x86_64").unwrap().unwrap();
+    let race = spec
+        .deviations
+        .iter()
+        .find(|d| d.checks.iter().any(|c| c == "monotonic::__vdso_time"))
+        .expect("the time() race is recorded");
+    assert!(race.intermittent);
+    let check = plan(&spec)
+        .into_iter()
+        .find(|c| c.group == Group::Monotonic && c.subject.starts_with("__vdso_time"))
+        .unwrap();
+    let k = Some(KernelVersion::new(7, 2, 0));
+    let seen = CheckResult::from_symptoms(vec![Problem::new(
+        "went-backwards:syscall-after-vdso-within-1s",
+        "CPU 1: syscall read -1000000000 ns after vDSO",
+    )]);
+    let r = apply_deviations(&spec, Provider::Kernel, k, &check, seen);
+    assert!(r.is_pass(), "{r:?}");
+    assert!(r.notes[0].contains("the recorded race showed") && r.notes[0].contains("-1000000000"));
+    assert!(r.notes.iter().any(|n| n.starts_with("evidence:")));
+    let quiet = apply_deviations(&spec, Provider::Kernel, k, &check, CheckResult::pass());
+    assert_eq!(quiet, CheckResult::pass());
+    let other = CheckResult::from_symptoms(vec![
+        Problem::new("went-backwards:syscall-after-vdso-within-1s", "a second"),
+        Problem::new("went-backwards:vdso-after-syscall", "something else"),
+    ]);
+    assert!(apply_deviations(&spec, Provider::Kernel, k, &check, other).is_fail());
+    // The same symptom under a deviation that is not intermittent is an XFAIL.
+    let mut steady = spec.clone();
+    for d in &mut steady.deviations {
+        d.intermittent = false;
+    }
+    let seen_again = CheckResult::from_symptoms(vec![Problem::new(
+        "went-backwards:syscall-after-vdso-within-1s",
+        "CPU 1: syscall read -1000000000 ns after vDSO",
+    )]);
+    let r = apply_deviations(&steady, Provider::Kernel, k, &check, seen_again);
+    assert!(matches!(r.verdict, Verdict::Xfail { .. }), "{r:?}");
 }
 
 /// A deviation's `checks` entry is a name prefix in which `*` stands for any

@@ -14,6 +14,50 @@ pub enum Verdict {
     Skip {
         reason: String,
     },
+    /// Ran, and every problem it saw is a symptom of a deviation the spec records
+    /// (kselftest's XFAIL): the known bug, and nothing else.
+    Xfail {
+        reason: String,
+    },
+    /// Ran and passed where the spec records a deviation (kselftest's XPASS): the
+    /// bug did not show, perhaps fixed.
+    Xpass {
+        reason: String,
+    },
+}
+
+impl Verdict {
+    /// kselftest's word for it: `PASS`, `FAIL`, `SKIP`, `XFAIL`, `XPASS`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail { .. } => "FAIL",
+            Verdict::Skip { .. } => "SKIP",
+            Verdict::Xfail { .. } => "XFAIL",
+            Verdict::Xpass { .. } => "XPASS",
+        }
+    }
+
+    /// What a verdict other than a pass says: the failure's message, the skip's
+    /// or the expectation's reason.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Verdict::Pass => None,
+            Verdict::Fail { message } => Some(message),
+            Verdict::Skip { reason } | Verdict::Xfail { reason } | Verdict::Xpass { reason } => {
+                Some(reason)
+            }
+        }
+    }
+
+    /// Whether the check ran to a verdict on the vDSO that is not a failure
+    /// (pass, xfail, xpass): what kselftest counts toward a passing run.
+    pub fn ran_clean(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Pass | Verdict::Xfail { .. } | Verdict::Xpass { .. }
+        )
+    }
 }
 
 /// A verdict plus notes worth reporting even when it passed.

@@ -209,7 +209,8 @@ impl VsyscallMode {
 }
 
 /// A known kernel deviation: failures of the named checks whose every problem shows one
-/// of the symptoms are reported as skips naming the deviation, never as passes.
+/// of the symptoms are XFAIL naming the deviation, never passes or skips; a pass of a
+/// named check is XPASS (unless `intermittent`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviationSpec {
@@ -220,8 +221,15 @@ pub struct DeviationSpec {
     /// Check names it applies to: `GROUP::SUBJECT` prefixes, e.g. `crosscheck::__vdso_clock_getres@LINUX_2.6`,
     /// in which `*` stands for any text (`badptr::__vdso_clock_getres*clock=AUX0`).
     pub checks: Vec<String>,
-    /// Text every problem of such a failure contains (any one of them).
+    /// The symptom ids (`ID`, `ID:DETAIL`, `ID:PREFIX*`) it explains: every problem
+    /// of the failure must show one of them.
     pub symptoms: Vec<String>,
+    /// A race the check cannot provoke at will: when it shows, its symptoms are a
+    /// note on a pass rather than an XFAIL, and a run where it did not show is a
+    /// plain pass rather than an XPASS, so the verdict never depends on whether
+    /// the race was hit.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub intermittent: bool,
     /// Whose vDSO has it (default: the kernel's).
     #[serde(default = "kernel_only", skip_serializing_if = "is_kernel_only")]
     pub providers: Vec<Provider>,

@@ -20,14 +20,14 @@ pub fn judge_overwrites(result: CheckResult, overwrites: &[Overwrite]) -> CheckR
         .collect();
     let mut notes = Vec::new();
     match &result.verdict {
-        Verdict::Fail { .. } => problems.extend(
+        Verdict::Fail { .. } | Verdict::Xfail { .. } => problems.extend(
             result
                 .problems_with_symptoms()
                 .into_iter()
                 .map(|(message, symptom)| Problem::new(symptom, message)),
         ),
         Verdict::Skip { reason } => notes.push(format!("the check itself was skipped: {reason}")),
-        Verdict::Pass => {}
+        Verdict::Pass | Verdict::Xpass { .. } => {}
     }
     notes.extend(result.notes);
     CheckResult::from_symptoms(problems).with_notes(notes)
