@@ -10,5 +10,6 @@ pub mod junit;
 pub mod ktap;
 pub mod matrix;
 pub mod model;
+pub mod timings;
 
 pub use model::{CaseResult, Counts, Environment, RunReport, SCHEMA};

@@ -29,7 +29,7 @@ pub fn columns() -> Vec<(&'static str, Vec<Group>)> {
 }
 
 /// What the matrix script knows about one target, whether or not it ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetInfo {
     pub target: String,
     /// How it ran: `native` or the qemu binary.
@@ -54,6 +54,14 @@ pub struct TargetInfo {
     /// The runner's exit status.
     #[serde(default)]
     pub exit: Option<i32>,
+    /// Seconds the row spent getting its toolchain or kernel (the cache's lock
+    /// included), building its runner, and running it (a kernel row: the boot).
+    #[serde(default)]
+    pub fetch_s: Option<f64>,
+    #[serde(default)]
+    pub build_s: Option<f64>,
+    #[serde(default)]
+    pub run_s: Option<f64>,
 }
 
 /// One row: a target and its report, if it produced one.
@@ -151,6 +159,9 @@ pub fn single_row(report: RunReport) -> MatrixRow {
             probe_only: None,
             error: None,
             exit: Some(i32::from(failed)),
+            fetch_s: None,
+            build_s: None,
+            run_s: None,
         },
         report: Some(report),
         missing: None,

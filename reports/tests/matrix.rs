@@ -398,3 +398,77 @@ fn xfail_and_xpass_are_counted_in_the_cells_and_shown_on_the_page() {
     assert!(page.contains("XFAIL: known kernel bug &lt;aux&gt;"));
     assert!(page.contains("XPASS: expected deviation not observed"));
 }
+
+/// `summary --timings`: each row's fetch, build and run seconds from
+/// target.json, its checks' seconds from the results (per column), the rest of
+/// the run, the sums, and the shared setup from setup.json.
+#[test]
+fn timings_say_where_each_rows_seconds_went() {
+    use vdsoconf_reports::timings::{read_setup, render};
+    let dir = std::env::temp_dir().join(format!("vdsoconf-timings-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let timed = |group: &str, seconds: u64| CaseResult {
+        duration_us: seconds * 1_000_000,
+        ..case(group, CheckResult::pass())
+    };
+    let kernel = RunReport::new(
+        env("aarch64", true),
+        vec![timed("monotonic", 9), timed("badptr", 20), timed("call", 1)],
+    );
+    let user = RunReport::new(env("aarch64", true), vec![timed("badptr", 4)]);
+    write_target(
+        &dir,
+        "aarch64-kernel-7.2",
+        r#"{"target":"aarch64-kernel-7.2","runner":"qemu-system","exit":0,"fetch_s":3,"run_s":75}"#,
+        Some(&kernel),
+    );
+    write_target(
+        &dir,
+        "aarch64",
+        r#"{"target":"aarch64","runner":"qemu-aarch64","exit":0,"fetch_s":1,"build_s":120,"run_s":6}"#,
+        Some(&user),
+    );
+    std::fs::write(
+        dir.join("setup.json"),
+        r#"{"host_build_s": 40, "qemu_user_s": 2, "cross_gcc_s": 0, "qemu_system_s": 5, "bench_s": 7, "total_s": 900}"#,
+    )
+    .unwrap();
+    let rows = read_dir(&dir).unwrap();
+    let setup = read_setup(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = render(&rows, setup.as_ref());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("shared: host build 40 s, qemu-user 2 s"),
+        "{text}"
+    );
+    assert!(lines[0].ends_with("the matrix took 900 s in all, rows side by side"));
+    let header: Vec<&str> = lines[1].split_whitespace().collect();
+    let row = |name: &str| -> Vec<String> {
+        let l = lines.iter().find(|l| l.starts_with(name)).unwrap();
+        l.split_whitespace().map(str::to_string).collect()
+    };
+    let cell = |r: &[String], col: &str| r[header.iter().position(|h| *h == col).unwrap()].clone();
+    let k = row("aarch64-kernel-7.2");
+    assert_eq!(
+        [
+            "fetch",
+            "build",
+            "run",
+            "checks",
+            "rest",
+            "monotonic",
+            "bad-pointer",
+            "call"
+        ]
+        .map(|c| cell(&k, c)),
+        ["3", "-", "75", "30", "45", "9", "20", "1"]
+    );
+    let sum = row("(sum)");
+    assert_eq!(
+        ["fetch", "build", "run", "checks", "rest", "bad-pointer"].map(|c| cell(&sum, c)),
+        ["4", "120", "81", "34", "47", "24"]
+    );
+    // Without setup.json (an older run), no shared line.
+    assert!(render(&rows, None).starts_with("target "));
+}

@@ -134,6 +134,13 @@ enum Command {
         /// self-contained HTML page.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Print where the time went instead of the table: per target, the seconds
+        /// spent fetching its toolchain or kernel, building its runner, running it,
+        /// the part its checks took (per column) and the rest (starting qemu,
+        /// booting the kernel); what every row shared above. The exit status is
+        /// the table's.
+        #[arg(long)]
+        timings: bool,
     },
     /// Write the manual pages (man1/vdsoconf.1 and one per command) and the shell
     /// completions (completions/: bash, zsh, fish) into DIR, generated from these
@@ -401,7 +408,7 @@ pub fn main() -> i32 {
             format,
         } => extract(&kernel, &output, format),
         Command::History { dir, format, html } => history(&dir, format, html.as_deref()),
-        Command::Summary { dir, html } => summary(&dir, html.as_deref()),
+        Command::Summary { dir, html, timings } => summary(&dir, html.as_deref(), timings),
         Command::Manual { output } => manual(&output),
         Command::Bench {
             target,
@@ -776,9 +783,17 @@ fn bench(
 }
 
 /// The matrix table of a results directory; exit 1 when a target failed.
-fn summary(dir: &Path, html: Option<&Path>) -> Result<i32, InputError> {
+fn summary(dir: &Path, html: Option<&Path>, timings: bool) -> Result<i32, InputError> {
     let rows = vdsoconf_reports::matrix::read_dir(dir)?;
-    out!("{}", vdsoconf_reports::matrix::render_text(&rows));
+    if timings {
+        let setup = vdsoconf_reports::timings::read_setup(dir)?;
+        out!(
+            "{}",
+            vdsoconf_reports::timings::render(&rows, setup.as_ref())
+        );
+    } else {
+        out!("{}", vdsoconf_reports::matrix::render_text(&rows));
+    }
     if let Some(path) = html {
         let page = vdsoconf_reports::html::render(
             "vdsoconf: the qemu matrix",
