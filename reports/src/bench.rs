@@ -19,6 +19,51 @@ pub struct BenchReport {
     /// outside its output, in a child of its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<BenchFailure>,
+    /// The same clock_gettime from a bare C loop in the same run: the yardstick
+    /// for this bench's own overhead (absent in reports from before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bare_loop: Option<BareLoop>,
+}
+
+/// `runners/bench/bare-loop.c`, built with the machine's C compiler and run after
+/// the rows: vDSO clock_gettime per clock, same batches and statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BareLoop {
+    /// The compiler's first `--version` line.
+    pub compiler: Option<String>,
+    pub rows: Vec<BareLoopRow>,
+    /// Why it was not measured (no C compiler, a build that failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BareLoopRow {
+    /// `MONOTONIC`.
+    pub clock: String,
+    pub timing: Timing,
+}
+
+impl BenchReport {
+    /// Each clock the bare loop measured, with this bench's clock_gettime figure
+    /// for it: (clock, bare C median, vdsoconf median, vdsoconf / bare C).
+    pub fn against_bare_loop(&self) -> Vec<(String, f64, f64, f64)> {
+        let Some(bare) = &self.bare_loop else {
+            return Vec::new();
+        };
+        bare.rows
+            .iter()
+            .filter_map(|b| {
+                let ours = self.rows.iter().find(|r| {
+                    r.symbol.contains("clock_gettime")
+                        && !r.symbol.contains("time64")
+                        && r.clock.as_deref() == Some(b.clock.as_str())
+                })?;
+                let (c, v) = (b.timing.median_ns, ours.vdso.median_ns);
+                Some((b.clock.clone(), c, v, v / c.max(f64::MIN_POSITIVE)))
+            })
+            .collect()
+    }
 }
 
 /// A function whose measurement failed, and how.
@@ -93,6 +138,27 @@ pub fn render_text(report: &BenchReport) -> String {
         "ns per call: median and minimum over {} batches of {} calls, after a warm-up",
         report.batches, report.batch
     );
+    match &report.bare_loop {
+        Some(BareLoop {
+            missing: Some(why), ..
+        }) => {
+            let _ = writeln!(out, "bare C loop: not measured: {why}");
+        }
+        Some(bare) => {
+            let _ = writeln!(
+                out,
+                "bare C loop (runners/bench/bare-loop.c, {}), medians in ns:",
+                bare.compiler.as_deref().unwrap_or("a C compiler")
+            );
+            for (clock, c, v, ratio) in report.against_bare_loop() {
+                let _ = writeln!(
+                    out,
+                    "  {clock:<18} bare C {c:>6.1}  vdsoconf {v:>6.1}  {ratio:.3}x"
+                );
+            }
+        }
+        None => {}
+    }
     for f in &report.failures {
         let _ = writeln!(out, "FAILED  {}: {}", f.symbol, f.reason);
     }

@@ -343,3 +343,74 @@ fn xfail_and_xpass_in_the_text_report_and_json() {
     assert_eq!(c.cell(), "2/0/2 +2 xfail +1 xpass");
     assert_eq!(report().counts().cell(), "2/1/2");
 }
+
+/// The bench's yardstick: the bare C loop's medians beside vdsoconf's for the
+/// same clocks, as a ratio, or why it was not measured; reports from before
+/// it still read.
+#[test]
+fn the_bench_says_how_close_it_comes_to_a_bare_c_loop() {
+    use vdsoconf_reports::bench::{
+        render_text, BareLoop, BareLoopRow, BenchReport, BenchRow, Timing,
+    };
+    let t = |median_ns: f64| Timing {
+        median_ns,
+        min_ns: median_ns,
+    };
+    let row = |symbol: &str, clock: &str, ns: f64| BenchRow {
+        symbol: symbol.into(),
+        clock: Some(clock.into()),
+        expected: Some("served".into()),
+        vdso: t(ns),
+        syscall: t(100.0),
+    };
+    let mut report = BenchReport {
+        schema: vdsoconf_reports::bench::BENCH_SCHEMA.into(),
+        environment: report().environment,
+        batch: 2000,
+        batches: 31,
+        rows: vec![
+            row("__vdso_clock_gettime@LINUX_2.6", "MONOTONIC", 20.6),
+            row("__vdso_clock_gettime64@LINUX_2.6", "MONOTONIC", 30.0),
+            row("__vdso_clock_getres@LINUX_2.6", "REALTIME", 2.0),
+        ],
+        failures: Vec::new(),
+        bare_loop: Some(BareLoop {
+            compiler: Some("cc 12".into()),
+            rows: ["REALTIME", "MONOTONIC"]
+                .map(|clock| BareLoopRow {
+                    clock: clock.into(),
+                    timing: t(20.0),
+                })
+                .into(),
+            missing: None,
+        }),
+    };
+    let against = report.against_bare_loop();
+    assert_eq!(against.len(), 1, "{against:?}");
+    let (clock, c, v, ratio) = &against[0];
+    assert_eq!((clock.as_str(), *c, *v), ("MONOTONIC", 20.0, 20.6));
+    assert!((ratio - 1.03).abs() < 1e-9);
+    let text = render_text(&report);
+    assert!(text.contains("bare C loop (runners/bench/bare-loop.c, cc 12), medians in ns:"));
+    assert!(
+        text.contains("  MONOTONIC          bare C   20.0  vdsoconf   20.6  1.030x"),
+        "{text}"
+    );
+    let json = serde_json::to_string(&report).unwrap();
+    assert_eq!(serde_json::from_str::<BenchReport>(&json).unwrap(), report);
+    report.bare_loop = Some(BareLoop {
+        compiler: None,
+        rows: Vec::new(),
+        missing: Some("no C compiler (cc: not found)".into()),
+    });
+    assert!(
+        render_text(&report).contains("bare C loop: not measured: no C compiler (cc: not found)")
+    );
+    report.bare_loop = None;
+    let old = serde_json::to_string(&report).unwrap();
+    assert!(!old.contains("bare_loop"));
+    assert_eq!(
+        serde_json::from_str::<BenchReport>(&old).unwrap().bare_loop,
+        None
+    );
+}

@@ -3,6 +3,7 @@
 //! syscalls, signals, memfd) is in `vdsoconf_suite::vdso`.
 #![deny(unsafe_code)]
 pub mod bench;
+pub mod bench_reference;
 pub mod boot;
 pub mod cli;
 #[cfg(feature = "extract")]

@@ -727,6 +727,14 @@ fn bench(
             "no callable vDSO function in this process: nothing to measure".into(),
         ));
     }
+    // The yardstick, right after the rows: the same call from a bare C loop.
+    let bare_loop = (!run.interrupted).then(|| {
+        let scratch =
+            std::env::temp_dir().join(format!("vdsoconf-bare-loop-{}", std::process::id()));
+        let measured = crate::bench_reference::measure(&scratch);
+        let _ = std::fs::remove_dir_all(&scratch);
+        measured
+    });
     let report = BenchReport {
         schema: vdsoconf_reports::bench::BENCH_SCHEMA.to_string(),
         environment: session.environment(),
@@ -734,6 +742,7 @@ fn bench(
         batches: crate::bench::BATCHES,
         rows: run.rows,
         failures: run.failures,
+        bare_loop,
     };
     let json = format!("{}\n", serde_json::to_string_pretty(&report)?);
     let text = vdsoconf_reports::bench::render_text(&report);

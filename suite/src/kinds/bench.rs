@@ -18,20 +18,25 @@ pub struct Timing {
     pub min_ns: f64,
 }
 
-/// Times `f`: a warm-up, then `BATCHES` batches of `BATCH` calls.
-pub fn time_calls(mut f: impl FnMut()) -> Timing {
+/// Times `f`: a warm-up, then `BATCHES` batches of `BATCH` calls. What each call
+/// returns is folded into one value the compiler must keep, made opaque once a
+/// batch: an opaque use per call would make it reload every captured value
+/// from memory around each call (a C loop keeps them in registers).
+pub fn time_calls(mut f: impl FnMut() -> i64) -> Timing {
+    let mut kept = 0i64;
     for _ in 0..BATCH * 2 {
-        f();
+        kept ^= f();
     }
-    let mut per_call: Vec<f64> = (0..BATCHES)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..BATCH {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(BATCH)
-        })
-        .collect();
+    // Plain loops, no closure over `f`: its captures never escape to memory.
+    let mut per_call = [0f64; BATCHES as usize];
+    for slot in &mut per_call {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            kept ^= f();
+        }
+        *slot = start.elapsed().as_nanos() as f64 / f64::from(BATCH);
+        kept = black_box(kept);
+    }
     per_call.sort_by(f64::total_cmp);
     Timing {
         median_ns: per_call[per_call.len() / 2],
@@ -54,17 +59,16 @@ pub struct Measurement {
 /// architecture lacks the syscall (time), libcs use clock_gettime: so does this.
 pub fn measure<F: PointerCall>(f: &F, clock: Option<ClockId>) -> Result<Measurement, String> {
     let mut outputs = Outputs::<F>::new()?;
-    let id = clock.map_or(0, |c| c.0);
-    let vdso = time_calls(|| {
-        black_box(outputs.vdso(black_box(f), black_box(id)));
-    });
-    let syscall = time_calls(|| {
-        let answer = outputs.syscall(black_box(f), black_box(id));
-        black_box(
-            answer
-                .unwrap_or_else(|| syscall::clock_gettime(0).map(|_| 0))
-                .ok(),
-        );
+    // Copies made opaque once, outside the loops: the compiler may assume
+    // nothing of them, and keeps them in registers across the calls, as a C
+    // loop keeps its function pointer and clock id.
+    let (f, id) = black_box((f.clone(), clock.map_or(0, |c| c.0)));
+    let (calls, g) = (&outputs, f.clone());
+    let vdso = time_calls(move || calls.vdso(&f, id));
+    let syscall = time_calls(move || {
+        let answer = calls.syscall(&g, id);
+        let answer = answer.unwrap_or_else(|| syscall::clock_gettime(0).map(|_| 0));
+        answer.map_or(-1, |r| r as i64)
     });
     outputs.inspect();
     Ok(Measurement {

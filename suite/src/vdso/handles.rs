@@ -74,7 +74,8 @@ pub trait Handle: Sized {
 }
 
 /// A prototype whose pointer arguments a caller may choose, and its system call.
-pub trait PointerCall {
+/// A handle is a code address and its types: cheap to copy into a loop.
+pub trait PointerCall: Clone {
     /// Each pointer argument, in order: its name and the size of what it points to.
     const OUTPUTS: &'static [(&'static str, usize)];
 
@@ -496,6 +497,7 @@ impl Getrandom {
 }
 
 /// A getrandom with its state: the buffer is the pointer a caller chooses.
+#[derive(Clone, Copy)]
 pub struct GetrandomWith<'a> {
     f: Getrandom,
     state: &'a GetrandomState,
