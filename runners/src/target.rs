@@ -238,19 +238,20 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, UsageError> {
 pub const MIN_DURATION: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// A duration given to option `flag` (named in the error): seconds by default, or
-/// a number with s, m or h; at least [`MIN_DURATION`], at most a week.
+/// a number with ms, s, m or h; at least [`MIN_DURATION`], at most a week.
 pub fn parse_duration_of(flag: &str, s: &str) -> Result<std::time::Duration, UsageError> {
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(i) => s.split_at(i),
         None => (s, "s"),
     };
     let scale = match unit {
+        "ms" => 0.001,
         "s" => 1.0,
         "m" => 60.0,
         "h" => 3600.0,
         _ => {
             return Err(UsageError(format!(
-                "{flag} {s:?}: use seconds, or a number with s, m or h"
+                "{flag} {s:?}: use seconds, or a number with ms, s, m or h"
             )))
         }
     };
@@ -357,6 +358,12 @@ mod tests {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_duration("0.01").unwrap(), Duration::from_millis(10));
+        // The least the help names, as it names it, and what the matrix gives rows
+        // under emulation.
+        assert_eq!(parse_duration("10ms").unwrap(), Duration::from_millis(10));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("9ms").is_err());
+        assert!(parse_duration("ms").is_err());
         let e = parse_duration_of("--timeout", "10x").unwrap_err().0;
         assert!(e.starts_with("--timeout \"10x\""), "{e}");
     }

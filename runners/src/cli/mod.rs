@@ -182,7 +182,7 @@ struct RunArgs {
     filter: Option<String>,
     /// Read each clock this long in the monotonicity checks (default 1s, at least 10ms;
     /// `10m` makes a soak test, with a progress display when stderr is a terminal).
-    /// Seconds, or a number with s, m or h.
+    /// Seconds, or a number with ms, s, m or h.
     #[arg(long)]
     duration: Option<String>,
     #[command(flatten)]
