@@ -10,6 +10,7 @@ pub mod junit;
 pub mod ktap;
 pub mod matrix;
 pub mod model;
+pub mod table;
 pub mod timings;
 
 pub use model::{CaseResult, Counts, Environment, RunReport, SCHEMA};

@@ -284,28 +284,7 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
         });
         table.push(line);
     }
-    let widths: Vec<usize> = (0..table[0].len())
-        .map(|i| {
-            table
-                .iter()
-                .filter(|l| i + 1 < l.len())
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in &table {
-        let mut text = String::new();
-        for (i, cell) in line.iter().enumerate() {
-            if i + 1 == line.len() {
-                text.push_str(cell);
-            } else {
-                let _ = write!(text, "{cell:<w$}  ", w = widths[i]);
-            }
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
-    }
+    let mut out = crate::table::render(&table, |_| crate::table::Align::Left, true);
     let _ = writeln!(
         out,
         "cells: passed/failed/skipped checks, then +N xfail (ran and saw only a known bug the spec records) and +N xpass (a recorded bug did not show) where there are any; '-' none planned"

@@ -108,26 +108,9 @@ pub fn render(rows: &[MatrixRow], setup: Option<&Setup>) -> String {
     let mut total = vec!["(sum)".to_string()];
     total.extend(sums.iter().map(|&s| seconds(s)));
     table.push(total);
-    let widths: Vec<usize> = (0..width)
-        .map(|i| {
-            table
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for line in &table {
-        let mut text = String::new();
-        for (i, cell) in line.iter().enumerate() {
-            if i == 0 {
-                let _ = write!(text, "{cell:<w$}  ", w = widths[i]);
-            } else {
-                let _ = write!(text, "{cell:>w$}  ", w = widths[i]);
-            }
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
-    }
+    use crate::table::Align;
+    let align = |i| if i == 0 { Align::Left } else { Align::Right };
+    out.push_str(&crate::table::render(&table, align, false));
     let _ = writeln!(
         out,
         "seconds: fetch (toolchain or kernel, waiting for the cache included), build (the runner), run (the runner, or the kernel's boot with the checks inside), checks (their durations), rest (run minus checks: starting qemu, booting the kernel); then the checks' seconds per column; '-' not measured"
