@@ -572,7 +572,18 @@ fn a_served_call_that_should_have_fallen_back_fails() {
         expected,
         observed,
     };
-    assert!(judge_served(&[case(Expected::Fallback, Service::Fallback)], "ctx".into()).is_pass());
+    let fell_back = judge_served(&[case(Expected::Fallback, Service::Fallback)], "ctx".into());
+    assert!(fell_back.is_pass());
+    assert_eq!(
+        fell_back.notes,
+        ["ctx; served without entering the kernel: none; fell back, passing the refused syscall's errno on: 1 case(s)"]
+    );
+    // With no case that falls back, the note says nothing of falling back.
+    let served = judge_served(&[case(Expected::Served, Service::Served)], "ctx".into());
+    assert_eq!(
+        served.notes,
+        ["ctx; served without entering the kernel: CLOCK_PROCESS_CPUTIME_ID (2)"]
+    );
     fails_with(
         &judge_served(&[case(Expected::Fallback, Service::Served)], "ctx".into()),
         "served in user space, the spec says it falls back",
