@@ -4,7 +4,7 @@
 //! stands in for a system call: each is checked against what the kernel says
 //! elsewhere (/proc/cpuinfo, the calls themselves) or by running what it makes
 //! possible (code written, synced and executed). Called through the CR0.SO call
-//! wrapper, so on powerpc64le builds only.
+//! wrapper, so on powerpc builds only.
 
 use super::LiveKind;
 use crate::checks::live::crosscheck::{judge_sync_dicache, judge_syscall_map, judge_tbfreq};

@@ -121,6 +121,17 @@ impl VdsoFn {
         // SAFETY: per `new` and this function's contract.
         super::syscall_watch::in_vdso_call(|| unsafe { call_convention::call(self.0, args) })
     }
+
+    /// Calls a function of no arguments returning an `unsigned long long` (two
+    /// registers on 32-bit powerpc).
+    ///
+    /// # Safety
+    /// The function's prototype must be `unsigned long long f(void)`.
+    #[inline]
+    pub(super) unsafe fn call_u64(&self) -> u64 {
+        // SAFETY: per `new` and this function's contract.
+        super::syscall_watch::in_vdso_call(|| unsafe { call_convention::call_u64(self.0) })
+    }
 }
 
 /// Calls the code at `address` as `extern "C" fn() -> long`.
@@ -130,8 +141,7 @@ impl VdsoFn {
 /// returning a `long`, in executable memory.
 pub(super) unsafe fn call_code(address: usize) -> isize {
     // SAFETY: per this function's contract.
-    let f: unsafe extern "C" fn() -> isize = unsafe { core::mem::transmute(address) };
-    unsafe { f() }
+    unsafe { call_convention::call_code(address) }
 }
 
 /// Whether calls on this build report errors as a negative errno, as every checked
@@ -146,7 +156,7 @@ pub fn calls_supported(convention: crate::spec::ErrorConvention) -> bool {
 }
 
 /// The generic convention: the function returns a negative errno itself.
-#[cfg(not(all(target_arch = "powerpc64", target_endian = "little")))]
+#[cfg(not(any(target_arch = "powerpc", target_arch = "powerpc64")))]
 mod call_convention {
     pub const CR0_SO_WRAPPER: bool = false;
 
@@ -157,23 +167,98 @@ mod call_convention {
             unsafe { core::mem::transmute(address) };
         unsafe { f(a[0], a[1], a[2], a[3], a[4]) }
     }
+
+    /// A 64-bit result: the one result register on 64-bit ABIs; 32-bit ABIs
+    /// this suite calls no such function on (x86 and arm's vDSOs have none).
+    #[inline]
+    pub unsafe fn call_u64(address: usize) -> u64 {
+        // SAFETY: the caller guarantees `address` is a function of no arguments
+        // returning an `unsigned long long`.
+        let f: unsafe extern "C" fn() -> u64 = unsafe { core::mem::transmute(address) };
+        unsafe { f() }
+    }
+
+    /// Code at `address` as `extern "C" fn() -> long`.
+    #[inline]
+    pub unsafe fn call_code(address: usize) -> isize {
+        // SAFETY: per the caller's contract.
+        let f: unsafe extern "C" fn() -> isize = unsafe { core::mem::transmute(address) };
+        unsafe { f() }
+    }
 }
 
-/// powerpc64 (ELFv2): the vDSO returns a positive errno in r3 and flags the error
-/// in CR0.SO, like the system call. Rust cannot read CR0 after a call, so an
-/// assembly wrapper makes the call and stores the flag.
-#[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
+/// powerpc: the vDSO returns a positive errno in r3 and flags the error in
+/// CR0.SO, like the system call. Rust cannot read CR0 after a call, so an
+/// assembly wrapper (one per ABI, in `powerpc_call`) makes the call and stores
+/// the flag and r4 (the low word of a 64-bit result on 32-bit powerpc).
+#[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))]
 mod call_convention {
     pub const CR0_SO_WRAPPER: bool = true;
 
-    // r3 = function, r4..r8 = its arguments, r9 = where to store CR0.SO (0 or 1).
-    // ELFv2: r12 holds the entry address at a global entry; the TOC (r2) is saved
-    // in its slot at 24(r1) and restored; the frame keeps r9 at 32(r1).
+    extern "C" {
+        /// Calls `f(a0..a4)`; `out[0]` = CR0.SO (0 or 1), `out[1]` = r4.
+        fn vdsoconf_ppc_call(
+            f: usize,
+            a0: usize,
+            a1: usize,
+            a2: usize,
+            a3: usize,
+            a4: usize,
+            out: *mut [usize; 2],
+        ) -> isize;
+    }
+
+    #[inline]
+    unsafe fn raw(address: usize, a: [usize; 5]) -> (isize, [usize; 2]) {
+        let mut out = [0usize; 2];
+        // SAFETY: the caller guarantees `address` is a function taking these
+        // arguments; `out` is a valid out-pointer.
+        let r = unsafe { vdsoconf_ppc_call(address, a[0], a[1], a[2], a[3], a[4], &mut out) };
+        (r, out)
+    }
+
+    #[inline]
+    pub unsafe fn call(address: usize, a: [usize; 5]) -> isize {
+        // SAFETY: per this function's contract.
+        let (r, [so, _]) = unsafe { raw(address, a) };
+        if so != 0 {
+            // A positive errno in r3 (an int): the generic convention negates it.
+            -((r as core::ffi::c_int) as isize)
+        } else {
+            r
+        }
+    }
+
+    /// A 64-bit result: r3 on powerpc64, r3 (high word) and r4 on powerpc.
+    #[inline]
+    pub unsafe fn call_u64(address: usize) -> u64 {
+        // SAFETY: per this function's contract.
+        let (r, [_, r4]) = unsafe { raw(address, [0; 5]) };
+        if cfg!(target_arch = "powerpc") {
+            ((r as u32 as u64) << 32) | (r4 as u32 as u64)
+        } else {
+            r as u64
+        }
+    }
+
+    /// Code at `address` as `extern "C" fn() -> long`, through the wrapper (a
+    /// plain Rust call would need a function descriptor on ELFv1); its CR0 is
+    /// not looked at.
+    #[inline]
+    pub unsafe fn call_code(address: usize) -> isize {
+        // SAFETY: per this function's contract.
+        unsafe { raw(address, [0; 5]) }.0
+    }
+
+    // ELFv2 (powerpc64le): r3 = function, r4..r8 = its arguments, r9 = `out`; r12
+    // holds the entry address at a global entry; the TOC (r2) is saved in its slot
+    // at 24(r1) and restored; the frame keeps r9 at 32(r1).
+    #[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
     core::arch::global_asm!(
         ".text",
-        ".globl vdsoconf_ppc64_call",
-        ".type vdsoconf_ppc64_call, @function",
-        "vdsoconf_ppc64_call:",
+        ".globl vdsoconf_ppc_call",
+        ".type vdsoconf_ppc_call, @function",
+        "vdsoconf_ppc_call:",
         "mflr 0",
         "std 0, 16(1)",
         "stdu 1, -48(1)",
@@ -192,38 +277,85 @@ mod call_convention {
         "mfcr 10",
         "rlwinm 10, 10, 4, 31, 31",
         "std 10, 0(9)",
+        "std 4, 8(9)",
         "addi 1, 1, 48",
         "ld 0, 16(1)",
         "mtlr 0",
         "blr",
-        ".size vdsoconf_ppc64_call, . - vdsoconf_ppc64_call",
+        ".size vdsoconf_ppc_call, . - vdsoconf_ppc_call",
     );
 
-    extern "C" {
-        fn vdsoconf_ppc64_call(
-            f: usize,
-            a0: usize,
-            a1: usize,
-            a2: usize,
-            a3: usize,
-            a4: usize,
-            so: *mut u64,
-        ) -> isize;
-    }
+    // ELFv1 (big-endian powerpc64): the symbol is a function descriptor in .opd
+    // whose code is `.L.vdsoconf_ppc_call`; the vDSO's symbols are code addresses
+    // (it has no descriptors), branched to through CTR. A frame of 128 bytes: the
+    // 48-byte header (TOC saved at 40), the 64-byte parameter save area a callee
+    // may use, r9 kept at 112.
+    #[cfg(all(target_arch = "powerpc64", target_endian = "big"))]
+    core::arch::global_asm!(
+        ".section .opd, \"aw\"",
+        ".p2align 3",
+        ".globl vdsoconf_ppc_call",
+        "vdsoconf_ppc_call:",
+        ".quad .L.vdsoconf_ppc_call, .TOC.@tocbase, 0",
+        ".text",
+        ".type vdsoconf_ppc_call, @function",
+        ".L.vdsoconf_ppc_call:",
+        "mflr 0",
+        "std 0, 16(1)",
+        "stdu 1, -128(1)",
+        "std 2, 40(1)",
+        "std 9, 112(1)",
+        "mtctr 3",
+        "mr 3, 4",
+        "mr 4, 5",
+        "mr 5, 6",
+        "mr 6, 7",
+        "mr 7, 8",
+        "bctrl",
+        "ld 2, 40(1)",
+        "ld 9, 112(1)",
+        "mfcr 10",
+        "rlwinm 10, 10, 4, 31, 31",
+        "std 10, 0(9)",
+        "std 4, 8(9)",
+        "addi 1, 1, 128",
+        "ld 0, 16(1)",
+        "mtlr 0",
+        "blr",
+        ".size vdsoconf_ppc_call, . - .L.vdsoconf_ppc_call",
+    );
 
-    #[inline]
-    pub unsafe fn call(address: usize, a: [usize; 5]) -> isize {
-        let mut so = 0u64;
-        // SAFETY: the caller guarantees `address` is a function taking these
-        // arguments; `so` is a valid out-pointer.
-        let r = unsafe { vdsoconf_ppc64_call(address, a[0], a[1], a[2], a[3], a[4], &mut so) };
-        if so != 0 {
-            // A positive errno in r3 (an int): the generic convention negates it.
-            -((r as core::ffi::c_int) as isize)
-        } else {
-            r
-        }
-    }
+    // SysV (32-bit powerpc): r3 = function, r4..r8 = its arguments, r9 = `out`;
+    // no TOC. A 32-byte frame: back chain at 0, the callee's LR slot at 4, r9
+    // kept at 8.
+    #[cfg(target_arch = "powerpc")]
+    core::arch::global_asm!(
+        ".text",
+        ".globl vdsoconf_ppc_call",
+        ".type vdsoconf_ppc_call, @function",
+        "vdsoconf_ppc_call:",
+        "mflr 0",
+        "stw 0, 4(1)",
+        "stwu 1, -32(1)",
+        "stw 9, 8(1)",
+        "mtctr 3",
+        "mr 3, 4",
+        "mr 4, 5",
+        "mr 5, 6",
+        "mr 6, 7",
+        "mr 7, 8",
+        "bctrl",
+        "lwz 9, 8(1)",
+        "mfcr 10",
+        "rlwinm 10, 10, 4, 31, 31",
+        "stw 10, 0(9)",
+        "stw 4, 4(9)",
+        "addi 1, 1, 32",
+        "lwz 0, 4(1)",
+        "mtlr 0",
+        "blr",
+        ".size vdsoconf_ppc_call, . - vdsoconf_ppc_call",
+    );
 }
 
 /// One opaque getrandom state, mapped as `vgetrandom_opaque_params` says.

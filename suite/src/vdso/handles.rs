@@ -793,7 +793,7 @@ function_handle!(GetTbfreq, GetTbfreq);
 impl GetTbfreq {
     pub fn call(&self) -> u64 {
         // SAFETY: a get_tbfreq (per `Handle`): no arguments, nothing written.
-        (unsafe { self.0.call([0; 5]) }) as u64
+        unsafe { self.0.call_u64() }
     }
 }
 
@@ -884,7 +884,7 @@ impl SyncDicache {
         // SAFETY: a sync_dicache (per `Handle`) of a range of our own page.
         unsafe { self.0.call([base, base + bytes.len(), 0, 0, 0]) };
         // SAFETY: the page now holds `code`, a complete function of the C ABI
-        // that the caller wrote for this machine (ELFv2: r12 holds its address).
+        // that the caller wrote for this machine (called as `call_code` says).
         Ok(unsafe { super::abi::call_code(base) })
     }
 }

@@ -9,7 +9,9 @@
 //! The listener makes only `ioctl`s and touches only atomics: the watched thread
 //! may be blocked in a syscall while holding any lock of its own.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, Ordering::SeqCst};
+// portable-atomic's AtomicI64: 32-bit powerpc and mips have no 64-bit atomics.
+use portable_atomic::AtomicI64;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::SeqCst};
 use std::sync::OnceLock;
 use std::time::Duration;
 

@@ -507,8 +507,8 @@ pub fn convention_unsupported(convention: ErrorConvention) -> Option<String> {
     }
     Some(match convention {
         ErrorConvention::PowerpcCr0So => format!(
-            "powerpc returns errors in CR0.SO: the call wrapper that reads it exists for powerpc64le \
-             (ELFv2) builds only, and this is a {} build",
+            "powerpc returns errors in CR0.SO: the call wrapper that reads it exists for powerpc \
+             builds only (32-bit, ELFv1, ELFv2), and this is a {} build",
             std::env::consts::ARCH
         ),
         _ => "the spec says this vDSO has no callable functions".into(),
@@ -614,14 +614,14 @@ mod tests {
         );
     }
 
-    // Only a powerpc64le build has the CR0.SO call wrapper.
-    #[cfg(not(all(target_arch = "powerpc64", target_endian = "little")))]
+    // Only a powerpc build has the CR0.SO call wrapper.
+    #[cfg(not(any(target_arch = "powerpc", target_arch = "powerpc64")))]
     #[test]
     fn powerpc_calls_are_skipped_with_the_reason_elsewhere() {
         let why =
             call_unsupported(ErrorConvention::PowerpcCr0So, SymbolKind::ClockGettime).unwrap();
         assert!(
-            why.contains("CR0.SO") && why.contains("powerpc64le"),
+            why.contains("CR0.SO") && why.contains("powerpc builds only"),
             "{why}"
         );
         assert!(call_unsupported(ErrorConvention::NegativeErrno, SymbolKind::Time).is_none());

@@ -10,7 +10,9 @@ use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::{kind_info, ReadsClock};
 use crate::spec::ArchSpec;
 use crate::vdso::syscall;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+// portable-atomic's: 32-bit powerpc and mips have no 64-bit atomics in std.
+use portable_atomic::{AtomicI64, AtomicU64};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
