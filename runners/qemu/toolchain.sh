@@ -11,6 +11,11 @@
 #   debian-sid  rustc and libstd-rust-dev:<arch> from sid, for when the mirror
 #               cannot give the first (an index that fails its checksum drops
 #               the whole suite for that architecture)
+#   debian-web-src  rustc-web with the standard library built from source
+#               (rust-web-src, the same Debian version as the compiler) by
+#               cargo's -Zbuild-std, for the targets Debian builds no std for
+#               (32-bit and big-endian powerpc, x32, mips); the build directory
+#               keeps the built std, so only the first build pays for it
 #
 # Nothing is installed into the system: packages are fetched with a private apt
 # configuration into $VDSOCONF_CACHE/toolchains (their sha256, as the index gave
@@ -28,6 +33,7 @@
 TOOLCHAINS=(
     "debian-web|bookworm bookworm-security|rustc-web|trixie|libstd-rust-web-dev"
     "debian-sid|sid|rustc|sid|libstd-rust-dev"
+    "debian-web-src|bookworm bookworm-security|rustc-web|bookworm bookworm-security|rust-web-src"
 )
 
 # Packages a compiler depends on that the host provides (the linker driver and
@@ -49,6 +55,10 @@ toolchain_field() { # toolchain_field NAME INDEX
 }
 
 toolchain_rustc() { echo "$(toolchain_cache)/$1/rustc"; }
+
+# toolchain_builds_std NAME: whether NAME builds the standard library from source
+# (cargo needs RUSTC_BOOTSTRAP=1 and -Zbuild-std for it).
+toolchain_builds_std() { [[ $(toolchain_field "$1" 4) == *-src ]]; }
 
 # _tc_apt DIR SUITES ARCH: a private apt configuration for one architecture, so a
 # broken index of one architecture cannot take the others down with it. A failure
@@ -154,6 +164,10 @@ _tc_std() {
     suites=$(toolchain_field "$name" 3)
     pkg=$(toolchain_field "$name" 4)
     apt=$base/apt-$arch
+    if toolchain_builds_std "$name"; then
+        _tc_std_source "$name" "$triple"
+        return
+    fi
     # An unpacked std is kept while its packages match their recorded sha256 and
     # its compiler was not unpacked again (which removes every std-*.ok).
     if [ -f "$base/std-$triple.ok" ]; then
@@ -190,6 +204,57 @@ _tc_std() {
     fi
     toolchain_verify "$name" "$triple" || return 1
     private_apt_stamp "$apt" >"$base/std-$triple.ok"
+}
+
+# _tc_std_source NAME TRIPLE: the standard library's source, from the package of
+# the same Debian version as the compiler, where cargo's -Zbuild-std looks for it
+# (the sysroot's lib/rustlib/src/rust); the target needs a built-in target
+# specification of this compiler.
+_tc_std_source() {
+    local name=$1 triple=$2 base suites pkg apt src sysroot cver sver
+    base=$(toolchain_cache)/$name
+    suites=$(toolchain_field "$name" 3)
+    pkg=$(toolchain_field "$name" 4)
+    apt=$base/apt-source
+    _tc_compiler "$name" || return 1
+    if ! "$base/rustc" --print target-list | grep -qx "$triple"; then
+        echo "rustc $("$base/rustc" --version | cut -d' ' -f2) has no target $triple" >&2
+        return 1
+    fi
+    if [ ! -f "$base/source.ok" ] || [ "$(cat "$base/source.ok")" != "$(private_apt_stamp "$apt" 2>/dev/null)" ] \
+        || ! private_apt_verify "$apt" 2>/dev/null; then
+        rm -f "$base/source.ok"
+        if ! _tc_apt "$apt" "$suites" amd64; then
+            echo "$pkg ($suites): $(_tc_apt_error "$apt")" >&2
+            return 1
+        fi
+        if ! private_apt_download "$apt" "$pkg" 2>"$apt.err"; then
+            echo "$pkg ($suites): $(_tc_apt_error "$apt")" >&2
+            return 1
+        fi
+        # The same Debian version as the compiler's package, or the library's
+        # source may not build with (or match) this compiler.
+        cver=$(ls "$base"/apt-amd64/debs/"$(toolchain_field "$name" 2)"_*.deb 2>/dev/null | head -n1 | sed -E 's/.*_(.*)_[^_]*\.deb$/\1/')
+        sver=$(ls "$apt"/debs/"$pkg"_*.deb 2>/dev/null | head -n1 | sed -E 's/.*_(.*)_[^_]*\.deb$/\1/')
+        if [ -z "$cver" ] || [ "$cver" != "$sver" ]; then
+            echo "$pkg ${sver:-?} is not the compiler's version (${cver:-?})" >&2
+            return 1
+        fi
+        src=$base/source
+        rm -rf "$src"
+        mkdir -p "$src"
+        dpkg-deb -x "$apt"/debs/"$pkg"_*.deb "$src"
+        private_apt_stamp "$apt" >"$base/source.ok"
+    fi
+    src=$(find "$base/source/usr/src" -mindepth 1 -maxdepth 1 -type d -name 'rustc-*' | head -n1)
+    if [ -z "$src" ] || [ ! -f "$src/library/Cargo.lock" ]; then
+        echo "$pkg has no library/ to build the standard library from" >&2
+        return 1
+    fi
+    sysroot=$("$base/rustc" --print sysroot)
+    mkdir -p "$sysroot/lib/rustlib/src"
+    ln -sfn "$src" "$sysroot/lib/rustlib/src/rust"
+    echo "source" >"$base/std-$triple.ok"
 }
 
 # toolchain_verify NAME TRIPLE: every rlib of the target's std must have been built
@@ -230,10 +295,14 @@ toolchain_for_target() {
         fi
     done
     mkdir -p "$(toolchain_cache)"
+    # A toolchain before the one used that failed only because Debian has no such
+    # package (no std built for the architecture) is not a fallback: building the
+    # std from source is then the way. A mirror's failure is.
+    local mirror_failed=0
     for t in "${TOOLCHAINS[@]}"; do
         name=${t%%|*}
         if _tc_std "$name" "$triple" "$arch" 2>"$(toolchain_cache)/why-$triple"; then
-            if [ -n "$why" ]; then
+            if [ "$mirror_failed" = 1 ]; then
                 echo "$why" >"$(toolchain_cache)/$name/fallback-$triple"
             else
                 rm -f "$(toolchain_cache)/$name/fallback-$triple"
@@ -241,6 +310,7 @@ toolchain_for_target() {
             echo "$name"
             return 0
         fi
+        grep -q 'Unable to locate package' "$(toolchain_cache)/why-$triple" || mirror_failed=1
         why+="${why:+; }$name: $(tr '\n' ' ' <"$(toolchain_cache)/why-$triple" | sed 's/ *$//')"
     done
     echo "$why" >&2
@@ -248,7 +318,8 @@ toolchain_for_target() {
 }
 
 # toolchain_fallback NAME TRIPLE: why the toolchains before NAME could not build
-# TRIPLE when it was first fetched (empty when NAME was the first choice).
+# TRIPLE when it was first fetched (empty when NAME was the first choice, or when
+# those before it failed only for want of a package: no std built by Debian).
 toolchain_fallback() {
     cat "$(toolchain_cache)/$1/fallback-$2" 2>/dev/null || true
 }
@@ -280,7 +351,7 @@ cross_gcc_bin() {
             why+="${why:+; }$suite: $(_tc_apt_error "$base/apt")"
             continue
         fi
-        mapfile -t pkgs < <(_tc_closure "$base/apt" "gcc-$triple" "binutils-$triple" "libc6-dev-$arch-cross")
+        mapfile -t pkgs < <(_tc_closure "$base/apt" "gcc-${triple//_/-}" "binutils-${triple//_/-}" "libc6-dev-$arch-cross")
         if ! private_apt_download "$base/apt" "${pkgs[@]}" 2>"$base/apt.err"; then
             why+="${why:+; }$suite: $(_tc_apt_error "$base/apt")"
             continue

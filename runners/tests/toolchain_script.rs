@@ -161,3 +161,48 @@ fn a_cached_package_is_used_only_while_it_matches_its_recorded_sha256() {
     assert!(!debs.join("good_1_amd64.deb").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// toolchain_for_target with each toolchain's std step replaced: the first two
+/// fail with `first` and `second`, the last (the std built from source) works.
+/// Prints the chosen toolchain, then what toolchain_fallback says of it.
+fn choose_with(first: &str, second: &str) -> (String, String) {
+    let cache = std::env::temp_dir().join(format!(
+        "vdsoconf-tc-choose-{}-{}",
+        std::process::id(),
+        first.len() + second.len()
+    ));
+    let _ = std::fs::remove_dir_all(&cache);
+    let script = format!(
+        "source runners/qemu/toolchain.sh && \
+         _tc_std() {{ case $1 in debian-web) echo '{first}' >&2; return 1;; \
+         debian-sid) echo '{second}' >&2; return 1;; *) mkdir -p \"$(toolchain_cache)/$1\"; return 0;; esac; }} && \
+         tc=$(toolchain_for_target powerpc-unknown-linux-gnu powerpc) && echo \"$tc\" && toolchain_fallback \"$tc\" powerpc-unknown-linux-gnu"
+    );
+    let (ok, out, err) = bash(&script, &[("VDSOCONF_CACHE", cache.to_str().unwrap())]);
+    assert!(ok, "{err}");
+    let _ = std::fs::remove_dir_all(&cache);
+    let mut lines = out.lines();
+    (
+        lines.next().unwrap_or_default().to_string(),
+        lines.collect::<Vec<_>>().join("\n"),
+    )
+}
+
+#[test]
+fn a_std_built_from_source_is_a_fallback_only_when_the_mirror_failed() {
+    let (tc, fallback) = choose_with(
+        "libstd-rust-web-dev:powerpc (trixie): Unable to locate package libstd-rust-web-dev:powerpc",
+        "libstd-rust-dev:powerpc (sid): Unable to locate package libstd-rust-dev:powerpc",
+    );
+    assert_eq!(tc, "debian-web-src");
+    assert_eq!(
+        fallback, "",
+        "no Debian std for the architecture: the planned way"
+    );
+    let (tc, fallback) = choose_with(
+        "libstd-rust-web-dev:powerpc (trixie): Hash Sum mismatch",
+        "libstd-rust-dev:powerpc (sid): Unable to locate package libstd-rust-dev:powerpc",
+    );
+    assert_eq!(tc, "debian-web-src");
+    assert!(fallback.contains("Hash Sum mismatch"), "{fallback}");
+}
