@@ -53,7 +53,7 @@ pub fn render(title: &str, rows: &[MatrixRow], bench: Option<&BenchReport>) -> S
             "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td>",
             esc(&row.info.target),
             esc(row.report.as_ref().map_or("-", |r| r.environment.arch.as_str())),
-            esc(&row.info.runner)
+            esc(&row.runner())
         );
         for (_, groups) in columns() {
             match &row.report {

@@ -73,6 +73,21 @@ pub struct MatrixRow {
     pub missing: Option<String>,
 }
 
+impl MatrixRow {
+    /// The runner, and for a kernel's vDSO the clocksource it ran on: which way
+    /// the vDSO read its counter (or that it could not) is part of what the row
+    /// checked. A qemu-user row's vDSO is QEMU's, whatever the host's clock.
+    pub fn runner(&self) -> String {
+        match &self.report {
+            Some(r) if r.environment.provider == "kernel" => match &r.environment.clocksource {
+                Some(cs) => format!("{}, clocksource {cs}", self.info.runner),
+                None => self.info.runner.clone(),
+            },
+            _ => self.info.runner.clone(),
+        }
+    }
+}
+
 /// The verdict of a whole row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowState {
@@ -266,7 +281,7 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
         match &row.report {
             Some(r) => {
                 line.push(r.environment.arch.clone());
-                line.push(row.info.runner.clone());
+                line.push(row.runner());
                 line.extend(columns().iter().map(|(_, g)| group_counts(r, g).cell()));
             }
             None => {

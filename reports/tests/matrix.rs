@@ -472,3 +472,42 @@ fn timings_say_where_each_rows_seconds_went() {
     // Without setup.json (an older run), no shared line.
     assert!(render(&rows, None).starts_with("target "));
 }
+
+#[test]
+fn a_kernel_row_names_the_clocksource_its_vdso_read_and_a_qemu_row_does_not() {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-matrix-cs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut kernel = env("x86_64", true);
+    kernel.provider = "kernel".into();
+    kernel.clocksource = Some("hpet".into());
+    let mut qemu = env("ppc32", true);
+    // The host's, seen through qemu-user: nothing to do with QEMU's vDSO.
+    qemu.clocksource = Some("tsc".into());
+    for (name, runner, e) in [
+        (
+            "x86_64-kernel-6.12-hpet",
+            "qemu-system (vmlinuz-6.12)",
+            kernel,
+        ),
+        ("powerpc", "qemu-ppc", qemu),
+    ] {
+        let r = RunReport::new(e, vec![case("call", CheckResult::pass())]);
+        write_target(
+            &dir,
+            name,
+            &format!(r#"{{"target":"{name}","runner":"{runner}","exit":0}}"#),
+            Some(&r),
+        );
+    }
+    let rows = read_dir(&dir).unwrap();
+    let text = render_text(&rows);
+    assert!(
+        text.contains("qemu-system (vmlinuz-6.12), clocksource hpet"),
+        "{text}"
+    );
+    let ppc = text.lines().find(|l| l.starts_with("powerpc")).unwrap();
+    assert!(!ppc.contains("clocksource"), "{ppc}");
+    let html = vdsoconf_reports::html::render("matrix", &rows, None);
+    assert!(html.contains("clocksource hpet"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -17,6 +17,9 @@ use vdsoconf_reports::RunReport;
 
 /// The hidden subcommand the kernel starts `/init` with (after `--` on its command line).
 pub const INIT_COMMAND: &str = "boot-init";
+mod clock;
+pub use clock::{clock_mode, ClockMode, CLOCK_MODES, KVM_UNAVAILABLE};
+
 const REACHED: &str = "VDSOCONF-BOOT-INIT";
 const RESULTS: &str = "VDSOCONF-BOOT-RESULTS ";
 const FAILED: &str = "VDSOCONF-BOOT-ERROR ";
@@ -226,6 +229,8 @@ pub struct BootOptions {
     pub suite_args: Vec<String>,
     /// Parameters for the kernel (`vsyscall=none`), before the suite's.
     pub kernel_args: Vec<String>,
+    /// x86: the counter the vDSO must read (its clocksource, and KVM for some).
+    pub clock: Option<&'static ClockMode>,
     /// A spec file to check against inside instead of the built-in one: its name
     /// (`ARCH.yaml`) and text, put in the initramfs as `/spec/ARCH.yaml`.
     pub spec: Option<(String, Vec<u8>)>,
@@ -322,9 +327,29 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
         .map(|(name, text)| (name.as_str(), text.as_slice()));
     std::fs::write(&initrd, initramfs(&binary, spec))
         .map_err(|e| format!("{}: {e}", initrd.display()))?;
-    let append = kernel_command_line(m.console, &opts.kernel_args, &opts.suite_args);
+    let mut kernel_args: Vec<String> = Vec::new();
+    if let Some(mode) = opts.clock {
+        if mode.kvm {
+            if let Some(why) = clock::kvm_unusable() {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(format!("{KVM_UNAVAILABLE}: {why}"));
+            }
+        }
+        kernel_args.extend(mode.kernel_args.iter().map(|a| a.to_string()));
+    }
+    kernel_args.extend(opts.kernel_args.iter().cloned());
+    let append = kernel_command_line(m.console, &kernel_args, &opts.suite_args);
     let mut cmd = Command::new(&qemu);
     cmd.args(m.args);
+    if let Some(mode) = opts.clock {
+        if mode.kvm {
+            cmd.args(["-accel", "kvm"]);
+        }
+        // After the machine's own -cpu: QEMU takes the last.
+        if let Some(cpu) = mode.cpu {
+            cmd.args(["-cpu", cpu]);
+        }
+    }
     if let Some(dir) = data_dir_beside(&qemu) {
         cmd.arg("-L").arg(dir);
     }
@@ -373,7 +398,19 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
             crate::isolate::AFTER_COMPLETE.as_secs()
         );
     }
-    read_console(&console, ended, opts.timeout)
+    let report = read_console(&console, ended, opts.timeout);
+    match (opts.clock, report) {
+        (Some(mode), Err(why)) if mode.kvm && !console.contains(REACHED) => {
+            match clock::kvm_refused(&console) {
+                Some(line) => Err(format!("{KVM_UNAVAILABLE}: {line}")),
+                None => Err(why),
+            }
+        }
+        (Some(mode), Ok(report)) => {
+            clock::ran_as_asked(mode, report.environment.clocksource.as_deref()).map(|()| report)
+        }
+        (_, report) => report,
+    }
 }
 
 /// How the qemu process ended.

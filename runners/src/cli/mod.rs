@@ -254,6 +254,14 @@ struct BootArgs {
     /// `--kernel-arg vsyscall=none` to check x86_64's vsyscall page in that mode.
     #[arg(long = "kernel-arg", value_name = "PARAM")]
     kernel_args: Vec<String>,
+    /// x86 only: the counter the vDSO reads. `tsc` (clocksource=tsc
+    /// tsc=reliable: the vDSO reads the TSC), `hpet` (no vDSO counter: the
+    /// high-resolution clocks fall back), `kvm-clock` (KVM's pvclock page) and
+    /// `hyperv` (Hyper-V's reference TSC page, QEMU's hv-time), the last two
+    /// under `-accel kvm`. The boot fails unless the kernel ran on that
+    /// clocksource; where KVM cannot run a guest the error says so.
+    #[arg(long, value_name = "MODE")]
+    clock: Option<String>,
     /// Run only checks whose name contains this text (no spaces: it travels on
     /// the kernel command line).
     #[arg(long)]
@@ -592,6 +600,10 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
             ));
         }
     }
+    let clock = match &args.clock {
+        Some(name) => Some(crate::boot::clock_mode(name, &machine_arch).map_err(InputError)?),
+        None => None,
+    };
     if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() {
         suite_args.push("--debug".to_string());
     }
@@ -608,6 +620,7 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         timeout: parse_duration_of("--timeout", &args.timeout)?,
         suite_args,
         kernel_args: args.kernel_args.clone(),
+        clock,
         spec,
     });
     let report = match booted {
