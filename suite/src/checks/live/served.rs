@@ -378,6 +378,17 @@ fn fallback_names() -> Vec<(i64, &'static str)> {
     v.extend(syscall::SYS_TIME.map(|nr| (nr as i64, "time")));
     v.extend(syscall::SYS_RISCV_HWPROBE.map(|nr| (nr as i64, "riscv_hwprobe")));
     v.extend(syscall::SYS_RISCV_FLUSH_ICACHE.map(|nr| (nr as i64, "riscv_flush_icache")));
+    // x32's vDSO is the 64-bit one's code (arch/x86/entry/vdso/Makefile makes its
+    // objects with objcopy from the 64-bit ones), so it falls back to the 64-bit
+    // calls, numbered without the x32 bit; they take the same structures there.
+    if cfg!(all(target_arch = "x86_64", target_pointer_width = "32")) {
+        const X32_SYSCALL_BIT: i64 = 0x4000_0000;
+        let plain: Vec<_> = v
+            .iter()
+            .map(|&(nr, name)| (nr & !X32_SYSCALL_BIT, name))
+            .collect();
+        v.extend(plain);
+    }
     v
 }
 
