@@ -421,7 +421,21 @@ fn bad_pointer_judge_accepts_what_the_spec_allows_and_nothing_else() {
             efault,
             CallOutcome::Signal(libc::SIGBUS),
         ),
-        "signal 7",
+        &format!("signal {}", libc::SIGBUS),
+    );
+    // MIPS: an address error (a kernel-segment or misaligned address) is SIGBUS.
+    let bus = CallOutcome::Signal(libc::SIGBUS);
+    let mips = BadPointer::EfaultSigsegvOrSigbus;
+    assert!(judge_bad_pointer(k, &case, mips, efault, bus).is_pass());
+    assert!(judge_bad_pointer(k, &case, mips, efault, segv).is_pass());
+    assert!(judge_bad_pointer(k, &case, mips, efault, ret_efault).is_pass());
+    fails_with(
+        &judge_bad_pointer(k, &case, mips, efault, CallOutcome::Signal(libc::SIGILL)),
+        &format!("signal {}", libc::SIGILL),
+    );
+    fails_with(
+        &judge_bad_pointer(k, &case, mips, efault, CallOutcome::Returned(0)),
+        "expected EFAULT, SIGSEGV or SIGBUS",
     );
     fails_with(
         &judge_bad_pointer(

@@ -316,6 +316,21 @@ pub enum BadPointer {
     Sigsegv,
     /// Either (Documentation/ABI/stable/vdso allows both).
     EfaultOrSigsegv,
+    /// Either, or SIGBUS: on MIPS a user access to a kernel-segment or
+    /// misaligned address is an address error exception, which the kernel
+    /// delivers as SIGBUS (arch/mips/kernel/unaligned.c, do_ade).
+    EfaultSigsegvOrSigbus,
+}
+
+impl BadPointer {
+    /// Whether the process dying of `sig` is what the spec allows.
+    pub fn allows_signal(self, sig: i32) -> bool {
+        match self {
+            BadPointer::Sigsegv | BadPointer::EfaultOrSigsegv => sig == libc::SIGSEGV,
+            BadPointer::EfaultSigsegvOrSigbus => sig == libc::SIGSEGV || sig == libc::SIGBUS,
+            BadPointer::Efault => false,
+        }
+    }
 }
 
 /// Which clock ids the vDSO serves in user space and which fall back to the syscall.

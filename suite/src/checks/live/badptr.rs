@@ -258,19 +258,19 @@ pub fn judge_bad_pointer(
     }
     let verdict = match (vdso, fault) {
         (CallOutcome::Hung, _) => failed("bad-pointer-hung", "the vDSO call hung".into()),
-        (CallOutcome::Signal(sig), true) if sig == libc::SIGSEGV => match expect {
-            BadPointer::Sigsegv | BadPointer::EfaultOrSigsegv => CheckResult::pass(),
-            BadPointer::Efault => failed(
-                "bad-pointer-wrong-fault",
-                "killed by SIGSEGV; the spec says EFAULT".into(),
-            ),
-        },
+        (CallOutcome::Signal(sig), true) if expect.allows_signal(sig) => CheckResult::pass(),
+        (CallOutcome::Signal(sig), true) if sig == libc::SIGSEGV => failed(
+            "bad-pointer-wrong-fault",
+            "killed by SIGSEGV; the spec says EFAULT".into(),
+        ),
         (CallOutcome::Signal(sig), _) => failed(
             &format!("bad-pointer-signal:{sig}"),
             format!("killed by signal {sig}"),
         ),
         (CallOutcome::Returned(r), true) if r == -i64::from(libc::EFAULT) => match expect {
-            BadPointer::Efault | BadPointer::EfaultOrSigsegv => CheckResult::pass(),
+            BadPointer::Efault
+            | BadPointer::EfaultOrSigsegv
+            | BadPointer::EfaultSigsegvOrSigbus => CheckResult::pass(),
             BadPointer::Sigsegv => failed(
                 "bad-pointer-wrong-fault",
                 "returned EFAULT; the spec says SIGSEGV".into(),
@@ -280,10 +280,10 @@ pub fn judge_bad_pointer(
             &format!("bad-pointer-returned:{r}"),
             format!(
                 "returned {r} for a bad pointer; expected EFAULT{}",
-                if expect == BadPointer::Efault {
-                    ""
-                } else {
-                    " or SIGSEGV"
+                match expect {
+                    BadPointer::Efault => "",
+                    BadPointer::EfaultSigsegvOrSigbus => ", SIGSEGV or SIGBUS",
+                    BadPointer::Sigsegv | BadPointer::EfaultOrSigsegv => " or SIGSEGV",
                 }
             ),
         ),
