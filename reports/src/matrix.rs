@@ -92,8 +92,9 @@ impl MatrixRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowState {
     Pass,
-    /// The provider gives no vDSO and the spec says so: nothing else can be checked.
-    NoVdsoAsSpecified,
+    /// The provider gives no vDSO and the spec says so: nothing else can be
+    /// checked. What the vDSO check noted (the spec's reason, as it says it).
+    NoVdsoAsSpecified(String),
     Fail(String),
     /// The run executed no check, or every check skipped (its runner exits 4).
     NothingChecked(String),
@@ -143,7 +144,10 @@ impl MatrixRow {
         }
         let vdso = report.group_counts(Group::Vdso.name());
         if report.environment.vdso_present == Some(false) && vdso.pass > 0 {
-            return RowState::NoVdsoAsSpecified;
+            let said = column_results(report, &[Group::Vdso])
+                .find_map(|r| r.result.notes.first().cloned())
+                .unwrap_or_else(|| "no vDSO, as the spec says".to_string());
+            return RowState::NoVdsoAsSpecified(said);
         }
         RowState::Pass
     }
@@ -292,7 +296,7 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
         }
         line.push(match row.state() {
             RowState::Pass => "PASS".to_string(),
-            RowState::NoVdsoAsSpecified => "PASS (no vDSO, as the spec says)".to_string(),
+            RowState::NoVdsoAsSpecified(said) => format!("PASS ({said})"),
             RowState::Fail(why) => format!("FAIL ({why})"),
             RowState::NothingChecked(why) => format!("NOTHING CHECKED ({why})"),
             RowState::NotBuilt(why) => format!("NOT BUILT ({why})"),
