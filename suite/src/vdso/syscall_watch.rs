@@ -164,6 +164,20 @@ mod imp {
         Some(0xc000_00f3)
     } else if cfg!(target_arch = "riscv32") {
         Some(0x4000_00f3)
+    } else if cfg!(all(
+        target_arch = "mips64",
+        target_endian = "little",
+        target_pointer_width = "64"
+    )) {
+        Some(0xc000_0008) // AUDIT_ARCH_MIPSEL64
+    } else if cfg!(all(
+        target_arch = "mips64",
+        target_endian = "little",
+        target_pointer_width = "32"
+    )) {
+        Some(0xe000_0008) // AUDIT_ARCH_MIPSEL64N32
+    } else if cfg!(all(target_arch = "mips", target_endian = "little")) {
+        Some(0x4000_0008) // AUDIT_ARCH_MIPSEL
     } else if cfg!(target_arch = "loongarch64") {
         Some(0xc000_0102)
     } else {
