@@ -15,7 +15,7 @@
 #   dir=$(qemu_system_dir CACHE_DIR LOG)  # then "$dir/usr/bin/qemu-system-x86_64"
 
 QEMU_SYSTEM_PACKAGES="qemu-system-x86/bookworm-backports qemu-system-arm/bookworm-backports
-qemu-system-ppc/bookworm-backports qemu-system-misc/bookworm-backports qemu-system-riscv/bookworm-backports
+qemu-system-ppc/bookworm-backports qemu-system-mips/bookworm-backports qemu-system-misc/bookworm-backports qemu-system-riscv/bookworm-backports
 qemu-system-s390x/bookworm-backports qemu-system-common/bookworm-backports qemu-system-data/bookworm-backports
 seabios/bookworm-backports opensbi/bookworm-backports qemu-efi-loongarch64/trixie"
 
