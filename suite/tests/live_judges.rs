@@ -1947,3 +1947,75 @@ fn qemu_deviations_name_only_the_cases_they_show_in() {
         assert_eq!(r.is_pass(), !valid_cpu, "{}: {r:?}", check.subject);
     }
 }
+
+/// What this turn's new kernel rows showed, replayed through their judges
+/// against the specs that record it: on bookworm's 5kc-malta kernel a pointer
+/// to the kernel segment or an all-ones (misaligned) one kills the caller with
+/// SIGBUS, MIPS's address error (the n64 and o32 rows); on Debian's generic 7.2
+/// kernel the x32 vDSO's clock_getres writes through a bad pointer for an
+/// auxiliary clock the syscall rejects with EINVAL (the x32 row), a known bug.
+#[test]
+fn the_mips_and_x32_rows_findings_are_what_their_specs_say() {
+    let bus = CallOutcome::Signal(libc::SIGBUS);
+    let efault = Some(Err(libc::EFAULT));
+    for arch in ["mips-n64", "mips-o32"] {
+        let spec = builtin(arch).unwrap().unwrap();
+        for arg in [PtrArg::AllOnes, PtrArg::Kernel] {
+            let case = PtrCase {
+                args: vec![arg],
+                clock: 1,
+            };
+            let r = judge_bad_pointer(
+                SymbolKind::ClockGettime,
+                &case,
+                spec.bad_pointer,
+                efault,
+                bus,
+            );
+            assert!(r.is_pass(), "{arch} {arg:?}: {r:?}");
+        }
+    }
+    // Elsewhere SIGBUS is no answer to a bad pointer.
+    let x86_64 = builtin("x86_64").unwrap().unwrap();
+    let case = PtrCase {
+        args: vec![PtrArg::Kernel],
+        clock: 1,
+    };
+    assert!(judge_bad_pointer(
+        SymbolKind::ClockGettime,
+        &case,
+        x86_64.bad_pointer,
+        efault,
+        bus
+    )
+    .is_fail());
+
+    let x32 = builtin("x32").unwrap().unwrap();
+    let check = plan(&x32)
+        .into_iter()
+        .find(|c| {
+            c.group == Group::BadPointer
+                && c.subject == "__vdso_clock_getres@LINUX_2.6::res=kernel,clock=AUX0"
+        })
+        .expect("x32 plans the AUX0 bad-pointer case of clock_getres");
+    let aux = PtrCase {
+        args: vec![PtrArg::Kernel],
+        clock: 16,
+    };
+    let seen = judge_bad_pointer(
+        SymbolKind::ClockGetres,
+        &aux,
+        x32.bad_pointer,
+        Some(Err(libc::EINVAL)),
+        CallOutcome::Signal(libc::SIGSEGV),
+    );
+    assert!(seen.is_fail(), "{seen:?}");
+    let r = apply_deviations(
+        &x32,
+        Provider::Kernel,
+        Some(KernelVersion::new(7, 2, 13)),
+        &check,
+        seen,
+    );
+    assert!(matches!(r.verdict, Verdict::Xfail { .. }), "{r:?}");
+}
