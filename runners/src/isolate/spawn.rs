@@ -352,7 +352,7 @@ pub fn run_self(args: &[&str], input: &str, mut how: Spawn, timeout: Duration) -
 pub fn signal_name(sig: i32) -> String {
     let name = match sig {
         libc::SIGSEGV => "SIGSEGV",
-        libc::SIGBUS => "SIGBUS",
+        vdsoconf_suite::vdso::syscall::SIGBUS => "SIGBUS",
         libc::SIGILL => "SIGILL",
         libc::SIGFPE => "SIGFPE",
         libc::SIGABRT => "SIGABRT",

@@ -322,22 +322,14 @@ pub enum BadPointer {
     EfaultSigsegvOrSigbus,
 }
 
-/// SIGBUS of the ABI this binary runs as: 10 on every mips ABI
-/// (arch/mips/include/uapi/asm/signal.h), where the libc crate (0.2.191) gives
-/// glibc's mips64 targets the generic 7 (its mips signal numbers are chosen for
-/// `target_arch = "mips"` only).
-const SIGBUS: i32 = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
-    10
-} else {
-    libc::SIGBUS
-};
-
 impl BadPointer {
     /// Whether the process dying of `sig` is what the spec allows.
     pub fn allows_signal(self, sig: i32) -> bool {
         match self {
             BadPointer::Sigsegv | BadPointer::EfaultOrSigsegv => sig == libc::SIGSEGV,
-            BadPointer::EfaultSigsegvOrSigbus => sig == libc::SIGSEGV || sig == SIGBUS,
+            BadPointer::EfaultSigsegvOrSigbus => {
+                sig == libc::SIGSEGV || sig == crate::vdso::syscall::SIGBUS
+            }
             BadPointer::Efault => false,
         }
     }

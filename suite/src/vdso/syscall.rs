@@ -113,6 +113,17 @@ pub const SYS_TIME: Option<c_long> = Some(libc::SYS_time);
 )))]
 pub const SYS_TIME: Option<c_long> = None;
 
+/// SIGBUS of the ABI this binary runs as: 10 on every mips ABI
+/// (arch/mips/include/uapi/asm/signal.h), where the libc crate (0.2.191) gives
+/// glibc's mips64 targets the generic 7 (its mips signal numbers are chosen for
+/// `target_arch = "mips"` only). The one place that says so: the bad-pointer
+/// judge and the names of signals both use it.
+pub const SIGBUS: i32 = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+    10
+} else {
+    libc::SIGBUS
+};
+
 /// System call `nr`, which takes no arguments and touches no memory, through
 /// `int $0x80`: the entry `__kernel_vsyscall` stands in for (libc's `syscall()`
 /// itself goes through the vDSO's entry on i386).
