@@ -75,6 +75,10 @@ fn main() {
         "a_hung_child_ends_with_its_whole_process_group",
         a_hung_child_ends_with_its_whole_process_group(),
     );
+    check(
+        "a_hung_case_ends_with_everything_it_started",
+        a_hung_case_ends_with_everything_it_started(),
+    );
     println!("\n{passed} passed, {} failed", failures.len());
     std::process::exit(if failures.is_empty() { 0 } else { 1 });
 }
@@ -137,6 +141,57 @@ fn bench_survives_broken_functions() -> Result<(), String> {
     Ok(())
 }
 
+/// Whether process `pid` is gone, or a zombie waiting for init to reap it;
+/// waits up to two seconds for it to become so.
+fn gone_soon(pid: &str) -> bool {
+    let gone = || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+        stat.map_or(true, |s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+    };
+    for _ in 0..100 {
+        if gone() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A case (a child forked by the case server) that hangs is ended at its
+/// timeout with what it started: SIGTERM, or SIGKILL after the grace period
+/// when it ignores SIGTERM; and the server goes on to the next case.
+fn a_hung_case_ends_with_everything_it_started() -> Result<(), String> {
+    use vdsoconf_runners::isolate::{run_self_case, ChildEnd};
+    for (ignore_term, signal) in [(false, libc::SIGTERM), (true, libc::SIGKILL)] {
+        let case = Case::SelfTest {
+            action: SelfTestAction::HangWithChild { ignore_term },
+        };
+        let out = run_self_case(&case, Duration::from_secs(1), false);
+        if out.end != ChildEnd::TimedOut || out.ended_by != Some(signal) {
+            return Err(format!(
+                "ignore_term {ignore_term}: {:?}, ended by {:?}",
+                out.end, out.ended_by
+            ));
+        }
+        let step = out.last_step().unwrap_or_default();
+        let Some(pid) = step.strip_prefix("started ") else {
+            return Err(format!("no pid among its steps: {:?}", out.stdout));
+        };
+        if !gone_soon(pid) {
+            return Err(format!("its child {pid} outlived the case"));
+        }
+        match run(SelfTestAction::Pass, Duration::from_secs(5)) {
+            Verdict::Pass => {}
+            v => return Err(format!("the case after it: {v:?}")),
+        }
+    }
+    Ok(())
+}
+
 /// A child that hangs is ended with everything it started (its process group):
 /// SIGTERM first; one that ignores SIGTERM gets SIGKILL after the grace period.
 fn a_hung_child_ends_with_its_whole_process_group() -> Result<(), String> {
@@ -148,15 +203,6 @@ fn a_hung_child_ends_with_its_whole_process_group() -> Result<(), String> {
         threads: true,
         fork: false,
         complete: None,
-    };
-    let gone = |pid: &str| {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
-        // Gone, or a zombie waiting for init to reap it.
-        stat.map_or(true, |s| {
-            s.rsplit(')')
-                .next()
-                .is_some_and(|r| r.trim_start().starts_with('Z'))
-        })
     };
     for (script, signal) in [
         ("sleep 600 & echo $!; exec sleep 600", libc::SIGTERM),
@@ -172,13 +218,8 @@ fn a_hung_child_ends_with_its_whole_process_group() -> Result<(), String> {
             ));
         }
         let grandchild = out.stdout.lines().next().unwrap_or("");
-        // Its grandchild, in the same group, has ended too (give init a moment to reap).
-        let mut tries = 0;
-        while !gone(grandchild) && tries < 100 {
-            std::thread::sleep(Duration::from_millis(20));
-            tries += 1;
-        }
-        if grandchild.is_empty() || !gone(grandchild) {
+        // Its grandchild, in the same group, has ended too.
+        if grandchild.is_empty() || !gone_soon(grandchild) {
             return Err(format!(
                 "{script}: the grandchild {grandchild:?} outlived its group's end"
             ));

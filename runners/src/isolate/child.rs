@@ -32,20 +32,33 @@ fn self_test(action: SelfTestAction) -> CheckResult {
         SelfTestAction::Hang => loop {
             std::thread::sleep(Duration::from_secs(60));
         },
+        SelfTestAction::HangWithChild { ignore_term } => {
+            use vdsoconf_suite::vdso::process::{set_signal, Disposition};
+            if ignore_term {
+                set_signal(libc::SIGTERM, Disposition::Ignore);
+            }
+            match std::process::Command::new("sleep").arg("600").spawn() {
+                Ok(c) => vdsoconf_suite::checks::live::step::step(&format!("started {}", c.id())),
+                Err(e) => return CheckResult::fail(format!("cannot start sleep: {e}")),
+            }
+            loop {
+                std::thread::sleep(Duration::from_secs(60));
+            }
+        }
         SelfTestAction::ExitSilently => std::process::exit(3),
     }
 }
 
-/// If the process was started as an isolated case, runs it and returns the exit code.
+/// If the process was started as an isolated case (or as a case server), runs
+/// it and returns the exit code.
 pub fn child_main_if_requested() -> Option<i32> {
-    let mut args = std::env::args().skip(1);
-    if args.next().as_deref() != Some(CASE_FLAG) {
-        return None;
+    match std::env::args().nth(1).as_deref() {
+        Some(CASE_FLAG) => {}
+        Some(super::server::SERVER_FLAG) => return Some(super::server::serve()),
+        _ => return None,
     }
     crate::signals::die_with_parent();
-    vdsoconf_suite::checks::live::step::report_to(|what| {
-        super::protocol::send(&super::protocol::Reply::Step(what.to_string()))
-    });
+    report_steps();
     let mut json = String::new();
     let read = std::io::stdin()
         .lock()
@@ -62,6 +75,18 @@ pub fn child_main_if_requested() -> Option<i32> {
             return Some(0);
         }
     };
+    run_case_catching(case);
+    Some(0)
+}
+
+/// Makes every step a case announces a reply (the last one names where it died).
+pub(super) fn report_steps() {
+    vdsoconf_suite::checks::live::step::report_to(|what| send(&Reply::Step(what.to_string())));
+}
+
+/// Runs `case`, replying on standard output; a refused resource (ours, or std's
+/// failure to start a thread) is a reply saying so, any other panic a crash.
+pub(super) fn run_case_catching(case: Case) {
     let inside_namespace = matches!(case, Case::Inside { .. });
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)));
     if let Err(payload) = ran {
@@ -86,7 +111,6 @@ pub fn child_main_if_requested() -> Option<i32> {
             reply_result(CheckResult::unrunnable(refused));
         }
     }
-    Some(0)
 }
 
 fn run_case(case: Case) {

@@ -1,10 +1,14 @@
-//! Runs crash-prone cases in a child process: the current executable, re-executed
-//! with a hidden argument and handed the case (spec included) as JSON on its
-//! standard input. The multi-threaded harness is never forked.
+//! Runs crash-prone cases in a child process: a child forked by a case server
+//! (the current executable, re-executed once with a hidden argument, see
+//! [`server`]), or for the inner process of a time namespace the current
+//! executable re-executed with a hidden argument and handed the case (spec
+//! included) as JSON on its standard input. The multi-threaded harness is never
+//! forked.
 
 mod child;
 mod preflight;
 mod protocol;
+mod server;
 mod spawn;
 
 pub use child::child_main_if_requested;
@@ -100,18 +104,28 @@ pub enum SelfTestAction {
     /// Announces a step, then dies of SIGSEGV: the failure names the step.
     SegfaultInStep,
     Hang,
+    /// Starts a process (`sleep`), names its pid as a step, then hangs; with
+    /// `ignore_term`, deaf to SIGTERM (only SIGKILL ends it).
+    HangWithChild {
+        ignore_term: bool,
+    },
     ExitSilently,
 }
 
-/// Runs `case` in a child of this executable, killed at `timeout`.
+/// Runs `case` in a child of this executable, killed at `timeout`: forked by a
+/// case server, except the inner process of a time namespace, which must be a
+/// new child of the process that entered it.
 pub fn run_self_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
+    if !matches!(case, Case::Inside { .. }) {
+        return server::run_case(case, timeout, inherit_stderr);
+    }
     let json = serde_json::to_string(case).expect("a Case serializes");
-    let inside_namespace = matches!(case, Case::Inside { .. });
     let how = Spawn {
         stdin: Stdio::null(),
         inherit_stderr,
-        threads: !inside_namespace,
-        fork: inside_namespace,
+        // Kernels before 6.x refuse threads and CLONE_VM into a new time namespace.
+        threads: false,
+        fork: true,
         complete: None,
     };
     spawn::run_self(&[CASE_FLAG], &json, how, timeout)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How a child ended and what it printed.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct ChildOutput {
     pub end: ChildEnd,
     pub stdout: String,
@@ -18,7 +18,7 @@ pub struct ChildOutput {
     pub ended_by: Option<i32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChildEnd {
     /// The child could not be started (or watched): the machine's doing.
     NotStarted(String),
@@ -33,6 +33,16 @@ pub enum ChildEnd {
 }
 
 impl ChildOutput {
+    /// A child that could not be started (or watched), and why.
+    pub fn not_started(why: String) -> Self {
+        ChildOutput {
+            end: ChildEnd::NotStarted(why),
+            stdout: String::new(),
+            stderr: String::new(),
+            ended_by: None,
+        }
+    }
+
     /// Why the child died for want of memory (Rust aborts when an allocation fails),
     /// if it did: the machine's limit, not the vDSO.
     pub(super) fn out_of_memory(&self) -> Option<String> {
@@ -93,7 +103,7 @@ pub const CHILD_WRAPPER_ENV: &str = "VDSOCONF_CHILD_WRAPPER";
 
 /// The command that starts `exe` (through the wrapper, if one is set), and the
 /// name of the program it executes, for errors.
-fn child_command(exe: &std::path::Path) -> (Command, String) {
+pub(super) fn child_command(exe: &std::path::Path) -> (Command, String) {
     let wrapper = std::env::var(CHILD_WRAPPER_ENV).unwrap_or_default();
     let mut words = wrapper.split_whitespace();
     match words.next() {
@@ -193,12 +203,7 @@ pub fn run_until(
     how: Spawn,
     timeout: Duration,
 ) -> ChildOutput {
-    let not_started = |why: String| ChildOutput {
-        end: ChildEnd::NotStarted(why),
-        stdout: String::new(),
-        stderr: String::new(),
-        ended_by: None,
-    };
+    let not_started = ChildOutput::not_started;
     // The child leads a process group of its own, so that whatever it starts
     // (qemu's helpers, a case's forks) ends with it.
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
@@ -330,12 +335,7 @@ pub fn run_until(
 /// Starts this executable (through the wrapper, if set) with `args`, `input` as
 /// its standard input; see [`run_until`].
 pub fn run_self(args: &[&str], input: &str, mut how: Spawn, timeout: Duration) -> ChildOutput {
-    let not_started = |why: String| ChildOutput {
-        end: ChildEnd::NotStarted(why),
-        stdout: String::new(),
-        stderr: String::new(),
-        ended_by: None,
-    };
+    let not_started = ChildOutput::not_started;
     let exe = match own_executable() {
         Ok(e) => e,
         Err(e) => return not_started(e),

@@ -2,6 +2,7 @@
 
 mod abi;
 pub mod arena;
+pub mod forked;
 pub mod guard;
 mod handles;
 pub mod kuser;
