@@ -1,9 +1,9 @@
 //! Runs the plan's checks against one target: live vDSO, image file, or nothing.
 
-use crate::isolate::{run_case_with, run_probe, Case, LiveTarget, CASE_TIMEOUT};
+use crate::isolate::{run_case_with, run_probe, Case, LiveTarget, Task, CASE_TIMEOUT};
 use crate::target::{kernel_release, uname_machine};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use vdsoconf_reports::{CaseResult, Environment, RunReport};
 use vdsoconf_suite::checks::findings::Examination;
@@ -50,6 +50,9 @@ pub struct Session {
     bytes: Bytes,
     /// The static engine's examination of the image, for every on-image row.
     examined: OnceLock<Examination>,
+    /// The target as its isolated cases carry it (made once: a case server is
+    /// handed it with the first case only).
+    live: OnceLock<Arc<LiveTarget>>,
 }
 
 /// A planned check and its result.
@@ -88,6 +91,7 @@ impl Session {
             options: RunOptions::default(),
             bytes,
             examined: OnceLock::new(),
+            live: OnceLock::new(),
         })
     }
 
@@ -275,7 +279,7 @@ impl Session {
             return known;
         }
         match runs {
-            Runs::InChildThatMayDie => match run_probe(&self.target, check) {
+            Runs::InChildThatMayDie => match run_probe(self.live(), check) {
                 Ok(run) => judge_overwrites(
                     group.judge_probe(check, &self.target.spec, run.sys, run.vdso),
                     &run.overwrites,
@@ -284,6 +288,11 @@ impl Session {
             },
             _ => self.run_in_child(check, runs),
         }
+    }
+
+    fn live(&self) -> &Arc<LiveTarget> {
+        self.live
+            .get_or_init(|| Arc::new(LiveTarget::of(&self.target)))
     }
 
     /// Runs a live check of the plan in a child process, with a timeout that fits it.
@@ -302,12 +311,14 @@ impl Session {
         } else {
             CASE_TIMEOUT
         };
-        let case = Case::Live {
-            target: LiveTarget::of(&self.target),
-            check: check.name(),
-            duration_ms: self.options.monotonic.as_millis() as u64,
-            progress: self.options.progress && soaks,
-        };
+        let case = Case::of(
+            self.live(),
+            Task::Live {
+                check: check.name(),
+                duration_ms: self.options.monotonic.as_millis() as u64,
+                progress: self.options.progress && soaks,
+            },
+        );
         run_case_with(&case, timeout)
     }
 

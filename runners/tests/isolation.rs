@@ -6,7 +6,7 @@ use vdsoconf_runners::isolate::{child_main_if_requested, run_case_with, Case, Se
 use vdsoconf_suite::checks::Verdict;
 
 fn run(action: SelfTestAction, timeout: Duration) -> Verdict {
-    run_case_with(&Case::SelfTest { action }, timeout).verdict
+    run_case_with(&Case::self_test(action), timeout).verdict
 }
 
 fn expect_fail(action: SelfTestAction, needle: &str) -> Result<(), String> {
@@ -97,11 +97,12 @@ fn bench_survives_broken_functions() -> Result<(), String> {
     else {
         return Err(format!("no clock_gettime in the {} spec", target.spec.arch));
     };
-    let live = Case::Bench {
-        target: vdsoconf_runners::isolate::LiveTarget::of(&target),
-        symbol: clock,
-    };
-    let broken = |action| Case::SelfTest { action };
+    let live = std::sync::Arc::new(vdsoconf_runners::isolate::LiveTarget::of(&target));
+    let live = Case::of(
+        &live,
+        vdsoconf_runners::isolate::Task::Bench { symbol: clock },
+    );
+    let broken = Case::self_test;
     let jobs = vec![
         ("crashes".to_string(), broken(SelfTestAction::Segfault)),
         ("clock_gettime".to_string(), live),
@@ -167,9 +168,7 @@ fn gone_soon(pid: &str) -> bool {
 fn a_hung_case_ends_with_everything_it_started() -> Result<(), String> {
     use vdsoconf_runners::isolate::{run_self_case, ChildEnd};
     for (ignore_term, signal) in [(false, libc::SIGTERM), (true, libc::SIGKILL)] {
-        let case = Case::SelfTest {
-            action: SelfTestAction::HangWithChild { ignore_term },
-        };
+        let case = Case::self_test(SelfTestAction::HangWithChild { ignore_term });
         let out = run_self_case(&case, Duration::from_secs(1), false);
         if out.end != ChildEnd::TimedOut || out.ended_by != Some(signal) {
             return Err(format!(

@@ -2,8 +2,11 @@
 //! it, reply (see [`super::protocol`]).
 
 use super::protocol::{send, Reply};
-use super::{run_self_case, Case, ChildEnd, LiveTarget, SelfTestAction, CASE_FLAG, CASE_TIMEOUT};
+use super::{
+    run_self_case, Case, ChildEnd, LiveTarget, SelfTestAction, Task, CASE_FLAG, CASE_TIMEOUT,
+};
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::live::timens;
@@ -87,7 +90,7 @@ pub(super) fn report_steps() {
 /// Runs `case`, replying on standard output; a refused resource (ours, or std's
 /// failure to start a thread) is a reply saying so, any other panic a crash.
 pub(super) fn run_case_catching(case: Case) {
-    let inside_namespace = matches!(case, Case::Inside { .. });
+    let inside_namespace = matches!(case.task, Task::Inside { .. });
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)));
     if let Err(payload) = ran {
         // Only a refused resource is caught (ours, or std's failure to start a
@@ -114,19 +117,24 @@ pub(super) fn run_case_catching(case: Case) {
 }
 
 fn run_case(case: Case) {
-    match case {
-        Case::SelfTest { action } => reply_result(self_test(action)),
-        Case::Live {
-            target,
+    let Case { target, task } = case;
+    let target = match (target, &task) {
+        (Some(target), _) => target,
+        (None, &Task::SelfTest { action }) => return reply_result(self_test(action)),
+        (None, _) => return reply_result(CheckResult::fail("an isolated case without its target")),
+    };
+    match task {
+        Task::SelfTest { action } => reply_result(self_test(action)),
+        Task::Live {
             check,
             duration_ms,
             progress,
         } => {
             let result = match target.check(&check) {
                 Ok((t, check)) => run_live(
-                    &t,
+                    t,
                     &target,
-                    &check,
+                    check,
                     Duration::from_millis(duration_ms),
                     progress,
                 ),
@@ -134,16 +142,14 @@ fn run_case(case: Case) {
             };
             reply_result(judge_overwrites(result, &guard::take_overwrites()));
         }
-        Case::Probe { target, check } => probe_child(&target, &check),
-        Case::Bench { target, symbol } => {
-            let rows = target
-                .target()
-                .and_then(|t| crate::bench::measure(&t, symbol));
+        Task::Probe { check } => probe_child(&target, &check),
+        Task::Bench { symbol } => {
+            let rows = crate::bench::measure(target.target(), symbol);
             send(&Reply::Bench(rows));
         }
-        Case::Inside { target, check } => {
+        Task::Inside { check } => {
             let mut report = match target.check(&check) {
-                Ok((t, check)) => check.group().inside(&check, &t),
+                Ok((t, check)) => check.group().inside(check, t),
                 Err(r) => timens::InnerReport {
                     error: Some(format!("{:?}", r.verdict)),
                     ..Default::default()
@@ -176,9 +182,11 @@ fn run_live(
         }
     };
     let inside = || {
-        let case = Case::Inside {
-            target: lt.clone(),
-            check: check.name(),
+        let case = Case {
+            target: Some(Arc::new(lt.clone())),
+            task: Task::Inside {
+                check: check.name(),
+            },
         };
         let out = run_self_case(&case, CASE_TIMEOUT, false);
         let inner = out.reply(|r| match r {
@@ -218,7 +226,7 @@ fn probe_child(lt: &LiveTarget, name: &str) {
         Err(r) => return reply_result(r),
     };
     let mut report = |sys: Option<Result<isize, i32>>| send(&Reply::Syscall(sys));
-    match check.group().probe(&check, &t, &mut report) {
+    match check.group().probe(check, t, &mut report) {
         Ok(ret) => send(&Reply::Vdso {
             ret,
             overwrites: guard::take_overwrites(),

@@ -19,9 +19,11 @@ pub use spawn::{
     CHILD_WRAPPER_ENV,
 };
 
+use std::collections::HashMap;
 use std::process::Stdio;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use vdsoconf_suite::checks::{find_check, CallOutcome, CheckResult, PlannedCheck, Source, Target};
+use vdsoconf_suite::checks::{plan, CallOutcome, CheckResult, PlannedCheck, Source, Target};
 use vdsoconf_suite::spec::{ArchSpec, KernelVersion, Provider};
 use vdsoconf_suite::vdso::guard::Overwrite;
 
@@ -39,6 +41,16 @@ pub struct LiveTarget {
     pub spec: ArchSpec,
     pub provider: Provider,
     pub kernel: Option<KernelVersion>,
+    /// The target and its plan, made once: a case server makes them before it
+    /// forks, so that no case's child plans the spec again.
+    #[serde(skip)]
+    prepared: OnceLock<Prepared>,
+}
+
+#[derive(Debug, Clone)]
+struct Prepared {
+    target: Target,
+    plan: HashMap<String, PlannedCheck>,
 }
 
 impl LiveTarget {
@@ -47,52 +59,95 @@ impl LiveTarget {
             spec: target.spec.clone(),
             provider: target.provider,
             kernel: target.kernel,
+            prepared: OnceLock::new(),
         }
     }
 
-    fn target(&self) -> Result<Target, String> {
-        Ok(Target {
-            spec: self.spec.clone(),
-            provider: self.provider,
-            kernel: self.kernel,
-            source: Source::Live,
-            spec_file: None,
+    fn prepared(&self) -> &Prepared {
+        self.prepared.get_or_init(|| {
+            let target = Target {
+                spec: self.spec.clone(),
+                provider: self.provider,
+                kernel: self.kernel,
+                source: Source::Live,
+                spec_file: None,
+            };
+            let plan = plan(&target.spec)
+                .into_iter()
+                .map(|c| (c.name(), c))
+                .collect();
+            Prepared { target, plan }
         })
     }
 
+    /// Makes the target and its plan now (see `prepared`).
+    pub(crate) fn prepare(&self) {
+        self.prepared();
+    }
+
+    fn target(&self) -> &Target {
+        &self.prepared().target
+    }
+
     /// The target, and the check of its plan named `name`.
-    fn check(&self, name: &str) -> Result<(Target, PlannedCheck), CheckResult> {
-        let target = self.target().map_err(CheckResult::fail)?;
-        match find_check(&target.spec, name) {
-            Some(check) => Ok((target, check)),
+    fn check(&self, name: &str) -> Result<(&Target, &PlannedCheck), CheckResult> {
+        let prepared = self.prepared();
+        match prepared.plan.get(name) {
+            Some(check) => Ok((&prepared.target, check)),
             None => Err(CheckResult::fail(format!(
                 "no check {name} in the {} spec's plan",
-                target.spec.arch
+                self.spec.arch
             ))),
         }
     }
 }
 
-/// One isolated case, passed to the child as JSON on its standard input.
+/// One isolated case: what the child does, and the target it does it for (a
+/// self-test has none). The target travels apart from the task so that a case
+/// server is handed it once, not with every case (see [`server`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Case {
+    pub target: Option<Arc<LiveTarget>>,
+    pub task: Task,
+}
+
+/// What an isolated case does.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Case {
+pub enum Task {
     /// A live check of the plan, by name (the child plans the same spec).
     Live {
-        target: LiveTarget,
         check: String,
         duration_ms: u64,
         progress: bool,
     },
     /// A check whose call may kill the child: it reports the syscall's answer,
     /// then the call's.
-    Probe { target: LiveTarget, check: String },
+    Probe { check: String },
     /// The inner process of a check that starts one in a new time namespace.
-    Inside { target: LiveTarget, check: String },
+    Inside { check: String },
     /// `vdsoconf bench`'s measurement of one symbol.
-    Bench { target: LiveTarget, symbol: usize },
+    Bench { symbol: usize },
     /// Exercises the isolation itself (used by its tests).
     SelfTest { action: SelfTestAction },
+}
+
+impl Case {
+    /// `task` for `target`.
+    pub fn of(target: &Arc<LiveTarget>, task: Task) -> Case {
+        Case {
+            target: Some(Arc::clone(target)),
+            task,
+        }
+    }
+
+    /// A self-test of the isolation.
+    pub fn self_test(action: SelfTestAction) -> Case {
+        Case {
+            target: None,
+            task: Task::SelfTest { action },
+        }
+    }
 }
 
 /// What a self-test case does in the child.
@@ -116,7 +171,7 @@ pub enum SelfTestAction {
 /// case server, except the inner process of a time namespace, which must be a
 /// new child of the process that entered it.
 pub fn run_self_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
-    if !matches!(case, Case::Inside { .. }) {
+    if !matches!(case.task, Task::Inside { .. }) {
         return server::run_case(case, timeout, inherit_stderr);
     }
     let json = serde_json::to_string(case).expect("a Case serializes");
@@ -133,7 +188,7 @@ pub fn run_self_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> Ch
 
 /// Runs `case` in a child process killed at `timeout`; crashes and hangs become failures.
 pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
-    let progress = matches!(case, Case::Live { progress: true, .. });
+    let progress = matches!(case.task, Task::Live { progress: true, .. });
     let out = run_self_case(case, timeout, progress);
     if let Some(why) = out.out_of_memory() {
         return CheckResult::unrunnable(why);
@@ -164,11 +219,13 @@ pub struct ProbeRun {
 /// outcome of the vDSO call, and the syscall's answer.
 ///
 /// [`Runs::InChildThatMayDie`]: vdsoconf_suite::checks::Runs::InChildThatMayDie
-pub fn run_probe(target: &Target, check: &PlannedCheck) -> Result<ProbeRun, CheckResult> {
-    let c = Case::Probe {
-        target: LiveTarget::of(target),
-        check: check.name(),
-    };
+pub fn run_probe(target: &Arc<LiveTarget>, check: &PlannedCheck) -> Result<ProbeRun, CheckResult> {
+    let c = Case::of(
+        target,
+        Task::Probe {
+            check: check.name(),
+        },
+    );
     let out = run_self_case(&c, CASE_TIMEOUT, false);
     if let ChildEnd::NotStarted(why) = &out.end {
         return Err(CheckResult::unrunnable(why));
@@ -224,14 +281,12 @@ pub const BENCH_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Measures each callable function of the target in a child of its own.
 pub fn run_bench(target: &Target) -> BenchRun {
+    let live = Arc::new(LiveTarget::of(target));
     let jobs = crate::bench::candidates(target)
         .into_iter()
         .map(|i| {
             let sym = &target.spec.symbols[i];
-            let case = Case::Bench {
-                target: LiveTarget::of(target),
-                symbol: i,
-            };
+            let case = Case::of(&live, Task::Bench { symbol: i });
             (format!("{}@{}", sym.name, sym.version), case)
         })
         .collect();

@@ -26,9 +26,7 @@ pub fn preflight() -> Result<(), String> {
     };
     limit(Limit::AddressSpace, "-v", 1024, MIN_ADDRESS_SPACE, " KiB")?;
     limit(Limit::OpenFiles, "-n", 1, MIN_OPEN_FILES, "")?;
-    let case = Case::SelfTest {
-        action: SelfTestAction::Pass,
-    };
+    let case = Case::self_test(SelfTestAction::Pass);
     match run_self_case(&case, CASE_TIMEOUT, false) {
         out if out.result().is_some() => Ok(()),
         out => Err(format!(

@@ -11,12 +11,12 @@
 //! input does (its parent is gone). A child dies with the server.
 
 use super::spawn::{child_command, own_executable, ChildEnd, ChildOutput, GRACE};
-use super::Case;
+use super::{Case, LiveTarget, Task};
 use std::fs::File;
 use std::io::{BufRead, Read, Write};
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vdsoconf_suite::vdso::forked::{fork_case, readable, wait_child, Ended, Forked};
 use vdsoconf_suite::vdso::process::send_signal;
@@ -24,10 +24,13 @@ use vdsoconf_suite::vdso::process::send_signal;
 /// The hidden argument that makes any vdsoconf executable a case server.
 pub const SERVER_FLAG: &str = "--vdsoconf-case-server";
 
-/// One case for the server: what to run, for how long, and where its stderr goes.
+/// One case for the server: its target when it is not the one the server has
+/// (a spec is tens of KiB of JSON, slow to read under emulation), the task,
+/// for how long, and where its stderr goes.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Request {
-    case: Case,
+    target: Option<Arc<LiveTarget>>,
+    task: Task,
     timeout_ms: u64,
     inherit_stderr: bool,
 }
@@ -43,9 +46,16 @@ const SERVER_SLACK: Duration = Duration::from_secs(30);
 pub fn serve() -> i32 {
     super::child::report_steps();
     let mut lines = std::io::stdin().lock().lines();
+    let mut target = None;
     while let Some(Ok(line)) = lines.next() {
         let out = match serde_json::from_str::<Request>(&line) {
-            Ok(request) => run_forked(request),
+            Ok(request) => {
+                if let Some(new) = &request.target {
+                    new.prepare();
+                    target = Some(Arc::clone(new));
+                }
+                run_forked(request, &target)
+            }
             Err(e) => ChildOutput::not_started(format!("the case server's request: {e}")),
         };
         let answer = serde_json::to_string(&out).expect("a ChildOutput serializes");
@@ -60,13 +70,17 @@ pub fn serve() -> i32 {
     0
 }
 
-/// Forks the case's child and watches it; the child runs the case and exits.
-fn run_forked(request: Request) -> ChildOutput {
+/// Forks the case's child and watches it; the child runs the case (for
+/// `target`, the last one the server was handed) and exits.
+fn run_forked(request: Request, target: &Option<Arc<LiveTarget>>) -> ChildOutput {
     let timeout = Duration::from_millis(request.timeout_ms);
     match fork_case(request.inherit_stderr) {
         Err(e) => ChildOutput::not_started(format!("cannot fork a child for the case: {e}")),
         Ok(Forked::Child) => {
-            super::child::run_case_catching(request.case);
+            super::child::run_case_catching(Case {
+                target: target.clone(),
+                task: request.task,
+            });
             std::process::exit(0)
         }
         Ok(Forked::Parent {
@@ -225,6 +239,8 @@ struct Server {
     process: Child,
     requests: ChildStdin,
     answers: Receiver<String>,
+    /// The target it was last handed (kept, so that the pointer stays its own).
+    has: Option<Arc<LiveTarget>>,
 }
 
 /// Servers not in use; a thread of the harness takes one (or starts one) for
@@ -269,16 +285,35 @@ impl Server {
             process,
             requests,
             answers,
+            has: None,
         })
     }
 
     /// Hands the server `request` and waits for its answer. `Err` when the
     /// server itself failed (it is then of no further use).
-    fn run(&mut self, request: &Request, timeout: Duration) -> Result<ChildOutput, String> {
-        let line = serde_json::to_string(request).expect("a Request serializes");
+    fn run(
+        &mut self,
+        case: &Case,
+        timeout: Duration,
+        inherit_stderr: bool,
+    ) -> Result<ChildOutput, String> {
+        let known = match (&self.has, &case.target) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        let request = Request {
+            target: if known { None } else { case.target.clone() },
+            task: case.task.clone(),
+            timeout_ms: timeout.as_millis() as u64,
+            inherit_stderr,
+        };
+        let line = serde_json::to_string(&request).expect("a Request serializes");
         writeln!(self.requests, "{line}")
             .and_then(|_| self.requests.flush())
             .map_err(|e| format!("cannot hand the case to the case server: {e}"))?;
+        if case.target.is_some() {
+            self.has = case.target.clone();
+        }
         let give_up = Instant::now() + timeout + 2 * GRACE + SERVER_SLACK;
         loop {
             match self.answers.recv_timeout(Duration::from_millis(20)) {
@@ -339,12 +374,7 @@ pub fn run_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOu
         Ok(s) => s,
         Err(why) => return ChildOutput::not_started(why),
     };
-    let request = Request {
-        case: case.clone(),
-        timeout_ms: timeout.as_millis() as u64,
-        inherit_stderr,
-    };
-    match server.run(&request, timeout) {
+    match server.run(case, timeout, inherit_stderr) {
         Ok(out) => {
             if out.end != ChildEnd::Interrupted {
                 IDLE.lock().unwrap_or_else(|p| p.into_inner()).push(server);

@@ -18,7 +18,7 @@ pub use group::{
     group_of, About, CallOutcome, CheckGroup, ImageContext, LiveContext, Runs, REGISTRY,
 };
 pub use kconfig::KernelConfig;
-pub use plan::{find_check, plan, Case, Group, PlannedCheck, Source, Target};
+pub use plan::{plan, Case, Group, PlannedCheck, Source, Target};
 pub use result::{
     from_problems, symptom_matches, CheckResult, Problem, Unrunnable, Verdict, SYMPTOMS,
 };

@@ -195,8 +195,3 @@ pub fn plan(spec: &ArchSpec) -> Vec<PlannedCheck> {
     }
     checks
 }
-
-/// The check of `spec`'s plan named `name`.
-pub fn find_check(spec: &ArchSpec, name: &str) -> Option<PlannedCheck> {
-    plan(spec).into_iter().find(|c| c.name() == name)
-}
