@@ -1,6 +1,6 @@
 /*
  * bare-loop: the cost of a vDSO clock_gettime call from the tightest C loop, for
- * comparison with `vdsoconf bench` (same method: a warm-up, then 31 batches of
+ * comparison with `vdsoconf bench` (same method: a warm-up, then 301 batches of
  * 2000 calls; the median and minimum of the per-call averages).
  *
  *   cc -O2 -o bare-loop bare-loop.c -ldl && ./bare-loop
@@ -12,7 +12,7 @@
 #include <time.h>
 
 #define BATCH 2000
-#define BATCHES 31
+#define BATCHES 301
 
 typedef int (*gettime_fn)(clockid_t, struct timespec *);
 

@@ -128,6 +128,20 @@ mod tests {
         assert!(parse("bare-loop: no linux-vdso.so.1").is_err());
     }
 
+    /// The yardstick measures as the bench does: the same batch size and count,
+    /// or the ratio compares two different statistics.
+    #[test]
+    fn the_bare_loop_batches_as_the_bench_does() {
+        let defined = |name: &str| {
+            SOURCE
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("#define {name} ")))
+                .and_then(|v| v.trim().parse::<u32>().ok())
+        };
+        assert_eq!(defined("BATCH"), Some(crate::bench::BATCH));
+        assert_eq!(defined("BATCHES"), Some(crate::bench::BATCHES));
+    }
+
     /// Without a C compiler the report says so, and names the variable to set.
     #[test]
     fn no_compiler_is_said_not_hidden() {
