@@ -9,6 +9,8 @@
 //! field and every length is checked, each decompression is bounded in output,
 //! and nothing here panics on bad bytes.
 
+#![deny(unsafe_code)]
+
 mod decompress;
 mod formats;
 mod lzo;

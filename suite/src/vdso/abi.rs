@@ -52,15 +52,23 @@ pub struct VgetrandomOpaqueParams {
     pub reserved: [u32; 13],
 }
 
-// SAFETY: `#[repr(C)]` structs of integers, and integers.
+// SAFETY: a `#[repr(C)]` struct of integers.
 unsafe impl Plain for NativeTimespec {}
+// SAFETY: a `#[repr(C)]` struct of integers.
 unsafe impl Plain for KernelTimespec {}
+// SAFETY: a `#[repr(C)]` struct of integers.
 unsafe impl Plain for Timeval {}
+// SAFETY: a `#[repr(C)]` struct of integers.
 unsafe impl Plain for Timezone {}
+// SAFETY: a `#[repr(C)]` struct of integers.
 unsafe impl Plain for VgetrandomOpaqueParams {}
+// SAFETY: an integer.
 unsafe impl Plain for c_uint {}
+// SAFETY: an integer.
 unsafe impl Plain for c_long {}
+// SAFETY: an integer.
 unsafe impl Plain for u64 {}
+// SAFETY: an integer.
 #[cfg(all(target_arch = "x86_64", target_pointer_width = "32"))]
 unsafe impl Plain for i64 {}
 
@@ -165,6 +173,7 @@ mod call_convention {
         // SAFETY: the caller guarantees `address` is a function taking these arguments.
         let f: unsafe extern "C" fn(usize, usize, usize, usize, usize) -> isize =
             unsafe { core::mem::transmute(address) };
+        // SAFETY: as above.
         unsafe { f(a[0], a[1], a[2], a[3], a[4]) }
     }
 
@@ -175,6 +184,7 @@ mod call_convention {
         // SAFETY: the caller guarantees `address` is a function of no arguments
         // returning an `unsigned long long`.
         let f: unsafe extern "C" fn() -> u64 = unsafe { core::mem::transmute(address) };
+        // SAFETY: as above.
         unsafe { f() }
     }
 
@@ -183,6 +193,7 @@ mod call_convention {
     pub unsafe fn call_code(address: usize) -> isize {
         // SAFETY: per the caller's contract.
         let f: unsafe extern "C" fn() -> isize = unsafe { core::mem::transmute(address) };
+        // SAFETY: as above.
         unsafe { f() }
     }
 }

@@ -328,13 +328,15 @@ impl Gettimeofday {
         let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
         let r = match (null_tv, null_tz) {
             (false, false) => return self.call().0,
-            // SAFETY (all three): NULL is allowed for both; the other is guarded.
+            // SAFETY: NULL is allowed for both.
             (true, true) => unsafe { self.vdso_at(0, [0, 0]) },
-            (true, false) => with_outputs(&mut [("tz", as_bytes_mut(&mut tz))], |p| unsafe {
-                self.vdso_at(0, [0, p[0]])
+            (true, false) => with_outputs(&mut [("tz", as_bytes_mut(&mut tz))], |p| {
+                // SAFETY: NULL is allowed for tv; tz is guarded.
+                unsafe { self.vdso_at(0, [0, p[0]]) }
             }),
-            (false, true) => with_outputs(&mut [("tv", as_bytes_mut(&mut tv))], |p| unsafe {
-                self.vdso_at(0, [p[0], 0])
+            (false, true) => with_outputs(&mut [("tv", as_bytes_mut(&mut tv))], |p| {
+                // SAFETY: NULL is allowed for tz; tv is guarded.
+                unsafe { self.vdso_at(0, [p[0], 0]) }
             }),
         };
         decode(r)
@@ -353,8 +355,9 @@ impl PointerCall for Time {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a time (per `Handle`); the pointer per this fn's contract.
+        let r = unsafe { self.0.call([p[0], 0, 0, 0, 0]) };
         #[allow(clippy::useless_conversion)] // time_t is i32 on 32-bit targets
-        i64::from(unsafe { self.0.call([p[0], 0, 0, 0, 0]) } as NativeTime)
+        i64::from(r as NativeTime)
     }
 
     #[inline]
