@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Debian's kernel sources (linux-source-X.Y), fetched with a private apt
 # configuration into $VDSOCONF_CACHE/kernel-source and unpacked there.
 #
@@ -21,7 +22,7 @@ kernel_source() {
     mkdir -p "$apt/debs" "$base/pins"
     version=$(cat "$pin" 2>/dev/null)
     private_apt_verify "$apt" || true
-    if [ -z "$version" ] || ! ls "$apt"/debs/"${pkg}_${version//:/%3a}"_all.deb >/dev/null 2>&1; then
+    if [ -z "$version" ] || [ ! -f "$apt/debs/${pkg}_${version//:/%3a}_all.deb" ]; then
         private_apt_init "$apt" "$KERNEL_SOURCE_SUITES" amd64 || { echo "apt index for $pkg unavailable" >&2; return 1; }
         # The highest version any suite has (experimental's are not apt's
         # candidate, so ask for the version table).
@@ -32,8 +33,8 @@ kernel_source() {
         private_apt_download "$apt" "$pkg=$version" 2>"$apt.err" || { echo "download of $pkg=$version failed: $(tail -n1 "$apt.err")" >&2; return 1; }
         echo "$version" >"$pin"
     fi
-    deb=$(ls "$apt"/debs/"${pkg}_"*"_all.deb" | grep -F "_${version//:/%3a}_" | head -n1)
-    [ -n "$deb" ] || { echo "the pinned $pkg=$version is not in $apt/debs" >&2; return 1; }
+    deb=$apt/debs/${pkg}_${version//:/%3a}_all.deb
+    [ -f "$deb" ] || { echo "the pinned $pkg=$version is not in $apt/debs" >&2; return 1; }
     tree=$base/$pkg-$version
     if [ "$(cat "$tree/.from" 2>/dev/null)" != "$(sha256sum <"$deb" | cut -d' ' -f1)" ]; then
         rm -rf "$tree" "$tree.tmp"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The download cache (toolchains, qemu-user, kernels), shared by every clone on the
 # machine so a fresh clone downloads nothing twice: $VDSOCONF_CACHE, else the
 # per-user cache directory. Every .deb in it is checked against the SHA256 its

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Private apt configuration: fetch Debian packages of any suite or architecture into a
 # cache directory without changing the host's apt state. The mirror URI is read from
 # the machine's own apt sources; no registry host is written in this repository.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # QEMU system emulation 10.0 from Debian's bookworm-backports (bookworm's own 7.2
 # is older than the kernels it boots), with the firmware its machines load:
 # SeaBIOS for x86 and OpenSBI for riscv64 (bookworm-backports), UEFI for

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # QEMU user mode from Debian's bookworm-backports (10.0; bookworm's own 7.2 gives
 # guests no vDSO), fetched with the private apt configuration and unpacked into
 # the cache, never installed. Its binaries are static. Once fetched, the cached

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Debian kernel images for `vdsoconf boot`, fetched with a private apt
 # configuration into $VDSOCONF_CACHE/kernels and unpacked there (never installed).
 #

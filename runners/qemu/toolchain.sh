@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Rust cross toolchains from Debian's packages, for the qemu matrix.
 #
 # The rustup toolchain has only the x86_64 standard library and may not download
