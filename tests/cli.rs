@@ -333,6 +333,34 @@ fn spec_commands_work() -> Result<(), String> {
     if validate.status.code() != Some(0) {
         return Err(text(&validate.stderr));
     }
+    // The plan: every check of the spec, named as --filter names it, with what
+    // the spec expects; a spec file plans as its built-in twin; the same twice.
+    let plan = vdsoconf(&["spec", "plan", "x86_64"]);
+    let lines = text(&plan.stdout);
+    let clock = "x86_64::resolve::__vdso_clock_gettime@LINUX_2.6\t";
+    if plan.status.code() != Some(0)
+        || lines.lines().count() < 100
+        || !lines
+            .lines()
+            .all(|l| l.starts_with("x86_64::") && l.contains('\t'))
+        || !lines.lines().any(|l| l.starts_with(clock))
+    {
+        return Err(format!("spec plan x86_64: {lines}"));
+    }
+    let from_file = vdsoconf(&[
+        "spec",
+        "plan",
+        &format!("{}/spec/x86_64.yaml", env!("CARGO_MANIFEST_DIR")),
+    ]);
+    if from_file.stdout != plan.stdout {
+        return Err("spec plan of spec/x86_64.yaml differs from the built-in x86_64".into());
+    }
+    let all = vdsoconf(&["spec", "plan"]);
+    if all.stdout != vdsoconf(&["spec", "plan"]).stdout || !text(&all.stdout).contains("\ns390x::")
+    {
+        return Err("spec plan of every spec is not one list".into());
+    }
+    one_line_error(&vdsoconf(&["spec", "plan", "no-such-arch"]), "no-such-arch")?;
     Ok(())
 }
 

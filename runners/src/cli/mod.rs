@@ -278,6 +278,15 @@ enum SpecCommand {
     Show { arch: String },
     /// Validate spec files (default: every built-in spec).
     Validate { files: Vec<PathBuf> },
+    /// List the checks each spec plans, one a line: its name (ARCH::GROUP::SUBJECT,
+    /// what --filter matches), a tab, and what the spec expects of it. The same
+    /// specs give the same list, byte for byte, on any machine: what a change that
+    /// must not alter the checks is compared by.
+    Plan {
+        /// Built-in architectures or spec files (default: every built-in spec).
+        #[arg(value_name = "ARCH|FILE")]
+        specs: Vec<String>,
+    },
     /// List the symptom ids a spec deviation may name (`ID`, `ID:DETAIL`,
     /// `ID:PREFIX*`): the live checks' and check-image's findings, which are the
     /// image checks' symptoms.
@@ -959,6 +968,28 @@ fn spec(cmd: SpecCommand) -> Result<i32, InputError> {
             }
             for (id, _, meaning) in vdsoconf_suite::checks::findings::FINDINGS {
                 outln!("{id:<26} {meaning} (a finding)");
+            }
+        }
+        SpecCommand::Plan { specs } => {
+            let arches: Vec<String> = if specs.is_empty() {
+                builtin_arches().map(str::to_string).collect()
+            } else {
+                specs
+            };
+            for name in &arches {
+                let spec = match builtin(name) {
+                    Some(spec) => spec?,
+                    None if Path::new(name).exists() => load_file(Path::new(name))?,
+                    None => {
+                        return Err(InputError(format!(
+                            "{name:?} is neither a built-in architecture nor a spec file; the architectures: {}",
+                            builtin_arches().collect::<Vec<_>>().join(", ")
+                        )))
+                    }
+                };
+                for check in vdsoconf_suite::checks::plan(&spec) {
+                    outln!("{}\t{}", check.name(), check.expectation);
+                }
             }
         }
         SpecCommand::Show { arch } => {
