@@ -308,14 +308,41 @@ pub fn render_text(rows: &[MatrixRow]) -> String {
         out,
         "cells: passed/failed/skipped checks, then +N xfail (ran and saw only a known bug the spec records) and +N xpass (a recorded bug did not show) where there are any; '-' none planned"
     );
-    for row in rows {
-        if let Some(why) = &row.info.toolchain_fallback {
-            let _ = writeln!(
-                out,
-                "toolchain: {} was built with a fallback, {} ({why})",
-                row.info.target,
-                row.info.toolchain.as_deref().unwrap_or("unknown")
-            );
+    out.push_str(&footer(rows));
+    out
+}
+
+/// Below the table, loud, each with why: the rows not built, built with a
+/// fallback toolchain, or checked by the C probe only.
+fn footer(rows: &[MatrixRow]) -> String {
+    let listed = |why: &dyn Fn(&TargetInfo) -> Option<String>| -> Vec<(String, String)> {
+        rows.iter()
+            .filter_map(|r| why(&r.info).map(|w| (r.info.target.clone(), w)))
+            .collect()
+    };
+    let lists = [
+        (
+            "NOT BUILT, each with its reason (a toolchain, a kernel or KVM that could not be had)",
+            listed(&|i| i.not_built.clone()),
+        ),
+        (
+            "built with a FALLBACK toolchain (the first choice could not be had when it was first fetched; delete its cache to try again)",
+            listed(&|i| {
+                i.toolchain_fallback.as_ref().map(|why| {
+                    format!("{}: {why}", i.toolchain.as_deref().unwrap_or("unknown"))
+                })
+            }),
+        ),
+        (
+            "checked by the C probe only (presence and image checks; no calls)",
+            listed(&|i| i.probe_only.clone()),
+        ),
+    ];
+    let mut out = String::new();
+    for (what, items) in lists.iter().filter(|(_, items)| !items.is_empty()) {
+        let _ = writeln!(out, "!!! {} target(s) {what}:", items.len());
+        for (target, why) in items {
+            let _ = writeln!(out, "!!!   {target}: {why}");
         }
     }
     out

@@ -137,6 +137,12 @@ fn rows_cells_and_verdicts() {
     );
     assert!(aarch64.trim_end().ends_with("PASS"), "{aarch64}");
     assert!(text.contains("NOT BUILT (no std)"), "{text}");
+    // And again below the table, where a reader of a long log looks.
+    assert!(
+        text.contains("!!! 1 target(s) NOT BUILT, each with its reason")
+            && text.contains("!!!   sparc64: no std\n"),
+        "{text}"
+    );
     assert!(
         text.contains(
             "PASS (no vDSO, as the spec says for qemu (qemu-user gives MIPS guests no vDSO))"
@@ -201,12 +207,25 @@ fn a_row_built_with_a_fallback_toolchain_says_so_below_the_table() {
         r#"{"target": "aarch64", "runner": "qemu-aarch64", "toolchain": "rustc 1.96.0 (debian-web)", "exit": 0}"#,
         Some(&report),
     );
+    write_target(
+        &dir,
+        "sparc64",
+        r#"{"target": "sparc64", "runner": "qemu-sparc64 (C probe)", "probe_only": "no std for sparc64", "exit": 0}"#,
+        Some(&report),
+    );
     let text = render_text(&read_dir(&dir).unwrap());
     assert!(
-        text.contains("toolchain: i686 was built with a fallback, rustc 1.97.1 (debian-sid) (debian-web: libstd-rust-web-dev:i386 (trixie): Hash Sum mismatch)"),
+        text.contains("!!! 1 target(s) checked by the C probe only")
+            && text.contains("!!!   sparc64: no std for sparc64\n"),
         "{text}"
     );
-    assert!(!text.contains("toolchain: aarch64"), "{text}");
+    assert!(
+        text.contains("!!! 1 target(s) built with a FALLBACK toolchain")
+            && text.contains("!!!   i686: rustc 1.97.1 (debian-sid): debian-web: libstd-rust-web-dev:i386 (trixie): Hash Sum mismatch\n"),
+        "{text}"
+    );
+    assert!(!text.contains("!!!   aarch64"), "{text}");
+    assert!(!text.contains("NOT BUILT,"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
