@@ -283,8 +283,9 @@ enum SpecCommand {
     /// specs give the same list, byte for byte, on any machine: what a change that
     /// must not alter the checks is compared by.
     Plan {
-        /// Built-in architectures or spec files (default: every built-in spec).
-        #[arg(value_name = "ARCH|FILE")]
+        /// Built-in architectures, spec files or directories of ARCH.yaml files,
+        /// as --spec takes them (default: every built-in spec).
+        #[arg(value_name = "ARCH|FILE|DIR")]
         specs: Vec<String>,
     },
     /// List the symptom ids a spec deviation may name (`ID`, `ID:DETAIL`,
@@ -977,16 +978,8 @@ fn spec(cmd: SpecCommand) -> Result<i32, InputError> {
                 specs
             };
             for name in &arches {
-                let spec = match builtin(name) {
-                    Some(spec) => spec?,
-                    None if Path::new(name).exists() => load_file(Path::new(name))?,
-                    None => {
-                        return Err(InputError(format!(
-                            "{name:?} is neither a built-in architecture nor a spec file; the architectures: {}",
-                            builtin_arches().collect::<Vec<_>>().join(", ")
-                        )))
-                    }
-                };
+                // Named as --spec names a spec, and found the same way.
+                let spec = crate::target::load_spec(None, Some(Path::new(name)))?;
                 for check in vdsoconf_suite::checks::plan(&spec) {
                     outln!("{}\t{}", check.name(), check.expectation);
                 }
