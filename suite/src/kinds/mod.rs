@@ -31,11 +31,11 @@ use crate::checks::live::timens::InnerReport;
 use crate::checks::{CheckResult, Problem};
 use crate::spec::{ClockId, SymbolKind};
 use crate::vdso::arena::call_with_pointers;
-use crate::vdso::syscall::Errno;
+use crate::vdso::syscall::{Errno, Syscall};
 use crate::vdso::{
-    Clock, FutexTryUnlock, Getcpu, GetrandomWith, Getres, Gettime, Gettimeofday, Handle, Hwprobe,
-    KernelTimespec, NativeTimespec, PendingSlot, PointerCall, Resolved, Returned, Time,
-    TimespecAbi,
+    Clock, FlushIcache, FutexTryUnlock, Getcpu, Getrandom, GetrandomWith, Getres, Gettime,
+    Gettimeofday, Handle, Hwprobe, KernelTimespec, NativeTimespec, PendingSlot, PointerCall,
+    Resolved, Returned, Time, TimespecAbi,
 };
 
 /// How a kind reads a clock, for the monotonicity checks.
@@ -71,6 +71,10 @@ pub struct KindInfo {
     pub name: &'static str,
     /// Called with plain arguments by the call, served, bad-pointer and bench checks.
     pub callable: bool,
+    /// The system call it stands in for: what the cross-check and bad-pointer
+    /// groups compare it with, and what the served group's trap refuses. Every
+    /// callable kind has one (its handle's [`Handle::TWIN`]).
+    pub twin: Option<Syscall>,
     /// How its live checks take their readings, on builds that can call it.
     pub live: Option<&'static dyn LiveKind>,
     /// Why its live calls are not checked here, when they are not.
@@ -203,6 +207,7 @@ fn observed(what: &str, expected: Expected, call: impl FnOnce() -> Returned) -> 
 const NOT_CALLED: KindInfo = KindInfo {
     name: "",
     callable: false,
+    twin: None,
     live: None,
     no_live_check: None,
     outputs: &[],
@@ -219,10 +224,12 @@ const NOT_CALLED: KindInfo = KindInfo {
     crosscheck_what: "agrees with the raw syscall for every input",
 };
 
-const fn called(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+/// A kind called with plain arguments through the handle `H`.
+const fn called<H: Handle>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
     KindInfo {
         name,
         callable: true,
+        twin: H::TWIN,
         live: Some(live),
         ..NOT_CALLED
     }
@@ -243,7 +250,7 @@ fn clock_gettime<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind
         takes_clock: true,
         reads_clock: ReadsClock::Given,
         time_namespace: TimeNamespace::AsSyscall,
-        ..called(name, live)
+        ..called::<Clock<T, Gettime>>(name, live)
     }
 }
 
@@ -252,7 +259,7 @@ fn clock_getres<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind)
         outputs: <Clock<T, Getres> as PointerCall>::OUTPUTS,
         takes_clock: true,
         time_namespace: TimeNamespace::AsSyscall,
-        ..called(name, live)
+        ..called::<Clock<T, Getres>>(name, live)
     }
 }
 
@@ -262,7 +269,7 @@ fn futex_try_unlock<P: PendingSlot>(name: &'static str, live: &'static dyn LiveK
         null_allowed: false,
         scalar_outputs: true,
         bench_label: Some("uncontended unlock"),
-        ..called(name, live)
+        ..called::<FutexTryUnlock<P>>(name, live)
     }
 }
 
@@ -291,7 +298,7 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
             reads_clock: ReadsClock::Own,
             reading_unit_ns: 1_000,
             time_namespace: TimeNamespace::AsSyscall,
-            ..called("gettimeofday", &gettimeofday::GettimeofdayKind)
+            ..called::<Gettimeofday>("gettimeofday", &gettimeofday::GettimeofdayKind)
         },
         K::Time => KindInfo {
             outputs: Time::OUTPUTS,
@@ -300,19 +307,19 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
             reads_clock: ReadsClock::Own,
             reading_unit_ns: 1_000_000_000,
             time_namespace: TimeNamespace::AsSyscall,
-            ..called("time", &time::TimeKind)
+            ..called::<Time>("time", &time::TimeKind)
         },
         K::Getcpu => KindInfo {
             outputs: Getcpu::OUTPUTS,
             scalar_outputs: true,
-            ..called("getcpu", &getcpu::GetcpuKind)
+            ..called::<Getcpu>("getcpu", &getcpu::GetcpuKind)
         },
         K::Getrandom => KindInfo {
             outputs: GetrandomWith::OUTPUTS,
             bench_label: Some("16 bytes"),
             null_allowed: false,
             time_namespace: TimeNamespace::StillServed,
-            ..called("getrandom", &getrandom::GetrandomKind)
+            ..called::<Getrandom>("getrandom", &getrandom::GetrandomKind)
         },
         K::SignalTrampoline => KindInfo {
             trampoline: true,
@@ -348,7 +355,7 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
             crosscheck_what: "a sleep interrupted by a stop of the process is finished through it",
             ..checked("restart_syscall", &restart::RestartSyscallKind)
         }),
-        K::FlushIcache => riscv_only(called("flush_icache", &riscv::FlushIcacheKind)),
+        K::FlushIcache => riscv_only(called::<FlushIcache>("flush_icache", &riscv::FlushIcacheKind)),
         K::SyncDicache => checked("sync_dicache", &powerpc::SyncDicacheKind),
         K::GetTbfreq => checked("get_tbfreq", &powerpc::GetTbfreqKind),
         K::GetSyscallMap => checked("get_syscall_map", &powerpc::GetSyscallMapKind),
@@ -356,7 +363,7 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
             outputs: Hwprobe::OUTPUTS,
             null_allowed: false,
             bench_label: Some("every key, all CPUs"),
-            ..called("hwprobe", &riscv::HwprobeKind)
+            ..called::<Hwprobe>("hwprobe", &riscv::HwprobeKind)
         }),
         K::SgxEnterEnclave => skipped(
             "sgx_enter_enclave",
@@ -431,6 +438,12 @@ mod tests {
                 assert_eq!(yaml.trim(), info.name, "the description's name");
                 seen += 1;
                 if info.callable {
+                    assert!(
+                        info.twin.is_some(),
+                        "{}: callable but stands in for no system call: the served \
+                         group's trap would never see it fall back",
+                        info.name
+                    );
                     // flush_icache takes addresses but writes nothing of the caller's.
                     assert!(
                         !info.outputs.is_empty() || sym.kind == SymbolKind::FlushIcache,

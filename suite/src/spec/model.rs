@@ -478,6 +478,35 @@ pub enum SymbolKind {
 }
 
 impl SymbolKind {
+    /// Every kind, in declaration order (a test holds it complete).
+    pub const ALL: [SymbolKind; 22] = {
+        use SymbolKind as K;
+        [
+            K::ClockGettime,
+            K::ClockGettime64,
+            K::ClockGetres,
+            K::ClockGetresTime64,
+            K::Gettimeofday,
+            K::Time,
+            K::Getcpu,
+            K::Getrandom,
+            K::SignalTrampoline,
+            K::SignalTrampolineNonrt,
+            K::VsyscallEntry,
+            K::SyscallGate,
+            K::RestartSyscall,
+            K::FlushIcache,
+            K::SyncDicache,
+            K::GetTbfreq,
+            K::GetSyscallMap,
+            K::Hwprobe,
+            K::DatapageOffset,
+            K::SgxEnterEnclave,
+            K::FutexRobustList64TryUnlock,
+            K::FutexRobustList32TryUnlock,
+        ]
+    };
+
     /// Its name in spec files (from its description in [`crate::kinds`]).
     pub fn name(self) -> &'static str {
         crate::kinds::kind_info(self).name
@@ -571,5 +600,49 @@ impl SymbolSpec {
     /// The symbol's own name followed by its aliases.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         core::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+#[cfg(test)]
+mod kind_list_tests {
+    use super::SymbolKind;
+    use serde::de::{value::Error, Error as _, Visitor};
+    use std::cell::Cell;
+
+    /// A deserializer that records the variant names an enum's derived
+    /// `Deserialize` offers it, and refuses everything.
+    struct Variants(Cell<&'static [&'static str]>);
+
+    impl<'de> serde::Deserializer<'de> for &Variants {
+        type Error = Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(Error::custom("not an enum"))
+        }
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            variants: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            self.0.set(variants);
+            Err(Error::custom("recorded"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map struct identifier ignored_any
+        }
+    }
+
+    /// `ALL` holds every variant, in order: serde's derive knows them all.
+    #[test]
+    fn all_holds_every_kind() {
+        let variants = Variants(Cell::new(&[]));
+        assert!(<SymbolKind as serde::Deserialize>::deserialize(&variants).is_err());
+        let all: Vec<String> = SymbolKind::ALL
+            .iter()
+            .map(|k| serde_saphyr::to_string(k).unwrap().trim().to_string())
+            .collect();
+        assert_eq!(all, variants.0.get(), "SymbolKind::ALL against the enum");
     }
 }

@@ -9,7 +9,7 @@ use super::abi::{
     VdsoFn, VgetrandomOpaqueParams,
 };
 use super::guard::{as_bytes_mut, with_outputs, GuardedOutput, Plain};
-use super::syscall::{self, Errno};
+use super::syscall::{self, Errno, Syscall};
 use crate::spec::SymbolKind;
 use core::ffi::{c_int, c_long, c_uint};
 use core::marker::PhantomData;
@@ -69,6 +69,10 @@ impl Resolved {
 /// A typed handle: a prototype, and the spec kinds whose symbols have it.
 pub trait Handle: Sized {
     const KINDS: &'static [SymbolKind];
+    /// The system call it stands in for (its fallback, and what the checks
+    /// compare it with); `None` for functions that stand in for none
+    /// (powerpc's helpers, i386's system call entry).
+    const TWIN: Option<Syscall>;
     /// Wraps a function already vouched for (`VdsoFn::new` is `unsafe`).
     fn from_fn(function: VdsoFn) -> Self;
 }
@@ -149,11 +153,15 @@ impl<H: PointerCall> Outputs<H> {
 
 /// A timespec ABI: the native `struct timespec` or the time64 `__kernel_timespec`.
 pub trait TimespecAbi: Plain + Default + PartialEq + Into<Timespec> {
+    /// Whether it is `__kernel_timespec`, the time64 calls' (64-bit fields on
+    /// every ABI).
+    const TIME64: bool;
     /// A value with every field set to `fill` (as wide as the field holds).
     fn filled(fill: i64) -> Self;
 }
 
 impl TimespecAbi for NativeTimespec {
+    const TIME64: bool = false;
     fn filled(fill: i64) -> Self {
         NativeTimespec {
             tv_sec: fill as NativeTime,
@@ -163,6 +171,7 @@ impl TimespecAbi for NativeTimespec {
 }
 
 impl TimespecAbi for KernelTimespec {
+    const TIME64: bool = true;
     fn filled(fill: i64) -> Self {
         KernelTimespec {
             tv_sec: fill,
@@ -171,22 +180,27 @@ impl TimespecAbi for KernelTimespec {
     }
 }
 
-/// Which clock call: its system call and the name of its output argument.
+/// Which clock call: the name of its output argument, and its kind and system
+/// call in each timespec ABI.
 pub trait ClockOp {
-    const SYSCALL: c_long;
     const OUTPUT: &'static str;
+    const NATIVE: (SymbolKind, Syscall);
+    const TIME64: (SymbolKind, Syscall);
 }
 #[derive(Debug, Clone, Copy)]
 pub enum Gettime {}
 #[derive(Debug, Clone, Copy)]
 pub enum Getres {}
 impl ClockOp for Gettime {
-    const SYSCALL: c_long = syscall::CLOCK_GETTIME_NR;
     const OUTPUT: &'static str = "ts";
+    const NATIVE: (SymbolKind, Syscall) = (SymbolKind::ClockGettime, syscall::CLOCK_GETTIME);
+    const TIME64: (SymbolKind, Syscall) = (SymbolKind::ClockGettime64, syscall::CLOCK_GETTIME64);
 }
 impl ClockOp for Getres {
-    const SYSCALL: c_long = syscall::CLOCK_GETRES_NR;
     const OUTPUT: &'static str = "res";
+    const NATIVE: (SymbolKind, Syscall) = (SymbolKind::ClockGetres, syscall::CLOCK_GETRES);
+    const TIME64: (SymbolKind, Syscall) =
+        (SymbolKind::ClockGetresTime64, syscall::CLOCK_GETRES_TIME64);
 }
 
 /// `int fn(clockid_t, T *)`: clock_gettime or clock_getres (`O`) with the
@@ -214,9 +228,10 @@ pub type ClockGetresTime64 = Clock<KernelTimespec, Getres>;
 
 /// The handle of a newtype `$handle(VdsoFn)` for symbols of kind `$kind`.
 macro_rules! function_handle {
-    ($handle:ident, $kind:ident) => {
+    ($handle:ident, $kind:ident, $twin:expr) => {
         impl Handle for $handle {
             const KINDS: &'static [SymbolKind] = &[SymbolKind::$kind];
+            const TWIN: Option<Syscall> = $twin;
             fn from_fn(function: VdsoFn) -> Self {
                 $handle(function)
             }
@@ -224,23 +239,31 @@ macro_rules! function_handle {
     };
 }
 
-macro_rules! clock_handle {
-    ($handle:ty, $kind:ident) => {
-        impl Handle for $handle {
-            const KINDS: &'static [SymbolKind] = &[SymbolKind::$kind];
-            fn from_fn(function: VdsoFn) -> Self {
-                Clock {
-                    function,
-                    abi: PhantomData,
-                }
-            }
+impl<T: TimespecAbi, O: ClockOp> Handle for Clock<T, O> {
+    const KINDS: &'static [SymbolKind] = &[Self::OP.0];
+    const TWIN: Option<Syscall> = Some(Self::OP.1);
+    fn from_fn(function: VdsoFn) -> Self {
+        Clock {
+            function,
+            abi: PhantomData,
         }
-    };
+    }
 }
-clock_handle!(ClockGettime, ClockGettime);
-clock_handle!(ClockGettime64, ClockGettime64);
-clock_handle!(ClockGetres, ClockGetres);
-clock_handle!(ClockGetresTime64, ClockGetresTime64);
+
+impl<T: TimespecAbi, O: ClockOp> Clock<T, O> {
+    /// Its kind and system call: `O` in the ABI of `T`.
+    const OP: (SymbolKind, Syscall) = if T::TIME64 { O::TIME64 } else { O::NATIVE };
+}
+
+/// `H`'s twin with `args`, where this ABI has it.
+///
+/// # Safety
+/// As for [`syscall::raw`] with the twin's number.
+unsafe fn twin<H: Handle>(args: &[usize]) -> Option<Result<isize, Errno>> {
+    let nr = H::TWIN.and_then(|s| s.nr)?;
+    // SAFETY: per this function's contract.
+    Some(unsafe { syscall::raw(nr, args) })
+}
 
 impl<T: TimespecAbi, O: ClockOp> PointerCall for Clock<T, O> {
     const OUTPUTS: &'static [(&'static str, usize)] = &[(O::OUTPUT, size_of::<T>())];
@@ -254,7 +277,7 @@ impl<T: TimespecAbi, O: ClockOp> PointerCall for Clock<T, O> {
     #[inline]
     unsafe fn syscall_at(&self, clock: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
         // SAFETY: per this fn's contract.
-        Some(unsafe { syscall::raw(O::SYSCALL, &[clock as isize as usize, p[0]]) })
+        unsafe { twin::<Self>(&[clock as isize as usize, p[0]]) }
     }
 }
 
@@ -293,7 +316,7 @@ impl<T: TimespecAbi> Clock<T, Getres> {
 #[derive(Debug, Clone, Copy)]
 pub struct Gettimeofday(VdsoFn);
 
-function_handle!(Gettimeofday, Gettimeofday);
+function_handle!(Gettimeofday, Gettimeofday, Some(syscall::GETTIMEOFDAY));
 
 impl PointerCall for Gettimeofday {
     const OUTPUTS: &'static [(&'static str, usize)] =
@@ -308,7 +331,7 @@ impl PointerCall for Gettimeofday {
     #[inline]
     unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
         // SAFETY: per this fn's contract.
-        Some(unsafe { syscall::raw(libc::SYS_gettimeofday, &p) })
+        unsafe { twin::<Self>(&p) }
     }
 }
 
@@ -347,7 +370,7 @@ impl Gettimeofday {
 #[derive(Debug, Clone, Copy)]
 pub struct Time(VdsoFn);
 
-function_handle!(Time, Time);
+function_handle!(Time, Time, Some(syscall::TIME));
 
 impl PointerCall for Time {
     const OUTPUTS: &'static [(&'static str, usize)] = &[("t", size_of::<NativeTime>())];
@@ -363,7 +386,7 @@ impl PointerCall for Time {
     #[inline]
     unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
         // SAFETY: per this fn's contract.
-        syscall::SYS_TIME.map(|nr| unsafe { syscall::raw(nr, &[p[0]]) })
+        unsafe { twin::<Self>(&[p[0]]) }
     }
 }
 
@@ -390,7 +413,7 @@ impl Time {
 #[derive(Debug, Clone, Copy)]
 pub struct Getcpu(VdsoFn);
 
-function_handle!(Getcpu, Getcpu);
+function_handle!(Getcpu, Getcpu, Some(syscall::GETCPU));
 
 impl PointerCall for Getcpu {
     const OUTPUTS: &'static [(&'static str, usize)] =
@@ -405,7 +428,7 @@ impl PointerCall for Getcpu {
     #[inline]
     unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
         // SAFETY: per this fn's contract.
-        Some(unsafe { syscall::raw(libc::SYS_getcpu, &[p[0], p[1], 0]) })
+        unsafe { twin::<Self>(&[p[0], p[1], 0]) }
     }
 }
 
@@ -446,7 +469,7 @@ impl Getcpu {
 #[derive(Debug, Clone, Copy)]
 pub struct Getrandom(VdsoFn);
 
-function_handle!(Getrandom, Getrandom);
+function_handle!(Getrandom, Getrandom, Some(syscall::GETRANDOM));
 
 impl Getrandom {
     /// `getrandom(NULL, 0, 0, &params, ~0UL)`: the opaque-state parameters.
@@ -519,7 +542,7 @@ impl PointerCall for GetrandomWith<'_> {
     #[inline]
     unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
         // SAFETY: per this fn's contract.
-        Some(unsafe { syscall::raw(libc::SYS_getrandom, &[p[0], 16, 0]) })
+        unsafe { twin::<Getrandom>(&[p[0], 16, 0]) }
     }
 }
 
@@ -575,6 +598,7 @@ impl<P> Copy for FutexTryUnlock<P> {}
 
 impl<P: PendingSlot> Handle for FutexTryUnlock<P> {
     const KINDS: &'static [SymbolKind] = &[P::KIND];
+    const TWIN: Option<Syscall> = Some(syscall::FUTEX);
     fn from_fn(function: VdsoFn) -> Self {
         FutexTryUnlock {
             function,
@@ -609,7 +633,7 @@ impl<P: PendingSlot> PointerCall for FutexTryUnlock<P> {
     unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
         let op = FUTEX_WAKE | FUTEX_PRIVATE_FLAG | FUTEX_ROBUST_UNLOCK | P::LIST_FLAG;
         // SAFETY: per this fn's contract (FUTEX_WAKE ignores the timeout and val3).
-        Some(unsafe { syscall::raw(libc::SYS_futex, &[p[0], op as usize, 1, 0, p[1]]) })
+        unsafe { twin::<Self>(&[p[0], op as usize, 1, 0, p[1]]) }
     }
 }
 
@@ -718,7 +742,7 @@ impl HwprobeIo {
 #[derive(Debug, Clone, Copy)]
 pub struct Hwprobe(VdsoFn);
 
-function_handle!(Hwprobe, Hwprobe);
+function_handle!(Hwprobe, Hwprobe, Some(syscall::RISCV_HWPROBE));
 
 impl Hwprobe {
     /// The vDSO's answer to `io`, which is updated with what it left.
@@ -731,14 +755,14 @@ impl Hwprobe {
 
     /// The riscv_hwprobe syscall's answer to `io` (`None`: not a riscv build).
     pub fn syscall(&self, io: &mut HwprobeIo) -> Option<Result<isize, Errno>> {
-        let nr = syscall::SYS_RISCV_HWPROBE?;
-        let mut answer = Ok(0);
+        Self::TWIN.and_then(|s| s.nr)?;
+        let mut answer = None;
         io.run(|a| {
             // SAFETY: as for `probe`.
-            answer = unsafe { syscall::raw(nr, &a) };
+            answer = unsafe { twin::<Self>(&a) };
             0
         });
-        Some(answer)
+        answer
     }
 }
 
@@ -758,7 +782,7 @@ impl PointerCall for Hwprobe {
     #[inline]
     unsafe fn syscall_at(&self, _: c_int, p: [usize; 2]) -> Option<Result<isize, Errno>> {
         // SAFETY: per this fn's contract.
-        syscall::SYS_RISCV_HWPROBE.map(|nr| unsafe { syscall::raw(nr, &[p[0], 1, 0, 0, 0]) })
+        unsafe { twin::<Self>(&[p[0], 1, 0, 0, 0]) }
     }
 }
 
@@ -768,7 +792,7 @@ impl PointerCall for Hwprobe {
 #[derive(Debug, Clone, Copy)]
 pub struct FlushIcache(VdsoFn);
 
-function_handle!(FlushIcache, FlushIcache);
+function_handle!(FlushIcache, FlushIcache, Some(syscall::RISCV_FLUSH_ICACHE));
 
 impl FlushIcache {
     pub fn call(&self, start: usize, end: usize, flags: usize) -> Returned {
@@ -782,7 +806,7 @@ impl FlushIcache {
     /// The riscv_flush_icache syscall (`None`: not a riscv build).
     pub fn syscall(&self, start: usize, end: usize, flags: usize) -> Option<Result<isize, Errno>> {
         // SAFETY: the kernel dereferences none of these.
-        syscall::SYS_RISCV_FLUSH_ICACHE.map(|nr| unsafe { syscall::raw(nr, &[start, end, flags]) })
+        unsafe { twin::<Self>(&[start, end, flags]) }
     }
 }
 
@@ -791,7 +815,7 @@ impl FlushIcache {
 #[derive(Debug, Clone, Copy)]
 pub struct GetTbfreq(VdsoFn);
 
-function_handle!(GetTbfreq, GetTbfreq);
+function_handle!(GetTbfreq, GetTbfreq, None);
 
 impl GetTbfreq {
     pub fn call(&self) -> u64 {
@@ -806,7 +830,7 @@ impl GetTbfreq {
 #[derive(Debug, Clone, Copy)]
 pub struct GetSyscallMap(VdsoFn);
 
-function_handle!(GetSyscallMap, GetSyscallMap);
+function_handle!(GetSyscallMap, GetSyscallMap, None);
 
 /// What get_syscall_map answered: the map's address, the count it stored, and
 /// the map's bits when they lie in one readable mapping.
@@ -864,7 +888,7 @@ impl GetSyscallMap {
 #[derive(Debug, Clone, Copy)]
 pub struct SyncDicache(VdsoFn);
 
-function_handle!(SyncDicache, SyncDicache);
+function_handle!(SyncDicache, SyncDicache, None);
 
 impl SyncDicache {
     /// Writes `code` (instructions, native byte order) into a fresh page, makes
@@ -898,7 +922,7 @@ impl SyncDicache {
 pub struct Vsyscall(VdsoFn);
 
 #[cfg(target_arch = "x86")]
-function_handle!(Vsyscall, VsyscallEntry);
+function_handle!(Vsyscall, VsyscallEntry, None);
 
 #[cfg(target_arch = "x86")]
 impl Vsyscall {

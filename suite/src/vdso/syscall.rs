@@ -56,6 +56,44 @@ mod nr {
     pub const CLOCK_GETRES: libc::c_long = BASE + 406;
 }
 
+/// A system call a vDSO function stands in for (its twin): its name, and its
+/// number where this ABI has the call (`time` is missing from arm64 and riscv,
+/// the riscv calls from everything else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Syscall {
+    pub name: &'static str,
+    pub nr: Option<c_long>,
+}
+
+const fn twin(name: &'static str, nr: c_long) -> Syscall {
+    Syscall { name, nr: Some(nr) }
+}
+
+// The twins, one per prototype. The native clock calls are the ABI's own
+// (the 32-bit-time ones on 32-bit ABIs, taking `struct old_timespec32`); the
+// time64 calls take `struct __kernel_timespec` everywhere (on 64-bit ABIs
+// they are the same numbers).
+pub const CLOCK_GETTIME: Syscall = twin("clock_gettime", libc::SYS_clock_gettime);
+pub const CLOCK_GETRES: Syscall = twin("clock_getres", libc::SYS_clock_getres);
+pub const CLOCK_GETTIME64: Syscall = twin("clock_gettime64", nr::CLOCK_GETTIME);
+pub const CLOCK_GETRES_TIME64: Syscall = twin("clock_getres_time64", nr::CLOCK_GETRES);
+pub const GETTIMEOFDAY: Syscall = twin("gettimeofday", libc::SYS_gettimeofday);
+pub const GETCPU: Syscall = twin("getcpu", libc::SYS_getcpu);
+pub const GETRANDOM: Syscall = twin("getrandom", libc::SYS_getrandom);
+pub const FUTEX: Syscall = twin("futex", libc::SYS_futex);
+pub const TIME: Syscall = Syscall {
+    name: "time",
+    nr: SYS_TIME,
+};
+pub const RISCV_HWPROBE: Syscall = Syscall {
+    name: "riscv_hwprobe",
+    nr: SYS_RISCV_HWPROBE,
+};
+pub const RISCV_FLUSH_ICACHE: Syscall = Syscall {
+    name: "riscv_flush_icache",
+    nr: SYS_RISCV_FLUSH_ICACHE,
+};
+
 /// The clock_gettime syscall the checks compare with (clock_gettime64 on 32-bit ABIs).
 pub const CLOCK_GETTIME_NR: c_long = nr::CLOCK_GETTIME;
 /// The clock_getres syscall the checks compare with (clock_getres_time64 on 32-bit ABIs).

@@ -11,7 +11,7 @@ use crate::checks::group::{About, CheckGroup, LiveContext, Runs};
 use crate::checks::plan::{subject, Case, Group, PlannedCheck};
 use crate::checks::result::{CheckResult, Problem};
 use crate::kinds::kind_info;
-use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider};
+use crate::spec::{ArchSpec, ClockId, KernelVersion, Provider, SymbolKind};
 use crate::vdso::syscall;
 use crate::vdso::syscall::Errno;
 use crate::vdso::syscall_watch::{self, Entered};
@@ -357,27 +357,17 @@ fn fallback_syscalls() -> Vec<i64> {
     v
 }
 
-/// Every syscall a vDSO function may fall back to, with its name.
+/// Every syscall a vDSO function may fall back to, with its name: the twins of
+/// every kind, in the order of [`SymbolKind::ALL`] (on 64-bit ABIs the native
+/// and time64 clock calls share numbers, and the native names come first).
 // `c_long` is i32 on 32-bit targets: the widening is not useless there.
 #[allow(clippy::unnecessary_cast)]
 fn fallback_names() -> Vec<(i64, &'static str)> {
-    use crate::vdso::syscall;
-    let mut v = vec![
-        (libc::SYS_clock_gettime as i64, "clock_gettime"),
-        (libc::SYS_clock_getres as i64, "clock_getres"),
-        // The time64 calls of 32-bit ABIs: on 64-bit ones these are the numbers
-        // above, which are named first.
-        (syscall::CLOCK_GETTIME_NR as i64, "clock_gettime64"),
-        (syscall::CLOCK_GETRES_NR as i64, "clock_getres_time64"),
-        (libc::SYS_gettimeofday as i64, "gettimeofday"),
-        (libc::SYS_getcpu as i64, "getcpu"),
-        (libc::SYS_getrandom as i64, "getrandom"),
-        // The robust-futex unlock helpers never enter the kernel.
-        (libc::SYS_futex as i64, "futex"),
-    ];
-    v.extend(syscall::SYS_TIME.map(|nr| (nr as i64, "time")));
-    v.extend(syscall::SYS_RISCV_HWPROBE.map(|nr| (nr as i64, "riscv_hwprobe")));
-    v.extend(syscall::SYS_RISCV_FLUSH_ICACHE.map(|nr| (nr as i64, "riscv_flush_icache")));
+    let mut v: Vec<(i64, &'static str)> = SymbolKind::ALL
+        .iter()
+        .filter_map(|&kind| kind_info(kind).twin)
+        .filter_map(|twin| Some((twin.nr? as i64, twin.name)))
+        .collect();
     // x32's vDSO is the 64-bit one's code (arch/x86/entry/vdso/Makefile makes its
     // objects with objcopy from the 64-bit ones), so it falls back to the 64-bit
     // calls, numbered without the x32 bit; they take the same structures there.
@@ -395,6 +385,31 @@ fn fallback_names() -> Vec<(i64, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The trap refuses the twin of every callable kind this ABI has: a kind
+    /// whose fallback went untrapped would be judged served when it is not.
+    // `c_long` is i32 on 32-bit targets: the widening is not useless there.
+    #[allow(clippy::unnecessary_cast)]
+    #[test]
+    fn the_trap_refuses_every_callable_kinds_twin() {
+        let trapped = fallback_syscalls();
+        let mut seen = 0;
+        for kind in SymbolKind::ALL {
+            let info = kind_info(kind);
+            if !info.callable {
+                continue;
+            }
+            let twin = info
+                .twin
+                .unwrap_or_else(|| panic!("{}: no twin", info.name));
+            if let Some(nr) = twin.nr {
+                assert!(trapped.contains(&(nr as i64)), "{}", twin.name);
+                assert_ne!(syscall_name(nr as i64), format!("number {nr}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 6, "only {seen} twins on this ABI");
+    }
 
     /// A function the spec says only makes the syscall (riscv's getcpu) must fall
     /// back: falling back passes, being served fails.
