@@ -2,9 +2,9 @@
 //! doing so, the same way every time, and judged as what it is. The fake functions
 //! below are called through the same typed calls as a real vDSO.
 
-use vdsoconf_suite::checks::live::crosscheck::judge_getcpu;
 use vdsoconf_suite::checks::live::overwrite::judge_overwrites;
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Verdict};
+use vdsoconf_suite::kinds::getcpu::judge_getcpu_against_syscall;
 use vdsoconf_suite::spec::{builtin, Provider};
 use vdsoconf_suite::vdso::guard::{take_overwrites, with_outputs, GuardedOutput, Overwrite};
 use vdsoconf_suite::vdso::{ClockGettime, Getcpu, Handle, Outputs, VdsoFn};
@@ -164,7 +164,7 @@ fn qemu_getcpu_result() -> CheckResult {
         first: 4,
         last: 7,
     });
-    judge_overwrites(judge_getcpu(&samples), &writes)
+    judge_overwrites(judge_getcpu_against_syscall(&samples), &writes)
 }
 
 #[test]

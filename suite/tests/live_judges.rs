@@ -6,15 +6,11 @@ use std::time::Duration;
 use vdsoconf_suite::checks::live::badptr::{
     cases_for, judge_bad_pointer, must_fault, CallOutcome, PtrArg, PtrCase,
 };
-use vdsoconf_suite::checks::live::call::{
-    judge_flush_icache, judge_futex_unlock, judge_hwprobe, UnlockCall, UnlockCase, FUTEX_WAITERS,
-    HWPROBE_UNKNOWN_KEY,
-};
 use vdsoconf_suite::checks::live::clocks::{ClockCase, Reading};
 use vdsoconf_suite::checks::live::consistency::{
     judge_consistency, Interleaved, Source as ConsistencySource,
 };
-use vdsoconf_suite::checks::live::crosscheck::{self, Answers, RandomCase, SlowPath};
+use vdsoconf_suite::checks::live::crosscheck::{self, Answers};
 use vdsoconf_suite::checks::live::monotonic::{judge_monotonic, run_monotonic, MonotonicProbe};
 use vdsoconf_suite::checks::live::served::{judge_served, Expected, Service, ServiceCase};
 use vdsoconf_suite::checks::live::timens::{
@@ -22,6 +18,12 @@ use vdsoconf_suite::checks::live::timens::{
     ResolutionReading, POSITIVE,
 };
 use vdsoconf_suite::checks::{apply_deviations, plan, CheckResult, Group, Problem, Verdict};
+use vdsoconf_suite::kinds::futex::{
+    self, judge_futex_unlock, SlowPath, UnlockCall, UnlockCase, FUTEX_WAITERS,
+};
+use vdsoconf_suite::kinds::getrandom::{self, RandomCase};
+use vdsoconf_suite::kinds::riscv::{judge_flush_icache, judge_hwprobe, HWPROBE_UNKNOWN_KEY};
+use vdsoconf_suite::kinds::{clock, getcpu, gettimeofday, powerpc, restart, time, trampoline};
 use vdsoconf_suite::spec::{builtin, BadPointer, KernelVersion, Provider, SymbolKind};
 use vdsoconf_suite::vdso::restart::RestartReading;
 use vdsoconf_suite::vdso::signals::SignalReturn;
@@ -76,7 +78,7 @@ fn gettime_crosscheck_catches_a_clock_behind_the_syscall_and_wrong_errors() {
     };
     // Correct: reads the same clock.
     let mut sys = kernel_clock(&now);
-    let r = crosscheck::judge_gettime(
+    let r = clock::judge_gettime_against_syscall(
         &CASES,
         &mut |id| {
             let v = kernel_clock(&now)(id);
@@ -88,7 +90,7 @@ fn gettime_crosscheck_catches_a_clock_behind_the_syscall_and_wrong_errors() {
     assert!(r.is_pass(), "{r:?}");
     // Broken: a clock that lags a second behind.
     let mut sys = kernel_clock(&now);
-    let r = crosscheck::judge_gettime(
+    let r = clock::judge_gettime_against_syscall(
         &CASES[..1],
         &mut |id| {
             (
@@ -105,7 +107,7 @@ fn gettime_crosscheck_catches_a_clock_behind_the_syscall_and_wrong_errors() {
     fails_with(&r, "outside the syscall readings");
     // Broken: accepts an id the syscall rejects, or rejects with the wrong errno.
     let mut sys = kernel_clock(&now);
-    let r = crosscheck::judge_gettime(
+    let r = clock::judge_gettime_against_syscall(
         &CASES[2..],
         &mut |_| (Err(libc::EFAULT), true),
         &mut sys,
@@ -114,7 +116,7 @@ fn gettime_crosscheck_catches_a_clock_behind_the_syscall_and_wrong_errors() {
     fails_with(&r, "syscall says EINVAL, vDSO EFAULT");
     // Broken: rejects correctly but scribbles on the timespec first.
     let mut sys = kernel_clock(&now);
-    let r = crosscheck::judge_gettime(
+    let r = clock::judge_gettime_against_syscall(
         &CASES[2..],
         &mut |_| (Err(libc::EINVAL), false),
         &mut sys,
@@ -132,7 +134,7 @@ fn gettime_crosscheck_catches_a_clock_behind_the_syscall_and_wrong_errors() {
     );
     // Broken: unnormalized nanoseconds.
     let mut sys = kernel_clock(&now);
-    let r = crosscheck::judge_gettime(
+    let r = clock::judge_gettime_against_syscall(
         &CASES[..1],
         &mut |_| {
             (
@@ -166,10 +168,12 @@ fn coarse_clocks_may_lag_by_their_resolution_but_no_more() {
             (Ok(t), true)
         }
     };
-    let r = crosscheck::judge_gettime(coarse, &mut lag(3_000_000), &mut sys, &mut { res });
+    let r =
+        clock::judge_gettime_against_syscall(coarse, &mut lag(3_000_000), &mut sys, &mut { res });
     assert!(r.is_pass(), "{r:?}");
     let mut sys = kernel_clock(&now);
-    let r = crosscheck::judge_gettime(coarse, &mut lag(9_000_000), &mut sys, &mut { res });
+    let r =
+        clock::judge_gettime_against_syscall(coarse, &mut lag(9_000_000), &mut sys, &mut { res });
     fails_with(&r, "coarse lag");
 }
 
@@ -182,20 +186,26 @@ fn a_getres_that_lies_fails() {
             Ok(Timespec { sec: 0, nsec: 1 })
         }
     };
-    let r = crosscheck::judge_getres(&CASES, &mut { sys }, &mut |id| sys(id).map(|_| ()), &mut {
-        sys
-    });
+    let r = clock::judge_getres_against_syscall(
+        &CASES,
+        &mut { sys },
+        &mut |id| sys(id).map(|_| ()),
+        &mut { sys },
+    );
     assert!(r.is_pass(), "{r:?}");
-    let r = crosscheck::judge_getres(
+    let r = clock::judge_getres_against_syscall(
         &CASES,
         &mut |_| Ok(Timespec { sec: 0, nsec: 1000 }),
         &mut |id| sys(id).map(|_| ()),
         &mut { sys },
     );
     fails_with(&r, "syscall 0.000000001, vDSO 0.000001000");
-    let r = crosscheck::judge_getres(&CASES, &mut { sys }, &mut |_| Err(libc::EFAULT), &mut {
-        sys
-    });
+    let r = clock::judge_getres_against_syscall(
+        &CASES,
+        &mut { sys },
+        &mut |_| Err(libc::EFAULT),
+        &mut { sys },
+    );
     fails_with(&r, "with a NULL res");
 }
 
@@ -207,17 +217,25 @@ fn a_gettimeofday_that_ignores_tz_or_nulls_fails() {
     };
     let at = |us: i64, tz| Ok((1_764_000_000, us, tz));
     let ok = [Ok(()), Ok(()), Ok(())];
-    assert!(crosscheck::judge_gettimeofday(at(1, tz), at(2, tz), at(3, tz), ok).is_pass());
+    assert!(
+        gettimeofday::judge_gettimeofday_against_syscall(at(1, tz), at(2, tz), at(3, tz), ok)
+            .is_pass()
+    );
     fails_with(
-        &crosscheck::judge_gettimeofday(at(1, tz), at(2, Timezone::default()), at(3, tz), ok),
+        &gettimeofday::judge_gettimeofday_against_syscall(
+            at(1, tz),
+            at(2, Timezone::default()),
+            at(3, tz),
+            ok,
+        ),
         "timezone",
     );
     fails_with(
-        &crosscheck::judge_gettimeofday(at(5, tz), at(2, tz), at(6, tz), ok),
+        &gettimeofday::judge_gettimeofday_against_syscall(at(5, tz), at(2, tz), at(6, tz), ok),
         "outside the syscall readings",
     );
     fails_with(
-        &crosscheck::judge_gettimeofday(
+        &gettimeofday::judge_gettimeofday_against_syscall(
             at(1, tz),
             at(2, tz),
             at(3, tz),
@@ -229,27 +247,34 @@ fn a_gettimeofday_that_ignores_tz_or_nulls_fails() {
 
 #[test]
 fn time_judge_catches_disagreement() {
-    assert!(crosscheck::judge_time(100, 100, 100, 101, 101).is_pass());
-    fails_with(&crosscheck::judge_time(100, 100, 99, 101, 100), "stored 99");
-    fails_with(&crosscheck::judge_time(100, 90, 90, 101, 100), "outside");
+    assert!(time::judge_time_against_syscall(100, 100, 100, 101, 101).is_pass());
+    fails_with(
+        &time::judge_time_against_syscall(100, 100, 99, 101, 100),
+        "stored 99",
+    );
+    fails_with(
+        &time::judge_time_against_syscall(100, 90, 90, 101, 100),
+        "outside",
+    );
 }
 
 #[test]
 fn a_getcpu_that_reports_the_wrong_cpu_fails() {
-    assert!(
-        crosscheck::judge_getcpu(&[(0, Ok((0, 0)), Ok((0, 0))), (1, Ok((1, 0)), Ok((1, 0)))])
-            .is_pass()
-    );
+    assert!(getcpu::judge_getcpu_against_syscall(&[
+        (0, Ok((0, 0)), Ok((0, 0))),
+        (1, Ok((1, 0)), Ok((1, 0)))
+    ])
+    .is_pass());
     fails_with(
-        &crosscheck::judge_getcpu(&[(1, Ok((0, 0)), Ok((1, 0)))]),
+        &getcpu::judge_getcpu_against_syscall(&[(1, Ok((0, 0)), Ok((1, 0)))]),
         "pinned to CPU 1: vDSO says 0",
     );
     fails_with(
-        &crosscheck::judge_getcpu(&[(1, Ok((1, 1)), Ok((1, 0)))]),
+        &getcpu::judge_getcpu_against_syscall(&[(1, Ok((1, 1)), Ok((1, 0)))]),
         "node 1",
     );
     assert!(matches!(
-        crosscheck::judge_getcpu(&[]).verdict,
+        getcpu::judge_getcpu_against_syscall(&[]).verdict,
         Verdict::Skip { .. }
     ));
 }
@@ -261,7 +286,7 @@ fn getrandom_judge_catches_wrong_lengths_errors_and_repeats() {
         vdso: v,
         sys: s,
     };
-    assert!(crosscheck::judge_getrandom(
+    assert!(getrandom::judge_getrandom_against_syscall(
         &[
             same("32", Ok(32), Ok(32)),
             same("bad flag", Err(22), Err(22))
@@ -270,15 +295,15 @@ fn getrandom_judge_catches_wrong_lengths_errors_and_repeats() {
     )
     .is_pass());
     fails_with(
-        &crosscheck::judge_getrandom(&[same("1 MiB", Ok(4096), Ok(1 << 20))], &[]),
+        &getrandom::judge_getrandom_against_syscall(&[same("1 MiB", Ok(4096), Ok(1 << 20))], &[]),
         "1 MiB: vDSO 4096 bytes",
     );
     fails_with(
-        &crosscheck::judge_getrandom(&[same("bad flag", Ok(32), Err(22))], &[]),
+        &getrandom::judge_getrandom_against_syscall(&[same("bad flag", Ok(32), Err(22))], &[]),
         "syscall EINVAL",
     );
     fails_with(
-        &crosscheck::judge_getrandom(&[], &[("parent and child after fork", false)]),
+        &getrandom::judge_getrandom_against_syscall(&[], &[("parent and child after fork", false)]),
         "identical",
     );
 }
@@ -870,7 +895,8 @@ fn deviations_turn_only_fully_explained_failures_into_xfail_and_passes_into_xpas
         vdso: Ok(32),
         sys: Err(libc::EINVAL),
     };
-    let explained = crosscheck::judge_getrandom(std::slice::from_ref(&insecure_random), &[]);
+    let explained =
+        getrandom::judge_getrandom_against_syscall(std::slice::from_ref(&insecure_random), &[]);
     let r = apply_deviations(&spec, Provider::Kernel, k, &check, explained.clone());
     assert!(
         matches!(&r.verdict, Verdict::Xfail { reason } if reason.contains("known kernel bug")
@@ -886,7 +912,7 @@ fn deviations_turn_only_fully_explained_failures_into_xfail_and_passes_into_xpas
         vdso: Ok(16),
         sys: Ok(32),
     };
-    let mixed = crosscheck::judge_getrandom(&[insecure_random, short], &[]);
+    let mixed = getrandom::judge_getrandom_against_syscall(&[insecure_random, short], &[]);
     assert!(apply_deviations(&spec, Provider::Kernel, k, &check, mixed).is_fail());
     // Deviations name symptoms, not message text: the same words without the
     // symptom explain nothing.
@@ -1144,19 +1170,20 @@ fn slow_paths(how: Unlocker, syscall_works: bool) -> Vec<SlowPath> {
 
 #[test]
 fn a_try_unlock_that_disagrees_with_the_futex_syscall_fails_its_cross_check() {
-    let ok = crosscheck::judge_futex_unlock_syscall(&slow_paths(Unlocker::Correct, true));
+    let ok = futex::judge_futex_unlock_against_syscall(&slow_paths(Unlocker::Correct, true));
     assert_eq!(ok.verdict, Verdict::Pass);
     let waiters =
-        crosscheck::judge_futex_unlock_syscall(&slow_paths(Unlocker::UnlocksContended, true));
+        futex::judge_futex_unlock_against_syscall(&slow_paths(Unlocker::UnlocksContended, true));
     fails_with(&waiters, "the waiters would never be woken");
     assert_eq!(waiters.symptoms, ["result-differs:contended"]);
-    let pending = crosscheck::judge_futex_unlock_syscall(&slow_paths(Unlocker::KeepsPending, true));
+    let pending =
+        futex::judge_futex_unlock_against_syscall(&slow_paths(Unlocker::KeepsPending, true));
     fails_with(
         &pending,
         "owned lock: the fast path left lock 0x0 and pending 0x1238",
     );
     // A kernel without FUTEX_ROBUST_UNLOCK has nothing to compare with: a skip that says so.
-    let old = crosscheck::judge_futex_unlock_syscall(&slow_paths(Unlocker::Correct, false));
+    let old = futex::judge_futex_unlock_against_syscall(&slow_paths(Unlocker::Correct, false));
     assert!(matches!(&old.verdict, Verdict::Skip { reason } if reason.contains("ENOSYS")));
 }
 
@@ -1171,7 +1198,7 @@ fn a_syscall_unlock_that_leaves_the_lock_or_wakes_someone_fails() {
             pending: 0,
         },
     ));
-    let r = crosscheck::judge_futex_unlock_syscall(&paths);
+    let r = futex::judge_futex_unlock_against_syscall(&paths);
     fails_with(&r, "woke 1 waiters");
     assert!(
         r.symptoms.contains(&"result-differs:contended".to_string()),
@@ -1293,19 +1320,19 @@ fn a_function_that_answers_otherwise_than_its_syscall_fails_the_same_answers_jud
 fn powerpc_helpers_that_lie_fail_their_cross_checks() {
     // get_tbfreq: the timebase /proc/cpuinfo gives, and a plausible one.
     assert_eq!(
-        crosscheck::judge_tbfreq(512_000_000, Some(512_000_000)).verdict,
+        powerpc::judge_tbfreq(512_000_000, Some(512_000_000)).verdict,
         Verdict::Pass
     );
     fails_with(
-        &crosscheck::judge_tbfreq(500_000_000, Some(512_000_000)),
+        &powerpc::judge_tbfreq(500_000_000, Some(512_000_000)),
         "/proc/cpuinfo's timebase 512000000",
     );
     fails_with(
-        &crosscheck::judge_tbfreq(0, Some(512_000_000)),
+        &powerpc::judge_tbfreq(0, Some(512_000_000)),
         "a timebase of 0 Hz",
     );
     assert!(matches!(
-        crosscheck::judge_tbfreq(512_000_000, None).verdict,
+        powerpc::judge_tbfreq(512_000_000, None).verdict,
         Verdict::Skip { .. }
     ));
 
@@ -1317,16 +1344,16 @@ fn powerpc_helpers_that_lie_fail_their_cross_checks() {
         implemented: (0..460).map(|n| bits.contains(&n)).collect(),
     };
     let good = map(&[20, 207, 246], Ok("[vvar]".into()));
-    let r = crosscheck::judge_syscall_map(&good, &[20, 207, 246], &[(17, true), (31, true)]);
+    let r = powerpc::judge_syscall_map(&good, &[20, 207, 246], &[(17, true), (31, true)]);
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
     let missing = map(&[20, 207], Ok("[vvar]".into()));
     fails_with(
-        &crosscheck::judge_syscall_map(&missing, &[20, 207, 246], &[]),
+        &powerpc::judge_syscall_map(&missing, &[20, 207, 246], &[]),
         "call 246, which this process makes, is not marked implemented",
     );
     let too_many = map(&[17, 20], Ok("[vvar]".into()));
     fails_with(
-        &crosscheck::judge_syscall_map(&too_many, &[20], &[(17, true)]),
+        &powerpc::judge_syscall_map(&too_many, &[20], &[(17, true)]),
         "call 17 is marked implemented but answers ENOSYS",
     );
     let nowhere = map(
@@ -1334,16 +1361,13 @@ fn powerpc_helpers_that_lie_fail_their_cross_checks() {
         Err("0x10 is in no readable mapping of this process".into()),
     );
     fails_with(
-        &crosscheck::judge_syscall_map(&nowhere, &[20], &[]),
+        &powerpc::judge_syscall_map(&nowhere, &[20], &[]),
         "no readable mapping",
     );
 
     // sync_dicache: code written, synced and run does what it says.
-    assert_eq!(
-        crosscheck::judge_sync_dicache(42, 42).verdict,
-        Verdict::Pass
-    );
-    fails_with(&crosscheck::judge_sync_dicache(0, 42), "returned 0, not 42");
+    assert_eq!(powerpc::judge_sync_dicache(42, 42).verdict, Verdict::Pass);
+    fails_with(&powerpc::judge_sync_dicache(0, 42), "returned 0, not 42");
 }
 
 #[test]
@@ -1357,7 +1381,7 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
         return_address: None,
     };
     assert_eq!(
-        crosscheck::judge_signal_return(&good, "how", None).verdict,
+        trampoline::judge_signal_return(&good, "how", None).verdict,
         Verdict::Pass
     );
     // A sigreturn that never restores the mask the handler ran under.
@@ -1366,7 +1390,7 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
         ..good.clone()
     };
     fails_with(
-        &crosscheck::judge_signal_return(&mask, "how", None),
+        &trampoline::judge_signal_return(&mask, "how", None),
         "sigreturn did not restore it",
     );
     // A trampoline that returns into a clobbered context.
@@ -1375,7 +1399,7 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
         held: (7, 0),
         ..good.clone()
     };
-    let r = crosscheck::judge_signal_return(&clobbered, "how", None);
+    let r = trampoline::judge_signal_return(&clobbered, "how", None);
     fails_with(&r, "the interrupted tgkill returned");
     assert_eq!(r.symptoms, ["result-differs", "result-differs"]);
     let never = SignalReturn {
@@ -1383,7 +1407,7 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
         ..good.clone()
     };
     fails_with(
-        &crosscheck::judge_signal_return(&never, "how", None),
+        &trampoline::judge_signal_return(&never, "how", None),
         "the handler did not run",
     );
 
@@ -1394,7 +1418,7 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
         return_address: Some(address),
         ..good.clone()
     };
-    let right = crosscheck::judge_signal_return(&returned_to(0x7000), "how", Some(0x7000));
+    let right = trampoline::judge_signal_return(&returned_to(0x7000), "how", Some(0x7000));
     assert_eq!(right.verdict, Verdict::Pass, "{right:?}");
     assert!(
         right
@@ -1403,14 +1427,14 @@ fn a_trampoline_that_loses_the_signal_mask_or_the_context_fails() {
             .any(|n| n.contains("return address at this trampoline")),
         "{right:?}"
     );
-    let elsewhere = crosscheck::judge_signal_return(&returned_to(0x7ffe_1000), "how", Some(0x7000));
+    let elsewhere = trampoline::judge_signal_return(&returned_to(0x7ffe_1000), "how", Some(0x7000));
     fails_with(
         &elsewhere,
         "return address 0x7ffe1000, not the trampoline at 0x7000",
     );
     assert_eq!(elsewhere.symptoms, ["return-address"]);
     // A build that cannot read it says so instead of passing it silently.
-    let unread = crosscheck::judge_signal_return(&good, "how", Some(0x7000));
+    let unread = trampoline::judge_signal_return(&good, "how", Some(0x7000));
     assert!(
         unread
             .notes
@@ -1429,7 +1453,7 @@ fn a_restart_entry_that_does_not_finish_the_interrupted_sleep_fails() {
         returned: Ok(0),
         elapsed_ms: 1002,
     };
-    let r = crosscheck::judge_restart(&good);
+    let r = restart::judge_restart(&good);
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
     // The trap word after a restart that returns: the sleep ends with what
     // restart_syscall leaked (-ERESTART_RESTARTBLOCK) or EINTR, early.
@@ -1438,7 +1462,7 @@ fn a_restart_entry_that_does_not_finish_the_interrupted_sleep_fails() {
         elapsed_ms: 300,
         ..good.clone()
     };
-    let r = crosscheck::judge_restart(&leaked);
+    let r = restart::judge_restart(&leaked);
     fails_with(&r, "returned Ok(-516), not 0");
     assert_eq!(r.symptoms, ["result-differs", "result-differs"]);
     let interrupted = RestartReading {
@@ -1446,19 +1470,19 @@ fn a_restart_entry_that_does_not_finish_the_interrupted_sleep_fails() {
         ..good.clone()
     };
     fails_with(
-        &crosscheck::judge_restart(&interrupted),
+        &restart::judge_restart(&interrupted),
         "the kernel's restart did not finish it",
     );
     // A restart that returns 0 at once, the rest of the interval lost.
     fails_with(
-        &crosscheck::judge_restart(&RestartReading {
+        &restart::judge_restart(&RestartReading {
             elapsed_ms: 301,
             ..good.clone()
         }),
         "after 301 ms, before the 1000 ms it asked for",
     );
     // A process that was never stopped proves nothing: not a pass.
-    let unstopped = crosscheck::judge_restart(&RestartReading {
+    let unstopped = restart::judge_restart(&RestartReading {
         stopped_ms: 0,
         ..good
     });
@@ -1470,7 +1494,7 @@ fn a_restart_entry_that_does_not_finish_the_interrupted_sleep_fails() {
 
 #[test]
 fn a_getcpu_that_reads_its_third_argument_fails() {
-    use vdsoconf_suite::checks::live::call::judge_getcpu_tcache;
+    use vdsoconf_suite::kinds::getcpu::judge_getcpu_tcache;
     let with_null = (Ok(0), 1, 0);
     let same = [("all-ones", with_null), ("a PROT_NONE page", with_null)];
     assert!(judge_getcpu_tcache(with_null, &same, true).is_ok());
@@ -1492,7 +1516,7 @@ fn a_getcpu_that_reads_its_third_argument_fails() {
 
 #[test]
 fn getrandom_threads_that_share_a_state_or_fail_are_caught() {
-    use vdsoconf_suite::checks::live::call::{judge_getrandom_threads, ThreadFill};
+    use vdsoconf_suite::kinds::getrandom::{judge_getrandom_threads, ThreadFill};
     let fill = |b: u8| (Ok(32), vec![b; 32]);
     let good: Vec<ThreadFill> = (0..=255).map(fill).collect();
     assert!(judge_getrandom_threads(&good).is_ok());

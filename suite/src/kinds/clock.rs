@@ -1,14 +1,15 @@
 //! clock_gettime and clock_getres, in the native and the time64 timespec ABI.
 
 use super::{pointers_of, ClockSource, LiveKind, Pointers};
-use crate::checks::live::call::{judge_getres, judge_gettime};
-use crate::checks::live::clocks::{all_clock_cases, Reading};
-use crate::checks::live::crosscheck;
+use crate::checks::live::call::{describe_ret, NSEC_PER_SEC, SOME_TIME_AGO};
+use crate::checks::live::clocks::{
+    all_clock_cases, errno_name, is_coarse, ns, show, ClockCase, Reading,
+};
 use crate::checks::live::served::{served_clock_cases, ServedContext, ServiceCase};
 use crate::checks::live::timens::{self, InnerReport};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::syscall::{self};
+use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{
     Clock, ClockOp, Getres, Gettime, Handle, Resolved, Returned, Timespec, TimespecAbi,
 };
@@ -79,7 +80,7 @@ where
             Ok(f) => f,
             Err(e) => return CheckResult::fail(e),
         };
-        crosscheck::judge_gettime(
+        judge_gettime_against_syscall(
             &all_clock_cases(),
             &mut |c| gettime_with_canary(&f, c),
             &mut syscall::clock_gettime,
@@ -122,7 +123,7 @@ where
             Ok(f) => f,
             Err(e) => return CheckResult::fail(e),
         };
-        crosscheck::judge_getres(
+        judge_getres_against_syscall(
             &all_clock_cases(),
             &mut |c| f.read(c),
             &mut |c| {
@@ -154,5 +155,250 @@ where
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
         pointers_of::<Clock<T, Getres>>(f, use_it)
+    }
+}
+
+/// `clock_gettime(clock)` returned `ret` and `ts`.
+pub fn judge_gettime(clock: ClockId, ret: Returned, ts: Timespec) -> Result<(), Problem> {
+    let problem = |id: &str, message: String| Err(Problem::about(id, clock, message));
+    if ret != Ok(0) {
+        return problem(
+            "call-returned",
+            format!("{clock}: returned {}", describe_ret(ret)),
+        );
+    }
+    if !(0..NSEC_PER_SEC).contains(&ts.nsec) {
+        return problem(
+            "not-normalized",
+            format!("{clock}: tv_nsec {} is not normalized", ts.nsec),
+        );
+    }
+    if ts.sec < 0 {
+        return problem(
+            "implausible-value",
+            format!("{clock}: tv_sec {} is negative", ts.sec),
+        );
+    }
+    if clock == ClockId::REALTIME && ts.sec < SOME_TIME_AGO {
+        return problem(
+            "implausible-value",
+            format!("{clock}: tv_sec {} is before 2001", ts.sec),
+        );
+    }
+    Ok(())
+}
+
+/// `clock_getres(clock)` returned `ret` and `res`.
+pub fn judge_getres(clock: ClockId, ret: Returned, res: Timespec) -> Result<(), Problem> {
+    if ret != Ok(0) {
+        return Err(Problem::about(
+            "call-returned",
+            clock,
+            format!("{clock}: returned {}", describe_ret(ret)),
+        ));
+    }
+    let total = res
+        .sec
+        .saturating_mul(NSEC_PER_SEC)
+        .saturating_add(res.nsec);
+    if !(0..NSEC_PER_SEC).contains(&res.nsec) || total <= 0 || total > NSEC_PER_SEC {
+        return Err(Problem::about(
+            "implausible-value",
+            clock,
+            format!(
+                "{clock}: resolution {}.{:09} s is not in (0, 1] s",
+                res.sec, res.nsec
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// clock_gettime for every case: `before <= vdso <= after` for valid ids (coarse clocks
+/// may lag by their resolution), the same errno for ids the syscall rejects, and a
+/// rejected id must leave the output untouched (`untouched` reports that per id).
+pub fn judge_gettime_against_syscall(
+    cases: &[ClockCase],
+    vdso: &mut dyn FnMut(i32) -> (Reading, bool),
+    sys: &mut dyn FnMut(i32) -> Reading,
+    sys_res: &mut dyn FnMut(i32) -> Reading,
+) -> CheckResult {
+    let mut problems = Vec::new();
+    let mut rejected = Vec::new();
+    for case in cases {
+        let before = sys(case.id);
+        let (got, untouched) = vdso(case.id);
+        let after = sys(case.id);
+        let what = case.describe();
+        match (&before, &got, &after) {
+            (Err(e), Err(v), _) if e == v => {
+                if untouched {
+                    rejected.push(format!("{}={}", case.id, errno_name(*e)));
+                } else {
+                    // Both facts in one sentence: the errno was right, the write was not.
+                    problems.push(Problem::about(
+                        "wrote-on-error",
+                        case.label,
+                        format!(
+                            "{what}: rejected with {} as the syscall does, but wrote the timespec, which the syscall leaves alone",
+                            errno_name(*v)
+                        ),
+                    ));
+                }
+            }
+            (Err(e), other, _) => problems.push(Problem::about(
+                "errno-differs",
+                case.label,
+                format!(
+                    "{what}: syscall says {}, vDSO {}",
+                    errno_name(*e),
+                    show(other)
+                ),
+            )),
+            (Ok(_), Err(v), _) => problems.push(Problem::about(
+                "vdso-rejects",
+                case.label,
+                format!(
+                    "{what}: syscall accepts it, vDSO fails with {}",
+                    errno_name(*v)
+                ),
+            )),
+            (Ok(b), Ok(v), Ok(a)) => {
+                if !normalized(v) {
+                    problems.push(Problem::about(
+                        "not-normalized",
+                        case.label,
+                        format!("{what}: tv_nsec {} is not normalized", v.nsec),
+                    ));
+                    continue;
+                }
+                let slack = if is_coarse(case.id) {
+                    sys_res(case.id).map(ns).unwrap_or(0)
+                } else {
+                    0
+                };
+                if ns(*v) < ns(*b) - slack || ns(*v) > ns(*a) {
+                    problems.push(Problem::about(
+                        "outside-syscall-readings",
+                        case.label,
+                        format!(
+                            "{what}: vDSO {} is outside the syscall readings [{}, {}]{}",
+                            show(&got),
+                            show(&before),
+                            show(&after),
+                            if slack > 0 {
+                                format!(" (allowing {slack} ns of coarse lag)")
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    ));
+                }
+            }
+            (Ok(_), Ok(_), Err(e)) => problems.push(Problem::about(
+                "syscall-failed",
+                case.label,
+                format!("{what}: second syscall failed with {}", errno_name(*e)),
+            )),
+        }
+    }
+    let note = format!(
+        "{} clock ids checked; rejected as the syscall does, the timespec untouched: {}",
+        cases.len(),
+        rejected.join(" ")
+    );
+    CheckResult::from_symptoms(problems).with_notes(vec![note])
+}
+
+/// clock_getres: exactly the syscall's value or errno for every id, and a NULL `res`
+/// gives the same status.
+pub fn judge_getres_against_syscall(
+    cases: &[ClockCase],
+    vdso: &mut dyn FnMut(i32) -> Reading,
+    vdso_null: &mut dyn FnMut(i32) -> Result<(), Errno>,
+    sys: &mut dyn FnMut(i32) -> Reading,
+) -> CheckResult {
+    let mut problems = Vec::new();
+    for case in cases {
+        let (s, v) = (sys(case.id), vdso(case.id));
+        if s != v {
+            problems.push(Problem::about(
+                "result-differs",
+                case.label,
+                format!(
+                    "{}: syscall {}, vDSO {}",
+                    case.describe(),
+                    show(&s),
+                    show(&v)
+                ),
+            ));
+        }
+        let null = vdso_null(case.id);
+        if null != s.map(|_| ()) {
+            problems.push(Problem::about(
+                "null-differs",
+                case.label,
+                format!(
+                    "{}: with a NULL res the vDSO gives {}, the syscall {}",
+                    case.describe(),
+                    null.map_or_else(errno_name, |()| "0".into()),
+                    show(&s)
+                ),
+            ));
+        }
+    }
+    CheckResult::from_symptoms(problems)
+}
+
+fn normalized(t: &Timespec) -> bool {
+    (0..1_000_000_000).contains(&t.nsec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::live::call::NSEC_PER_SEC;
+
+    const NOW: Timespec = Timespec {
+        sec: 1_764_000_000,
+        nsec: 5,
+    };
+
+    #[test]
+    fn gettime_rejects_errors_unnormalized_and_implausible_values() {
+        assert!(judge_gettime(ClockId::REALTIME, Ok(0), NOW).is_ok());
+        assert!(judge_gettime(ClockId::REALTIME, Err(22), NOW)
+            .unwrap_err()
+            .contains("-22"));
+        let bad_nsec = Timespec {
+            nsec: NSEC_PER_SEC,
+            ..NOW
+        };
+        assert!(judge_gettime(ClockId::MONOTONIC, Ok(0), bad_nsec)
+            .unwrap_err()
+            .contains("normalized"));
+        let epoch = Timespec { sec: 3, nsec: 0 };
+        assert!(judge_gettime(ClockId::MONOTONIC, Ok(0), epoch).is_ok());
+        assert!(judge_gettime(ClockId::REALTIME, Ok(0), epoch)
+            .unwrap_err()
+            .contains("before 2001"));
+        assert!(judge_gettime(ClockId::MONOTONIC, Ok(0), Timespec { sec: -1, nsec: 0 }).is_err());
+    }
+
+    #[test]
+    fn getres_must_be_positive_and_at_most_a_second() {
+        assert!(judge_getres(ClockId::MONOTONIC, Ok(0), Timespec { sec: 0, nsec: 1 }).is_ok());
+        assert!(judge_getres(
+            ClockId::MONOTONIC,
+            Ok(0),
+            Timespec {
+                sec: 0,
+                nsec: 4_000_000
+            }
+        )
+        .is_ok());
+        assert!(judge_getres(ClockId::MONOTONIC, Ok(0), Timespec { sec: 0, nsec: 0 }).is_err());
+        assert!(judge_getres(ClockId::MONOTONIC, Ok(0), Timespec { sec: 2, nsec: 0 }).is_err());
+        assert!(judge_getres(ClockId::MONOTONIC, Err(14), Timespec { sec: 0, nsec: 1 }).is_err());
     }
 }

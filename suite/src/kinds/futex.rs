@@ -8,10 +8,10 @@
 //! Either way return what `*lock` held.
 
 use super::{pointers_of, LiveKind, Pointers};
-use crate::checks::live::call::{judge_futex_unlock, UnlockCall, UnlockCase};
-use crate::checks::live::crosscheck::{judge_futex_unlock_syscall, SlowPath};
+use crate::checks::live::clocks::errno_name;
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::{CheckResult, Problem};
+use crate::vdso::syscall::Errno;
 use crate::vdso::{syscall, syscall_watch};
 use crate::vdso::{FutexTryUnlock, LockState, PendingSlot, Resolved};
 use core::marker::PhantomData;
@@ -83,7 +83,7 @@ impl<P: PendingSlot> LiveKind for FutexKind<P> {
                 }
             })
             .collect();
-        judge_futex_unlock_syscall(&paths)
+        judge_futex_unlock_against_syscall(&paths)
     }
 
     /// Unlocking an owned lock never enters the kernel.
@@ -114,4 +114,188 @@ impl<P: PendingSlot> LiveKind for FutexKind<P> {
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
         pointers_of::<FutexTryUnlock<P>>(f, use_it)
     }
+}
+
+/// The states a robust futex's lock word can be in when its owner unlocks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlockCase {
+    /// Held by the caller, nobody waiting: the helper unlocks it.
+    Owned,
+    /// Held by the caller with FUTEX_WAITERS set: left for the syscall.
+    Contended,
+    /// Held by another thread: left alone.
+    OtherOwner,
+    /// Not held: left alone.
+    Free,
+}
+
+pub const FUTEX_WAITERS: u32 = 0x8000_0000;
+
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+
+impl UnlockCase {
+    pub const ALL: [UnlockCase; 4] = [
+        UnlockCase::Owned,
+        UnlockCase::Contended,
+        UnlockCase::OtherOwner,
+        UnlockCase::Free,
+    ];
+
+    /// The lock word in this case, for the caller `tid`.
+    pub fn lock_word(self, tid: u32) -> u32 {
+        match self {
+            UnlockCase::Owned => tid,
+            UnlockCase::Contended => tid | FUTEX_WAITERS,
+            UnlockCase::OtherOwner => (tid % FUTEX_TID_MASK) + 1,
+            UnlockCase::Free => 0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UnlockCase::Owned => "owned",
+            UnlockCase::Contended => "contended",
+            UnlockCase::OtherOwner => "other-owner",
+            UnlockCase::Free => "free",
+        }
+    }
+}
+
+/// One robust-futex try-unlock: the lock word and pending slot before and after,
+/// the caller's tid and what the call returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnlockCall {
+    pub case: UnlockCase,
+    pub tid: u32,
+    pub before: LockState,
+    pub returned: u32,
+    pub after: LockState,
+}
+
+/// The try-unlock contract: it returns what the lock word held; it unlocks (0)
+/// and clears the pending slot exactly when the caller owned the lock, and
+/// touches neither otherwise.
+pub fn judge_futex_unlock(calls: &[UnlockCall]) -> Result<(), Problem> {
+    for c in calls {
+        let case = c.case.name();
+        if c.returned != c.before.lock {
+            return Err(Problem::about(
+                "unlock-returned",
+                case,
+                format!(
+                    "{case} lock (0x{:x}, tid {}): returned 0x{:x}, not the lock word",
+                    c.before.lock, c.tid, c.returned
+                ),
+            ));
+        }
+        let want = if c.before.lock == c.tid {
+            LockState {
+                lock: 0,
+                pending: 0,
+            }
+        } else {
+            c.before
+        };
+        if c.after != want {
+            return Err(Problem::about(
+                "unlock-left",
+                case,
+                format!(
+                    "{case} lock (0x{:x}, tid {}): left lock 0x{:x} and pending 0x{:x}, expected 0x{:x} and 0x{:x}",
+                    c.before.lock, c.tid, c.after.lock, c.after.pending, want.lock, want.pending
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A robust futex unlocked both ways from the same start: the vDSO's fast path
+/// (and, where it left the lock, the syscall after it, as a caller goes on), and
+/// the futex syscall's robust unlock alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlowPath {
+    pub case: UnlockCase,
+    pub start: LockState,
+    /// What the fast path left.
+    pub fast: LockState,
+    /// The syscall on what the fast path left, when it left the lock held.
+    pub slow: Option<(Result<isize, Errno>, LockState)>,
+    /// The syscall alone.
+    pub syscall: Result<isize, Errno>,
+    pub syscall_after: LockState,
+}
+
+/// Both ways end unlocked with the pending slot cleared; the syscall wakes nobody
+/// (no thread waits). A kernel whose futex() has no FUTEX_ROBUST_UNLOCK (ENOSYS)
+/// has nothing to compare with.
+pub fn judge_futex_unlock_against_syscall(paths: &[SlowPath]) -> CheckResult {
+    const DONE: LockState = LockState {
+        lock: 0,
+        pending: 0,
+    };
+    if paths.iter().any(|p| p.syscall == Err(libc::ENOSYS)) {
+        return CheckResult::skip(
+            "this kernel's futex() has no FUTEX_ROBUST_UNLOCK (ENOSYS): nothing to compare with",
+        );
+    }
+    let mut problems = Vec::new();
+    for p in paths {
+        let case = p.case.name();
+        let both = [("the syscall alone", p.syscall, p.syscall_after)]
+            .into_iter()
+            .chain(
+                p.slow
+                    .map(|(r, after)| ("the fast path, then the syscall", r, after)),
+            );
+        for (how, r, after) in both {
+            match r {
+                Ok(0) => {}
+                Ok(n) => problems.push(Problem::about(
+                    "implausible-value",
+                    case,
+                    format!("{case} lock, {how}: the syscall woke {n} waiters; none wait"),
+                )),
+                Err(e) => problems.push(Problem::about(
+                    "syscall-failed",
+                    case,
+                    format!(
+                        "{case} lock, {how}: the syscall failed with {}",
+                        errno_name(e)
+                    ),
+                )),
+            }
+            if r.is_ok() && after != DONE {
+                problems.push(Problem::about(
+                    "result-differs",
+                    case,
+                    format!(
+                        "{case} lock, {how}: left lock 0x{:x} and pending 0x{:x}, not both cleared",
+                        after.lock, after.pending
+                    ),
+                ));
+            }
+        }
+        if p.case == UnlockCase::Owned && p.fast != p.syscall_after {
+            problems.push(Problem::about(
+                "result-differs",
+                case,
+                format!(
+                    "owned lock: the fast path left lock 0x{:x} and pending 0x{:x}, the syscall 0x{:x} and 0x{:x}",
+                    p.fast.lock, p.fast.pending, p.syscall_after.lock, p.syscall_after.pending
+                ),
+            ));
+        }
+        if p.case != UnlockCase::Owned && p.fast.lock != p.start.lock {
+            problems.push(Problem::about(
+                "result-differs",
+                case,
+                format!(
+                    "{case} lock: the fast path changed the lock word 0x{:x} to 0x{:x}: the waiters would never be woken",
+                    p.start.lock, p.fast.lock
+                ),
+            ));
+        }
+    }
+    CheckResult::from_symptoms(problems)
 }

@@ -1,16 +1,16 @@
 //! getcpu: the CPU and NUMA node the caller runs on.
 
 use super::{observed, pointers_of, LiveKind, Pointers};
-use crate::checks::live::call::{judge_getcpu, judge_getcpu_tcache};
-use crate::checks::live::crosscheck::{self, CpuSample};
+use crate::checks::live::call::describe_ret;
+use crate::checks::live::clocks::errno_name;
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::live::step::step;
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::process::{
     allowed_cpus, configured_cpus, page_size, set_allowed_cpus, Access, Pages,
 };
-use crate::vdso::syscall::{self};
-use crate::vdso::{Getcpu, Resolved};
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{Getcpu, Resolved, Returned};
 
 pub struct GetcpuKind;
 
@@ -71,7 +71,7 @@ impl LiveKind for GetcpuKind {
             Some(e) if samples.is_empty() => CheckResult::unrunnable(format!(
                 "sched_setaffinity refused every CPU this process may run on: {e}"
             )),
-            _ => crosscheck::judge_getcpu(&samples),
+            _ => judge_getcpu_against_syscall(&samples),
         }
     }
 
@@ -83,5 +83,120 @@ impl LiveKind for GetcpuKind {
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
         pointers_of::<Getcpu>(f, use_it)
+    }
+}
+
+/// `getcpu` returned `ret`, `cpu`, `node`; the machine has `cpus` possible CPUs.
+pub fn judge_getcpu(ret: Returned, cpu: u32, node: u32, cpus: u32) -> Result<(), Problem> {
+    if ret != Ok(0) {
+        return Err(Problem::new(
+            "call-returned",
+            format!("returned {}", describe_ret(ret)),
+        ));
+    }
+    if cpu >= cpus {
+        return Err(Problem::new(
+            "cpu-out-of-range",
+            format!("cpu {cpu} is not below the {cpus} configured CPUs"),
+        ));
+    }
+    // MAX_NUMNODES is at most 1 << 10.
+    if node >= 1024 {
+        return Err(Problem::about(
+            "implausible-value",
+            "node",
+            format!("node {node} is not a NUMA node number"),
+        ));
+    }
+    Ok(())
+}
+
+/// getcpu's third argument (`tcache`) is ignored: with each `(what, reading)`
+/// the call returns what it returns with NULL and, when the caller was
+/// `pinned` to one CPU (else the CPU may change between calls), the same CPU
+/// and node.
+pub fn judge_getcpu_tcache(
+    with_null: (Returned, u32, u32),
+    cases: &[(&str, (Returned, u32, u32))],
+    pinned: bool,
+) -> Result<(), Problem> {
+    for (what, reading) in cases {
+        let differs = if pinned {
+            *reading != with_null
+        } else {
+            reading.0 != with_null.0
+        };
+        if differs {
+            return Err(Problem::about(
+                "result-differs",
+                "tcache",
+                format!(
+                    "with tcache {what} it returned {} with cpu {} node {}; with NULL {} with cpu {} node {} (tcache is to be ignored)",
+                    describe_ret(reading.0),
+                    reading.1,
+                    reading.2,
+                    describe_ret(with_null.0),
+                    with_null.1,
+                    with_null.2
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One CPU's getcpu comparison: (pinned cpu, vDSO (cpu, node), syscall (cpu, node)).
+pub type CpuSample = (u32, Result<(u32, u32), Errno>, Result<(u32, u32), Errno>);
+
+/// getcpu pinned to each allowed CPU: the vDSO names that CPU and the syscall's node.
+pub fn judge_getcpu_against_syscall(samples: &[CpuSample]) -> CheckResult {
+    let mut problems = Vec::new();
+    for (pinned, vdso, sys) in samples {
+        match (vdso, sys) {
+            (Ok((vc, vn)), Ok((sc, sn))) => {
+                if vc != pinned || sc != pinned {
+                    problems.push(Problem::about(
+                        "wrong-cpu",
+                        pinned,
+                        format!("pinned to CPU {pinned}: vDSO says {vc}, syscall {sc}"),
+                    ));
+                }
+                if vn != sn {
+                    problems.push(Problem::about(
+                        "wrong-node",
+                        pinned,
+                        format!("CPU {pinned}: vDSO node {vn}, syscall node {sn}"),
+                    ));
+                }
+            }
+            (Err(e), _) => problems.push(Problem::about(
+                "vdso-failed",
+                pinned,
+                format!("CPU {pinned}: vDSO failed with {}", errno_name(*e)),
+            )),
+            (_, Err(e)) => problems.push(Problem::about(
+                "syscall-failed",
+                pinned,
+                format!("CPU {pinned}: syscall failed with {}", errno_name(*e)),
+            )),
+        }
+    }
+    if samples.is_empty() {
+        return CheckResult::skip("no CPU in the affinity mask could be pinned");
+    }
+    CheckResult::from_symptoms(problems)
+        .with_notes(vec![format!("{} CPUs pinned and compared", samples.len())])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn getcpu_judge_fails_on_broken_output() {
+        assert!(judge_getcpu(Ok(0), 1, 0, 2).is_ok());
+        assert!(judge_getcpu(Ok(0), 2, 0, 2).unwrap_err().contains("cpu 2"));
+        assert!(judge_getcpu(Ok(0), 0, u32::MAX, 2).is_err());
+        assert!(judge_getcpu(Err(14), 0, 0, 2).is_err());
     }
 }

@@ -1,13 +1,15 @@
 //! getrandom: random bytes from a per-thread opaque state the caller maps.
 
 use super::{observed, LiveKind, Pointers};
-use crate::checks::live::call::{judge_getrandom, judge_getrandom_threads, ThreadFill};
-use crate::checks::live::crosscheck::{self, RandomCase};
+use crate::checks::live::call::describe_ret;
+use crate::checks::live::clocks::errno_name;
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::live::timens::{self, InnerReport};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::syscall::{self, Errno};
-use crate::vdso::{raw_value, Getrandom, GetrandomState, Resolved, Returned};
+use crate::vdso::{
+    raw_value, Getrandom, GetrandomState, Resolved, Returned, VgetrandomOpaqueParams,
+};
 
 pub struct GetrandomKind;
 
@@ -139,7 +141,7 @@ impl LiveKind for GetrandomKind {
             Ok(differs) => differs,
             Err(r) => return r,
         };
-        let mut problems = crosscheck::getrandom_problems(
+        let mut problems = problems_against_syscall(
             &cases,
             &[
                 ("two successive calls", x != y),
@@ -232,5 +234,189 @@ fn after_fork(f: Getrandom, state: &GetrandomState) -> Result<bool, CheckResult>
             "the forked child did not report its output",
         )),
         Ok((mine, Some(theirs))) => Ok(mine != theirs),
+    }
+}
+
+/// One fill of a getrandom stress thread: what it returned (or why no call
+/// was made), and the bytes.
+pub type ThreadFill = (Result<i64, String>, Vec<u8>);
+
+/// getrandom from many threads at once, each with its own state: every fill
+/// returned its length and no two fills (of any threads) gave the same bytes;
+/// a repeat means a state shared by accident or a key not reseeded.
+pub fn judge_getrandom_threads(fills: &[ThreadFill]) -> Result<(), Problem> {
+    if fills.len() < 8 {
+        return Err(Problem::about(
+            "call-returned",
+            "threads",
+            format!(
+                "the thread stress made only {} fills: fewer than two threads started",
+                fills.len()
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, (r, bytes)) in fills.iter().enumerate() {
+        match r {
+            Ok(n) if *n as usize == bytes.len() && !bytes.is_empty() => {}
+            Ok(n) => {
+                return Err(Problem::about(
+                    "call-returned",
+                    "threads",
+                    format!(
+                        "fill {i} of the thread stress returned {n} for {} bytes",
+                        bytes.len()
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Err(Problem::about(
+                    "call-returned",
+                    "threads",
+                    format!("fill {i} of the thread stress: {e}"),
+                ))
+            }
+        }
+        if !seen.insert(bytes.as_slice()) {
+            return Err(Problem::about(
+                "outputs-identical",
+                "threads",
+                format!(
+                    "fill {i} repeated the bytes of an earlier fill among {} (of threads with states of their own)",
+                    fills.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The parameter query and two 64-byte fills of getrandom.
+pub fn judge_getrandom(
+    params_ret: Returned,
+    params: &VgetrandomOpaqueParams,
+    fills: [(Returned, &[u8]); 2],
+) -> Result<(), Problem> {
+    if params_ret != Ok(0) {
+        return Err(Problem::about(
+            "call-returned",
+            "params",
+            format!("parameter query returned {}", describe_ret(params_ret)),
+        ));
+    }
+    if params.size_of_opaque_state == 0 || params.size_of_opaque_state > 4096 {
+        return Err(Problem::about(
+            "implausible-value",
+            "size_of_opaque_state",
+            format!(
+                "size_of_opaque_state {} is not in 1..=4096",
+                params.size_of_opaque_state
+            ),
+        ));
+    }
+    for (ret, buf) in fills {
+        if ret != Ok(buf.len() as i64) {
+            return Err(Problem::new(
+                "call-returned",
+                format!(
+                    "a {}-byte request returned {}",
+                    buf.len(),
+                    describe_ret(ret)
+                ),
+            ));
+        }
+    }
+    if fills[0].1.iter().all(|&b| b == 0) {
+        return Err(Problem::about(
+            "implausible-value",
+            "zeros",
+            "the output is all zeros",
+        ));
+    }
+    if fills[0].1 == fills[1].1 {
+        return Err(Problem::about(
+            "outputs-identical",
+            "successive calls",
+            "two successive calls returned the same bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// A getrandom request and what the vDSO and the syscall made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RandomCase {
+    pub what: String,
+    pub vdso: Result<usize, Errno>,
+    pub sys: Result<usize, Errno>,
+}
+
+/// getrandom: each request behaves like the syscall (same length or same errno), and
+/// outputs that must differ do.
+pub fn judge_getrandom_against_syscall(
+    cases: &[RandomCase],
+    distinct: &[(&str, bool)],
+) -> CheckResult {
+    CheckResult::from_symptoms(problems_against_syscall(cases, distinct))
+}
+
+/// The problems [`judge_getrandom`] reports.
+pub fn problems_against_syscall(cases: &[RandomCase], distinct: &[(&str, bool)]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for c in cases {
+        match (&c.vdso, &c.sys) {
+            (Ok(v), Ok(s)) if v == s => {}
+            (Err(v), Err(s)) if v == s => {}
+            (v, s) => problems.push(Problem::about(
+                "result-differs",
+                &c.what,
+                format!(
+                    "{}: vDSO {}, syscall {}",
+                    c.what,
+                    v.map_or_else(errno_name, |n| format!("{n} bytes")),
+                    s.map_or_else(errno_name, |n| format!("{n} bytes"))
+                ),
+            )),
+        }
+    }
+    for (what, differ) in distinct {
+        if !differ {
+            problems.push(Problem::about(
+                "outputs-identical",
+                what,
+                format!("{what}: the outputs are identical"),
+            ));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn getrandom_judge_fails_on_bad_params_short_reads_and_repeats() {
+        let params = VgetrandomOpaqueParams {
+            size_of_opaque_state: 256,
+            ..Default::default()
+        };
+        let (a, b) = ([1u8; 8], [2u8; 8]);
+        assert!(judge_getrandom(Ok(0), &params, [(Ok(8), &a), (Ok(8), &b)]).is_ok());
+        assert!(judge_getrandom(Err(22), &params, [(Ok(8), &a), (Ok(8), &b)]).is_err());
+        let none = VgetrandomOpaqueParams::default();
+        assert!(judge_getrandom(Ok(0), &none, [(Ok(8), &a), (Ok(8), &b)])
+            .unwrap_err()
+            .contains("size_of_opaque_state"));
+        assert!(judge_getrandom(Ok(0), &params, [(Ok(4), &a), (Ok(8), &b)]).is_err());
+        assert!(judge_getrandom(Ok(0), &params, [(Ok(8), &a), (Ok(8), &a)])
+            .unwrap_err()
+            .contains("same bytes"));
+        let zeros = [0u8; 8];
+        assert!(
+            judge_getrandom(Ok(0), &params, [(Ok(8), &zeros), (Ok(8), &b)])
+                .unwrap_err()
+                .contains("zeros")
+        );
     }
 }

@@ -1,13 +1,13 @@
 //! gettimeofday: seconds and microseconds of CLOCK_REALTIME, and the timezone.
 
 use super::{observed, pointers_of, ClockSource, LiveKind, Pointers};
-use crate::checks::live::call::judge_gettimeofday;
-use crate::checks::live::crosscheck;
+use crate::checks::live::call::{describe_ret, SOME_TIME_AGO};
+use crate::checks::live::clocks::errno_name;
 use crate::checks::live::served::{ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
-use crate::vdso::syscall::{self};
-use crate::vdso::{Gettimeofday, Resolved, Timespec};
+use crate::vdso::syscall::{self, Errno};
+use crate::vdso::{Gettimeofday, Resolved, Returned, Timespec, Timezone};
 
 pub struct GettimeofdayKind;
 
@@ -39,7 +39,7 @@ impl LiveKind for GettimeofdayKind {
             f.call_null(tv, tz).map(|_| ())
         };
         let nulls = [null(true, false), null(false, true), null(true, true)];
-        crosscheck::judge_gettimeofday(before, got, after, nulls)
+        judge_gettimeofday_against_syscall(before, got, after, nulls)
     }
 
     fn readers(
@@ -75,5 +75,103 @@ impl LiveKind for GettimeofdayKind {
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
         pointers_of::<Gettimeofday>(f, use_it)
+    }
+}
+
+/// `gettimeofday` returned `ret`, `sec`/`usec`.
+pub fn judge_gettimeofday(ret: Returned, sec: i64, usec: i64) -> Result<(), Problem> {
+    if ret != Ok(0) {
+        return Err(Problem::new(
+            "call-returned",
+            format!("returned {}", describe_ret(ret)),
+        ));
+    }
+    if !(0..1_000_000).contains(&usec) {
+        return Err(Problem::new(
+            "not-normalized",
+            format!("tv_usec {usec} is not normalized"),
+        ));
+    }
+    if sec < SOME_TIME_AGO {
+        return Err(Problem::new(
+            "implausible-value",
+            format!("tv_sec {sec} is before 2001"),
+        ));
+    }
+    Ok(())
+}
+
+/// One gettimeofday result: status, seconds, microseconds, timezone.
+pub type Gtod = Result<(i64, i64, Timezone), Errno>;
+
+/// gettimeofday: bracketed by syscall readings, the same timezone, and NULL `tv`,
+/// NULL `tz` and both NULL accepted (`nulls` gives the status of those three calls).
+pub fn judge_gettimeofday_against_syscall(
+    before: Gtod,
+    got: Gtod,
+    after: Gtod,
+    nulls: [Result<(), Errno>; 3],
+) -> CheckResult {
+    let mut problems = Vec::new();
+    match (before, got, after) {
+        (Ok(b), Ok(v), Ok(a)) => {
+            let us = |t: &(i64, i64, Timezone)| i128::from(t.0) * 1_000_000 + i128::from(t.1);
+            if !(0..1_000_000).contains(&v.1) {
+                problems.push(Problem::new(
+                    "not-normalized",
+                    format!("tv_usec {} is not normalized", v.1),
+                ));
+            } else if us(&v) < us(&b) || us(&v) > us(&a) {
+                problems.push(Problem::new(
+                    "outside-syscall-readings",
+                    format!(
+                        "vDSO {}.{:06} outside the syscall readings [{}.{:06}, {}.{:06}]",
+                        v.0, v.1, b.0, b.1, a.0, a.1
+                    ),
+                ));
+            }
+            if v.2 != b.2 {
+                problems.push(Problem::new(
+                    "timezone-differs",
+                    format!("timezone {:?} differs from the syscall's {:?}", v.2, b.2),
+                ));
+            }
+        }
+        (_, Err(e), _) => problems.push(Problem::new(
+            "vdso-failed",
+            format!("vDSO failed with {}", errno_name(e)),
+        )),
+        (Err(e), _, _) | (_, _, Err(e)) => problems.push(Problem::new(
+            "syscall-failed",
+            format!("the syscall failed with {}", errno_name(e)),
+        )),
+    }
+    for (r, (what, detail)) in nulls.iter().zip([
+        ("NULL tv", "tv"),
+        ("NULL tz", "tz"),
+        ("NULL tv and tz", "both"),
+    ]) {
+        if let Err(e) = r {
+            problems.push(Problem::about(
+                "null-rejected",
+                detail,
+                format!("{what}: failed with {}", errno_name(*e)),
+            ));
+        }
+    }
+    CheckResult::from_symptoms(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gettimeofday_judge_fails_on_broken_output() {
+        const SEC: i64 = 1_764_000_000;
+
+        assert!(judge_gettimeofday(Ok(0), SEC, 999_999).is_ok());
+        assert!(judge_gettimeofday(Ok(0), SEC, 1_000_000).is_err());
+        assert!(judge_gettimeofday(Err(1), SEC, 0).is_err());
     }
 }

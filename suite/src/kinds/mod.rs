@@ -1,26 +1,30 @@
 //! One description per symbol kind: everything the plan and the checks need to
 //! know about a kind (its arguments, which checks apply, why not) and, for a kind
 //! with live checks, how each check group takes its readings from a function of
-//! that kind ([`LiveKind`]). The group modules under `checks/live/` judge the
-//! readings. [`kind_info`] is the one place that lists kinds.
+//! that kind ([`LiveKind`]) and the judges specific to it, in the kind's module
+//! here. The generic group drivers (and a group's own judges) stay in
+//! `checks/live/`. [`kind_info`] is the one place that lists kinds.
 //!
-//! A new kind: its `SymbolKind` variant, its typed handle in `crate::vdso`
-//! (if callable), its description here, and (if it has live checks) a file here
-//! implementing [`LiveKind`].
+//! A new kind: its `SymbolKind` variant (and its place in `SymbolKind::ALL`),
+//! its typed handle in `crate::vdso` (if callable: the prototype, with the
+//! system call it stands in for as `Handle::TWIN`; `unsafe` stays in that
+//! module), its description here, and (if it has live checks) a module here
+//! implementing [`LiveKind`] with its judges. Tests refuse a callable kind
+//! without a twin and an `ALL` missing a variant.
 
-mod bench;
-mod clock;
-mod futex;
-mod getcpu;
-mod getrandom;
-mod gettimeofday;
-mod powerpc;
-mod restart;
-mod riscv;
-mod time;
-mod trampoline;
+pub mod bench;
+pub mod clock;
+pub mod futex;
+pub mod getcpu;
+pub mod getrandom;
+pub mod gettimeofday;
+pub mod powerpc;
+pub mod restart;
+pub mod riscv;
+pub mod time;
+pub mod trampoline;
 #[cfg(target_arch = "x86")]
-mod vsyscall;
+pub mod vsyscall;
 
 pub use bench::{time_calls, Measurement, Timing, BATCH, BATCHES};
 

@@ -7,9 +7,8 @@
 //! wrapper, so on powerpc builds only.
 
 use super::LiveKind;
-use crate::checks::live::crosscheck::{judge_sync_dicache, judge_syscall_map, judge_tbfreq};
-use crate::checks::CheckResult;
-use crate::vdso::{GetSyscallMap, GetTbfreq, Resolved, SyncDicache};
+use crate::checks::{CheckResult, Problem};
+use crate::vdso::{GetSyscallMap, GetTbfreq, Resolved, SyncDicache, SyscallMap};
 
 pub struct GetTbfreqKind;
 
@@ -71,5 +70,105 @@ impl LiveKind for SyncDicacheKind {
             Ok(ran) => judge_sync_dicache(ran, 42),
             Err(e) => CheckResult::unrunnable(e),
         }
+    }
+}
+
+/// get_tbfreq: a plausible frequency (1 MHz to 10 GHz), the one /proc/cpuinfo
+/// gives as `timebase` (`None`: no such line to compare with).
+pub fn judge_tbfreq(vdso: u64, cpuinfo: Option<u64>) -> CheckResult {
+    if !(1_000_000..=10_000_000_000).contains(&vdso) {
+        return CheckResult::from_symptoms(vec![Problem::new(
+            "implausible-value",
+            format!("a timebase of {vdso} Hz"),
+        )]);
+    }
+    match cpuinfo {
+        Some(tb) if tb == vdso => CheckResult::pass()
+            .with_notes(vec![format!("timebase {vdso} Hz, as /proc/cpuinfo says")]),
+        Some(tb) => CheckResult::from_symptoms(vec![Problem::new(
+            "result-differs",
+            format!("the vDSO says {vdso} Hz, /proc/cpuinfo's timebase {tb} Hz"),
+        )]),
+        None => CheckResult::skip(format!(
+            "the vDSO says {vdso} Hz; /proc/cpuinfo has no timebase line to compare with"
+        )),
+    }
+}
+
+/// get_syscall_map: a map in a readable mapping, a plausible count, the bits of
+/// calls this process just made set, and the bits of calls that answered ENOSYS
+/// (`unimplemented`: number, whether it did) clear.
+pub fn judge_syscall_map(
+    map: &SyscallMap,
+    implemented: &[usize],
+    unimplemented: &[(usize, bool)],
+) -> CheckResult {
+    let mut problems = Vec::new();
+    if !(300..4096).contains(&map.count) {
+        problems.push(Problem::about(
+            "implausible-value",
+            "count",
+            format!(
+                "syscall_count {} (NR_syscalls is in the hundreds)",
+                map.count
+            ),
+        ));
+    }
+    if let Err(e) = &map.mapping {
+        problems.push(Problem::about(
+            "implausible-value",
+            "map",
+            format!("the map: {e}"),
+        ));
+        return CheckResult::from_symptoms(problems);
+    }
+    let bit = |n: usize| map.implemented.get(n).copied();
+    for &n in implemented {
+        if bit(n) != Some(true) {
+            problems.push(Problem::about(
+                "result-differs",
+                n,
+                format!("call {n}, which this process makes, is not marked implemented"),
+            ));
+        }
+    }
+    for &(n, enosys) in unimplemented {
+        match (bit(n), enosys) {
+            (Some(false), true) => {}
+            (Some(true), true) => problems.push(Problem::about(
+                "result-differs",
+                n,
+                format!("call {n} is marked implemented but answers ENOSYS"),
+            )),
+            (_, false) => problems.push(Problem::about(
+                "result-differs",
+                n,
+                format!("call {n}, unimplemented on every powerpc kernel, did not answer ENOSYS"),
+            )),
+            (None, true) => problems.push(Problem::about(
+                "result-differs",
+                n,
+                format!("call {n} lies beyond the map's {} calls", map.count),
+            )),
+        }
+    }
+    CheckResult::from_symptoms(problems).with_notes(vec![format!(
+        "{} of {} calls marked implemented; the map is in {}",
+        map.implemented.iter().filter(|&&b| b).count(),
+        map.count,
+        map.mapping.as_deref().unwrap_or("?")
+    )])
+}
+
+/// sync_dicache: code written to a page, synced through the vDSO and run does
+/// what it says (returns `want`).
+pub fn judge_sync_dicache(ran: isize, want: isize) -> CheckResult {
+    if ran == want {
+        CheckResult::pass()
+    } else {
+        CheckResult::from_symptoms(vec![Problem::new(
+            "result-differs",
+            format!("the written code, synced and run, returned {ran}, not {want}"),
+        )])
     }
 }

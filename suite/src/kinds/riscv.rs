@@ -4,12 +4,12 @@
 //! syscall on SMP kernels). Compared with their syscalls on riscv builds.
 
 use super::{pointers_of, LiveKind, Pointers};
-use crate::checks::live::call::{judge_flush_icache, judge_hwprobe, HWPROBE_UNKNOWN_KEY};
+use crate::checks::live::call::describe_ret;
 use crate::checks::live::crosscheck::{judge_same_answers, Answers};
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::process::allowed_cpus;
-use crate::vdso::{FlushIcache, Hwprobe, HwprobeIo, HwprobePair, Resolved};
+use crate::vdso::{FlushIcache, Hwprobe, HwprobeIo, HwprobePair, Resolved, Returned};
 
 /// `RISCV_HWPROBE_MAX_KEY` of Linux 7.2; keys past it must come back as -1.
 const MAX_KEY_7_2: i64 = 16;
@@ -217,5 +217,67 @@ impl LiveKind for FlushIcacheKind {
             expected: Expected::Served,
             observed: Service::of(|| f.call(start, end, 0).map(|_| ())),
         }])
+    }
+}
+
+/// A key no kernel defines: hwprobe must answer it with key -1 and value 0.
+pub const HWPROBE_UNKNOWN_KEY: i64 = 1 << 40;
+
+const HWPROBE_KEY_BASE_BEHAVIOR: i64 = 3;
+
+const HWPROBE_BASE_BEHAVIOR_IMA: u64 = 1;
+
+/// The keys of hwprobe's first kernel (6.4): every kernel with the function knows them.
+const HWPROBE_FIRST_KEYS: core::ops::RangeInclusive<i64> = 0..=5;
+
+/// hwprobe for all CPUs: success, every first-kernel key known, the base
+/// behaviour the IMA one (every Linux riscv user space runs on it), an unknown
+/// key answered as unknown.
+pub fn judge_hwprobe(ret: Returned, pairs: &[HwprobePair]) -> Result<(), Problem> {
+    if ret != Ok(0) {
+        return Err(Problem::new(
+            "call-returned",
+            format!("returned {}", describe_ret(ret)),
+        ));
+    }
+    let known = |key| pairs.iter().any(|p| p.key == key);
+    if let Some(key) = HWPROBE_FIRST_KEYS.clone().find(|&k| !known(k)) {
+        return Err(Problem::about(
+            "implausible-value",
+            "key",
+            format!("key {key}, known since hwprobe began (6.4), came back unknown"),
+        ));
+    }
+    let base = pairs
+        .iter()
+        .find(|p| p.key == HWPROBE_KEY_BASE_BEHAVIOR)
+        .map_or(0, |p| p.value);
+    if base & HWPROBE_BASE_BEHAVIOR_IMA == 0 {
+        return Err(Problem::about(
+            "implausible-value",
+            "base-behavior",
+            format!("RISCV_HWPROBE_KEY_BASE_BEHAVIOR is 0x{base:x}: the IMA bit is not set"),
+        ));
+    }
+    match pairs.last() {
+        Some(HwprobePair { key: -1, value: 0 }) => Ok(()),
+        last => Err(Problem::about(
+            "implausible-value",
+            "unknown-key",
+            format!(
+                "key 1<<40, which no kernel defines, came back as {last:?}, not key -1 and value 0"
+            ),
+        )),
+    }
+}
+
+/// flush_icache of a range with flags 0 succeeds.
+pub fn judge_flush_icache(ret: Returned) -> Result<(), Problem> {
+    match ret {
+        Ok(0) => Ok(()),
+        _ => Err(Problem::new(
+            "call-returned",
+            format!("flags 0 returned {}", describe_ret(ret)),
+        )),
     }
 }

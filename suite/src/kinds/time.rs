@@ -1,8 +1,7 @@
 //! time: seconds of CLOCK_REALTIME, returned and stored.
 
 use super::{observed, pointers_of, ClockSource, LiveKind, Pointers};
-use crate::checks::live::call::judge_time;
-use crate::checks::live::crosscheck;
+use crate::checks::live::call::SOME_TIME_AGO;
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
@@ -28,7 +27,7 @@ impl LiveKind for TimeKind {
             return CheckResult::fail("the time syscall failed");
         };
         crate::checks::live::step::step("time with t=NULL");
-        crosscheck::judge_time(before, raw_value(ret), stored, after, raw_value(f.null()))
+        judge_time_against_syscall(before, raw_value(ret), stored, after, raw_value(f.null()))
     }
 
     fn readers(
@@ -52,5 +51,68 @@ impl LiveKind for TimeKind {
 
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
         pointers_of::<Time>(f, use_it)
+    }
+}
+
+/// `time(&stored)` returned `ret`.
+pub fn judge_time(ret: i64, stored: i64) -> Result<(), Problem> {
+    if ret != stored {
+        return Err(Problem::new(
+            "returned-not-stored",
+            format!("returned {ret} but stored {stored}"),
+        ));
+    }
+    if ret < SOME_TIME_AGO {
+        return Err(Problem::new(
+            "implausible-value",
+            format!("returned {ret}, before 2001"),
+        ));
+    }
+    Ok(())
+}
+
+/// time: `time(&t)` returns what it stores, within the syscall readings around it
+/// (seconds: the one-second edge is the bracket), and `time(NULL)` works.
+pub fn judge_time_against_syscall(
+    before: i64,
+    returned: i64,
+    stored: i64,
+    after: i64,
+    null_returned: i64,
+) -> CheckResult {
+    let mut problems = Vec::new();
+    if returned != stored {
+        problems.push(Problem::new(
+            "returned-not-stored",
+            format!("returned {returned} but stored {stored}"),
+        ));
+    }
+    if returned < before || returned > after {
+        problems.push(Problem::new(
+            "outside-syscall-readings",
+            format!("{returned} is outside the syscall readings [{before}, {after}]"),
+        ));
+    }
+    if null_returned < before || null_returned > after + 1 {
+        problems.push(Problem::about(
+            "outside-syscall-readings",
+            "NULL",
+            format!("time(NULL) returned {null_returned}, outside [{before}, {after}]"),
+        ));
+    }
+    CheckResult::from_symptoms(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_judge_fails_on_broken_output() {
+        const SEC: i64 = 1_764_000_000;
+
+        assert!(judge_time(SEC, SEC).is_ok());
+        assert!(judge_time(SEC, 0).unwrap_err().contains("stored 0"));
+        assert!(judge_time(12, 12).is_err());
     }
 }

@@ -6,8 +6,8 @@
 //! was given this trampoline as its return address.
 
 use super::LiveKind;
-use crate::checks::live::crosscheck::judge_signal_return;
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, Problem};
+use crate::vdso::signals::SignalReturn;
 use crate::vdso::signals::{return_through, TAKES_RESTORER};
 use crate::vdso::Resolved;
 
@@ -37,4 +37,60 @@ impl LiveKind for TrampolineKind {
             Err(e) => CheckResult::unrunnable(e),
         }
     }
+}
+
+/// A signal handler returned through a trampoline: it ran with the signal
+/// raised, the raise returned 0, the interrupted code got its signal mask and
+/// its values back, and, where the kernel chose the return address itself
+/// (`trampoline`), the handler was given this trampoline to return to.
+pub fn judge_signal_return(r: &SignalReturn, how: &str, trampoline: Option<usize>) -> CheckResult {
+    let mut problems = Vec::new();
+    let mut notes = vec![how.to_string()];
+    match (trampoline, r.return_address) {
+        (Some(want), Some(got)) if got != want => problems.push(Problem::new(
+            "return-address",
+            format!("the handler was entered with return address 0x{got:x}, not the trampoline at 0x{want:x}"),
+        )),
+        (Some(want), Some(_)) => notes.push(format!(
+            "the handler was entered with its return address at this trampoline (0x{want:x})"
+        )),
+        (Some(_), None) => notes.push(
+            "the return address the kernel gave the handler is not read on this build".to_string(),
+        ),
+        (None, _) => {}
+    }
+    if r.handled != libc::SIGUSR1 {
+        problems.push(Problem::new(
+            "vdso-failed",
+            format!(
+                "the handler did not run for SIGUSR1 (it saw signal {})",
+                r.handled
+            ),
+        ));
+    }
+    if r.raised != Ok(0) {
+        problems.push(Problem::new(
+            "result-differs",
+            format!("the interrupted tgkill returned {:?}, not 0", r.raised),
+        ));
+    }
+    if r.mask_after != r.mask_before {
+        problems.push(Problem::new(
+            "result-differs",
+            format!(
+                "the signal mask was 0x{:x} before and 0x{:x} after: sigreturn did not restore it",
+                r.mask_before, r.mask_after
+            ),
+        ));
+    }
+    if r.held.0 != r.held.1 {
+        problems.push(Problem::new(
+            "result-differs",
+            format!(
+                "a value held across the signal changed from 0x{:x} to 0x{:x}",
+                r.held.0, r.held.1
+            ),
+        ));
+    }
+    CheckResult::from_symptoms(problems).with_notes(notes)
 }

@@ -1,7 +1,8 @@
 //! Live checks: each runs in a child process against this process's vDSO and the raw
 //! syscalls. The drivers here resolve the symbol and ask its kind's description
-//! ([`crate::kinds`]) for the readings; the judging functions (one module per group)
-//! take readings, not functions, so tests can feed them a broken implementation.
+//! ([`crate::kinds`]) for the readings. The judging functions take readings, not
+//! functions, so tests can feed them a broken implementation: a group's own
+//! judge in its module here, a judge specific to one kind in that kind's module.
 
 pub mod badptr;
 pub mod call;
