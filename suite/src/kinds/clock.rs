@@ -1,6 +1,8 @@
 //! clock_gettime and clock_getres, in the native and the time64 timespec ABI.
 
-use super::{pointers_of, ClockSource, LiveKind, Pointers};
+use super::{
+    called, pointers_of, ClockSource, KindInfo, LiveKind, Pointers, ReadsClock, TimeNamespace,
+};
 use crate::checks::live::call::{describe_ret, NSEC_PER_SEC, SOME_TIME_AGO};
 use crate::checks::live::clocks::{
     all_clock_cases, errno_name, is_coarse, ns, show, ClockCase, Reading,
@@ -11,12 +13,46 @@ use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{
-    Clock, ClockOp, Getres, Gettime, Handle, Resolved, Returned, Timespec, TimespecAbi,
+    Clock, ClockOp, Getres, Gettime, Handle, KernelTimespec, NativeTimespec, PointerCall, Resolved,
+    Returned, Timespec, TimespecAbi,
 };
 use core::marker::PhantomData;
 
 /// The clocks the call check reads.
 const CALLED: [ClockId; 2] = [ClockId::REALTIME, ClockId::MONOTONIC];
+
+/// `clock_gettime` (the native timespec), its description.
+pub const GETTIME: KindInfo =
+    gettime::<NativeTimespec>("clock_gettime", &GettimeKind::<NativeTimespec>::NEW);
+/// `clock_gettime64` (`__kernel_timespec`), its description.
+pub const GETTIME64: KindInfo =
+    gettime::<KernelTimespec>("clock_gettime64", &GettimeKind::<KernelTimespec>::NEW);
+/// `clock_getres` (the native timespec), its description.
+pub const GETRES: KindInfo =
+    getres::<NativeTimespec>("clock_getres", &GetresKind::<NativeTimespec>::NEW);
+/// `clock_getres_time64` (`__kernel_timespec`), its description.
+pub const GETRES_TIME64: KindInfo =
+    getres::<KernelTimespec>("clock_getres_time64", &GetresKind::<KernelTimespec>::NEW);
+
+const fn gettime<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+    KindInfo {
+        outputs: <Clock<T, Gettime> as PointerCall>::OUTPUTS,
+        null_allowed: false,
+        takes_clock: true,
+        reads_clock: ReadsClock::Given,
+        time_namespace: TimeNamespace::AsSyscall,
+        ..called::<Clock<T, Gettime>>(name, live)
+    }
+}
+
+const fn getres<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+    KindInfo {
+        outputs: <Clock<T, Getres> as PointerCall>::OUTPUTS,
+        takes_clock: true,
+        time_namespace: TimeNamespace::AsSyscall,
+        ..called::<Clock<T, Getres>>(name, live)
+    }
+}
 
 /// clock_gettime with the timespec ABI `T`.
 pub struct GettimeKind<T>(PhantomData<fn() -> T>);

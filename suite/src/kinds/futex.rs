@@ -7,14 +7,31 @@
 //! owner, a free lock) touch nothing, for the caller to take the syscall path.
 //! Either way return what `*lock` held.
 
-use super::{pointers_of, LiveKind, Pointers};
+use super::{called, pointers_of, KindInfo, LiveKind, Pointers};
 use crate::checks::live::clocks::errno_name;
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::syscall::Errno;
 use crate::vdso::{syscall, syscall_watch};
-use crate::vdso::{FutexTryUnlock, LockState, PendingSlot, Resolved};
+use crate::vdso::{FutexTryUnlock, LockState, PendingSlot, PointerCall, Resolved};
 use core::marker::PhantomData;
+
+/// `futex_robust_list64_try_unlock` (a 64-bit pending slot), its description.
+pub const LIST64: KindInfo =
+    try_unlock::<u64>("futex_robust_list64_try_unlock", &FutexKind::<u64>::NEW);
+/// `futex_robust_list32_try_unlock` (a compat, 32-bit slot), its description.
+pub const LIST32: KindInfo =
+    try_unlock::<u32>("futex_robust_list32_try_unlock", &FutexKind::<u32>::NEW);
+
+const fn try_unlock<P: PendingSlot>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+    KindInfo {
+        outputs: <FutexTryUnlock<P> as PointerCall>::OUTPUTS,
+        null_allowed: false,
+        scalar_outputs: true,
+        bench_label: Some("uncontended unlock"),
+        ..called::<FutexTryUnlock<P>>(name, live)
+    }
+}
 
 pub struct FutexKind<P>(PhantomData<fn() -> P>);
 

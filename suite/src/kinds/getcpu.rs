@@ -1,6 +1,6 @@
 //! getcpu: the CPU and NUMA node the caller runs on.
 
-use super::{observed, pointers_of, LiveKind, Pointers};
+use super::{called, observed, pointers_of, KindInfo, LiveKind, Pointers};
 use crate::checks::live::call::describe_ret;
 use crate::checks::live::clocks::errno_name;
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
@@ -10,7 +10,13 @@ use crate::vdso::process::{
     allowed_cpus, configured_cpus, page_size, set_allowed_cpus, Access, Pages,
 };
 use crate::vdso::syscall::{self, Errno};
-use crate::vdso::{Getcpu, Resolved, Returned};
+use crate::vdso::{Getcpu, PointerCall, Resolved, Returned};
+
+pub const INFO: KindInfo = KindInfo {
+    outputs: Getcpu::OUTPUTS,
+    scalar_outputs: true,
+    ..called::<Getcpu>("getcpu", &GetcpuKind)
+};
 
 pub struct GetcpuKind;
 

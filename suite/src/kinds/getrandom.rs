@@ -1,6 +1,6 @@
 //! getrandom: random bytes from a per-thread opaque state the caller maps.
 
-use super::{observed, LiveKind, Pointers};
+use super::{called, observed, KindInfo, LiveKind, Pointers, TimeNamespace};
 use crate::checks::live::call::describe_ret;
 use crate::checks::live::clocks::errno_name;
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
@@ -8,7 +8,16 @@ use crate::checks::live::timens::{self, InnerReport};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{
-    raw_value, Getrandom, GetrandomState, Resolved, Returned, VgetrandomOpaqueParams,
+    raw_value, Getrandom, GetrandomState, GetrandomWith, PointerCall, Resolved, Returned,
+    VgetrandomOpaqueParams,
+};
+
+pub const INFO: KindInfo = KindInfo {
+    outputs: GetrandomWith::OUTPUTS,
+    bench_label: Some("16 bytes"),
+    null_allowed: false,
+    time_namespace: TimeNamespace::StillServed,
+    ..called::<Getrandom>("getrandom", &GetrandomKind)
 };
 
 pub struct GetrandomKind;

@@ -1,13 +1,24 @@
 //! gettimeofday: seconds and microseconds of CLOCK_REALTIME, and the timezone.
 
-use super::{observed, pointers_of, ClockSource, LiveKind, Pointers};
+use super::{
+    called, observed, pointers_of, ClockSource, KindInfo, LiveKind, Pointers, ReadsClock,
+    TimeNamespace,
+};
 use crate::checks::live::call::{describe_ret, SOME_TIME_AGO};
 use crate::checks::live::clocks::errno_name;
 use crate::checks::live::served::{ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
 use crate::vdso::syscall::{self, Errno};
-use crate::vdso::{Gettimeofday, Resolved, Returned, Timespec, Timezone};
+use crate::vdso::{Gettimeofday, PointerCall, Resolved, Returned, Timespec, Timezone};
+
+pub const INFO: KindInfo = KindInfo {
+    outputs: Gettimeofday::OUTPUTS,
+    reads_clock: ReadsClock::Own,
+    reading_unit_ns: 1_000,
+    time_namespace: TimeNamespace::AsSyscall,
+    ..called::<Gettimeofday>("gettimeofday", &GettimeofdayKind)
+};
 
 pub struct GettimeofdayKind;
 

@@ -36,11 +36,7 @@ use crate::checks::{CheckResult, Problem};
 use crate::spec::{ClockId, SymbolKind};
 use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{Errno, Syscall};
-use crate::vdso::{
-    Clock, FlushIcache, FutexTryUnlock, Getcpu, Getrandom, GetrandomWith, Getres, Gettime,
-    Gettimeofday, Handle, Hwprobe, KernelTimespec, NativeTimespec, PendingSlot, PointerCall,
-    Resolved, Returned, Time, TimespecAbi,
-};
+use crate::vdso::{Handle, PointerCall, Resolved, Returned};
 
 /// How a kind reads a clock, for the monotonicity checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,8 +105,6 @@ pub struct KindInfo {
     /// What its cross-check shows (the plan's description of it).
     pub crosscheck_what: &'static str,
 }
-
-const TRAMPOLINE: &str = "a signal handler returns through it with the interrupted context intact";
 
 /// How each live check group takes its readings from a function of one kind.
 /// A group the description does not plan for a kind is never asked.
@@ -208,6 +202,8 @@ fn observed(what: &str, expected: Expected, call: impl FnOnce() -> Returned) -> 
     }
 }
 
+/// The description of a kind that is neither called nor checked: the base of
+/// every other.
 const NOT_CALLED: KindInfo = KindInfo {
     name: "",
     callable: false,
@@ -229,7 +225,7 @@ const NOT_CALLED: KindInfo = KindInfo {
 };
 
 /// A kind called with plain arguments through the handle `H`.
-const fn called<H: Handle>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+pub const fn called<H: Handle>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
     KindInfo {
         name,
         callable: true,
@@ -239,7 +235,7 @@ const fn called<H: Handle>(name: &'static str, live: &'static dyn LiveKind) -> K
     }
 }
 
-const fn skipped(name: &'static str, why: &'static str) -> KindInfo {
+pub const fn skipped(name: &'static str, why: &'static str) -> KindInfo {
     KindInfo {
         name,
         no_live_check: Some(why),
@@ -247,99 +243,23 @@ const fn skipped(name: &'static str, why: &'static str) -> KindInfo {
     }
 }
 
-fn clock_gettime<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
-    KindInfo {
-        outputs: <Clock<T, Gettime> as PointerCall>::OUTPUTS,
-        null_allowed: false,
-        takes_clock: true,
-        reads_clock: ReadsClock::Given,
-        time_namespace: TimeNamespace::AsSyscall,
-        ..called::<Clock<T, Gettime>>(name, live)
-    }
-}
-
-fn clock_getres<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
-    KindInfo {
-        outputs: <Clock<T, Getres> as PointerCall>::OUTPUTS,
-        takes_clock: true,
-        time_namespace: TimeNamespace::AsSyscall,
-        ..called::<Clock<T, Getres>>(name, live)
-    }
-}
-
-fn futex_try_unlock<P: PendingSlot>(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
-    KindInfo {
-        outputs: <FutexTryUnlock<P> as PointerCall>::OUTPUTS,
-        null_allowed: false,
-        scalar_outputs: true,
-        bench_label: Some("uncontended unlock"),
-        ..called::<FutexTryUnlock<P>>(name, live)
-    }
-}
-
-/// The description of `kind`.
+/// The description of `kind`: the kind's module's, or (for a kind with no
+/// live checks at all) why not.
 pub fn kind_info(kind: SymbolKind) -> KindInfo {
     use SymbolKind as K;
     match kind {
-        K::ClockGettime => clock_gettime::<NativeTimespec>(
-            "clock_gettime",
-            &clock::GettimeKind::<NativeTimespec>::NEW,
-        ),
-        K::ClockGettime64 => clock_gettime::<KernelTimespec>(
-            "clock_gettime64",
-            &clock::GettimeKind::<KernelTimespec>::NEW,
-        ),
-        K::ClockGetres => clock_getres::<NativeTimespec>(
-            "clock_getres",
-            &clock::GetresKind::<NativeTimespec>::NEW,
-        ),
-        K::ClockGetresTime64 => clock_getres::<KernelTimespec>(
-            "clock_getres_time64",
-            &clock::GetresKind::<KernelTimespec>::NEW,
-        ),
-        K::Gettimeofday => KindInfo {
-            outputs: Gettimeofday::OUTPUTS,
-            reads_clock: ReadsClock::Own,
-            reading_unit_ns: 1_000,
-            time_namespace: TimeNamespace::AsSyscall,
-            ..called::<Gettimeofday>("gettimeofday", &gettimeofday::GettimeofdayKind)
-        },
-        K::Time => KindInfo {
-            outputs: Time::OUTPUTS,
-            scalar_outputs: true,
-            returns_seconds: true,
-            reads_clock: ReadsClock::Own,
-            reading_unit_ns: 1_000_000_000,
-            time_namespace: TimeNamespace::AsSyscall,
-            ..called::<Time>("time", &time::TimeKind)
-        },
-        K::Getcpu => KindInfo {
-            outputs: Getcpu::OUTPUTS,
-            scalar_outputs: true,
-            ..called::<Getcpu>("getcpu", &getcpu::GetcpuKind)
-        },
-        K::Getrandom => KindInfo {
-            outputs: GetrandomWith::OUTPUTS,
-            bench_label: Some("16 bytes"),
-            null_allowed: false,
-            time_namespace: TimeNamespace::StillServed,
-            ..called::<Getrandom>("getrandom", &getrandom::GetrandomKind)
-        },
-        K::SignalTrampoline => KindInfo {
-            trampoline: true,
-            crosscheck_what: TRAMPOLINE,
-            ..checked("signal_trampoline", &trampoline::TrampolineKind { rt: true })
-        },
-        K::SignalTrampolineNonrt => KindInfo {
-            trampoline: true,
-            crosscheck_what: TRAMPOLINE,
-            ..checked(
-                "signal_trampoline_nonrt",
-                &trampoline::TrampolineKind { rt: false },
-            )
-        },
+        K::ClockGettime => clock::GETTIME,
+        K::ClockGettime64 => clock::GETTIME64,
+        K::ClockGetres => clock::GETRES,
+        K::ClockGetresTime64 => clock::GETRES_TIME64,
+        K::Gettimeofday => gettimeofday::INFO,
+        K::Time => time::INFO,
+        K::Getcpu => getcpu::INFO,
+        K::Getrandom => getrandom::INFO,
+        K::SignalTrampoline => trampoline::RT,
+        K::SignalTrampolineNonrt => trampoline::NONRT,
         #[cfg(target_arch = "x86")]
-        K::VsyscallEntry => checked("vsyscall_entry", &vsyscall::VsyscallKind),
+        K::VsyscallEntry => vsyscall::INFO,
         #[cfg(not(target_arch = "x86"))]
         K::VsyscallEntry => KindInfo {
             crosschecked_only: true,
@@ -353,40 +273,24 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
             "datapage_offset",
             "powerpc's vDSO exported it up to 5.10 only; no kernel since has it to call",
         ),
-        // Called directly it makes restart_syscall and then executes the trap
-        // word after it, by design (arch/s390/kernel/vdso/vdso_user_wrapper.S).
-        K::RestartSyscall => s390x_only(KindInfo {
-            crosscheck_what: "a sleep interrupted by a stop of the process is finished through it",
-            ..checked("restart_syscall", &restart::RestartSyscallKind)
-        }),
-        K::FlushIcache => riscv_only(called::<FlushIcache>("flush_icache", &riscv::FlushIcacheKind)),
-        K::SyncDicache => checked("sync_dicache", &powerpc::SyncDicacheKind),
-        K::GetTbfreq => checked("get_tbfreq", &powerpc::GetTbfreqKind),
-        K::GetSyscallMap => checked("get_syscall_map", &powerpc::GetSyscallMapKind),
-        K::Hwprobe => riscv_only(KindInfo {
-            outputs: Hwprobe::OUTPUTS,
-            null_allowed: false,
-            bench_label: Some("every key, all CPUs"),
-            ..called::<Hwprobe>("hwprobe", &riscv::HwprobeKind)
-        }),
+        K::RestartSyscall => restart::INFO,
+        K::FlushIcache => riscv::FLUSH_ICACHE,
+        K::SyncDicache => powerpc::SYNC_DICACHE,
+        K::GetTbfreq => powerpc::GET_TBFREQ,
+        K::GetSyscallMap => powerpc::GET_SYSCALL_MAP,
+        K::Hwprobe => riscv::HWPROBE,
         K::SgxEnterEnclave => skipped(
             "sgx_enter_enclave",
             "entering an enclave needs an SGX enclave; user space cannot check it without one",
         ),
-        K::FutexRobustList64TryUnlock => futex_try_unlock::<u64>(
-            "futex_robust_list64_try_unlock",
-            &futex::FutexKind::<u64>::NEW,
-        ),
-        K::FutexRobustList32TryUnlock => futex_try_unlock::<u32>(
-            "futex_robust_list32_try_unlock",
-            &futex::FutexKind::<u32>::NEW,
-        ),
+        K::FutexRobustList64TryUnlock => futex::LIST64,
+        K::FutexRobustList32TryUnlock => futex::LIST32,
     }
 }
 
 /// A kind that stands in for no system call: checked by its cross-check alone
 /// (against what the kernel says elsewhere), not called by the generic groups.
-const fn checked(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+pub const fn checked(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
     KindInfo {
         name,
         live: Some(live),
@@ -397,7 +301,7 @@ const fn checked(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
 
 /// s390's restart entry is entered by an s390 kernel only; the description is
 /// the same on every build.
-fn s390x_only(info: KindInfo) -> KindInfo {
+pub const fn s390x_only(info: KindInfo) -> KindInfo {
     if cfg!(target_arch = "s390x") {
         info
     } else {
@@ -411,7 +315,7 @@ fn s390x_only(info: KindInfo) -> KindInfo {
 
 /// riscv's own functions are called on riscv builds only; the description (and
 /// so the plan, and every check's name) is the same on every build.
-fn riscv_only(info: KindInfo) -> KindInfo {
+pub const fn riscv_only(info: KindInfo) -> KindInfo {
     if cfg!(any(target_arch = "riscv64", target_arch = "riscv32")) {
         info
     } else {
@@ -426,55 +330,49 @@ fn riscv_only(info: KindInfo) -> KindInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{builtin, builtin_arches};
 
-    /// Every kind a built-in spec names is described consistently: its name is the
-    /// one spec files use; a callable kind has outputs to guard, live checks and no
-    /// reason to skip; any other kind says why its calls are not checked (or is
-    /// i386's vsyscall entry on an i386 build).
+    /// Every kind is described consistently: its name is the one spec files
+    /// use; a callable kind has a syscall twin, outputs to guard, live checks and
+    /// no reason to skip; any other kind says why its calls are not checked (or
+    /// is i386's vsyscall entry on an i386 build).
     #[test]
-    fn every_kind_in_the_specs_is_described_consistently() {
-        let mut seen = 0;
-        for arch in builtin_arches() {
-            for sym in builtin(arch).unwrap().unwrap().symbols {
-                let info = kind_info(sym.kind);
-                let yaml = serde_saphyr::to_string(&sym.kind).unwrap();
-                assert_eq!(yaml.trim(), info.name, "the description's name");
-                seen += 1;
-                if info.callable {
-                    assert!(
-                        info.twin.is_some(),
-                        "{}: callable but stands in for no system call: the served \
+    fn every_kind_is_described_consistently() {
+        for kind in SymbolKind::ALL {
+            let info = kind_info(kind);
+            let yaml = serde_saphyr::to_string(&kind).unwrap();
+            assert_eq!(yaml.trim(), info.name, "the description's name");
+            if info.callable {
+                assert!(
+                    info.twin.is_some(),
+                    "{}: callable but stands in for no system call: the served \
                          group's trap would never see it fall back",
-                        info.name
-                    );
-                    // flush_icache takes addresses but writes nothing of the caller's.
-                    assert!(
-                        !info.outputs.is_empty() || sym.kind == SymbolKind::FlushIcache,
-                        "{}: no outputs",
-                        info.name
-                    );
-                    // Live checks, or (riscv's on other builds) why this build has none.
-                    assert!(
-                        info.live.is_some() != info.no_live_check.is_some(),
-                        "{}: live checks or a reason, exactly one",
-                        info.name
-                    );
-                } else {
-                    // Checked its own way (powerpc's helpers, i386's vsyscall
-                    // entry on i686 builds), or why not.
-                    assert!(
-                        info.no_live_check.is_some() != info.live.is_some(),
-                        "{}: neither callable, nor checked otherwise, nor a reason why not",
-                        info.name
-                    );
-                    assert!(info.outputs.is_empty() && info.time_namespace == TimeNamespace::No);
-                }
-                assert!(!info.takes_clock || info.callable);
-                assert!(!(info.crosschecked_only && info.callable), "{}", info.name);
-                assert!(info.reads_clock == ReadsClock::No || info.callable);
+                    info.name
+                );
+                // flush_icache takes addresses but writes nothing of the caller's.
+                assert!(
+                    !info.outputs.is_empty() || kind == SymbolKind::FlushIcache,
+                    "{}: no outputs",
+                    info.name
+                );
+                // Live checks, or (riscv's on other builds) why this build has none.
+                assert!(
+                    info.live.is_some() != info.no_live_check.is_some(),
+                    "{}: live checks or a reason, exactly one",
+                    info.name
+                );
+            } else {
+                // Checked its own way (powerpc's helpers, i386's vsyscall
+                // entry on i686 builds), or why not.
+                assert!(
+                    info.no_live_check.is_some() != info.live.is_some(),
+                    "{}: neither callable, nor checked otherwise, nor a reason why not",
+                    info.name
+                );
+                assert!(info.outputs.is_empty() && info.time_namespace == TimeNamespace::No);
             }
+            assert!(!info.takes_clock || info.callable);
+            assert!(!(info.crosschecked_only && info.callable), "{}", info.name);
+            assert!(info.reads_clock == ReadsClock::No || info.callable);
         }
-        assert!(seen > 100, "only {seen} symbols in the built-in specs");
     }
 }

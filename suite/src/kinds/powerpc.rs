@@ -6,9 +6,13 @@
 //! possible (code written, synced and executed). Called through the CR0.SO call
 //! wrapper, so on powerpc builds only.
 
-use super::LiveKind;
+use super::{checked, KindInfo, LiveKind};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::{GetSyscallMap, GetTbfreq, Resolved, SyncDicache, SyscallMap};
+
+pub const GET_TBFREQ: KindInfo = checked("get_tbfreq", &GetTbfreqKind);
+pub const GET_SYSCALL_MAP: KindInfo = checked("get_syscall_map", &GetSyscallMapKind);
+pub const SYNC_DICACHE: KindInfo = checked("sync_dicache", &SyncDicacheKind);
 
 pub struct GetTbfreqKind;
 

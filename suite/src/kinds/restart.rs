@@ -2,10 +2,17 @@
 //! the kernel to finish a call interrupted by a stop. Its check stops the
 //! process while a thread sleeps and sees the sleep finish its interval.
 
-use super::LiveKind;
+use super::{checked, s390x_only, KindInfo, LiveKind};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::restart::RestartReading;
 use crate::vdso::Resolved;
+
+// Called directly it makes restart_syscall and then executes the trap word
+// after it, by design (arch/s390/kernel/vdso/vdso_user_wrapper.S).
+pub const INFO: KindInfo = s390x_only(KindInfo {
+    crosscheck_what: "a sleep interrupted by a stop of the process is finished through it",
+    ..checked("restart_syscall", &RestartSyscallKind)
+});
 
 pub struct RestartSyscallKind;
 

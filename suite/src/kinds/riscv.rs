@@ -3,18 +3,25 @@
 //! riscv_hwprobe syscall) and `__vdso_flush_icache` (the riscv_flush_icache
 //! syscall on SMP kernels). Compared with their syscalls on riscv builds.
 
-use super::{pointers_of, LiveKind, Pointers};
+use super::{called, pointers_of, riscv_only, KindInfo, LiveKind, Pointers};
 use crate::checks::live::call::describe_ret;
 use crate::checks::live::crosscheck::{judge_same_answers, Answers};
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::process::allowed_cpus;
-use crate::vdso::{FlushIcache, Hwprobe, HwprobeIo, HwprobePair, Resolved, Returned};
+use crate::vdso::{FlushIcache, Hwprobe, HwprobeIo, HwprobePair, PointerCall, Resolved, Returned};
 
 /// `RISCV_HWPROBE_MAX_KEY` of Linux 7.2; keys past it must come back as -1.
 const MAX_KEY_7_2: i64 = 16;
 const WHICH_CPUS: u32 = 1;
 const KEY_IMA_EXT_0: i64 = 4;
+
+pub const HWPROBE: KindInfo = riscv_only(KindInfo {
+    outputs: Hwprobe::OUTPUTS,
+    null_allowed: false,
+    bench_label: Some("every key, all CPUs"),
+    ..called::<Hwprobe>("hwprobe", &HwprobeKind)
+});
 
 pub struct HwprobeKind;
 
@@ -164,6 +171,9 @@ impl LiveKind for HwprobeKind {
         pointers_of::<Hwprobe>(f, use_it)
     }
 }
+
+pub const FLUSH_ICACHE: KindInfo =
+    riscv_only(called::<FlushIcache>("flush_icache", &FlushIcacheKind));
 
 pub struct FlushIcacheKind;
 

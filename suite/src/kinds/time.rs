@@ -1,12 +1,25 @@
 //! time: seconds of CLOCK_REALTIME, returned and stored.
 
-use super::{observed, pointers_of, ClockSource, LiveKind, Pointers};
+use super::{
+    called, observed, pointers_of, ClockSource, KindInfo, LiveKind, Pointers, ReadsClock,
+    TimeNamespace,
+};
 use crate::checks::live::call::SOME_TIME_AGO;
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
 use crate::spec::ClockId;
 use crate::vdso::syscall;
-use crate::vdso::{raw_value, Resolved, Time, Timespec};
+use crate::vdso::{raw_value, PointerCall, Resolved, Time, Timespec};
+
+pub const INFO: KindInfo = KindInfo {
+    outputs: Time::OUTPUTS,
+    scalar_outputs: true,
+    returns_seconds: true,
+    reads_clock: ReadsClock::Own,
+    reading_unit_ns: 1_000_000_000,
+    time_namespace: TimeNamespace::AsSyscall,
+    ..called::<Time>("time", &TimeKind)
+};
 
 pub struct TimeKind;
 

@@ -5,11 +5,24 @@
 //! through its vDSO trampoline itself, and the handler's entry reads that it
 //! was given this trampoline as its return address.
 
-use super::LiveKind;
+use super::{checked, KindInfo, LiveKind};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::signals::SignalReturn;
 use crate::vdso::signals::{return_through, TAKES_RESTORER};
 use crate::vdso::Resolved;
+
+/// The SA_SIGINFO trampoline (the rt frame), its description.
+pub const RT: KindInfo = trampoline("signal_trampoline", &TrampolineKind { rt: true });
+/// The trampoline for handlers without SA_SIGINFO (the old frame), its description.
+pub const NONRT: KindInfo = trampoline("signal_trampoline_nonrt", &TrampolineKind { rt: false });
+
+const fn trampoline(name: &'static str, live: &'static dyn LiveKind) -> KindInfo {
+    KindInfo {
+        trampoline: true,
+        crosscheck_what: "a signal handler returns through it with the interrupted context intact",
+        ..checked(name, live)
+    }
+}
 
 pub struct TrampolineKind {
     /// For SA_SIGINFO handlers (the rt frame), or the old frame.

@@ -1,10 +1,12 @@
 //! i386's `__kernel_vsyscall`: a system call entry, entered with the syscall's
 //! registers (only an i386 build can).
 
-use super::LiveKind;
+use super::{checked, KindInfo, LiveKind};
 use crate::checks::{from_problems, CheckResult};
 use crate::vdso::syscall::int80_syscall0;
 use crate::vdso::{Resolved, Vsyscall};
+
+pub const INFO: KindInfo = checked("vsyscall_entry", &VsyscallKind);
 
 pub struct VsyscallKind;
 
