@@ -119,26 +119,68 @@ impl VdsoFn {
     }
 
     /// Calls the function with five pointer-sized arguments (a function taking fewer
-    /// ignores the rest on every Linux C ABI) and returns its result register, with
-    /// errors in the generic convention: a negative errno.
+    /// ignores the rest on every Linux C ABI) as one returning `R`, its prototype's
+    /// return type: the compiler reads the result register(s) as the C ABI says
+    /// (`int` from the low half, a 64-bit value from two registers on 32-bit ABIs).
+    /// Errors come in the generic convention: a negative errno.
     ///
     /// # Safety
-    /// The arguments must be what the function's prototype expects.
+    /// The arguments must be what the function's prototype expects, and `R` its
+    /// return type.
     #[inline]
-    pub(super) unsafe fn call(&self, args: [usize; 5]) -> isize {
+    pub(super) unsafe fn call<R: Returns>(&self, args: [usize; 5]) -> R {
         // SAFETY: per `new` and this function's contract.
         super::syscall_watch::in_vdso_call(|| unsafe { call_convention::call(self.0, args) })
     }
+}
 
-    /// Calls a function of no arguments returning an `unsigned long long` (two
-    /// registers on 32-bit powerpc).
-    ///
-    /// # Safety
-    /// The function's prototype must be `unsigned long long f(void)`.
-    #[inline]
-    pub(super) unsafe fn call_u64(&self) -> u64 {
-        // SAFETY: per `new` and this function's contract.
-        super::syscall_watch::in_vdso_call(|| unsafe { call_convention::call_u64(self.0) })
+/// A C return type of a vDSO function: `void`, an integer or a pointer's address.
+pub trait Returns: Copy {
+    /// The value from powerpc's r3 and r4 (the low word of a 64-bit value on
+    /// 32-bit powerpc), for the call wrapper that reads CR0.SO: a Rust call of
+    /// a typed function pointer narrows without it.
+    #[cfg_attr(
+        not(any(target_arch = "powerpc", target_arch = "powerpc64")),
+        allow(dead_code)
+    )]
+    fn from_r3_r4(r3: usize, r4: usize) -> Self;
+}
+
+impl Returns for () {
+    fn from_r3_r4(_: usize, _: usize) -> Self {}
+}
+impl Returns for i32 {
+    fn from_r3_r4(r3: usize, _: usize) -> Self {
+        r3 as i32
+    }
+}
+impl Returns for u32 {
+    fn from_r3_r4(r3: usize, _: usize) -> Self {
+        r3 as u32
+    }
+}
+impl Returns for isize {
+    fn from_r3_r4(r3: usize, _: usize) -> Self {
+        r3 as isize
+    }
+}
+impl Returns for usize {
+    fn from_r3_r4(r3: usize, _: usize) -> Self {
+        r3
+    }
+}
+impl Returns for u64 {
+    fn from_r3_r4(r3: usize, r4: usize) -> Self {
+        if cfg!(target_pointer_width = "32") {
+            ((r3 as u32 as u64) << 32) | (r4 as u32 as u64)
+        } else {
+            r3 as u64
+        }
+    }
+}
+impl Returns for i64 {
+    fn from_r3_r4(r3: usize, r4: usize) -> Self {
+        u64::from_r3_r4(r3, r4) as i64
     }
 }
 
@@ -169,23 +211,13 @@ mod call_convention {
     pub const CR0_SO_WRAPPER: bool = false;
 
     #[inline]
-    pub unsafe fn call(address: usize, a: [usize; 5]) -> isize {
-        // SAFETY: the caller guarantees `address` is a function taking these arguments.
-        let f: unsafe extern "C" fn(usize, usize, usize, usize, usize) -> isize =
+    pub unsafe fn call<R: super::Returns>(address: usize, a: [usize; 5]) -> R {
+        // SAFETY: the caller guarantees `address` is a function taking these
+        // arguments and returning `R`.
+        let f: unsafe extern "C" fn(usize, usize, usize, usize, usize) -> R =
             unsafe { core::mem::transmute(address) };
         // SAFETY: as above.
         unsafe { f(a[0], a[1], a[2], a[3], a[4]) }
-    }
-
-    /// A 64-bit result: the one result register on 64-bit ABIs; 32-bit ABIs
-    /// this suite calls no such function on (x86 and arm's vDSOs have none).
-    #[inline]
-    pub unsafe fn call_u64(address: usize) -> u64 {
-        // SAFETY: the caller guarantees `address` is a function of no arguments
-        // returning an `unsigned long long`.
-        let f: unsafe extern "C" fn() -> u64 = unsafe { core::mem::transmute(address) };
-        // SAFETY: as above.
-        unsafe { f() }
     }
 
     /// Code at `address` as `extern "C" fn() -> long`.
@@ -229,26 +261,14 @@ mod call_convention {
     }
 
     #[inline]
-    pub unsafe fn call(address: usize, a: [usize; 5]) -> isize {
+    pub unsafe fn call<R: super::Returns>(address: usize, a: [usize; 5]) -> R {
         // SAFETY: per this function's contract.
-        let (r, [so, _]) = unsafe { raw(address, a) };
+        let (r, [so, r4]) = unsafe { raw(address, a) };
         if so != 0 {
             // A positive errno in r3 (an int): the generic convention negates it.
-            -((r as core::ffi::c_int) as isize)
+            R::from_r3_r4(-((r as core::ffi::c_int) as isize) as usize, r4)
         } else {
-            r
-        }
-    }
-
-    /// A 64-bit result: r3 on powerpc64, r3 (high word) and r4 on powerpc.
-    #[inline]
-    pub unsafe fn call_u64(address: usize) -> u64 {
-        // SAFETY: per this function's contract.
-        let (r, [_, r4]) = unsafe { raw(address, [0; 5]) };
-        if cfg!(target_arch = "powerpc") {
-            ((r as u32 as u64) << 32) | (r4 as u32 as u64)
-        } else {
-            r as u64
+            R::from_r3_r4(r as usize, r4)
         }
     }
 

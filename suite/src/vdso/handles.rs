@@ -5,8 +5,8 @@
 //! by the bad-pointer arena ([`super::arena`]) and by [`Outputs`].
 
 use super::abi::{
-    GetrandomState, KernelTimespec, NativeTime, NativeTimespec, Timespec, Timeval, Timezone,
-    VdsoFn, VgetrandomOpaqueParams,
+    GetrandomState, KernelTimespec, NativeTime, NativeTimespec, Returns, Timespec, Timeval,
+    Timezone, VdsoFn, VgetrandomOpaqueParams,
 };
 use super::guard::{as_bytes_mut, with_outputs, GuardedOutput, Plain};
 use super::syscall::{self, Errno, Syscall};
@@ -73,8 +73,26 @@ pub trait Handle: Sized {
     /// compare it with); `None` for functions that stand in for none
     /// (powerpc's helpers, i386's system call entry).
     const TWIN: Option<Syscall>;
+    /// The prototype's C return type, read from the result register(s) as the
+    /// ABI says: no call site narrows a register by hand.
+    type Ret: Returns;
     /// Wraps a function already vouched for (`VdsoFn::new` is `unsafe`).
     fn from_fn(function: VdsoFn) -> Self;
+    fn function(&self) -> VdsoFn;
+
+    /// The function called with `args` (pointer-sized; a prototype taking
+    /// fewer ignores the rest).
+    ///
+    /// # Safety
+    /// The arguments must be what the prototype expects: each pointer NULL where
+    /// allowed or pointing to an object of the size it writes, or the caller a
+    /// throwaway process that may die of it.
+    #[inline]
+    unsafe fn invoke(&self, args: [usize; 5]) -> Self::Ret {
+        // SAFETY: a function of this prototype (per `Resolved::handle`), with
+        // arguments per this function's contract.
+        unsafe { self.function().call::<Self::Ret>(args) }
+    }
 }
 
 /// A prototype whose pointer arguments a caller may choose, and its system call.
@@ -228,12 +246,16 @@ pub type ClockGetresTime64 = Clock<KernelTimespec, Getres>;
 
 /// The handle of a newtype `$handle(VdsoFn)` for symbols of kind `$kind`.
 macro_rules! function_handle {
-    ($handle:ident, $kind:ident, $twin:expr) => {
+    ($handle:ident, $kind:ident, $twin:expr, $ret:ty) => {
         impl Handle for $handle {
             const KINDS: &'static [SymbolKind] = &[SymbolKind::$kind];
             const TWIN: Option<Syscall> = $twin;
+            type Ret = $ret;
             fn from_fn(function: VdsoFn) -> Self {
                 $handle(function)
+            }
+            fn function(&self) -> VdsoFn {
+                self.0
             }
         }
     };
@@ -242,11 +264,15 @@ macro_rules! function_handle {
 impl<T: TimespecAbi, O: ClockOp> Handle for Clock<T, O> {
     const KINDS: &'static [SymbolKind] = &[Self::OP.0];
     const TWIN: Option<Syscall> = Some(Self::OP.1);
+    type Ret = c_int;
     fn from_fn(function: VdsoFn) -> Self {
         Clock {
             function,
             abi: PhantomData,
         }
+    }
+    fn function(&self) -> VdsoFn {
+        self.function
     }
 }
 
@@ -271,7 +297,7 @@ impl<T: TimespecAbi, O: ClockOp> PointerCall for Clock<T, O> {
     #[inline]
     unsafe fn vdso_at(&self, clock: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a clock function (per `Handle`); the pointer per this fn's contract.
-        i64::from(unsafe { self.function.call([clock as isize as usize, p[0], 0, 0, 0]) } as c_int)
+        i64::from(unsafe { self.invoke([clock as isize as usize, p[0], 0, 0, 0]) })
     }
 
     #[inline]
@@ -316,7 +342,12 @@ impl<T: TimespecAbi> Clock<T, Getres> {
 #[derive(Debug, Clone, Copy)]
 pub struct Gettimeofday(VdsoFn);
 
-function_handle!(Gettimeofday, Gettimeofday, Some(syscall::GETTIMEOFDAY));
+function_handle!(
+    Gettimeofday,
+    Gettimeofday,
+    Some(syscall::GETTIMEOFDAY),
+    c_int
+);
 
 impl PointerCall for Gettimeofday {
     const OUTPUTS: &'static [(&'static str, usize)] =
@@ -325,7 +356,7 @@ impl PointerCall for Gettimeofday {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a gettimeofday (per `Handle`); the pointers per this fn's contract.
-        i64::from(unsafe { self.0.call([p[0], p[1], 0, 0, 0]) } as c_int)
+        i64::from(unsafe { self.invoke([p[0], p[1], 0, 0, 0]) })
     }
 
     #[inline]
@@ -370,7 +401,7 @@ impl Gettimeofday {
 #[derive(Debug, Clone, Copy)]
 pub struct Time(VdsoFn);
 
-function_handle!(Time, Time, Some(syscall::TIME));
+function_handle!(Time, Time, Some(syscall::TIME), NativeTime);
 
 impl PointerCall for Time {
     const OUTPUTS: &'static [(&'static str, usize)] = &[("t", size_of::<NativeTime>())];
@@ -378,9 +409,9 @@ impl PointerCall for Time {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a time (per `Handle`); the pointer per this fn's contract.
-        let r = unsafe { self.0.call([p[0], 0, 0, 0, 0]) };
+        let r = unsafe { self.invoke([p[0], 0, 0, 0, 0]) };
         #[allow(clippy::useless_conversion)] // time_t is i32 on 32-bit targets
-        i64::from(r as NativeTime)
+        i64::from(r)
     }
 
     #[inline]
@@ -413,7 +444,7 @@ impl Time {
 #[derive(Debug, Clone, Copy)]
 pub struct Getcpu(VdsoFn);
 
-function_handle!(Getcpu, Getcpu, Some(syscall::GETCPU));
+function_handle!(Getcpu, Getcpu, Some(syscall::GETCPU), c_int);
 
 impl PointerCall for Getcpu {
     const OUTPUTS: &'static [(&'static str, usize)] =
@@ -422,7 +453,7 @@ impl PointerCall for Getcpu {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a getcpu (per `Handle`); the pointers per this fn's contract.
-        i64::from(unsafe { self.0.call([p[0], p[1], 0, 0, 0]) } as c_int)
+        i64::from(unsafe { self.invoke([p[0], p[1], 0, 0, 0]) })
     }
 
     #[inline]
@@ -459,7 +490,7 @@ impl Getcpu {
             // SAFETY: guarded outputs of the sizes of `OUTPUTS`; `tcache` must be
             // ignored, and a vDSO that touches it faults in the throwaway child
             // the call check runs in (the failure it looks for).
-            |p| unsafe { self.0.call([p[0], p[1], tcache, 0, 0]) } as c_int as i64,
+            |p| i64::from(unsafe { self.invoke([p[0], p[1], tcache, 0, 0]) }),
         );
         (decode(r), cpu, node)
     }
@@ -469,7 +500,7 @@ impl Getcpu {
 #[derive(Debug, Clone, Copy)]
 pub struct Getrandom(VdsoFn);
 
-function_handle!(Getrandom, Getrandom, Some(syscall::GETRANDOM));
+function_handle!(Getrandom, Getrandom, Some(syscall::GETRANDOM), isize);
 
 impl Getrandom {
     /// `getrandom(NULL, 0, 0, &params, ~0UL)`: the opaque-state parameters.
@@ -477,7 +508,7 @@ impl Getrandom {
         let mut params = VgetrandomOpaqueParams::default();
         let r = with_outputs(&mut [("params", as_bytes_mut(&mut params))], |p| {
             // SAFETY: a getrandom; the documented parameter query, `params` guarded.
-            unsafe { self.0.call([0, 0, 0, p[0], usize::MAX]) }
+            unsafe { self.invoke([0, 0, 0, p[0], usize::MAX]) }
         });
         (decode(r as i64), params)
     }
@@ -508,10 +539,7 @@ impl Getrandom {
             // SAFETY: the guarded buffer holds `len` bytes; the state is a live
             // mapping (a page) of the protection the vDSO asked for, larger than
             // anything it reads before it compares `state_len` with its own size.
-            unsafe {
-                self.0
-                    .call([p[0], len, flags as usize, state.address(), state_len])
-            }
+            unsafe { self.invoke([p[0], len, flags as usize, state.address(), state_len]) }
         });
         decode(r as i64)
     }
@@ -536,7 +564,7 @@ impl PointerCall for GetrandomWith<'_> {
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         let state = (self.state.address(), self.state.len());
         // SAFETY: a getrandom with a valid state; the buffer per this fn's contract.
-        unsafe { self.f.0.call([p[0], 16, 0, state.0, state.1]) as i64 }
+        unsafe { self.f.invoke([p[0], 16, 0, state.0, state.1]) as i64 }
     }
 
     #[inline]
@@ -599,11 +627,15 @@ impl<P> Copy for FutexTryUnlock<P> {}
 impl<P: PendingSlot> Handle for FutexTryUnlock<P> {
     const KINDS: &'static [SymbolKind] = &[P::KIND];
     const TWIN: Option<Syscall> = Some(syscall::FUTEX);
+    type Ret = u32;
     fn from_fn(function: VdsoFn) -> Self {
         FutexTryUnlock {
             function,
             slot: PhantomData,
         }
+    }
+    fn function(&self) -> VdsoFn {
+        self.function
     }
 }
 
@@ -624,7 +656,7 @@ impl<P: PendingSlot> PointerCall for FutexTryUnlock<P> {
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a try-unlock taking this slot (per `Handle`); the pointers per
         // this fn's contract.
-        i64::from(unsafe { self.function.call([p[0], 0, p[1], 0, 0]) } as u32)
+        i64::from(unsafe { self.invoke([p[0], 0, p[1], 0, 0]) })
     }
 
     /// The futex syscall's robust unlock of the same lock and slot: it stores 0
@@ -648,13 +680,13 @@ impl<P: PendingSlot> FutexTryUnlock<P> {
                 ("pending", as_bytes_mut(&mut pending)),
             ],
             // SAFETY: a try-unlock taking this slot; both outputs guarded.
-            |p| unsafe { self.function.call([p[0], tid as usize, p[1], 0, 0]) },
+            |p| unsafe { self.invoke([p[0], tid as usize, p[1], 0, 0]) },
         );
         let after = LockState {
             lock,
             pending: pending.into(),
         };
-        (r as u32, after)
+        (r, after)
     }
 
     /// The futex syscall's robust unlock (`FUTEX_UNLOCK_WAKE_LIST64/32`) on a
@@ -717,7 +749,7 @@ impl HwprobeIo {
 
     /// `call(pairs, pair_count, cpusetsize, cpus, flags)` on guarded copies of the
     /// pairs and the set; what it left is read back into `self`.
-    fn run(&mut self, call: impl FnOnce([usize; 5]) -> isize) -> isize {
+    fn run<R>(&mut self, call: impl FnOnce([usize; 5]) -> R) -> R {
         let mut pairs = self.pair_bytes();
         let count = self.pairs.len();
         let flags = self.flags as usize;
@@ -742,15 +774,14 @@ impl HwprobeIo {
 #[derive(Debug, Clone, Copy)]
 pub struct Hwprobe(VdsoFn);
 
-function_handle!(Hwprobe, Hwprobe, Some(syscall::RISCV_HWPROBE));
+function_handle!(Hwprobe, Hwprobe, Some(syscall::RISCV_HWPROBE), c_int);
 
 impl Hwprobe {
     /// The vDSO's answer to `io`, which is updated with what it left.
     pub fn probe(&self, io: &mut HwprobeIo) -> Returned {
         // SAFETY: a hwprobe (per `Handle`); the pairs and the set are guarded
         // copies of the sizes passed.
-        let r = io.run(|a| unsafe { self.0.call(a) });
-        decode(i64::from(r as c_int))
+        decode(i64::from(io.run(|a| unsafe { self.invoke(a) })))
     }
 
     /// The riscv_hwprobe syscall's answer to `io` (`None`: not a riscv build).
@@ -760,7 +791,6 @@ impl Hwprobe {
         io.run(|a| {
             // SAFETY: as for `probe`.
             answer = unsafe { twin::<Self>(&a) };
-            0
         });
         answer
     }
@@ -776,7 +806,7 @@ impl PointerCall for Hwprobe {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a hwprobe (per `Handle`); the pointer per this fn's contract.
-        i64::from(unsafe { self.0.call([p[0], 1, 0, 0, 0]) } as c_int)
+        i64::from(unsafe { self.invoke([p[0], 1, 0, 0, 0]) })
     }
 
     #[inline]
@@ -792,15 +822,18 @@ impl PointerCall for Hwprobe {
 #[derive(Debug, Clone, Copy)]
 pub struct FlushIcache(VdsoFn);
 
-function_handle!(FlushIcache, FlushIcache, Some(syscall::RISCV_FLUSH_ICACHE));
+function_handle!(
+    FlushIcache,
+    FlushIcache,
+    Some(syscall::RISCV_FLUSH_ICACHE),
+    c_int
+);
 
 impl FlushIcache {
     pub fn call(&self, start: usize, end: usize, flags: usize) -> Returned {
         // SAFETY: a flush_icache (per `Handle`); it takes addresses, not pointers
         // it dereferences.
-        decode(i64::from(
-            unsafe { self.0.call([start, end, flags, 0, 0]) } as c_int
-        ))
+        decode(i64::from(unsafe { self.invoke([start, end, flags, 0, 0]) }))
     }
 
     /// The riscv_flush_icache syscall (`None`: not a riscv build).
@@ -815,12 +848,12 @@ impl FlushIcache {
 #[derive(Debug, Clone, Copy)]
 pub struct GetTbfreq(VdsoFn);
 
-function_handle!(GetTbfreq, GetTbfreq, None);
+function_handle!(GetTbfreq, GetTbfreq, None, u64);
 
 impl GetTbfreq {
     pub fn call(&self) -> u64 {
         // SAFETY: a get_tbfreq (per `Handle`): no arguments, nothing written.
-        unsafe { self.0.call_u64() }
+        unsafe { self.invoke([0; 5]) }
     }
 }
 
@@ -830,7 +863,7 @@ impl GetTbfreq {
 #[derive(Debug, Clone, Copy)]
 pub struct GetSyscallMap(VdsoFn);
 
-function_handle!(GetSyscallMap, GetSyscallMap, None);
+function_handle!(GetSyscallMap, GetSyscallMap, None, usize);
 
 /// What get_syscall_map answered: the map's address, the count it stored, and
 /// the map's bits when they lie in one readable mapping.
@@ -849,7 +882,7 @@ impl GetSyscallMap {
         let mut count: c_uint = 0;
         let address = with_outputs(&mut [("syscall_count", as_bytes_mut(&mut count))], |p| {
             // SAFETY: a get_syscall_map (per `Handle`); its one output is guarded.
-            unsafe { self.0.call([p[0], 0, 0, 0, 0]) as usize }
+            unsafe { self.invoke([p[0], 0, 0, 0, 0]) }
         });
         let words = (count as usize).div_ceil(32);
         let end = address.checked_add(words * 4);
@@ -888,7 +921,7 @@ impl GetSyscallMap {
 #[derive(Debug, Clone, Copy)]
 pub struct SyncDicache(VdsoFn);
 
-function_handle!(SyncDicache, SyncDicache, None);
+function_handle!(SyncDicache, SyncDicache, None, ());
 
 impl SyncDicache {
     /// Writes `code` (instructions, native byte order) into a fresh page, makes
@@ -909,7 +942,7 @@ impl SyncDicache {
             .protect(0, Access::ReadExec)
             .map_err(|e| format!("mprotect: {e}"))?;
         // SAFETY: a sync_dicache (per `Handle`) of a range of our own page.
-        unsafe { self.0.call([base, base + bytes.len(), 0, 0, 0]) };
+        unsafe { self.invoke([base, base + bytes.len(), 0, 0, 0]) };
         // SAFETY: the page now holds `code`, a complete function of the C ABI
         // that the caller wrote for this machine (called as `call_code` says).
         Ok(unsafe { super::abi::call_code(base) })
@@ -922,7 +955,9 @@ impl SyncDicache {
 pub struct Vsyscall(VdsoFn);
 
 #[cfg(target_arch = "x86")]
-function_handle!(Vsyscall, VsyscallEntry, None);
+// Entered with i386 system call registers, not called as a C function:
+// `syscall0` makes its own call.
+function_handle!(Vsyscall, VsyscallEntry, None, ());
 
 #[cfg(target_arch = "x86")]
 impl Vsyscall {
