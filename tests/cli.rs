@@ -320,6 +320,31 @@ fn history_finds_unexplained_breaks_and_only_those() -> Result<(), String> {
     Ok(())
 }
 
+/// docs/reference.md is what `spec tables` prints: the tables of check groups,
+/// kinds and symptoms cannot drift from the code.
+fn the_reference_tables_are_current() -> Result<(), String> {
+    let out = vdsoconf(&["spec", "tables"]);
+    let printed = text(&out.stdout);
+    let path = format!("{}/docs/reference.md", env!("CARGO_MANIFEST_DIR"));
+    let checked_in = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    if out.status.code() != Some(0) || !printed.contains("| `badptr` |") {
+        return Err(format!("spec tables: {}", text(&out.stderr)));
+    }
+    if printed != checked_in {
+        let first = printed
+            .lines()
+            .zip(checked_in.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(printed.lines().count().min(checked_in.lines().count()));
+        return Err(format!(
+            "docs/reference.md is not what `vdsoconf spec tables` prints (first difference at line {}): \
+             run `cargo run -- spec tables > docs/reference.md`",
+            first + 1
+        ));
+    }
+    Ok(())
+}
+
 fn spec_commands_work() -> Result<(), String> {
     let list = text(&vdsoconf(&["spec", "list"]).stdout);
     if list.lines().count() < 21 || !list.contains("s390x") {
@@ -712,6 +737,10 @@ fn main() {
         ),
         ("dump_writes_a_readable_image", dump_writes_a_readable_image),
         ("spec_commands_work", spec_commands_work),
+        (
+            "the_reference_tables_are_current",
+            the_reference_tables_are_current,
+        ),
         (
             "history_finds_unexplained_breaks_and_only_those",
             history_finds_unexplained_breaks_and_only_those,

@@ -2,6 +2,7 @@
 
 mod image;
 mod source;
+mod tables;
 mod tree;
 
 use crate::isolate;
@@ -292,6 +293,11 @@ enum SpecCommand {
     /// `ID:PREFIX*`): the live checks' and check-image's findings, which are the
     /// image checks' symptoms.
     Symptoms,
+    /// Print the documentation's reference tables (docs/reference.md) as
+    /// Markdown: the check groups, the symbol kinds and the symptoms, from the
+    /// code and the built-in specs. The same on every machine; a test compares
+    /// the checked-in file with it.
+    Tables,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -971,6 +977,7 @@ fn spec(cmd: SpecCommand) -> Result<i32, InputError> {
                 outln!("{id:<26} {meaning} (a finding)");
             }
         }
+        SpecCommand::Tables => out!("{}", tables::reference()?),
         SpecCommand::Plan { specs } => {
             let arches: Vec<String> = if specs.is_empty() {
                 builtin_arches().map(str::to_string).collect()

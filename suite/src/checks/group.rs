@@ -94,6 +94,8 @@ pub struct About {
     pub group: Group,
     /// Its name in check names (`ARCH::GROUP::SUBJECT`) and reports.
     pub name: &'static str,
+    /// What its checks check, in a sentence (the documentation's table).
+    pub what: &'static str,
     /// The matrix column that counts it; `None`: the catch-all `other` column.
     pub column: Option<&'static str>,
     pub runs: Runs,

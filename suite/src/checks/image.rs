@@ -19,6 +19,7 @@ impl CheckGroup for PresenceGroup {
         About {
             group: Group::Vdso,
             name: "vdso",
+            what: "a vDSO is mapped exactly when the provider's spec says so",
             column: None,
             runs: Runs::OnImage,
         }
@@ -98,6 +99,7 @@ impl CheckGroup for ImageGroup {
         About {
             group: Group::Image,
             name: "image",
+            what: "the image's soname, version nodes, ELF header, segments, dynamic section, symbol table, hash tables and notes: every finding of `check-image`, a row per part",
             column: None,
             runs: Runs::OnImage,
         }
@@ -151,6 +153,7 @@ impl CheckGroup for ResolveGroup {
         About {
             group: Group::Resolve,
             name: "resolve",
+            what: "each spec symbol and alias is exported at its version with the right ELF type; aliases share the address",
             column: Some("resolve"),
             runs: Runs::OnImage,
         }
@@ -195,6 +198,7 @@ impl CheckGroup for InventoryGroup {
         About {
             group: Group::Inventory,
             name: "inventory",
+            what: "the image exports nothing the spec does not know",
             column: None,
             runs: Runs::OnImage,
         }

@@ -24,6 +24,7 @@ impl CheckGroup for BadPointerGroup {
         About {
             group: Group::BadPointer,
             name: "badptr",
+            what: "NULL, all-ones, PROT_NONE, read-only, page-straddling and kernel pointers, every combination, each in its own process: the vDSO does what the spec's `bad_pointer` allows where the syscall says EFAULT",
             column: Some("bad-pointer"),
             runs: Runs::InChildThatMayDie,
         }

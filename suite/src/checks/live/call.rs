@@ -21,6 +21,7 @@ impl CheckGroup for CallGroup {
         About {
             group: Group::Call,
             name: "call",
+            what: "each function, called with valid arguments, returns sane values (the kind's own judge)",
             column: Some("call"),
             runs: Runs::IN_CHILD,
         }

@@ -28,6 +28,7 @@ impl CheckGroup for ConsistencyGroup {
         About {
             group: Group::Consistency,
             name: "consistency",
+            what: "every REALTIME reader (clock_gettime fine and coarse, gettimeofday, time; vDSO and syscall) interleaved with MONOTONIC: none reads ahead of REALTIME at its moment, or behind it beyond its unit",
             column: None,
             runs: Runs::IN_CHILD,
         }

@@ -24,6 +24,7 @@ impl CheckGroup for CrossCheckGroup {
         About {
             group: Group::CrossCheck,
             name: "crosscheck",
+            what: "each function agrees with its system call (`syscall(2)`, never a libc wrapper) for every input the kind knows: valid and rejected clock ids, NULL outputs, flags, sizes, CPUs; functions that stand in for no call against what the kernel says elsewhere",
             column: Some("cross-check"),
             runs: Runs::IN_CHILD,
         }

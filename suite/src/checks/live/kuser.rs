@@ -27,6 +27,7 @@ impl CheckGroup for KuserGroup {
         About {
             group: Group::Kuser,
             name: "kuser",
+            what: "arm's kuser helpers page (`kuser_helpers` in the spec): the version word says how many helpers there are, and each does what the kernel's documentation says (`get_tls`, the compare-and-exchanges, the barrier), each in a child that may die",
             column: None,
             runs: Runs::InChildThatMayDie,
         }

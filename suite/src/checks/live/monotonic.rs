@@ -26,6 +26,7 @@ impl CheckGroup for MonotonicGroup {
         About {
             group: Group::Monotonic,
             name: "monotonic",
+            what: "per-CPU threads alternate vDSO and syscall readings of a clock, with a cross-thread ordering check and a migrating thread: no reading goes backwards",
             column: Some("monotonic"),
             runs: Runs::InChild {
                 soaks: true,

@@ -26,6 +26,7 @@ impl CheckGroup for ServedGroup {
         About {
             group: Group::Served,
             name: "served",
+            what: "a seccomp listener sees every syscall a call makes: each (function, clock) is served in user space or falls back as `clocks.served` and the clocksource say, passing the refused fallback's errno on",
             column: Some("served/fallback"),
             runs: Runs::IN_CHILD,
         }

@@ -27,6 +27,7 @@ impl CheckGroup for TimensGroup {
         About {
             group: Group::TimeNamespace,
             name: "timens",
+            what: "in new time namespaces with positive and negative offsets, and after setns back: the clocks carry the offsets exactly as the syscall's do, resolutions unchanged",
             column: None,
             runs: Runs::InChild {
                 soaks: false,

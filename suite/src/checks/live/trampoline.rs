@@ -17,6 +17,7 @@ impl CheckGroup for TrampolineGroup {
         About {
             group: Group::Trampoline,
             name: "trampoline",
+            what: "a signal trampoline lies inside an executable segment (its cross-check returns a handler through it)",
             column: None,
             runs: Runs::OnImage,
         }

@@ -24,6 +24,7 @@ impl CheckGroup for VsyscallGroup {
         About {
             group: Group::Vsyscall,
             name: "vsyscall",
+            what: "x86_64's vsyscall page: its mode is the kernel command line's and one the spec allows; reads fault unless emulated; its entries answer within the syscall's readings",
             column: None,
             runs: Runs::InChildThatMayDie,
         }
