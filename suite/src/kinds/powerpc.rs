@@ -10,9 +10,19 @@ use super::{checked, KindInfo, LiveKind};
 use crate::checks::{CheckResult, Problem};
 use crate::vdso::{GetSyscallMap, GetTbfreq, Resolved, SyncDicache, SyscallMap};
 
-pub const GET_TBFREQ: KindInfo = checked("get_tbfreq", &GetTbfreqKind);
-pub const GET_SYSCALL_MAP: KindInfo = checked("get_syscall_map", &GetSyscallMapKind);
-pub const SYNC_DICACHE: KindInfo = checked("sync_dicache", &SyncDicacheKind);
+pub const GET_TBFREQ: KindInfo = KindInfo {
+    crosscheck_what: "returns the timebase frequency /proc/cpuinfo gives",
+    ..checked("get_tbfreq", &GetTbfreqKind)
+};
+pub const GET_SYSCALL_MAP: KindInfo = KindInfo {
+    crosscheck_what:
+        "its map marks the calls the kernel implements and leaves clear those it does not",
+    ..checked("get_syscall_map", &GetSyscallMapKind)
+};
+pub const SYNC_DICACHE: KindInfo = KindInfo {
+    crosscheck_what: "code written to a page and synced through it runs",
+    ..checked("sync_dicache", &SyncDicacheKind)
+};
 
 pub struct GetTbfreqKind;
 

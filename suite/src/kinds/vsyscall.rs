@@ -6,7 +6,10 @@ use crate::checks::{from_problems, CheckResult};
 use crate::vdso::syscall::int80_syscall0;
 use crate::vdso::{Resolved, Vsyscall};
 
-pub const INFO: KindInfo = checked("vsyscall_entry", &VsyscallKind);
+pub const INFO: KindInfo = KindInfo {
+    crosscheck_what: super::VSYSCALL_ENTRY_WHAT,
+    ..checked("vsyscall_entry", &VsyscallKind)
+};
 
 pub struct VsyscallKind;
 
