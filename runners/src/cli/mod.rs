@@ -1,6 +1,7 @@
 //! The `vdsoconf` command line.
 
 mod image;
+mod matrix;
 mod source;
 mod tables;
 mod tree;
@@ -172,6 +173,10 @@ enum Command {
     /// Inspect and validate the spec files.
     #[command(subcommand)]
     Spec(SpecCommand),
+    /// The data of runners/qemu/matrix: its rows, and each row's target.json
+    /// (what the script calls; `vdsoconf summary` reads what it writes).
+    #[command(subcommand)]
+    Matrix(matrix::MatrixCommand),
 }
 
 #[derive(Args)]
@@ -319,6 +324,7 @@ enum RunFormat {
 }
 
 /// Bad input: printed as one line, exit status 2.
+#[derive(Debug)]
 struct InputError(String);
 
 impl<E: std::fmt::Display> From<E> for InputError {
@@ -446,6 +452,7 @@ pub fn main() -> i32 {
         Command::Tree(args) => tree::tree(args),
         Command::Source(args) => source::source(args),
         Command::Spec(cmd) => spec(cmd),
+        Command::Matrix(cmd) => matrix::matrix(cmd),
     };
     match result {
         Ok(code) => code,
