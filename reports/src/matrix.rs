@@ -35,32 +35,32 @@ pub struct TargetInfo {
     /// How it ran: `native` or the qemu binary.
     pub runner: String,
     /// The compiler it was built with.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toolchain: Option<String>,
     /// Set when the target could not be built (no toolchain, build error).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_built: Option<String>,
     /// Set when only the C probe ran (why the suite itself could not be built): the
     /// presence and image checks of its observation are in the report, no calls.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe_only: Option<String>,
     /// Set when the target was built with a toolchain other than the first choice:
     /// why the ones before it could not be had when it was first fetched.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toolchain_fallback: Option<String>,
     /// Set when the target should have run but could not (a build error).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The runner's exit status.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit: Option<i32>,
     /// Seconds the row spent getting its toolchain or kernel (the cache's lock
     /// included), building its runner, and running it (a kernel row: the boot).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetch_s: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_s: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_s: Option<f64>,
 }
 
