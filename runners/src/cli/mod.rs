@@ -977,7 +977,7 @@ fn spec(cmd: SpecCommand) -> Result<i32, InputError> {
             }
         }
         SpecCommand::Symptoms => {
-            for (id, meaning) in vdsoconf_suite::checks::SYMPTOMS {
+            for (id, meaning) in vdsoconf_suite::checks::symptoms() {
                 outln!("{id:<26} {meaning}");
             }
             for (id, _, meaning) in vdsoconf_suite::checks::findings::FINDINGS {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use vdsoconf_suite::checks::findings::FINDINGS;
 use vdsoconf_suite::checks::group::{Runs, REGISTRY};
-use vdsoconf_suite::checks::{plan, SYMPTOMS};
+use vdsoconf_suite::checks::{plan, symptoms};
 use vdsoconf_suite::kinds::kind_info;
 use vdsoconf_suite::spec::{builtin, builtin_arches, SpecError, SymbolKind};
 
@@ -133,7 +133,7 @@ pub fn reference() -> Result<String, SpecError> {
          | id | meaning | from |\n\
          |---|---|---|"
     );
-    for (id, meaning) in SYMPTOMS {
+    for (id, meaning) in symptoms() {
         let _ = writeln!(w, "| `{id}` | {} | a live check |", cell(meaning));
     }
     for (id, _, meaning) in FINDINGS {

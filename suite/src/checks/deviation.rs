@@ -8,7 +8,7 @@
 
 use super::findings::FINDINGS;
 use super::plan::PlannedCheck;
-use super::result::{symptom_matches, CheckResult, Verdict, SYMPTOMS};
+use super::result::{symptom_matches, symptoms, CheckResult, Verdict};
 use crate::spec::{ArchSpec, DeviationSpec, KernelVersion, Provider};
 
 fn applies(
@@ -48,7 +48,7 @@ pub fn names_check(entry: &str, name: &str) -> bool {
 
 /// Whether `id` is a symptom id: a live check's or a finding's.
 fn known_symptom(id: &str) -> bool {
-    SYMPTOMS.iter().any(|(s, _)| *s == id) || FINDINGS.iter().any(|(f, _, _)| *f == id)
+    symptoms().iter().any(|(s, _)| *s == id) || FINDINGS.iter().any(|(f, _, _)| *f == id)
 }
 
 /// The first problem with deviation `index` of `spec`, if it has one: no symptom,

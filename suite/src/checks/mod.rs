@@ -20,5 +20,5 @@ pub use group::{
 pub use kconfig::KernelConfig;
 pub use plan::{plan, Case, Group, PlannedCheck, Source, Target};
 pub use result::{
-    from_problems, symptom_matches, CheckResult, Problem, Unrunnable, Verdict, SYMPTOMS,
+    from_problems, symptom_matches, symptoms, CheckResult, Problem, Unrunnable, Verdict,
 };

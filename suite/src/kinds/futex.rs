@@ -29,9 +29,22 @@ const fn try_unlock<P: PendingSlot>(name: &'static str, live: &'static dyn LiveK
         null_allowed: false,
         scalar_outputs: true,
         bench_label: Some("uncontended unlock"),
+        symptoms: SYMPTOMS,
         ..called::<FutexTryUnlock<P>>(name, live)
     }
 }
+
+/// What the try-unlock judges report.
+const SYMPTOMS: &[(&str, &str)] = &[
+    (
+        "unlock-returned",
+        "a robust-futex try-unlock returned another value than the lock word held (DETAIL: the lock's case)",
+    ),
+    (
+        "unlock-left",
+        "a robust-futex try-unlock left the lock word or the pending slot otherwise than its contract says (DETAIL: the lock's case)",
+    ),
+];
 
 pub struct FutexKind<P>(PhantomData<fn() -> P>);
 

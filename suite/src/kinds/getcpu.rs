@@ -12,8 +12,25 @@ use crate::vdso::process::{
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{Getcpu, PointerCall, Resolved, Returned};
 
+/// What getcpu's judges report.
+const SYMPTOMS: &[(&str, &str)] = &[
+    (
+        "cpu-out-of-range",
+        "getcpu's CPU is not below the number of configured CPUs",
+    ),
+    (
+        "wrong-cpu",
+        "getcpu named another CPU than the one pinned (DETAIL)",
+    ),
+    (
+        "wrong-node",
+        "getcpu named another node than the syscall (on CPU DETAIL)",
+    ),
+];
+
 pub const INFO: KindInfo = KindInfo {
     outputs: Getcpu::OUTPUTS,
+    symptoms: SYMPTOMS,
     scalar_outputs: true,
     ..called::<Getcpu>("getcpu", &GetcpuKind)
 };

@@ -12,8 +12,15 @@ use crate::vdso::{
     VgetrandomOpaqueParams,
 };
 
+/// What getrandom's judges report.
+const SYMPTOMS: &[(&str, &str)] = &[(
+    "outputs-identical",
+    "outputs that must differ are identical (DETAIL)",
+)];
+
 pub const INFO: KindInfo = KindInfo {
     outputs: GetrandomWith::OUTPUTS,
+    symptoms: SYMPTOMS,
     bench_label: Some("16 bytes"),
     null_allowed: false,
     time_namespace: TimeNamespace::StillServed,

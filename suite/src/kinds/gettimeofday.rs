@@ -12,8 +12,15 @@ use crate::spec::ClockId;
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{Gettimeofday, PointerCall, Resolved, Returned, Timespec, Timezone};
 
+/// What gettimeofday's judges report.
+const SYMPTOMS: &[(&str, &str)] = &[(
+    "timezone-differs",
+    "gettimeofday's timezone is not the syscall's",
+)];
+
 pub const INFO: KindInfo = KindInfo {
     outputs: Gettimeofday::OUTPUTS,
+    symptoms: SYMPTOMS,
     reads_clock: ReadsClock::Own,
     reading_unit_ns: 1_000,
     time_namespace: TimeNamespace::AsSyscall,

@@ -104,6 +104,9 @@ pub struct KindInfo {
     pub crosschecked_only: bool,
     /// What its cross-check shows (the plan's description of it).
     pub crosscheck_what: &'static str,
+    /// The symptom ids only its judges report, and what each means (the
+    /// groups' own are in `checks::result`; `vdsoconf spec symptoms` lists both).
+    pub symptoms: &'static [(&'static str, &'static str)],
 }
 
 /// How each live check group takes its readings from a function of one kind.
@@ -222,6 +225,7 @@ const NOT_CALLED: KindInfo = KindInfo {
     trampoline: false,
     crosschecked_only: false,
     crosscheck_what: "agrees with the raw syscall for every input",
+    symptoms: &[],
 };
 
 /// A kind called with plain arguments through the handle `H`.

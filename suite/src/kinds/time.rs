@@ -11,8 +11,15 @@ use crate::spec::ClockId;
 use crate::vdso::syscall;
 use crate::vdso::{raw_value, PointerCall, Resolved, Time, Timespec};
 
+/// What time's judges report.
+const SYMPTOMS: &[(&str, &str)] = &[(
+    "returned-not-stored",
+    "time() returned another value than it stored",
+)];
+
 pub const INFO: KindInfo = KindInfo {
     outputs: Time::OUTPUTS,
+    symptoms: SYMPTOMS,
     scalar_outputs: true,
     returns_seconds: true,
     reads_clock: ReadsClock::Own,
