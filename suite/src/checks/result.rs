@@ -452,7 +452,10 @@ mod tests {
     #[test]
     fn every_symptom_a_judge_reports_is_catalogued() {
         let mut found = Vec::new();
-        literal_ids(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        literal_ids(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
         assert!(found.len() > 40, "only {} ids found", found.len());
         let catalogue = symptoms();
         for (id, file) in &found {
