@@ -27,6 +27,16 @@ pub enum MatrixCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print both tables as the matrix script reads them, checked: a line per
+    /// row, `target` or `kernel` and its fields, the optional ones (a kernel's
+    /// machine and boot arguments) as `-` where the table leaves them out. Names
+    /// are unique, every kernel's runner is a target, and no field holds a space.
+    Tables {
+        #[arg(long, value_name = "FILE", default_value = "runners/qemu/targets")]
+        targets: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "runners/qemu/kernels")]
+        kernels: PathBuf,
+    },
     /// Write DIR/target.json, what `vdsoconf summary` knows of a row that
     /// ran or could not: KEY=VALUE fields (target, runner, toolchain,
     /// not_built, probe_only, toolchain_fallback, error, exit, fetch_s, build_s,
@@ -60,6 +70,22 @@ pub fn matrix(cmd: MatrixCommand) -> Result<i32, InputError> {
                     write_stdout(&format!("{}\n", serde_json::to_string(&listed)?))?;
                 }
             }
+            Ok(0)
+        }
+        MatrixCommand::Tables { targets, kernels } => {
+            let (targets, kernels) = tables(&targets, &kernels)?;
+            let mut text = String::new();
+            for (kind, rows) in [("target", targets), ("kernel", kernels)] {
+                for row in rows {
+                    text.push_str(kind);
+                    for field in row {
+                        text.push(' ');
+                        text.push_str(&field);
+                    }
+                    text.push('\n');
+                }
+            }
+            write_stdout(&text)?;
             Ok(0)
         }
         MatrixCommand::Record { dir, fields } => {
@@ -104,11 +130,52 @@ struct Row {
     about: String,
 }
 
+/// Fields of a targets row: name, Rust target, Debian architecture, cross C
+/// compiler, runner, spec, provider.
+const TARGET_FIELDS: usize = 7;
+/// Fields of a kernels row: name, runner-of, Debian architecture, suite,
+/// package, spec, then the optional machine and boot arguments.
+const KERNEL_FIELDS: usize = 8;
+
+/// Both tables, every row with all its fields (optional ones `-`).
+type Tables = (Vec<Vec<String>>, Vec<Vec<String>>);
+
+/// Both tables, checked against each other: names unique, every kernel's
+/// runner a target.
+fn tables(targets_file: &Path, kernels_file: &Path) -> Result<Tables, InputError> {
+    let targets = table(targets_file, TARGET_FIELDS, TARGET_FIELDS)?;
+    let mut kernels = table(kernels_file, 6, KERNEL_FIELDS)?;
+    let mut names: Vec<&str> = Vec::new();
+    for row in targets.iter().chain(&kernels) {
+        if names.contains(&row[0].as_str()) {
+            return Err(InputError(format!(
+                "matrix row `{}` is named twice",
+                row[0]
+            )));
+        }
+        names.push(&row[0]);
+    }
+    for row in &mut kernels {
+        if !targets.iter().any(|t| t[0] == row[1]) {
+            return Err(InputError(format!(
+                "{}: kernel row `{}` boots the runner of `{}`, which is no row of {}",
+                kernels_file.display(),
+                row[0],
+                row[1],
+                targets_file.display()
+            )));
+        }
+        row.resize(KERNEL_FIELDS, "-".into());
+    }
+    Ok((targets, kernels))
+}
+
 /// The rows: the targets that run as rows of their own (a runner of `-` only
 /// boots as a kernel row's `/init`), then the kernels.
 fn rows(targets: &Path, kernels: &Path) -> Result<Vec<Row>, InputError> {
+    let (targets, kernels) = tables(targets, kernels)?;
     let mut rows = Vec::new();
-    for t in table(targets, 7, 7)? {
+    for t in targets {
         if t[4] == "-" {
             continue;
         }
@@ -121,7 +188,7 @@ fn rows(targets: &Path, kernels: &Path) -> Result<Vec<Row>, InputError> {
             about: format!("{} ({})", t[5], t[6]),
         });
     }
-    for k in table(kernels, 6, 8)? {
+    for k in kernels {
         rows.push(Row {
             name: k[0].clone(),
             kind: "kernel",
@@ -134,8 +201,8 @@ fn rows(targets: &Path, kernels: &Path) -> Result<Vec<Row>, InputError> {
     Ok(rows)
 }
 
-/// A whitespace-separated table: its rows of `required` to `columns` fields
-/// (the last may hold spaces), or the first line with fewer.
+/// A whitespace-separated table: its rows of `required` to `columns` fields,
+/// or the first line with fewer or more.
 fn table(path: &Path, required: usize, columns: usize) -> Result<Vec<Vec<String>>, InputError> {
     let text = vdsoconf_suite::input::read_text(path, vdsoconf_suite::input::InputKind::Spec)?;
     let mut rows = Vec::new();
@@ -144,10 +211,15 @@ fn table(path: &Path, required: usize, columns: usize) -> Result<Vec<Vec<String>
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let fields = resplit(line, columns);
-        if fields.len() < required {
+        let fields: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        if fields.len() < required || fields.len() > columns {
+            let expected = if required == columns {
+                format!("{columns}")
+            } else {
+                format!("{required} to {columns}")
+            };
             return Err(InputError(format!(
-                "{}:{}: {} fields, a row has at least {required}",
+                "{}:{}: {} fields, a row has {expected}",
                 path.display(),
                 n + 1,
                 fields.len()
@@ -156,23 +228,6 @@ fn table(path: &Path, required: usize, columns: usize) -> Result<Vec<Vec<String>
         rows.push(fields);
     }
     Ok(rows)
-}
-
-/// `line` cut at runs of whitespace into at most `columns` fields, the last
-/// one the rest of the line.
-fn resplit(line: &str, columns: usize) -> Vec<String> {
-    let mut fields = Vec::with_capacity(columns);
-    let mut rest = line.trim();
-    while !rest.is_empty() {
-        if fields.len() + 1 == columns {
-            fields.push(rest.to_string());
-            break;
-        }
-        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        fields.push(rest[..end].to_string());
-        rest = rest[end..].trim_start();
-    }
-    fields
 }
 
 /// A [`TargetInfo`] from KEY=VALUE fields.
@@ -282,21 +337,26 @@ mod tests {
     }
 
     #[test]
-    fn the_last_column_keeps_its_spaces_and_a_short_row_is_an_error() {
-        assert_eq!(
-            resplit("k  x86_64   amd64 sid pkg x86_64 - --clock=tsc --x", 8)[7],
-            "--clock=tsc --x"
-        );
-        assert_eq!(resplit("k x86_64 amd64", 8).len(), 3);
+    fn a_bad_row_says_where_it_is() {
         let dir = std::env::temp_dir().join(format!("vdsoconf-table-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let short = dir.join("kernels");
-        std::fs::write(&short, "# a comment\nk x86_64 amd64 sid\n").unwrap();
-        let err = table(&short, 6, 8).unwrap_err().0;
-        assert!(
-            err.ends_with("kernels:2: 4 fields, a row has at least 6"),
-            "{err}"
+        let (targets, kernels) = (dir.join("targets"), dir.join("kernels"));
+        std::fs::write(&targets, "t rust amd64 - native x86_64 kernel\n").unwrap();
+        let fails = |kernels_text: &str, want: &str| {
+            std::fs::write(&kernels, kernels_text).unwrap();
+            let err = tables(&targets, &kernels).unwrap_err().0;
+            assert!(err.contains(want), "{err}");
+        };
+        fails(
+            "# a comment\nk t amd64 sid\n",
+            "kernels:2: 4 fields, a row has 6 to 8",
         );
+        fails("k t amd64 sid pkg x86_64 - a b\n", "kernels:1: 9 fields");
+        fails("k nobody amd64 sid pkg x86_64\n", "which is no row of");
+        fails("t t amd64 sid pkg x86_64\n", "`t` is named twice");
+        std::fs::write(&kernels, "k t amd64 sid pkg x86_64\n").unwrap();
+        let (_, k) = tables(&targets, &kernels).unwrap();
+        assert_eq!(k[0][6..], ["-", "-"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
