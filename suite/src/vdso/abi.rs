@@ -118,21 +118,111 @@ impl VdsoFn {
         self.0
     }
 
-    /// Calls the function with five pointer-sized arguments (a function taking fewer
-    /// ignores the rest on every Linux C ABI) as one returning `R`, its prototype's
-    /// return type: the compiler reads the result register(s) as the C ABI says
-    /// (`int` from the low half, a 64-bit value from two registers on 32-bit ABIs).
-    /// Errors come in the generic convention: a negative errno.
+    /// Calls the function as the C prototype `P` (an `unsafe extern "C" fn`
+    /// type) with `args`: the compiler passes each argument and reads the result
+    /// as the ABI says for its type (an `int` sign-extended where the ABI wants
+    /// it, a 64-bit result from two registers on 32-bit ABIs). Errors come in
+    /// the generic convention: a negative errno.
     ///
     /// # Safety
-    /// The arguments must be what the function's prototype expects, and `R` its
-    /// return type.
+    /// `P` must be the function's prototype, and the arguments what it expects.
     #[inline]
-    pub(super) unsafe fn call<R: Returns>(&self, args: [usize; 5]) -> R {
+    pub(super) unsafe fn call<P: Prototype>(&self, args: P::Args) -> P::Ret {
         // SAFETY: per `new` and this function's contract.
-        super::syscall_watch::in_vdso_call(|| unsafe { call_convention::call(self.0, args) })
+        super::syscall_watch::in_vdso_call(|| unsafe { P::call(self.0, args) })
     }
 }
+
+/// A C argument type of a vDSO function.
+pub trait Arg: Copy {
+    /// The register value the C ABI passes it as, extended to the register's
+    /// width as its type says (signed types sign-extended, unsigned ones
+    /// zero-extended, as the powerpc ABIs want): for the powerpc call wrapper,
+    /// which takes registers. A Rust call of a typed function pointer needs it
+    /// not.
+    #[cfg_attr(
+        not(any(target_arch = "powerpc", target_arch = "powerpc64")),
+        allow(dead_code)
+    )]
+    fn register(self) -> usize;
+}
+
+impl Arg for i32 {
+    fn register(self) -> usize {
+        self as isize as usize
+    }
+}
+impl Arg for u32 {
+    fn register(self) -> usize {
+        self as usize
+    }
+}
+// `unsigned long` on 64-bit ABIs (one register); on 32-bit ones it is `u32`.
+#[cfg(target_pointer_width = "64")]
+impl Arg for u64 {
+    fn register(self) -> usize {
+        self as usize
+    }
+}
+impl Arg for usize {
+    fn register(self) -> usize {
+        self
+    }
+}
+impl<T> Arg for *mut T {
+    fn register(self) -> usize {
+        self as usize
+    }
+}
+
+/// A C prototype: an `unsafe extern "C" fn` type of up to five arguments, with
+/// its arguments as a tuple.
+pub trait Prototype: Copy {
+    type Args: Copy;
+    type Ret: Returns;
+
+    /// Calls the function at `address` as this prototype.
+    ///
+    /// # Safety
+    /// `address` is a function of this prototype, and `args` what it expects.
+    unsafe fn call(address: usize, args: Self::Args) -> Self::Ret;
+}
+
+macro_rules! prototype {
+    ($($arg:ident $n:tt),*) => {
+        impl<$($arg: Arg,)* R: Returns> Prototype for unsafe extern "C" fn($($arg),*) -> R {
+            type Args = ($($arg,)*);
+            type Ret = R;
+
+            #[inline]
+            #[allow(unused_variables)]
+            unsafe fn call(address: usize, args: Self::Args) -> R {
+                #[cfg(not(any(target_arch = "powerpc", target_arch = "powerpc64")))]
+                {
+                    // SAFETY: a function pointer is an address; the caller
+                    // vouches for what is there.
+                    let f: Self = unsafe { core::mem::transmute_copy(&address) };
+                    // SAFETY: per this function's contract.
+                    unsafe { f($(args.$n),*) }
+                }
+                #[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))]
+                {
+                    #[allow(unused_mut)]
+                    let mut registers = [0usize; 5];
+                    $(registers[$n] = args.$n.register();)*
+                    // SAFETY: per this function's contract.
+                    unsafe { call_convention::call(address, registers) }
+                }
+            }
+        }
+    };
+}
+prototype!();
+prototype!(A 0);
+prototype!(A 0, B 1);
+prototype!(A 0, B 1, C 2);
+prototype!(A 0, B 1, C 2, D 3);
+prototype!(A 0, B 1, C 2, D 3, E 4);
 
 /// A C return type of a vDSO function: `void`, an integer or a pointer's address.
 pub trait Returns: Copy {
@@ -209,16 +299,6 @@ pub fn calls_supported(convention: crate::spec::ErrorConvention) -> bool {
 #[cfg(not(any(target_arch = "powerpc", target_arch = "powerpc64")))]
 mod call_convention {
     pub const CR0_SO_WRAPPER: bool = false;
-
-    #[inline]
-    pub unsafe fn call<R: super::Returns>(address: usize, a: [usize; 5]) -> R {
-        // SAFETY: the caller guarantees `address` is a function taking these
-        // arguments and returning `R`.
-        let f: unsafe extern "C" fn(usize, usize, usize, usize, usize) -> R =
-            unsafe { core::mem::transmute(address) };
-        // SAFETY: as above.
-        unsafe { f(a[0], a[1], a[2], a[3], a[4]) }
-    }
 
     /// Code at `address` as `extern "C" fn() -> long`.
     #[inline]

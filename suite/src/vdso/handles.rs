@@ -5,13 +5,13 @@
 //! by the bad-pointer arena ([`super::arena`]) and by [`Outputs`].
 
 use super::abi::{
-    GetrandomState, KernelTimespec, NativeTime, NativeTimespec, Returns, Timespec, Timeval,
+    GetrandomState, KernelTimespec, NativeTime, NativeTimespec, Prototype, Timespec, Timeval,
     Timezone, VdsoFn, VgetrandomOpaqueParams,
 };
 use super::guard::{as_bytes_mut, with_outputs, GuardedOutput, Plain};
 use super::syscall::{self, Errno, Syscall};
 use crate::spec::SymbolKind;
-use core::ffi::{c_int, c_long, c_uint};
+use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 use core::marker::PhantomData;
 
 /// What a vDSO function returned, decoded once: a negative value is an errno (the
@@ -73,25 +73,28 @@ pub trait Handle: Sized {
     /// compare it with); `None` for functions that stand in for none
     /// (powerpc's helpers, i386's system call entry).
     const TWIN: Option<Syscall>;
-    /// The prototype's C return type, read from the result register(s) as the
-    /// ABI says: no call site narrows a register by hand.
-    type Ret: Returns;
+    /// The C prototype, as an `unsafe extern "C" fn` type: the compiler passes
+    /// the arguments and reads the result as the ABI says for their types; no
+    /// call site widens or narrows a register by hand.
+    type Prototype: Prototype;
     /// Wraps a function already vouched for (`VdsoFn::new` is `unsafe`).
     fn from_fn(function: VdsoFn) -> Self;
     fn function(&self) -> VdsoFn;
 
-    /// The function called with `args` (pointer-sized; a prototype taking
-    /// fewer ignores the rest).
+    /// The function called with `args`.
     ///
     /// # Safety
     /// The arguments must be what the prototype expects: each pointer NULL where
     /// allowed or pointing to an object of the size it writes, or the caller a
     /// throwaway process that may die of it.
     #[inline]
-    unsafe fn invoke(&self, args: [usize; 5]) -> Self::Ret {
+    unsafe fn invoke(
+        &self,
+        args: <Self::Prototype as Prototype>::Args,
+    ) -> <Self::Prototype as Prototype>::Ret {
         // SAFETY: a function of this prototype (per `Resolved::handle`), with
         // arguments per this function's contract.
-        unsafe { self.function().call::<Self::Ret>(args) }
+        unsafe { self.function().call::<Self::Prototype>(args) }
     }
 }
 
@@ -246,11 +249,11 @@ pub type ClockGetresTime64 = Clock<KernelTimespec, Getres>;
 
 /// The handle of a newtype `$handle(VdsoFn)` for symbols of kind `$kind`.
 macro_rules! function_handle {
-    ($handle:ident, $kind:ident, $twin:expr, $ret:ty) => {
+    ($handle:ident, $kind:ident, $twin:expr, $prototype:ty) => {
         impl Handle for $handle {
             const KINDS: &'static [SymbolKind] = &[SymbolKind::$kind];
             const TWIN: Option<Syscall> = $twin;
-            type Ret = $ret;
+            type Prototype = $prototype;
             fn from_fn(function: VdsoFn) -> Self {
                 $handle(function)
             }
@@ -264,7 +267,7 @@ macro_rules! function_handle {
 impl<T: TimespecAbi, O: ClockOp> Handle for Clock<T, O> {
     const KINDS: &'static [SymbolKind] = &[Self::OP.0];
     const TWIN: Option<Syscall> = Some(Self::OP.1);
-    type Ret = c_int;
+    type Prototype = unsafe extern "C" fn(c_int, *mut T) -> c_int;
     fn from_fn(function: VdsoFn) -> Self {
         Clock {
             function,
@@ -297,7 +300,7 @@ impl<T: TimespecAbi, O: ClockOp> PointerCall for Clock<T, O> {
     #[inline]
     unsafe fn vdso_at(&self, clock: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a clock function (per `Handle`); the pointer per this fn's contract.
-        i64::from(unsafe { self.invoke([clock as isize as usize, p[0], 0, 0, 0]) })
+        i64::from(unsafe { self.invoke((clock, p[0] as *mut T)) })
     }
 
     #[inline]
@@ -346,7 +349,7 @@ function_handle!(
     Gettimeofday,
     Gettimeofday,
     Some(syscall::GETTIMEOFDAY),
-    c_int
+    unsafe extern "C" fn(*mut Timeval, *mut Timezone) -> c_int
 );
 
 impl PointerCall for Gettimeofday {
@@ -356,7 +359,7 @@ impl PointerCall for Gettimeofday {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a gettimeofday (per `Handle`); the pointers per this fn's contract.
-        i64::from(unsafe { self.invoke([p[0], p[1], 0, 0, 0]) })
+        i64::from(unsafe { self.invoke((p[0] as *mut _, p[1] as *mut _)) })
     }
 
     #[inline]
@@ -401,7 +404,12 @@ impl Gettimeofday {
 #[derive(Debug, Clone, Copy)]
 pub struct Time(VdsoFn);
 
-function_handle!(Time, Time, Some(syscall::TIME), NativeTime);
+function_handle!(
+    Time,
+    Time,
+    Some(syscall::TIME),
+    unsafe extern "C" fn(*mut NativeTime) -> NativeTime
+);
 
 impl PointerCall for Time {
     const OUTPUTS: &'static [(&'static str, usize)] = &[("t", size_of::<NativeTime>())];
@@ -409,7 +417,7 @@ impl PointerCall for Time {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a time (per `Handle`); the pointer per this fn's contract.
-        let r = unsafe { self.invoke([p[0], 0, 0, 0, 0]) };
+        let r = unsafe { self.invoke((p[0] as *mut NativeTime,)) };
         #[allow(clippy::useless_conversion)] // time_t is i32 on 32-bit targets
         i64::from(r)
     }
@@ -444,7 +452,12 @@ impl Time {
 #[derive(Debug, Clone, Copy)]
 pub struct Getcpu(VdsoFn);
 
-function_handle!(Getcpu, Getcpu, Some(syscall::GETCPU), c_int);
+function_handle!(
+    Getcpu,
+    Getcpu,
+    Some(syscall::GETCPU),
+    unsafe extern "C" fn(*mut c_uint, *mut c_uint, *mut c_void) -> c_int
+);
 
 impl PointerCall for Getcpu {
     const OUTPUTS: &'static [(&'static str, usize)] =
@@ -453,7 +466,7 @@ impl PointerCall for Getcpu {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a getcpu (per `Handle`); the pointers per this fn's contract.
-        i64::from(unsafe { self.invoke([p[0], p[1], 0, 0, 0]) })
+        i64::from(unsafe { self.invoke((p[0] as *mut _, p[1] as *mut _, core::ptr::null_mut())) })
     }
 
     #[inline]
@@ -487,10 +500,14 @@ impl Getcpu {
                 ("cpu", as_bytes_mut(&mut cpu)),
                 ("node", as_bytes_mut(&mut node)),
             ],
-            // SAFETY: guarded outputs of the sizes of `OUTPUTS`; `tcache` must be
-            // ignored, and a vDSO that touches it faults in the throwaway child
-            // the call check runs in (the failure it looks for).
-            |p| i64::from(unsafe { self.invoke([p[0], p[1], tcache, 0, 0]) }),
+            |p| {
+                // SAFETY: guarded outputs of the sizes of `OUTPUTS`; `tcache` must
+                // be ignored, and a vDSO that touches it faults in the throwaway
+                // child the call check runs in (the failure it looks for).
+                let r =
+                    unsafe { self.invoke((p[0] as *mut _, p[1] as *mut _, tcache as *mut c_void)) };
+                i64::from(r)
+            },
         );
         (decode(r), cpu, node)
     }
@@ -500,7 +517,12 @@ impl Getcpu {
 #[derive(Debug, Clone, Copy)]
 pub struct Getrandom(VdsoFn);
 
-function_handle!(Getrandom, Getrandom, Some(syscall::GETRANDOM), isize);
+function_handle!(
+    Getrandom,
+    Getrandom,
+    Some(syscall::GETRANDOM),
+    unsafe extern "C" fn(*mut c_void, usize, c_uint, *mut c_void, usize) -> isize
+);
 
 impl Getrandom {
     /// `getrandom(NULL, 0, 0, &params, ~0UL)`: the opaque-state parameters.
@@ -508,7 +530,7 @@ impl Getrandom {
         let mut params = VgetrandomOpaqueParams::default();
         let r = with_outputs(&mut [("params", as_bytes_mut(&mut params))], |p| {
             // SAFETY: a getrandom; the documented parameter query, `params` guarded.
-            unsafe { self.invoke([0, 0, 0, p[0], usize::MAX]) }
+            unsafe { self.invoke((core::ptr::null_mut(), 0, 0, p[0] as *mut c_void, usize::MAX)) }
         });
         (decode(r as i64), params)
     }
@@ -539,7 +561,15 @@ impl Getrandom {
             // SAFETY: the guarded buffer holds `len` bytes; the state is a live
             // mapping (a page) of the protection the vDSO asked for, larger than
             // anything it reads before it compares `state_len` with its own size.
-            unsafe { self.invoke([p[0], len, flags as usize, state.address(), state_len]) }
+            unsafe {
+                self.invoke((
+                    p[0] as *mut c_void,
+                    len,
+                    flags,
+                    state.address() as *mut c_void,
+                    state_len,
+                ))
+            }
         });
         decode(r as i64)
     }
@@ -564,7 +594,11 @@ impl PointerCall for GetrandomWith<'_> {
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         let state = (self.state.address(), self.state.len());
         // SAFETY: a getrandom with a valid state; the buffer per this fn's contract.
-        unsafe { self.f.invoke([p[0], 16, 0, state.0, state.1]) as i64 }
+        unsafe {
+            self.f
+                .invoke((p[0] as *mut c_void, 16, 0, state.0 as *mut c_void, state.1))
+                as i64
+        }
     }
 
     #[inline]
@@ -627,7 +661,7 @@ impl<P> Copy for FutexTryUnlock<P> {}
 impl<P: PendingSlot> Handle for FutexTryUnlock<P> {
     const KINDS: &'static [SymbolKind] = &[P::KIND];
     const TWIN: Option<Syscall> = Some(syscall::FUTEX);
-    type Ret = u32;
+    type Prototype = unsafe extern "C" fn(*mut u32, u32, *mut P) -> u32;
     fn from_fn(function: VdsoFn) -> Self {
         FutexTryUnlock {
             function,
@@ -656,7 +690,7 @@ impl<P: PendingSlot> PointerCall for FutexTryUnlock<P> {
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a try-unlock taking this slot (per `Handle`); the pointers per
         // this fn's contract.
-        i64::from(unsafe { self.invoke([p[0], 0, p[1], 0, 0]) })
+        i64::from(unsafe { self.invoke((p[0] as *mut u32, 0, p[1] as *mut P)) })
     }
 
     /// The futex syscall's robust unlock of the same lock and slot: it stores 0
@@ -680,7 +714,7 @@ impl<P: PendingSlot> FutexTryUnlock<P> {
                 ("pending", as_bytes_mut(&mut pending)),
             ],
             // SAFETY: a try-unlock taking this slot; both outputs guarded.
-            |p| unsafe { self.invoke([p[0], tid as usize, p[1], 0, 0]) },
+            |p| unsafe { self.invoke((p[0] as *mut u32, tid, p[1] as *mut P)) },
         );
         let after = LockState {
             lock,
@@ -774,14 +808,27 @@ impl HwprobeIo {
 #[derive(Debug, Clone, Copy)]
 pub struct Hwprobe(VdsoFn);
 
-function_handle!(Hwprobe, Hwprobe, Some(syscall::RISCV_HWPROBE), c_int);
+function_handle!(
+    Hwprobe,
+    Hwprobe,
+    Some(syscall::RISCV_HWPROBE),
+    unsafe extern "C" fn(*mut c_void, usize, usize, *mut c_void, c_uint) -> c_int
+);
 
 impl Hwprobe {
     /// The vDSO's answer to `io`, which is updated with what it left.
     pub fn probe(&self, io: &mut HwprobeIo) -> Returned {
         // SAFETY: a hwprobe (per `Handle`); the pairs and the set are guarded
         // copies of the sizes passed.
-        decode(i64::from(io.run(|a| unsafe { self.invoke(a) })))
+        decode(i64::from(io.run(|a| unsafe {
+            self.invoke((
+                a[0] as *mut c_void,
+                a[1],
+                a[2],
+                a[3] as *mut c_void,
+                a[4] as c_uint,
+            ))
+        })))
     }
 
     /// The riscv_hwprobe syscall's answer to `io` (`None`: not a riscv build).
@@ -806,7 +853,7 @@ impl PointerCall for Hwprobe {
     #[inline]
     unsafe fn vdso_at(&self, _: c_int, p: [usize; 2]) -> i64 {
         // SAFETY: a hwprobe (per `Handle`); the pointer per this fn's contract.
-        i64::from(unsafe { self.invoke([p[0], 1, 0, 0, 0]) })
+        i64::from(unsafe { self.invoke((p[0] as *mut c_void, 1, 0, core::ptr::null_mut(), 0)) })
     }
 
     #[inline]
@@ -826,14 +873,16 @@ function_handle!(
     FlushIcache,
     FlushIcache,
     Some(syscall::RISCV_FLUSH_ICACHE),
-    c_int
+    unsafe extern "C" fn(*mut c_void, *mut c_void, c_ulong) -> c_int
 );
 
 impl FlushIcache {
     pub fn call(&self, start: usize, end: usize, flags: usize) -> Returned {
         // SAFETY: a flush_icache (per `Handle`); it takes addresses, not pointers
         // it dereferences.
-        decode(i64::from(unsafe { self.invoke([start, end, flags, 0, 0]) }))
+        decode(i64::from(unsafe {
+            self.invoke((start as *mut c_void, end as *mut c_void, flags as c_ulong))
+        }))
     }
 
     /// The riscv_flush_icache syscall (`None`: not a riscv build).
@@ -848,12 +897,12 @@ impl FlushIcache {
 #[derive(Debug, Clone, Copy)]
 pub struct GetTbfreq(VdsoFn);
 
-function_handle!(GetTbfreq, GetTbfreq, None, u64);
+function_handle!(GetTbfreq, GetTbfreq, None, unsafe extern "C" fn() -> u64);
 
 impl GetTbfreq {
     pub fn call(&self) -> u64 {
         // SAFETY: a get_tbfreq (per `Handle`): no arguments, nothing written.
-        unsafe { self.invoke([0; 5]) }
+        unsafe { self.invoke(()) }
     }
 }
 
@@ -863,7 +912,12 @@ impl GetTbfreq {
 #[derive(Debug, Clone, Copy)]
 pub struct GetSyscallMap(VdsoFn);
 
-function_handle!(GetSyscallMap, GetSyscallMap, None, usize);
+function_handle!(
+    GetSyscallMap,
+    GetSyscallMap,
+    None,
+    unsafe extern "C" fn(*mut c_uint) -> usize
+);
 
 /// What get_syscall_map answered: the map's address, the count it stored, and
 /// the map's bits when they lie in one readable mapping.
@@ -882,7 +936,7 @@ impl GetSyscallMap {
         let mut count: c_uint = 0;
         let address = with_outputs(&mut [("syscall_count", as_bytes_mut(&mut count))], |p| {
             // SAFETY: a get_syscall_map (per `Handle`); its one output is guarded.
-            unsafe { self.invoke([p[0], 0, 0, 0, 0]) }
+            unsafe { self.invoke((p[0] as *mut c_uint,)) }
         });
         let words = (count as usize).div_ceil(32);
         let end = address.checked_add(words * 4);
@@ -921,7 +975,12 @@ impl GetSyscallMap {
 #[derive(Debug, Clone, Copy)]
 pub struct SyncDicache(VdsoFn);
 
-function_handle!(SyncDicache, SyncDicache, None, ());
+function_handle!(
+    SyncDicache,
+    SyncDicache,
+    None,
+    unsafe extern "C" fn(c_ulong, c_ulong)
+);
 
 impl SyncDicache {
     /// Writes `code` (instructions, native byte order) into a fresh page, makes
@@ -942,7 +1001,7 @@ impl SyncDicache {
             .protect(0, Access::ReadExec)
             .map_err(|e| format!("mprotect: {e}"))?;
         // SAFETY: a sync_dicache (per `Handle`) of a range of our own page.
-        unsafe { self.invoke([base, base + bytes.len(), 0, 0, 0]) };
+        unsafe { self.invoke((base as c_ulong, (base + bytes.len()) as c_ulong)) };
         // SAFETY: the page now holds `code`, a complete function of the C ABI
         // that the caller wrote for this machine (called as `call_code` says).
         Ok(unsafe { super::abi::call_code(base) })
@@ -957,7 +1016,8 @@ pub struct Vsyscall(VdsoFn);
 #[cfg(target_arch = "x86")]
 // Entered with i386 system call registers, not called as a C function:
 // `syscall0` makes its own call.
-function_handle!(Vsyscall, VsyscallEntry, None, ());
+// Entered with i386 system call registers (`syscall0`), never called as this.
+function_handle!(Vsyscall, VsyscallEntry, None, unsafe extern "C" fn());
 
 #[cfg(target_arch = "x86")]
 impl Vsyscall {
