@@ -345,6 +345,33 @@ fn the_reference_tables_are_current() -> Result<(), String> {
     Ok(())
 }
 
+/// docs/history.md's table of lineages is what `history --summary` prints for
+/// the committed history/.
+fn the_history_table_is_current() -> Result<(), String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = vdsoconf(&["history", &format!("{root}/history"), "--summary"]);
+    let printed = text(&out.stdout);
+    if out.status.code() != Some(0) || !printed.starts_with("| lineage (spec) |") {
+        return Err(format!("history --summary: {}", text(&out.stderr)));
+    }
+    let doc =
+        std::fs::read_to_string(format!("{root}/docs/history.md")).map_err(|e| e.to_string())?;
+    let block = doc
+        .split_once("<!-- history-summary begin")
+        .and_then(|(_, rest)| rest.split_once('\n'))
+        .and_then(|(_, rest)| rest.split_once("<!-- history-summary end -->"))
+        .map(|(block, _)| block)
+        .ok_or("docs/history.md has no history-summary block")?;
+    if block != printed {
+        return Err(
+            "docs/history.md's table is not what `vdsoconf history history/ --summary` prints: \
+             put the command's output between its markers"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 fn spec_commands_work() -> Result<(), String> {
     let list = text(&vdsoconf(&["spec", "list"]).stdout);
     if list.lines().count() < 21 || !list.contains("s390x") {
@@ -741,6 +768,7 @@ fn main() {
             "the_reference_tables_are_current",
             the_reference_tables_are_current,
         ),
+        ("the_history_table_is_current", the_history_table_is_current),
         (
             "history_finds_unexplained_breaks_and_only_those",
             history_finds_unexplained_breaks_and_only_those,

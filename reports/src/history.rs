@@ -76,6 +76,55 @@ pub fn render_text(lineages: &[Lineage]) -> String {
     out
 }
 
+/// One Markdown row per lineage: its kernels (how many, first … last), the
+/// symbols that arrived within them (absent from the first kernel, present
+/// in a later one: each with the first kernel that has it) and its breaks.
+pub fn render_summary_markdown(lineages: &[Lineage]) -> String {
+    let mut out = String::from(
+        "| lineage (spec) | kernels | arrived within the history | breaks |\n|---|---|---|---|\n",
+    );
+    for l in lineages {
+        let kernels = match (l.kernels.first(), l.kernels.last()) {
+            (Some(first), Some(last)) if l.kernels.len() > 1 => {
+                format!("{}: {} … {}", l.kernels.len(), first.label, last.label)
+            }
+            (Some(only), _) => format!("1: {}", only.label),
+            _ => "0".into(),
+        };
+        let mut arrived: Vec<String> = l
+            .symbols
+            .iter()
+            .filter(|row| matches!(row.cells.first(), Some(Cell::Absent)))
+            .filter_map(|row| {
+                let at = row.cells.iter().position(|c| !matches!(c, Cell::Absent))?;
+                let name = row.subject.split('@').next().unwrap_or(&row.subject);
+                Some(format!("`{name}` {}", l.kernels[at].label))
+            })
+            .collect();
+        arrived.sort();
+        arrived.dedup();
+        let unexplained = l.unexplained().count();
+        let breaks = match (l.breaks.len(), unexplained) {
+            (0, _) => "none".to_string(),
+            (n, 0) => format!("{n}, explained by the spec"),
+            (n, u) => format!("{n}, **{u} unexplained**"),
+        };
+        let _ = writeln!(
+            out,
+            "| {} {} ({}) | {kernels} | {} | {breaks} |",
+            l.arch,
+            l.image,
+            l.spec,
+            if arrived.is_empty() {
+                "-".to_string()
+            } else {
+                arrived.join(", ")
+            }
+        );
+    }
+    out
+}
+
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:center}\
 th{background:#f3f3f3}td.name{text-align:left;font-family:monospace}td.present{background:#e4f4e4}\

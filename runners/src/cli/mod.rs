@@ -97,6 +97,11 @@ enum Command {
         /// Also write the timeline as a self-contained HTML page.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Print one Markdown row per lineage instead (its kernels, the symbols
+        /// that arrived within them, its breaks): docs/history.md's table, which
+        /// a test holds to it. The exit status is the same.
+        #[arg(long, conflicts_with = "format")]
+        summary: bool,
     },
     /// Compare two images of one architecture for ABI breaks: symbols added
     /// (compatible), removed, moved to another version node, changed type or
@@ -437,7 +442,12 @@ pub fn main() -> i32 {
             output,
             format,
         } => extract(&kernel, &output, format),
-        Command::History { dir, format, html } => history(&dir, format, html.as_deref()),
+        Command::History {
+            dir,
+            format,
+            html,
+            summary,
+        } => history(&dir, format, html.as_deref(), summary),
         Command::Summary { dir, html, timings } => summary(&dir, html.as_deref(), timings),
         Command::Manual { output } => manual(&output),
         Command::Bench {
@@ -891,8 +901,13 @@ fn dump(output: &Path) -> Result<i32, InputError> {
     Ok(0)
 }
 
-fn history(dir: &Path, format: Format, html: Option<&Path>) -> Result<i32, InputError> {
-    use vdsoconf_reports::history::{render_html, render_text, LEGEND};
+fn history(
+    dir: &Path,
+    format: Format,
+    html: Option<&Path>,
+    summary: bool,
+) -> Result<i32, InputError> {
+    use vdsoconf_reports::history::{render_html, render_summary_markdown, render_text, LEGEND};
     let lineages = crate::history::lineages(dir)?;
     if let Some(file) = html {
         let page = render_html(&format!("vDSO ABI history of {}", dir.display()), &lineages);
@@ -901,6 +916,7 @@ fn history(dir: &Path, format: Format, html: Option<&Path>) -> Result<i32, Input
     let breaks: usize = lineages.iter().map(|l| l.breaks.len()).sum();
     let unexplained: usize = lineages.iter().map(|l| l.unexplained().count()).sum();
     match format {
+        _ if summary => out!("{}", render_summary_markdown(&lineages)),
         Format::Json => outln!("{}", serde_json::to_string_pretty(&lineages)?),
         Format::Text => {
             outln!("cells: {LEGEND}\n");
