@@ -1,6 +1,6 @@
 //! Runs the plan's checks against one target: live vDSO, image file, or nothing.
 
-use crate::isolate::{run_case_with, run_probe, Case, LiveTarget, Task, CASE_TIMEOUT};
+use crate::isolate::{run_case_with, run_probe, ChildCase, LiveTarget, Task, CASE_TIMEOUT};
 use crate::target::{kernel_release, uname_machine};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -311,7 +311,7 @@ impl Session {
         } else {
             CASE_TIMEOUT
         };
-        let case = Case::of(
+        let case = ChildCase::of(
             self.live(),
             Task::Live {
                 check: check.name(),

@@ -2,11 +2,13 @@
 //! becomes a failed check in the parent, never a crash of the runner.
 
 use std::time::{Duration, Instant};
-use vdsoconf_runners::isolate::{child_main_if_requested, run_case_with, Case, SelfTestAction};
+use vdsoconf_runners::isolate::{
+    child_main_if_requested, run_case_with, ChildCase, SelfTestAction,
+};
 use vdsoconf_suite::checks::Verdict;
 
 fn run(action: SelfTestAction, timeout: Duration) -> Verdict {
-    run_case_with(&Case::self_test(action), timeout).verdict
+    run_case_with(&ChildCase::self_test(action), timeout).verdict
 }
 
 fn expect_fail(action: SelfTestAction, needle: &str) -> Result<(), String> {
@@ -98,11 +100,11 @@ fn bench_survives_broken_functions() -> Result<(), String> {
         return Err(format!("no clock_gettime in the {} spec", target.spec.arch));
     };
     let live = std::sync::Arc::new(vdsoconf_runners::isolate::LiveTarget::of(&target));
-    let live = Case::of(
+    let live = ChildCase::of(
         &live,
         vdsoconf_runners::isolate::Task::Bench { symbol: clock },
     );
-    let broken = Case::self_test;
+    let broken = ChildCase::self_test;
     let jobs = vec![
         ("crashes".to_string(), broken(SelfTestAction::Segfault)),
         ("clock_gettime".to_string(), live),
@@ -168,7 +170,7 @@ fn gone_soon(pid: &str) -> bool {
 fn a_hung_case_ends_with_everything_it_started() -> Result<(), String> {
     use vdsoconf_runners::isolate::{run_self_case, ChildEnd};
     for (ignore_term, signal) in [(false, libc::SIGTERM), (true, libc::SIGKILL)] {
-        let case = Case::self_test(SelfTestAction::HangWithChild { ignore_term });
+        let case = ChildCase::self_test(SelfTestAction::HangWithChild { ignore_term });
         let out = run_self_case(&case, Duration::from_secs(1), false);
         if out.end != ChildEnd::TimedOut || out.ended_by != Some(signal) {
             return Err(format!(

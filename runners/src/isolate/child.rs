@@ -3,7 +3,7 @@
 
 use super::protocol::{send, Reply};
 use super::{
-    run_self_case, Case, ChildEnd, LiveTarget, SelfTestAction, Task, CASE_FLAG, CASE_TIMEOUT,
+    run_self_case, ChildCase, ChildEnd, LiveTarget, SelfTestAction, Task, CASE_FLAG, CASE_TIMEOUT,
 };
 use std::io::Read;
 use std::sync::Arc;
@@ -67,7 +67,7 @@ pub fn child_main_if_requested() -> Option<i32> {
         .lock()
         .take(MAX_CASE_BYTES)
         .read_to_string(&mut json);
-    let case = match read.map(|_| serde_json::from_str::<Case>(&json)) {
+    let case = match read.map(|_| serde_json::from_str::<ChildCase>(&json)) {
         Ok(Ok(case)) => case,
         Ok(Err(e)) => {
             reply_result(CheckResult::fail(format!("bad isolated case: {e}")));
@@ -89,7 +89,7 @@ pub(super) fn report_steps() {
 
 /// Runs `case`, replying on standard output; a refused resource (ours, or std's
 /// failure to start a thread) is a reply saying so, any other panic a crash.
-pub(super) fn run_case_catching(case: Case) {
+pub(super) fn run_case_catching(case: ChildCase) {
     let inside_namespace = matches!(case.task, Task::Inside { .. });
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)));
     if let Err(payload) = ran {
@@ -116,8 +116,8 @@ pub(super) fn run_case_catching(case: Case) {
     }
 }
 
-fn run_case(case: Case) {
-    let Case { target, task } = case;
+fn run_case(case: ChildCase) {
+    let ChildCase { target, task } = case;
     let target = match (target, &task) {
         (Some(target), _) => target,
         (None, &Task::SelfTest { action }) => return reply_result(self_test(action)),
@@ -182,7 +182,7 @@ fn run_live(
         }
     };
     let inside = || {
-        let case = Case {
+        let case = ChildCase {
             target: Some(Arc::new(lt.clone())),
             task: Task::Inside {
                 check: check.name(),

@@ -106,7 +106,7 @@ impl LiveTarget {
 /// self-test has none). The target travels apart from the task so that a case
 /// server is handed it once, not with every case (see [`server`]).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Case {
+pub struct ChildCase {
     pub target: Option<Arc<LiveTarget>>,
     pub task: Task,
 }
@@ -132,18 +132,18 @@ pub enum Task {
     SelfTest { action: SelfTestAction },
 }
 
-impl Case {
+impl ChildCase {
     /// `task` for `target`.
-    pub fn of(target: &Arc<LiveTarget>, task: Task) -> Case {
-        Case {
+    pub fn of(target: &Arc<LiveTarget>, task: Task) -> ChildCase {
+        ChildCase {
             target: Some(Arc::clone(target)),
             task,
         }
     }
 
     /// A self-test of the isolation.
-    pub fn self_test(action: SelfTestAction) -> Case {
-        Case {
+    pub fn self_test(action: SelfTestAction) -> ChildCase {
+        ChildCase {
             target: None,
             task: Task::SelfTest { action },
         }
@@ -170,11 +170,11 @@ pub enum SelfTestAction {
 /// Runs `case` in a child of this executable, killed at `timeout`: forked by a
 /// case server, except the inner process of a time namespace, which must be a
 /// new child of the process that entered it.
-pub fn run_self_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
+pub fn run_self_case(case: &ChildCase, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
     if !matches!(case.task, Task::Inside { .. }) {
         return server::run_case(case, timeout, inherit_stderr);
     }
-    let json = serde_json::to_string(case).expect("a Case serializes");
+    let json = serde_json::to_string(case).expect("a ChildCase serializes");
     let how = Spawn {
         stdin: Stdio::null(),
         inherit_stderr,
@@ -187,7 +187,7 @@ pub fn run_self_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> Ch
 }
 
 /// Runs `case` in a child process killed at `timeout`; crashes and hangs become failures.
-pub fn run_case_with(case: &Case, timeout: Duration) -> CheckResult {
+pub fn run_case_with(case: &ChildCase, timeout: Duration) -> CheckResult {
     let progress = matches!(case.task, Task::Live { progress: true, .. });
     let out = run_self_case(case, timeout, progress);
     if let Some(why) = out.out_of_memory() {
@@ -220,7 +220,7 @@ pub struct ProbeRun {
 ///
 /// [`Runs::InChildThatMayDie`]: vdsoconf_suite::checks::Runs::InChildThatMayDie
 pub fn run_probe(target: &Arc<LiveTarget>, check: &PlannedCheck) -> Result<ProbeRun, CheckResult> {
-    let c = Case::of(
+    let c = ChildCase::of(
         target,
         Task::Probe {
             check: check.name(),
@@ -286,7 +286,7 @@ pub fn run_bench(target: &Target) -> BenchRun {
         .into_iter()
         .map(|i| {
             let sym = &target.spec.symbols[i];
-            let case = Case::of(&live, Task::Bench { symbol: i });
+            let case = ChildCase::of(&live, Task::Bench { symbol: i });
             (format!("{}@{}", sym.name, sym.version), case)
         })
         .collect();
@@ -295,7 +295,7 @@ pub fn run_bench(target: &Target) -> BenchRun {
 
 /// Runs each labelled case as a bench child killed at `timeout`; a case that
 /// ends without its rows is a failure of that label.
-pub fn run_bench_cases(jobs: Vec<(String, Case)>, timeout: Duration) -> BenchRun {
+pub fn run_bench_cases(jobs: Vec<(String, ChildCase)>, timeout: Duration) -> BenchRun {
     let mut run = BenchRun::default();
     for (symbol, case) in jobs {
         let out = run_self_case(&case, timeout, true);

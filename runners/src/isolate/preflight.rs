@@ -1,6 +1,6 @@
 //! Refusing, up front, a machine that cannot run the live checks.
 
-use super::{run_self_case, Case, SelfTestAction, CASE_TIMEOUT};
+use super::{run_self_case, ChildCase, SelfTestAction, CASE_TIMEOUT};
 
 /// The least address space (`ulimit -v`) a run is started with: twice what a full
 /// x86_64 run was measured to need (14 MB).
@@ -26,7 +26,7 @@ pub fn preflight() -> Result<(), String> {
     };
     limit(Limit::AddressSpace, "-v", 1024, MIN_ADDRESS_SPACE, " KiB")?;
     limit(Limit::OpenFiles, "-n", 1, MIN_OPEN_FILES, "")?;
-    let case = Case::self_test(SelfTestAction::Pass);
+    let case = ChildCase::self_test(SelfTestAction::Pass);
     match run_self_case(&case, CASE_TIMEOUT, false) {
         out if out.result().is_some() => Ok(()),
         out => Err(format!(

@@ -11,7 +11,7 @@
 //! input does (its parent is gone). A child dies with the server.
 
 use super::spawn::{child_command, own_executable, ChildEnd, ChildOutput, GRACE};
-use super::{Case, LiveTarget, Task};
+use super::{ChildCase, LiveTarget, Task};
 use std::fs::File;
 use std::io::{BufRead, Read, Write};
 use std::process::{Child, ChildStdin, Stdio};
@@ -77,7 +77,7 @@ fn run_forked(request: Request, target: &Option<Arc<LiveTarget>>) -> ChildOutput
     match fork_case(request.inherit_stderr) {
         Err(e) => ChildOutput::not_started(format!("cannot fork a child for the case: {e}")),
         Ok(Forked::Child) => {
-            super::child::run_case_catching(Case {
+            super::child::run_case_catching(ChildCase {
                 target: target.clone(),
                 task: request.task,
             });
@@ -293,7 +293,7 @@ impl Server {
     /// server itself failed (it is then of no further use).
     fn run(
         &mut self,
-        case: &Case,
+        case: &ChildCase,
         timeout: Duration,
         inherit_stderr: bool,
     ) -> Result<ChildOutput, String> {
@@ -360,7 +360,7 @@ impl Drop for Server {
 
 /// Runs `case` in a child forked by a case server (an idle one, or one started
 /// for it), killed at `timeout`.
-pub fn run_case(case: &Case, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
+pub fn run_case(case: &ChildCase, timeout: Duration, inherit_stderr: bool) -> ChildOutput {
     let idle = || {
         let mut idle = IDLE.lock().unwrap_or_else(|p| p.into_inner());
         while let Some(mut s) = idle.pop() {
