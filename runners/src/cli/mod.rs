@@ -133,7 +133,8 @@ enum Command {
     /// message names the stage and shows the last console lines).
     Boot(BootArgs),
     /// Print the target x check-group table of a results directory written by
-    /// `runners/qemu/matrix` (exit 1 when a target failed or checked nothing).
+    /// `runners/qemu/matrix`, and below it the directory's bench of the host
+    /// (bench.json), if any (exit 1 when a target failed or checked nothing).
     Summary {
         /// The results directory (one sub-directory per target).
         dir: PathBuf,
@@ -848,6 +849,12 @@ fn summary(dir: &Path, html: Option<&Path>, timings: bool) -> Result<i32, InputE
         );
     } else {
         out!("{}", vdsoconf_reports::matrix::render_text(&rows));
+        // The matrix's bench of this machine, below the table: where CI's
+        // figures of it come from (.ci/figures reads them from the log).
+        if let Some(bench) = bench_in(dir)? {
+            outln!("\nthis machine's vDSO against its syscalls (bench.json):");
+            out!("{}", vdsoconf_reports::bench::render_text(&bench));
+        }
     }
     if let Some(path) = html {
         let page = vdsoconf_reports::html::render(
