@@ -293,10 +293,10 @@ pub fn kind_info(kind: SymbolKind) -> KindInfo {
     }
 }
 
-/// What i386's system call entry's cross-check shows, on every build (the plan
-/// is the same everywhere; only an i386 build has `vsyscall.rs`).
+/// What a system call entry's cross-check shows (i386's, and SuperH's), on every
+/// build (the plan is the same everywhere; only an i386 build has `vsyscall.rs`).
 const VSYSCALL_ENTRY_WHAT: &str =
-    "each call through it answers what the same call through `int $0x80` does";
+    "each call through it answers what the same call made with the trap instruction does (`int $0x80` on i386)";
 
 /// A kind that stands in for no system call: checked by its cross-check alone
 /// (against what the kernel says elsewhere), not called by the generic groups.
