@@ -5,12 +5,15 @@
 //! here. The generic group drivers (and a group's own judges) stay in
 //! `checks/live/`. [`kind_info`] is the one place that lists kinds.
 //!
-//! A new kind: its `SymbolKind` variant (and its place in `SymbolKind::ALL`),
-//! its typed handle in `crate::vdso` (if callable: the prototype, with the
-//! system call it stands in for as `Handle::TWIN`; `unsafe` stays in that
-//! module), its description here, and (if it has live checks) a module here
-//! implementing [`LiveKind`] with its judges. Tests refuse a callable kind
-//! without a twin and an `ALL` missing a variant.
+//! A new kind: its `SymbolKind` variant (and its place in `SymbolKind::ALL`);
+//! its module here, with its description (a [`KindInfo`] const), its
+//! [`LiveKind`] readings and its judges, and the line of [`kind_info`] that
+//! returns the description; if it is called, its typed handle in `crate::vdso`
+//! (its `Handle::Prototype` and the system call it stands in for,
+//! `Handle::TWIN`: `unsafe` stays in that module). The compiler refuses a
+//! `kind_info` without the variant and a handle without its prototype or twin;
+//! tests refuse a callable kind whose twin is `None` and an `ALL` missing a
+//! variant.
 
 pub mod bench;
 pub mod clock;
