@@ -18,6 +18,9 @@ mod scan;
 
 pub use decompress::Compression;
 pub use formats::kernel_image_kind;
+/// The LZO1X block decoder (what lzop payloads are made of), for the fuzz
+/// targets and their differential against another implementation.
+pub use lzo::decompress as lzo1x_decompress;
 pub use scan::{vdso_images, Embedded};
 
 /// Decompressed output is cut here: kernels are tens of megabytes, a

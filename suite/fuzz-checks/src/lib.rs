@@ -4,11 +4,13 @@
 #![deny(unsafe_code)]
 
 mod differential;
+mod extract;
 mod image_desc;
 mod parse_raw;
 mod spec_yaml;
 
 pub use differential::differential;
+pub use extract::{extract_scan, lzo};
 pub use image_desc::{roundtrip, FuzzImage};
 pub use parse_raw::parse_raw;
 pub use spec_yaml::spec_yaml;

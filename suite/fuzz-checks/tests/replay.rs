@@ -3,7 +3,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use std::path::{Path, PathBuf};
-use vdsoconf_fuzz_checks::{differential, parse_raw, roundtrip, spec_yaml, FuzzImage};
+use vdsoconf_fuzz_checks::{
+    differential, extract_scan, lzo, parse_raw, roundtrip, spec_yaml, FuzzImage,
+};
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
@@ -41,6 +43,16 @@ fn parse_raw_corpus() {
 #[test]
 fn differential_corpus() {
     replay("differential", differential);
+}
+
+#[test]
+fn extract_scan_corpus() {
+    replay("extract_scan", extract_scan);
+}
+
+#[test]
+fn lzo_corpus() {
+    replay("lzo", lzo);
 }
 
 #[test]
