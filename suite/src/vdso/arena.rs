@@ -23,6 +23,9 @@ pub enum PtrArg {
     Straddle,
     /// An address in the kernel's half (or top) of the address space.
     Kernel,
+    /// A writable object one byte past an aligned address (not a fault: the
+    /// syscall stores through it; fuzzed calls only, no bad-pointer case).
+    Misaligned,
 }
 
 impl PtrArg {
@@ -34,6 +37,33 @@ impl PtrArg {
         PtrArg::Straddle,
         PtrArg::Kernel,
     ];
+    /// Every class, valid first.
+    pub const ALL: [PtrArg; 8] = [
+        PtrArg::Valid,
+        PtrArg::Null,
+        PtrArg::AllOnes,
+        PtrArg::ProtNone,
+        PtrArg::ProtRead,
+        PtrArg::Straddle,
+        PtrArg::Kernel,
+        PtrArg::Misaligned,
+    ];
+
+    /// The classes' names, for messages.
+    pub fn names() -> String {
+        Self::ALL.map(Self::name).join(", ")
+    }
+
+    /// Whether a syscall given it must fault (EFAULT): every class but a valid
+    /// or misaligned object and, where the prototype allows it, NULL.
+    pub fn faults(self, null_allowed: bool) -> bool {
+        match self {
+            PtrArg::Valid | PtrArg::Misaligned => false,
+            PtrArg::Null => !null_allowed,
+            _ => true,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             PtrArg::Valid => "valid",
@@ -43,6 +73,7 @@ impl PtrArg {
             PtrArg::ProtRead => "prot-read",
             PtrArg::Straddle => "straddle",
             PtrArg::Kernel => "kernel",
+            PtrArg::Misaligned => "misaligned",
         }
     }
 }
@@ -62,13 +93,15 @@ pub fn call_with_pointers<F: PointerCall>(
     let pointers = [arena.address(arg(0), 0), arena.address(arg(1), 1)];
     // SAFETY: every pointer is the arena's, made for `F::OUTPUTS`: a guarded buffer
     // of the size it gives, NULL, or an address where a write faults: unmapped,
-    // PROT_NONE, read-only, the kernel's, or a straddling object whose first half
-    // is in a page holding nothing else.
+    // PROT_NONE, read-only, the kernel's, a straddling object whose first half
+    // is in a page holding nothing else, or one byte into a guarded buffer one
+    // byte longer than the object.
     report(unsafe { f.syscall_at(clock, pointers) });
     // SAFETY: as above; the caller is a throwaway child process (a fault is the
     // answer the check looks for).
     let returned = unsafe { f.vdso_at(clock, pointers) };
     arena.valid.iter_mut().for_each(GuardedOutput::inspect);
+    arena.misaligned.iter_mut().for_each(GuardedOutput::inspect);
     Ok(returned)
 }
 
@@ -80,15 +113,21 @@ struct Arena {
     sizes: [usize; 2],
     /// Where a valid argument points: a write past it is reported.
     valid: Vec<GuardedOutput>,
+    /// One byte longer than each valid one: a misaligned argument points one
+    /// byte into it.
+    misaligned: Vec<GuardedOutput>,
 }
 
 impl Arena {
     /// An arena for the pointer arguments `outputs` (name, object size).
     fn new(outputs: &[(&'static str, usize)]) -> Result<Arena, String> {
-        let valid = outputs
-            .iter()
-            .map(|&(name, n)| GuardedOutput::new(name, &vec![0; n]))
-            .collect::<Result<Vec<_>, _>>()?;
+        let guarded = |extra: usize| {
+            outputs
+                .iter()
+                .map(|&(name, n)| GuardedOutput::new(name, &vec![0; n + extra]))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (valid, misaligned) = (guarded(0)?, guarded(1)?);
         let mut sizes = [0; 2];
         for (s, &(_, n)) in sizes.iter_mut().zip(outputs) {
             *s = n;
@@ -103,6 +142,7 @@ impl Arena {
             page: page_size(),
             sizes,
             valid,
+            misaligned,
         })
     }
 
@@ -112,6 +152,7 @@ impl Arena {
         let base = self.pages.base();
         match arg {
             PtrArg::Valid => self.valid.get(slot).map_or(0, GuardedOutput::address),
+            PtrArg::Misaligned => self.misaligned.get(slot).map_or(0, |o| o.address() + 1),
             PtrArg::Null => 0,
             PtrArg::AllOnes => usize::MAX,
             PtrArg::ProtNone => base + self.page,

@@ -219,11 +219,7 @@ pub fn must_fault(kind: SymbolKind, case: &PtrCase) -> bool {
     if case.clock == -1 {
         return false; // the invalid clock is rejected first: EINVAL
     }
-    case.args.iter().any(|a| match a {
-        PtrArg::Valid => false,
-        PtrArg::Null => !null_allowed(kind),
-        _ => true,
-    })
+    case.args.iter().any(|a| a.faults(null_allowed(kind)))
 }
 
 pub use crate::checks::group::CallOutcome;
