@@ -907,6 +907,25 @@ fn deviations_turn_only_fully_explained_failures_into_xfail_and_passes_into_xpas
     assert!(r.notes.iter().any(|n| n.starts_with("evidence:")));
     // What was seen stays with it, for JSON readers.
     assert_eq!(r.symptoms, explained.symptoms);
+    // The same bug with GRND_NONBLOCK as well (flags named INSECURE, RANDOM,
+    // NONBLOCK in that order), and not another flag combination.
+    for (flags, xfail) in [
+        ("GRND_INSECURE|GRND_RANDOM|GRND_NONBLOCK", true),
+        ("GRND_INSECURE", false),
+        ("GRND_RANDOM|0x80", false),
+    ] {
+        let case = RandomCase {
+            what: flags.into(),
+            ..insecure_random.clone()
+        };
+        let judged = getrandom::judge_getrandom_against_syscall(&[case], &[]);
+        let r = apply_deviations(&spec, Provider::Kernel, k, &check, judged);
+        assert_eq!(
+            matches!(r.verdict, Verdict::Xfail { .. }),
+            xfail,
+            "{flags}: {r:?}"
+        );
+    }
     let short = RandomCase {
         what: "32 bytes".into(),
         vdso: Ok(16),
