@@ -597,6 +597,10 @@ struct InitArgs {
     duration: Option<String>,
     #[arg(long)]
     filter: Option<String>,
+    #[arg(long, default_value_t = crate::session::FUZZ_CALLS)]
+    fuzz_calls: u64,
+    #[arg(long, default_value_t = 1)]
+    fuzz_seed: u64,
     #[arg(long)]
     debug: bool,
 }
@@ -613,13 +617,16 @@ fn init_run(args: &[String]) -> Result<RunReport, String> {
         .map_err(|e| e.to_string().replace('\n', " "))?;
     let (opts, duration, filter) = (parsed.target, parsed.duration, parsed.filter);
     let target = resolve_target(&opts).map_err(|e| e.0)?;
-    let mut session = Session::open(target)?;
-    if let Some(d) = duration {
-        session = session.with_options(crate::session::RunOptions {
-            monotonic: crate::target::parse_duration(&d).map_err(|e| e.0)?,
-            progress: false,
-        });
-    }
+    let defaults = crate::session::RunOptions::default();
+    let session = Session::open(target)?.with_options(crate::session::RunOptions {
+        monotonic: match duration {
+            Some(d) => crate::target::parse_duration(&d).map_err(|e| e.0)?,
+            None => defaults.monotonic,
+        },
+        progress: false,
+        fuzz_calls: parsed.fuzz_calls,
+        fuzz_seed: parsed.fuzz_seed,
+    });
     Ok(session.report(|c| {
         filter
             .as_ref()

@@ -99,6 +99,7 @@ pub fn main() -> i32 {
         Ok(d) => RunOptions {
             monotonic: d.unwrap_or(RunOptions::default().monotonic),
             progress: d.is_some() && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ..RunOptions::default()
         },
         Err(e) => {
             eprintln!("error: {e}");

@@ -8,6 +8,7 @@ pub mod boot;
 pub mod cli;
 #[cfg(feature = "extract")]
 pub mod extract;
+pub mod fuzz_live;
 pub mod harness;
 pub mod history;
 pub mod isolate;

@@ -32,13 +32,21 @@ pub struct RunOptions {
     pub monotonic: Duration,
     /// Show a progress display (soak runs).
     pub progress: bool,
+    /// The `fuzz` checks' seed and calls per function.
+    pub fuzz_seed: u64,
+    pub fuzz_calls: u64,
 }
+
+/// The `fuzz` checks' calls per function unless told otherwise.
+pub const FUZZ_CALLS: u64 = 300;
 
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             monotonic: Duration::from_secs(1),
             progress: false,
+            fuzz_seed: 1,
+            fuzz_calls: FUZZ_CALLS,
         }
     }
 }
@@ -279,6 +287,16 @@ impl Session {
             return known;
         }
         match runs {
+            Runs::CallsInChildren => match check.case.symbol {
+                Some(symbol) => crate::fuzz_live::fuzz_check(
+                    self.live(),
+                    &self.target,
+                    symbol,
+                    self.options.fuzz_seed,
+                    self.options.fuzz_calls,
+                ),
+                None => CheckResult::fail("the plan named no symbol of this spec"),
+            },
             Runs::InChildThatMayDie => match run_probe(self.live(), check) {
                 Ok(run) => judge_overwrites(
                     group.judge_probe(check, &self.target.spec, run.sys, run.vdso),

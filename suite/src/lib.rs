@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod elf;
+pub mod fuzz_live;
 pub mod input;
 pub mod kinds;
 pub mod source;

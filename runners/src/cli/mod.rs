@@ -1,5 +1,6 @@
 //! The `vdsoconf` command line.
 
+mod fuzz_live;
 mod image;
 mod matrix;
 mod source;
@@ -176,6 +177,16 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         report_dir: Option<PathBuf>,
     },
+    /// Differential fuzzing of the live vDSO: seeded calls of each function
+    /// (clock ids across clockid_t and its CPU-time and fd clocks, every
+    /// pointer class, getrandom's lengths, flags and states, getcpu on each
+    /// CPU), each made through the vDSO and its system call in a child of its
+    /// own and judged as the checks judge them. A disagreement the spec's
+    /// deviations do not explain is a finding: printed with the seed and the
+    /// call, shrunk to the simplest call that still shows it, and written as a
+    /// C reproducer. Recorded deviations are counted. Exit 0 no finding, 1
+    /// findings, 2 bad input.
+    FuzzLive(fuzz_live::FuzzLiveArgs),
     /// Inspect and validate the spec files.
     #[command(subcommand)]
     Spec(SpecCommand),
@@ -198,7 +209,21 @@ struct RunArgs {
     #[arg(long)]
     duration: Option<String>,
     #[command(flatten)]
+    fuzz: FuzzCallArgs,
+    #[command(flatten)]
     out: ReportArgs,
+}
+
+/// The `fuzz` checks' calls (`run` and `boot`).
+#[derive(Args)]
+struct FuzzCallArgs {
+    /// Seeded calls of each function in the `fuzz` checks (0: none); the
+    /// same seed and count make the same calls on every run.
+    #[arg(long, value_name = "N", default_value_t = crate::session::FUZZ_CALLS)]
+    fuzz_calls: u64,
+    /// The seed of the `fuzz` checks' calls.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    fuzz_seed: u64,
 }
 
 /// Where a run's report goes (`run` and `boot`).
@@ -257,6 +282,8 @@ struct BootArgs {
     /// How long each monotonicity check reads its clock inside.
     #[arg(long)]
     duration: Option<String>,
+    #[command(flatten)]
+    fuzz: FuzzCallArgs,
     /// A spec file, a directory of ARCH.yaml files, or a built-in
     /// architecture's name, to check against inside instead of the built-in
     /// one (a file is put in the initramfs).
@@ -464,6 +491,7 @@ pub fn main() -> i32 {
         Command::Source(args) => source::source(args),
         Command::Spec(cmd) => spec(cmd),
         Command::Matrix(cmd) => matrix::matrix(cmd),
+        Command::FuzzLive(args) => fuzz_live::fuzz_live(args),
     };
     match result {
         Ok(code) => code,
@@ -482,13 +510,19 @@ fn run(args: RunArgs) -> Result<i32, InputError> {
         isolate::preflight()?;
     }
     let target = resolve_live_target(&opts)?;
+    let fuzzed = RunOptions {
+        fuzz_calls: args.fuzz.fuzz_calls,
+        fuzz_seed: args.fuzz.fuzz_seed,
+        ..RunOptions::default()
+    };
     let options = match args.duration.as_deref().map(parse_duration).transpose()? {
         Some(d) => RunOptions {
             monotonic: d,
             // A soak display is for someone watching a terminal, not for a log.
             progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ..fuzzed
         },
-        None => RunOptions::default(),
+        None => fuzzed,
     };
     let session = Session::open(target)?.with_options(options);
     let keep = |c: &PlannedCheck| {
@@ -622,6 +656,12 @@ fn boot(args: BootArgs) -> Result<i32, InputError> {
         parse_duration(d)?;
         suite_args.extend(["--duration".to_string(), d.clone()]);
     }
+    suite_args.extend([
+        "--fuzz-calls".to_string(),
+        args.fuzz.fuzz_calls.to_string(),
+        "--fuzz-seed".to_string(),
+        args.fuzz.fuzz_seed.to_string(),
+    ]);
     if let Some(f) = &args.filter {
         one_word("--filter", f)?;
         suite_args.extend(["--filter".to_string(), f.clone()]);

@@ -164,5 +164,6 @@ fn runs(runs: Runs) -> &'static str {
         } => "in a child, in a new time namespace",
         Runs::InChild { .. } => "in a child",
         Runs::InChildThatMayDie => "in a child that may die, judged by the parent",
+        Runs::CallsInChildren => "each call in a child that may die, judged by the parent",
     }
 }

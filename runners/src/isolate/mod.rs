@@ -23,7 +23,10 @@ use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use vdsoconf_suite::checks::{plan, CallOutcome, CheckResult, PlannedCheck, Source, Target};
+use vdsoconf_suite::checks::{
+    plan, CallOutcome, CheckResult, PlannedCheck, Source, Target, Verdict,
+};
+use vdsoconf_suite::fuzz_live::Answer;
 use vdsoconf_suite::spec::{ArchSpec, KernelVersion, Provider};
 use vdsoconf_suite::vdso::guard::Overwrite;
 
@@ -128,6 +131,15 @@ pub enum Task {
     Inside { check: String },
     /// `vdsoconf bench`'s measurement of one symbol.
     Bench { symbol: usize },
+    /// One call of `vdsoconf fuzz-live`: spec symbol `symbol` called with the
+    /// arguments `call` (as `FuzzCall::show` writes them), in the live vDSO or
+    /// in the vDSO-shaped file `load`. Valid pointers: the judged result;
+    /// a bad one: the syscall's answer, then the call's, as a probe.
+    Fuzz {
+        symbol: usize,
+        call: String,
+        load: Option<std::path::PathBuf>,
+    },
     /// Exercises the isolation itself (used by its tests).
     SelfTest { action: SelfTestAction },
 }
@@ -265,6 +277,84 @@ pub fn run_probe(target: &Arc<LiveTarget>, check: &PlannedCheck) -> Result<Probe
         vdso,
         overwrites,
     })
+}
+
+/// What the child of one fuzzed call said.
+pub enum FuzzReply {
+    /// The call was made: what to judge.
+    Made(Answer),
+    /// It was not (the symbol is not in this vDSO, the child could not start,
+    /// the call could not be set up): why.
+    NotMade(CheckResult),
+}
+
+/// Makes call `call` (as `FuzzCall::show` writes it) of spec symbol `symbol`
+/// in a child (of the vDSO-shaped file `load`, if given), killed at
+/// [`CASE_TIMEOUT`]: a call that kills its child or hangs is an answer too.
+pub fn run_fuzz_call(
+    target: &Arc<LiveTarget>,
+    symbol: usize,
+    call: &str,
+    load: Option<&std::path::Path>,
+) -> FuzzReply {
+    let case = ChildCase::of(
+        target,
+        Task::Fuzz {
+            symbol,
+            call: call.to_string(),
+            load: load.map(std::path::Path::to_path_buf),
+        },
+    );
+    let out = run_self_case(&case, CASE_TIMEOUT, false);
+    if let ChildEnd::NotStarted(why) = &out.end {
+        return FuzzReply::NotMade(CheckResult::unrunnable(why));
+    }
+    if let Some(why) = out.out_of_memory() {
+        return FuzzReply::NotMade(CheckResult::unrunnable(why));
+    }
+    let ended = match out.end {
+        ChildEnd::Signaled(sig) => Some(CallOutcome::Signal(sig)),
+        ChildEnd::TimedOut => Some(CallOutcome::Hung),
+        _ => None,
+    };
+    let sys = out.reply(|r| match r {
+        Reply::Syscall(s) => Some(s),
+        _ => None,
+    });
+    let returned = out.reply(|r| match r {
+        Reply::Vdso { ret, overwrites } => Some((ret, overwrites)),
+        _ => None,
+    });
+    match (sys, out.result(), returned, ended) {
+        (Some(sys), _, Some((ret, overwrites)), _) => FuzzReply::Made(Answer::Probed {
+            sys,
+            vdso: CallOutcome::Returned(ret),
+            overwrites,
+        }),
+        (Some(sys), _, None, Some(vdso)) => FuzzReply::Made(Answer::Probed {
+            sys,
+            vdso,
+            overwrites: Vec::new(),
+        }),
+        (None, Some(result), _, _) => match result.verdict {
+            Verdict::Pass => FuzzReply::Made(Answer::Judged {
+                result,
+                overwrites: Vec::new(),
+            }),
+            Verdict::Fail { .. } if !result.problems.is_empty() => {
+                FuzzReply::Made(Answer::Judged {
+                    result,
+                    overwrites: Vec::new(),
+                })
+            }
+            _ => FuzzReply::NotMade(result),
+        },
+        (None, None, _, Some(how)) => FuzzReply::Made(Answer::Died(how)),
+        _ => FuzzReply::NotMade(CheckResult::fail(match out.last_step() {
+            Some(step) => format!("{} (in: {step})", out.describe_end()),
+            None => out.describe_end(),
+        })),
+    }
 }
 
 /// What the bench children measured, and the functions that failed.

@@ -13,11 +13,10 @@ use crate::spec::{ArchSpec, DeviationSpec, KernelVersion, Provider};
 
 fn applies(
     d: &DeviationSpec,
-    check: &PlannedCheck,
+    name: &str,
     provider: Provider,
     kernel: Option<KernelVersion>,
 ) -> bool {
-    let name = format!("{}::{}", check.group.name(), check.subject);
     // Kernel versions bound only the kernel's own vDSO.
     let in_range = match (provider, kernel) {
         (Provider::Kernel, Some(k)) => {
@@ -25,7 +24,7 @@ fn applies(
         }
         _ => true,
     };
-    d.providers.contains(&provider) && in_range && d.checks.iter().any(|c| names_check(c, &name))
+    d.providers.contains(&provider) && in_range && d.checks.iter().any(|c| names_check(c, name))
 }
 
 /// Whether a deviation's `checks` entry names check `name`: the entry is a
@@ -98,10 +97,23 @@ pub fn apply_deviations(
     check: &PlannedCheck,
     result: CheckResult,
 ) -> CheckResult {
+    let name = format!("{}::{}", check.group.name(), check.subject);
+    apply_deviations_named(spec, provider, kernel, &name, result)
+}
+
+/// [`apply_deviations`] for what the check named `name` (`GROUP::SUBJECT`)
+/// would have seen: a fuzzed call judged as that check judges.
+pub fn apply_deviations_named(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    name: &str,
+    result: CheckResult,
+) -> CheckResult {
     let relevant: Vec<&DeviationSpec> = spec
         .deviations
         .iter()
-        .filter(|d| applies(d, check, provider, kernel))
+        .filter(|d| applies(d, name, provider, kernel))
         .collect();
     if relevant.is_empty() {
         return result;

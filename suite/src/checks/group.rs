@@ -34,6 +34,10 @@ pub enum Runs {
     /// [`CheckGroup::probe`] (the syscall's answer before the call) and the parent
     /// judges with [`CheckGroup::judge_probe`], since the child may not live to.
     InChildThatMayDie,
+    /// Many calls, each in a child process of its own that may die of it,
+    /// judged one by one by the parent (the `fuzz` group: the runner makes
+    /// the calls, [`crate::fuzz_live`] judges them).
+    CallsInChildren,
 }
 
 /// How the call of a [`Runs::InChildThatMayDie`] check ended.
@@ -185,7 +189,7 @@ pub trait CheckGroup: Sync {
 }
 
 /// Every check group, in report order.
-pub static REGISTRY: [&dyn CheckGroup; 14] = [
+pub static REGISTRY: [&dyn CheckGroup; 15] = [
     &super::image::PRESENCE,
     &super::image::IMAGE,
     &super::image::RESOLVE,
@@ -199,6 +203,7 @@ pub static REGISTRY: [&dyn CheckGroup; 14] = [
     &super::live::trampoline::GROUP,
     &super::live::vsyscall::GROUP,
     &super::live::kuser::GROUP,
+    &super::live::fuzz::GROUP,
     &super::image::INVENTORY,
 ];
 

@@ -1,6 +1,6 @@
 //! Checks generated from the spec, and the results model they produce.
 
-mod deviation;
+pub(crate) mod deviation;
 pub mod diff;
 mod expect;
 pub mod findings;

@@ -34,6 +34,8 @@ pub enum Group {
     Vsyscall,
     /// ARM's kuser helpers do what their documentation says.
     Kuser,
+    /// Seeded calls of each function agree with its syscall.
+    Fuzz,
     /// Symbols the image has that the spec does not know.
     Inventory,
 }
@@ -42,7 +44,7 @@ pub enum Group {
 /// ([`super::group::REGISTRY`]); these read it.
 impl Group {
     /// Every group, in the order they are reported.
-    pub const ALL: [Group; 14] = [
+    pub const ALL: [Group; 15] = [
         Group::Vdso,
         Group::Image,
         Group::Resolve,
@@ -56,6 +58,7 @@ impl Group {
         Group::Trampoline,
         Group::Vsyscall,
         Group::Kuser,
+        Group::Fuzz,
         Group::Inventory,
     ];
 

@@ -322,6 +322,11 @@ const GROUP_SYMPTOMS: &[(&str, &str)] = &[
         "the call wrote outside its output buffer DETAIL",
     ),
     (
+        "call-crashed",
+        "a call with valid arguments killed its process with a signal (DETAIL)",
+    ),
+    ("call-hung", "a call with valid arguments did not return"),
+    (
         "fell-back",
         "DETAIL fell back to the syscall where the spec says it is served",
     ),

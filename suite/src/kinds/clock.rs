@@ -10,6 +10,7 @@ use crate::checks::live::clocks::{
 use crate::checks::live::served::{served_clock_cases, ServedContext, ServiceCase};
 use crate::checks::live::timens::{self, InnerReport};
 use crate::checks::{CheckResult, Problem};
+use crate::fuzz_live::{FuzzCall, FuzzShape};
 use crate::spec::ClockId;
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{
@@ -41,6 +42,7 @@ const fn gettime<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind
         takes_clock: true,
         reads_clock: ReadsClock::Given,
         time_namespace: TimeNamespace::AsSyscall,
+        fuzz: FuzzShape::Plain,
         ..called::<Clock<T, Gettime>>(name, live)
     }
 }
@@ -50,6 +52,7 @@ const fn getres<T: TimespecAbi>(name: &'static str, live: &'static dyn LiveKind)
         outputs: <Clock<T, Getres> as PointerCall>::OUTPUTS,
         takes_clock: true,
         time_namespace: TimeNamespace::AsSyscall,
+        fuzz: FuzzShape::Plain,
         ..called::<Clock<T, Getres>>(name, live)
     }
 }
@@ -112,16 +115,11 @@ where
     }
 
     fn crosscheck(&self, f: Resolved) -> CheckResult {
-        let f = match f.handle::<Clock<T, Gettime>>() {
-            Ok(f) => f,
-            Err(e) => return CheckResult::fail(e),
-        };
-        judge_gettime_against_syscall(
-            &all_clock_cases(),
-            &mut |c| gettime_with_canary(&f, c),
-            &mut syscall::clock_gettime,
-            &mut syscall::clock_getres,
-        )
+        gettime_against_syscall::<T>(f, &all_clock_cases())
+    }
+
+    fn fuzz(&self, f: Resolved, _: &FuzzCall, clock: Option<ClockCase>) -> CheckResult {
+        gettime_against_syscall::<T>(f, &Vec::from_iter(clock))
     }
 
     fn readers(
@@ -155,21 +153,11 @@ where
     }
 
     fn crosscheck(&self, f: Resolved) -> CheckResult {
-        let f = match f.handle::<Clock<T, Getres>>() {
-            Ok(f) => f,
-            Err(e) => return CheckResult::fail(e),
-        };
-        judge_getres_against_syscall(
-            &all_clock_cases(),
-            &mut |c| f.read(c),
-            &mut |c| {
-                crate::checks::live::step::step(&format!(
-                    "clock_getres of clock {c} with res=NULL"
-                ));
-                f.null(c).map(|_| ())
-            },
-            &mut syscall::clock_getres,
-        )
+        getres_against_syscall::<T>(f, &all_clock_cases())
+    }
+
+    fn fuzz(&self, f: Resolved, _: &FuzzCall, clock: Option<ClockCase>) -> CheckResult {
+        getres_against_syscall::<T>(f, &Vec::from_iter(clock))
     }
 
     fn served(&self, f: Resolved, ctx: &ServedContext) -> Result<Vec<ServiceCase>, CheckResult> {
@@ -192,6 +180,44 @@ where
     fn pointers(&self, f: Resolved, use_it: &mut dyn FnMut(&dyn Pointers)) -> Result<(), String> {
         pointers_of::<Clock<T, Getres>>(f, use_it)
     }
+}
+
+/// clock_gettime of each of `cases` through `f` and the syscall, judged.
+fn gettime_against_syscall<T: TimespecAbi>(f: Resolved, cases: &[ClockCase]) -> CheckResult
+where
+    Clock<T, Gettime>: Handle,
+{
+    let f = match f.handle::<Clock<T, Gettime>>() {
+        Ok(f) => f,
+        Err(e) => return CheckResult::fail(e),
+    };
+    judge_gettime_against_syscall(
+        cases,
+        &mut |c| gettime_with_canary(&f, c),
+        &mut syscall::clock_gettime,
+        &mut syscall::clock_getres,
+    )
+}
+
+/// clock_getres of each of `cases` through `f` (also with a NULL `res`) and
+/// the syscall, judged.
+fn getres_against_syscall<T: TimespecAbi>(f: Resolved, cases: &[ClockCase]) -> CheckResult
+where
+    Clock<T, Getres>: Handle,
+{
+    let f = match f.handle::<Clock<T, Getres>>() {
+        Ok(f) => f,
+        Err(e) => return CheckResult::fail(e),
+    };
+    judge_getres_against_syscall(
+        cases,
+        &mut |c| f.read(c),
+        &mut |c| {
+            crate::checks::live::step::step(&format!("clock_getres of clock {c} with res=NULL"));
+            f.null(c).map(|_| ())
+        },
+        &mut syscall::clock_getres,
+    )
 }
 
 /// `clock_gettime(clock)` returned `ret` and `ts`.

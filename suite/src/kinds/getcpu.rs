@@ -2,10 +2,11 @@
 
 use super::{called, observed, pointers_of, KindInfo, LiveKind, Pointers};
 use crate::checks::live::call::describe_ret;
-use crate::checks::live::clocks::errno_name;
+use crate::checks::live::clocks::{errno_name, ClockCase};
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::live::step::step;
 use crate::checks::{CheckResult, Problem};
+use crate::fuzz_live::{FuzzCall, FuzzShape};
 use crate::vdso::process::{
     allowed_cpus, configured_cpus, page_size, set_allowed_cpus, Access, Pages,
 };
@@ -32,6 +33,7 @@ pub const INFO: KindInfo = KindInfo {
     outputs: Getcpu::OUTPUTS,
     symptoms: SYMPTOMS,
     scalar_outputs: true,
+    fuzz: FuzzShape::Getcpu,
     ..called::<Getcpu>("getcpu", &GetcpuKind)
 };
 
@@ -70,6 +72,26 @@ impl LiveKind for GetcpuKind {
             let _ = set_allowed_cpus(&cpus);
         }
         judge_getcpu_tcache(with_null, &cases, pinned)
+    }
+
+    /// Pinned to the CPU the call names (an index into the CPUs this process
+    /// may run on, taken modulo their number), as the cross-check pins it.
+    fn fuzz(&self, f: Resolved, call: &FuzzCall, _: Option<ClockCase>) -> CheckResult {
+        let f = match f.handle::<Getcpu>() {
+            Ok(f) => f,
+            Err(e) => return CheckResult::fail(e),
+        };
+        let cpus = allowed_cpus();
+        let Some(&cpu) = cpus.get(call.pin.unwrap_or(0) as usize % cpus.len().max(1)) else {
+            return CheckResult::unrunnable("sched_getaffinity named no CPU");
+        };
+        if let Err(e) = set_allowed_cpus(&[cpu]) {
+            return CheckResult::unrunnable(format!("sched_setaffinity refused CPU {cpu}: {e}"));
+        }
+        let (r, c, n) = f.call();
+        let sample = (cpu as u32, r.map(|_| (c, n)), syscall::getcpu());
+        let _ = set_allowed_cpus(&cpus);
+        judge_getcpu_against_syscall(&[sample])
     }
 
     /// Pinned to each CPU this process may run on in turn.

@@ -2,10 +2,11 @@
 
 use super::{called, observed, KindInfo, LiveKind, Pointers, TimeNamespace};
 use crate::checks::live::call::describe_ret;
-use crate::checks::live::clocks::errno_name;
+use crate::checks::live::clocks::{errno_name, ClockCase};
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::live::timens::{self, InnerReport};
 use crate::checks::{CheckResult, Problem};
+use crate::fuzz_live::{flags_label, FuzzCall, FuzzShape, RandomArgs, StateCase};
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{
     raw_value, Getrandom, GetrandomState, GetrandomWith, PointerCall, Resolved, Returned,
@@ -23,6 +24,7 @@ pub const INFO: KindInfo = KindInfo {
     symptoms: SYMPTOMS,
     bench_label: Some("16 bytes"),
     null_allowed: false,
+    fuzz: FuzzShape::Getrandom,
     time_namespace: TimeNamespace::StillServed,
     ..called::<Getrandom>("getrandom", &GetrandomKind)
 };
@@ -102,6 +104,16 @@ impl LiveKind for GetrandomKind {
         let ra = f.fill(&mut a, 0, &state);
         let rb = f.fill(&mut b, 0, &state);
         judge_getrandom(Ok(0), &params, [(ra, &a), (rb, &b)])
+    }
+
+    fn fuzz(&self, f: Resolved, call: &FuzzCall, _: Option<ClockCase>) -> CheckResult {
+        let Some(args) = call.random else {
+            return CheckResult::fail("a getrandom call without its length, flags and state");
+        };
+        match f.handle::<Getrandom>().and_then(|f| fuzzed(f, args)) {
+            Ok(problems) => CheckResult::from_symptoms(problems),
+            Err(e) => CheckResult::fail(e),
+        }
     }
 
     fn crosscheck(&self, f: Resolved) -> CheckResult {
@@ -226,6 +238,105 @@ impl LiveKind for GetrandomKind {
         use_it(&f.with_state(&state));
         Ok(())
     }
+}
+
+/// How many bytes of two outputs are compared, when they must differ: fewer
+/// than this may repeat by chance.
+const DISTINCT_FROM: usize = 16;
+
+/// One fuzzed getrandom (`args`) through the vDSO and the syscall: the
+/// problems the cross-check's judge sees, the flags naming the case.
+fn fuzzed(f: Getrandom, args: RandomArgs) -> Result<Vec<Problem>, String> {
+    let RandomArgs { len, flags, state } = args;
+    let mut st = f.state()?;
+    if matches!(
+        state,
+        StateCase::Reused | StateCase::Zeroed | StateCase::AfterFork
+    ) {
+        f.fill(&mut [0u8; 1], 0, &st)
+            .map_err(|e| format!("the warm-up fill failed with {}", errno_name(e)))?;
+    }
+    if state == StateCase::Zeroed {
+        st.zero();
+    }
+    let mut out = vec![0u8; len];
+    let mut distinct = Vec::new();
+    let vdso = match state {
+        StateCase::Misaligned => f
+            .fill_at(&mut out, flags, &st, 1, st.len())
+            .ok_or("the state fills its page: no room to misalign it")?,
+        StateCase::Short => f.fill_with_len(&mut out, flags, &st, st.len() - 1),
+        StateCase::Long => f.fill_with_len(&mut out, flags, &st, st.len() + 1),
+        StateCase::SharedThreads => {
+            let mut other = vec![0u8; len];
+            let (mine, theirs) = std::thread::scope(|scope| {
+                let thread = scope.spawn(|| f.fill(&mut other, flags, &st));
+                let mine = f.fill(&mut out, flags, &st);
+                (mine, thread.join().unwrap_or(Err(libc::EINTR)))
+            });
+            if mine != theirs {
+                return Ok(vec![Problem::about(
+                    "result-differs",
+                    flags_label(flags),
+                    format!(
+                        "two threads sharing one state: {} and {}",
+                        describe_ret(mine),
+                        describe_ret(theirs)
+                    ),
+                )]);
+            }
+            if len >= DISTINCT_FROM && mine == Ok(len as i64) {
+                distinct.push(("two threads sharing one state", out != other));
+            }
+            mine
+        }
+        StateCase::AfterFork => {
+            let fill = || {
+                let mut buf = vec![0u8; len];
+                let r = raw_value(f.fill(&mut buf, flags, &st));
+                let mut report = [0u8; 8 + DISTINCT_FROM];
+                report[..8].copy_from_slice(&r.to_ne_bytes());
+                let n = len.min(DISTINCT_FROM);
+                report[8..8 + n].copy_from_slice(&buf[..n]);
+                report
+            };
+            let (mine, theirs) = crate::vdso::process::fork_exchange(fill, fill)
+                .map_err(|e| format!("fork: {e}"))?;
+            let theirs = theirs.ok_or("the forked child did not report its output")?;
+            let ret = |r: &[u8; 8 + DISTINCT_FROM]| {
+                let mut v = [0u8; 8];
+                v.copy_from_slice(&r[..8]);
+                i64::from_ne_bytes(v)
+            };
+            if len >= DISTINCT_FROM && ret(&theirs) == len as i64 {
+                distinct.push(("parent and child after fork", mine[8..] != theirs[8..]));
+            }
+            if ret(&mine) != ret(&theirs) {
+                return Ok(vec![Problem::about(
+                    "result-differs",
+                    flags_label(flags),
+                    format!(
+                        "after fork the parent's call returned {} and the child's {}",
+                        ret(&mine),
+                        ret(&theirs)
+                    ),
+                )]);
+            }
+            if ret(&theirs) < 0 {
+                Err((-ret(&theirs)) as Errno)
+            } else {
+                Ok(ret(&theirs))
+            }
+        }
+        StateCase::Fresh | StateCase::Reused | StateCase::Zeroed => f.fill(&mut out, flags, &st),
+    };
+    let mut sys_out = vec![0u8; len];
+    let case = RandomCase {
+        what: flags_label(flags),
+        vdso: as_length(vdso),
+        sys: syscall::getrandom(&mut sys_out, flags),
+    };
+    Ok(problems_against_syscall(&[case], &distinct))
 }
 
 /// Forks (this is a single-threaded child process): the child's output from the

@@ -5,9 +5,10 @@ use super::{
     TimeNamespace,
 };
 use crate::checks::live::call::{describe_ret, SOME_TIME_AGO};
-use crate::checks::live::clocks::errno_name;
+use crate::checks::live::clocks::{errno_name, ClockCase};
 use crate::checks::live::served::{ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
+use crate::fuzz_live::{FuzzCall, FuzzShape};
 use crate::spec::ClockId;
 use crate::vdso::syscall::{self, Errno};
 use crate::vdso::{Gettimeofday, PointerCall, Resolved, Returned, Timespec, Timezone};
@@ -24,6 +25,7 @@ pub const INFO: KindInfo = KindInfo {
     reads_clock: ReadsClock::Own,
     reading_unit_ns: 1_000,
     time_namespace: TimeNamespace::AsSyscall,
+    fuzz: FuzzShape::Plain,
     ..called::<Gettimeofday>("gettimeofday", &GettimeofdayKind)
 };
 
@@ -35,6 +37,12 @@ impl LiveKind for GettimeofdayKind {
     fn call(&self, f: Resolved) -> Result<(), Problem> {
         let (r, tv, _tz) = f.handle::<Gettimeofday>()?.call();
         judge_gettimeofday(r, tv.tv_sec.into(), tv.tv_usec.into())
+    }
+
+    /// Its arguments are its pointers: a fuzzed call with valid ones is the
+    /// cross-check's comparison.
+    fn fuzz(&self, f: Resolved, _: &FuzzCall, _: Option<ClockCase>) -> CheckResult {
+        self.crosscheck(f)
     }
 
     #[allow(clippy::useless_conversion)]

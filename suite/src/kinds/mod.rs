@@ -32,10 +32,11 @@ pub mod vsyscall;
 pub use bench::{time_calls, Measurement, Timing, BATCH, BATCHES};
 
 use crate::checks::live::badptr::PtrCase;
-use crate::checks::live::clocks::Reading;
+use crate::checks::live::clocks::{ClockCase, Reading};
 use crate::checks::live::served::{Expected, ServedContext, Service, ServiceCase};
 use crate::checks::live::timens::InnerReport;
 use crate::checks::{CheckResult, Problem};
+use crate::fuzz_live::{FuzzCall, FuzzShape};
 use crate::spec::{ClockId, SymbolKind};
 use crate::vdso::arena::call_with_pointers;
 use crate::vdso::syscall::{Errno, Syscall};
@@ -110,6 +111,9 @@ pub struct KindInfo {
     /// The symptom ids only its judges report, and what each means (the
     /// groups' own are in `checks::result`; `vdsoconf spec symptoms` lists both).
     pub symptoms: &'static [(&'static str, &'static str)],
+    /// Which arguments `vdsoconf fuzz-live` varies ([`LiveKind::fuzz`] judges
+    /// the calls whose pointers are valid, the bad-pointer judge the others).
+    pub fuzz: FuzzShape,
 }
 
 /// How each live check group takes its readings from a function of one kind.
@@ -152,6 +156,13 @@ pub trait LiveKind: Sync {
             )),
             ..Default::default()
         }
+    }
+
+    /// One fuzzed call with valid pointers (`vdsoconf fuzz-live`), made through
+    /// the vDSO and the syscall and judged as the cross-check judges them;
+    /// `clock` is the call's clock id, made real by the caller.
+    fn fuzz(&self, f: Resolved, _call: &FuzzCall, _clock: Option<ClockCase>) -> CheckResult {
+        CheckResult::skip(format!("a {} is not fuzzed", f.kind().name()))
     }
 
     /// Its function as the pointer-taking call the bad-pointer and bench groups
@@ -229,6 +240,7 @@ const NOT_CALLED: KindInfo = KindInfo {
     crosschecked_only: false,
     crosscheck_what: "agrees with the raw syscall for every input",
     symptoms: &[],
+    fuzz: FuzzShape::No,
 };
 
 /// A kind called with plain arguments through the handle `H`.

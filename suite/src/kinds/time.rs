@@ -5,8 +5,10 @@ use super::{
     TimeNamespace,
 };
 use crate::checks::live::call::SOME_TIME_AGO;
+use crate::checks::live::clocks::ClockCase;
 use crate::checks::live::served::{Expected, ServedContext, ServiceCase};
 use crate::checks::{CheckResult, Problem};
+use crate::fuzz_live::{FuzzCall, FuzzShape};
 use crate::spec::ClockId;
 use crate::vdso::syscall;
 use crate::vdso::{raw_value, PointerCall, Resolved, Time, Timespec};
@@ -25,6 +27,7 @@ pub const INFO: KindInfo = KindInfo {
     reads_clock: ReadsClock::Own,
     reading_unit_ns: 1_000_000_000,
     time_namespace: TimeNamespace::AsSyscall,
+    fuzz: FuzzShape::Plain,
     ..called::<Time>("time", &TimeKind)
 };
 
@@ -34,6 +37,12 @@ impl LiveKind for TimeKind {
     fn call(&self, f: Resolved) -> Result<(), Problem> {
         let (r, stored) = f.handle::<Time>()?.call();
         judge_time(raw_value(r), stored)
+    }
+
+    /// Its arguments are its pointers: a fuzzed call with valid ones is the
+    /// cross-check's comparison.
+    fn fuzz(&self, f: Resolved, _: &FuzzCall, _: Option<ClockCase>) -> CheckResult {
+        self.crosscheck(f)
     }
 
     fn crosscheck(&self, f: Resolved) -> CheckResult {

@@ -524,6 +524,20 @@ impl GetrandomState {
     }
 }
 
+impl GetrandomState {
+    /// Zeroes the state, as the kernel may drop its pages (a dropped page
+    /// reads as zeros, and the vDSO must then reseed).
+    pub fn zero(&mut self) {
+        // SAFETY: `ptr` is our own read-write mapping of `map_len` bytes.
+        unsafe { core::ptr::write_bytes(self.ptr.cast::<u8>(), 0, self.map_len) };
+    }
+}
+
+// SAFETY: only the vDSO reads or writes the state's memory while it is shared
+// (Rust code passes its address, and `zero` takes it exclusively); the vDSO
+// marks a state in use and falls back to the syscall for a second user.
+unsafe impl Sync for GetrandomState {}
+
 impl Drop for GetrandomState {
     fn drop(&mut self) {
         // SAFETY: `ptr` came from mmap with `map_len` bytes and is unmapped once.

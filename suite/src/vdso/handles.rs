@@ -556,22 +556,41 @@ impl Getrandom {
         state: &GetrandomState,
         state_len: usize,
     ) -> Returned {
+        self.fill_at(buf, flags, state, 0, state_len)
+            .unwrap_or(Err(libc::EINVAL))
+    }
+
+    /// As [`Self::fill_with_len`] with the state `offset` bytes into its
+    /// mapping (1: misaligned); `None` when the state would not fit in it.
+    pub fn fill_at(
+        &self,
+        buf: &mut [u8],
+        flags: c_uint,
+        state: &GetrandomState,
+        offset: usize,
+        state_len: usize,
+    ) -> Option<Returned> {
+        if offset + state.len().max(state_len) > 4096 {
+            return None;
+        }
+        let at = state.address() + offset;
         let len = buf.len();
         let r = with_outputs(&mut [("buf", buf)], |p| {
             // SAFETY: the guarded buffer holds `len` bytes; the state is a live
-            // mapping (a page) of the protection the vDSO asked for, larger than
-            // anything it reads before it compares `state_len` with its own size.
+            // mapping (a page) of the protection the vDSO asked for, and from
+            // `offset` holds the state's size (checked above) and anything it
+            // reads before it compares `state_len` with its own size.
             unsafe {
                 self.invoke((
                     p[0] as *mut c_void,
                     len,
                     flags,
-                    state.address() as *mut c_void,
+                    at as *mut c_void,
                     state_len,
                 ))
             }
         });
-        decode(r as i64)
+        Some(decode(r as i64))
     }
 
     /// This function with `state`, as a [`PointerCall`] filling 16 bytes.

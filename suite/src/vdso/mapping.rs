@@ -96,6 +96,51 @@ impl LiveVdso {
         Ok(Some(LiveVdso { base, bytes }))
     }
 
+    /// A vDSO-shaped file (one loadable segment whose file image starts at
+    /// offset 0, no relocations, functions that make their system calls
+    /// themselves and read no data page) mapped whole and executable in this
+    /// process, as the kernel maps its vDSO, and never unmapped: what
+    /// `fuzz-live --load-vdso` calls, the tests' fake vDSOs with known bugs.
+    /// Only a throwaway process loads one (its code runs unchecked).
+    pub fn load(path: &std::path::Path) -> Result<LiveVdso, String> {
+        let file = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        VdsoImage::parse(&file).map_err(|e| format!("{}: {e}", path.display()))?;
+        if file.is_empty() || file.len() > MAX_VDSO_LEN {
+            return Err(format!(
+                "{}: {} bytes is no vDSO's size",
+                path.display(),
+                file.len()
+            ));
+        }
+        let len = file.len().div_ceil(PAGE) * PAGE;
+        // SAFETY: a new private anonymous mapping; nothing else refers to it.
+        let at = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if at == libc::MAP_FAILED {
+            return Err(format!("mmap: {}", std::io::Error::last_os_error()));
+        }
+        // SAFETY: `at` is `len` >= `file.len()` writable bytes of our own; the
+        // copy is made executable (and read-only) before anything calls it.
+        unsafe {
+            core::ptr::copy_nonoverlapping(file.as_ptr(), at.cast::<u8>(), file.len());
+            if libc::mprotect(at, len, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+                return Err(format!("mprotect: {}", std::io::Error::last_os_error()));
+            }
+        }
+        let base = at as usize;
+        // SAFETY: the mapping made above, never unmapped, read-only from here.
+        let bytes = unsafe { std::slice::from_raw_parts(base as *const u8, file.len()) };
+        Ok(LiveVdso { base, bytes })
+    }
+
     /// Without procfs: read the headers from the first page (always mapped) and take the
     /// end of the furthest PT_LOAD file image, rounded up to a page.
     fn length_from_headers(base: usize) -> Result<usize, LiveError> {
@@ -151,7 +196,8 @@ impl LiveVdso {
             return Ok(None);
         };
         let address = self.address_of(&image, found.value)?;
-        // SAFETY: the entry point of a symbol this process's own vDSO exports,
+        // SAFETY: the entry point of a symbol this process's own vDSO exports
+        // (or the vDSO-shaped file `load` mapped, in a throwaway process),
         // resolved through its own hash tables; `Resolved` hands it out only as the
         // handle of the prototype its spec kind names.
         let function = unsafe { crate::vdso::VdsoFn::new(address) };

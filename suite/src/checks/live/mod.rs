@@ -9,6 +9,7 @@ pub mod call;
 pub mod clocks;
 pub mod consistency;
 pub mod crosscheck;
+pub mod fuzz;
 pub mod kuser;
 pub mod monotonic;
 pub mod overwrite;

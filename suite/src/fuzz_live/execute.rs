@@ -1,0 +1,156 @@
+//! The child's side of one fuzzed call: what its symbolic arguments stand for
+//! made real (a live or dead thread, a reaped child, an fd), then the call made
+//! through the vDSO and the syscall. Runs in a throwaway single-threaded child:
+//! the call may kill it, and it may fork (before it starts a thread).
+
+use super::call::{ClockArg, FdKind, FuzzCall, Whose};
+use crate::checks::live::badptr::{run_case, PtrCase};
+use crate::checks::live::clocks::ClockCase;
+use crate::checks::{CheckResult, Problem};
+use crate::kinds::kind_info;
+use crate::vdso::process::fork_exchange;
+use crate::vdso::syscall::{getpid, gettid, Errno};
+use crate::vdso::Resolved;
+use std::fs::File;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+/// What the child found.
+#[derive(Debug)]
+pub enum Executed {
+    /// Valid pointers: the kind's judge compared the answers (in the child, so
+    /// that it could read the syscall before and after).
+    Judged(CheckResult),
+    /// A bad pointer: the vDSO's raw return value; the syscall's answer went to
+    /// `report` before the call.
+    Returned(i64),
+}
+
+/// Makes `call` of `f` (see [`Executed`]).
+pub fn execute(
+    f: Resolved,
+    call: &FuzzCall,
+    report: &mut dyn FnMut(Option<Result<isize, Errno>>),
+) -> Result<Executed, CheckResult> {
+    let info = kind_info(f.kind());
+    let live = info
+        .live
+        .ok_or_else(|| CheckResult::skip(format!("a {} is not called", info.name)))?;
+    let world = call.clock.map(World::make).transpose()?;
+    let clock = call.clock.zip(world.as_ref()).map(|(c, w)| ClockCase {
+        id: c.id(w.pid, w.fd),
+        label: c.label(),
+    });
+    let executed = if call.pointers_valid() {
+        let judged = live.fuzz(f, call, clock);
+        Executed::Judged(match (call.clock, clock) {
+            (Some(arg @ (ClockArg::Cpu { .. } | ClockArg::Fd(_))), Some(case)) => {
+                named_symbolically(judged, case.id, arg)
+            }
+            _ => judged,
+        })
+    } else {
+        let case = PtrCase {
+            args: call.pointers.clone(),
+            clock: clock.map_or(0, |c| c.id),
+        };
+        Executed::Returned(run_case(f, &case, report).map_err(CheckResult::fail)?)
+    };
+    drop(world);
+    Ok(executed)
+}
+
+/// `result` with the number of a clock made of a pid, tid or fd (which
+/// differs run to run) shown as what it is made of, so that the same call
+/// is reported the same way every time.
+fn named_symbolically(result: CheckResult, id: i32, arg: ClockArg) -> CheckResult {
+    if !matches!(result.verdict, crate::checks::Verdict::Fail { .. }) {
+        return result;
+    }
+    let (number, name) = (format!("({id})"), format!("({arg})"));
+    let problems = result
+        .problems_with_symptoms()
+        .into_iter()
+        .map(|(message, symptom)| Problem::new(symptom, message.replace(&number, &name)))
+        .collect();
+    CheckResult::from_symptoms(problems).with_notes(result.notes)
+}
+
+/// The process, thread or fd a clock id is made of, kept until the call is made.
+struct World {
+    pid: i32,
+    fd: i32,
+    _file: Option<File>,
+    /// A thread alive until this is dropped.
+    live: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+}
+
+impl World {
+    fn make(clock: ClockArg) -> Result<World, CheckResult> {
+        let mut world = World {
+            pid: 0,
+            fd: -1,
+            _file: None,
+            live: None,
+        };
+        match clock {
+            ClockArg::Id(_) => {}
+            ClockArg::Cpu { of, .. } => world.pid = world.whose(of)?,
+            ClockArg::Fd(kind) => {
+                let file = File::open("/dev/null")
+                    .map_err(|e| CheckResult::unrunnable(format!("open /dev/null: {e}")))?;
+                world.fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+                if kind == FdKind::NotAClock {
+                    world._file = Some(file);
+                }
+            }
+        }
+        Ok(world)
+    }
+
+    fn whose(&mut self, of: Whose) -> Result<i32, CheckResult> {
+        let refused =
+            |what: &str, e: std::io::Error| CheckResult::unrunnable(format!("{what}: {e}"));
+        Ok(match of {
+            Whose::Zero => 0,
+            Whose::Process => getpid(),
+            Whose::Thread => gettid(),
+            Whose::Parent => std::os::unix::process::parent_id() as i32,
+            Whose::Init => 1,
+            Whose::DeadProcess => {
+                // Forked while this process has one thread: the child says its
+                // pid and exits; it is reaped before the call.
+                let (_, child) = fork_exchange(|| getpid().to_ne_bytes(), || [0; 4])
+                    .map_err(|e| refused("fork", e))?;
+                child.map_or(-1, i32::from_ne_bytes)
+            }
+            Whose::DeadThread => std::thread::Builder::new()
+                .spawn(gettid)
+                .map_err(|e| refused("start a thread", e))?
+                .join()
+                .unwrap_or(-1),
+            Whose::LiveThread => {
+                let (tid_tx, tid_rx) = mpsc::channel();
+                let (stop_tx, stop_rx) = mpsc::channel::<()>();
+                let thread = std::thread::Builder::new()
+                    .spawn(move || {
+                        let _ = tid_tx.send(gettid());
+                        let _ = stop_rx.recv();
+                    })
+                    .map_err(|e| refused("start a thread", e))?;
+                let tid = tid_rx.recv().unwrap_or(-1);
+                self.live = Some((stop_tx, thread));
+                tid
+            }
+        })
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.live.take() {
+            let _ = stop.send(());
+            let _ = thread.join();
+        }
+    }
+}
