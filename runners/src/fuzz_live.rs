@@ -1,11 +1,12 @@
 //! The calls of the `fuzz` checks and of `vdsoconf fuzz-live`: for each fuzzed
 //! function, seeded calls made in children of the case server
-//! (`isolate::run_fuzz_call`), judged against the syscall and the spec's
+//! (`isolate::run_fuzz_calls`: the calls with valid pointers in one child
+//! in turn, one with a bad pointer in a child of its own), judged against the syscall and the spec's
 //! deviations (`vdsoconf_suite::fuzz_live`); each distinct finding shrunk to the
 //! simplest call that still shows it. Calls go round the functions, so a
 //! `--duration` run gives each its share.
 
-use crate::isolate::{run_fuzz_call, FuzzReply, LiveTarget};
+use crate::isolate::{run_fuzz_calls, FuzzReply, LiveTarget};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +36,10 @@ pub struct FuzzOptions {
     pub load: Option<PathBuf>,
 }
 
+/// Calls of each function per round (a `--duration` run looks at the clock
+/// between rounds).
+const ROUND: u64 = 100;
+
 /// The most calls shrinking one finding may make.
 const SHRINK_CALLS: usize = 96;
 
@@ -55,13 +60,34 @@ struct Caller<'t> {
 impl Caller<'_> {
     /// One call, made and judged.
     fn make(&self, symbol: usize, call: &FuzzCall) -> Seen {
+        self.make_all(symbol, std::slice::from_ref(call))
+            .pop()
+            .unwrap_or_else(|| Seen::NotMade("no answer".into()))
+    }
+
+    /// `calls` of one function, made and judged, in order: each run of calls
+    /// with valid pointers in one child, each call with a bad pointer alone.
+    fn make_all(&self, symbol: usize, calls: &[FuzzCall]) -> Vec<Seen> {
         let sym = &self.target.spec.symbols[symbol];
         let info = kind_info(sym.kind);
-        let answer =
-            match run_fuzz_call(&self.live, symbol, &call.show(&info), self.load.as_deref()) {
-                FuzzReply::Made(answer) => answer,
-                FuzzReply::NotMade(why) => return Seen::of(not_a_failure(why)),
-            };
+        let mut seen = Vec::with_capacity(calls.len());
+        for run in calls.chunk_by(|a, b| a.pointers_valid() && b.pointers_valid()) {
+            let shown: Vec<String> = run.iter().map(|c| c.show(&info)).collect();
+            let replies = run_fuzz_calls(&self.live, symbol, &shown, self.load.as_deref());
+            seen.extend(
+                run.iter()
+                    .zip(replies)
+                    .map(|(call, reply)| self.judged(symbol, call, reply)),
+            );
+        }
+        seen
+    }
+
+    fn judged(&self, symbol: usize, call: &FuzzCall, reply: FuzzReply) -> Seen {
+        let answer = match reply {
+            FuzzReply::Made(answer) => answer,
+            FuzzReply::NotMade(why) => return Seen::of(not_a_failure(why)),
+        };
         let judging = Judging {
             spec: &self.target.spec,
             provider: self.target.provider,
@@ -70,7 +96,13 @@ impl Caller<'_> {
         // The bad-pointer judge names a clock by its number: ids made of pids
         // and fds (which differ run to run) are named as the caller's own.
         let clock = call.clock.map_or(0, |c| c.id(0, 0));
-        Seen::of(judge(&judging, sym, call, clock, answer))
+        Seen::of(judge(
+            &judging,
+            &self.target.spec.symbols[symbol],
+            call,
+            clock,
+            answer,
+        ))
     }
 
     /// The finding with its call made as simple as it can be while it still
@@ -129,29 +161,34 @@ fn fuzz_symbols(
     };
     let mut active: Vec<usize> = (0..symbols.len()).collect();
     let started = Instant::now();
-    let mut index = 0u64;
+    let mut next = 0u64;
     while !active.is_empty() {
-        match budget {
-            Budget::Calls(n) if index >= n => break,
-            Budget::For(d) if started.elapsed() >= d => break,
-            _ => {}
+        let round = match budget {
+            Budget::Calls(n) => n.saturating_sub(next).min(ROUND),
+            Budget::For(d) if started.elapsed() < d => ROUND,
+            Budget::For(_) => 0,
+        };
+        if round == 0 {
+            break;
         }
         active.retain(|&t| {
             let symbol = symbols[t];
             let sym = &spec.symbols[symbol];
             let info = kind_info(sym.kind);
-            let Some(call) = generate(&info, &sym.name, seed, index) else {
-                return false;
-            };
-            let seen = caller.make(symbol, &call);
+            let calls: Vec<FuzzCall> = (next..next + round)
+                .filter_map(|i| generate(&info, &sym.name, seed, i))
+                .collect();
+            let seen = caller.make_all(symbol, &calls);
             let tally = &mut run.tallies[t];
-            let more = tally.count(seen, (symbol, sym.kind, index, &call), &mut run.findings);
-            if !more {
-                done(tally);
+            for ((call, seen), index) in calls.iter().zip(seen).zip(next..) {
+                if !tally.count(seen, (symbol, sym.kind, index, call), &mut run.findings) {
+                    done(tally);
+                    return false;
+                }
             }
-            more
+            !calls.is_empty()
         });
-        index += 1;
+        next += round;
     }
     for &t in &active {
         done(&run.tallies[t]);

@@ -143,7 +143,11 @@ fn run_case(case: ChildCase) {
             reply_result(judge_overwrites(result, &guard::take_overwrites()));
         }
         Task::Probe { check } => probe_child(&target, &check),
-        Task::Fuzz { symbol, call, load } => fuzz_child(&target, symbol, &call, load.as_deref()),
+        Task::Fuzz {
+            symbol,
+            calls,
+            load,
+        } => fuzz_child(&target, symbol, &calls, load.as_deref()),
         Task::Bench { symbol } => {
             let rows = crate::bench::measure(target.target(), symbol);
             send(&Reply::Bench(rows));
@@ -219,19 +223,16 @@ fn run_live(
     result
 }
 
-/// The child of one fuzzed call: a result (valid pointers, or why the call
-/// could not be made), or the syscall's answer and then the call's.
-fn fuzz_child(lt: &LiveTarget, symbol: usize, call: &str, load: Option<&std::path::Path>) {
+/// The child of fuzzed calls: a result per call (valid pointers, or why the
+/// call could not be made), or for a call with a bad pointer the syscall's
+/// answer and then the call's.
+fn fuzz_child(lt: &LiveTarget, symbol: usize, calls: &[String], load: Option<&std::path::Path>) {
     use vdsoconf_suite::fuzz_live::execute::{execute, Executed};
     let spec = &lt.target().spec;
     let Some(sym) = spec.symbols.get(symbol) else {
         return reply_result(CheckResult::fail(format!("no symbol {symbol} in the spec")));
     };
     let info = vdsoconf_suite::kinds::kind_info(sym.kind);
-    let call = match vdsoconf_suite::fuzz_live::FuzzCall::parse(&info, call) {
-        Ok(c) => c,
-        Err(e) => return reply_result(CheckResult::fail(e)),
-    };
     let resolved = match load {
         None => vdsoconf_suite::checks::live::live_fn(sym, spec.error_convention),
         Some(path) => vdsoconf_suite::vdso::LiveVdso::load(path)
@@ -251,16 +252,25 @@ fn fuzz_child(lt: &LiveTarget, symbol: usize, call: &str, load: Option<&std::pat
         Ok(f) => f,
         Err(r) => return reply_result(r),
     };
-    let mut report = |sys: Option<Result<isize, i32>>| send(&Reply::Syscall(sys));
-    match execute(f, &call, &mut report) {
-        Ok(Executed::Judged(result)) => {
-            reply_result(judge_overwrites(result, &guard::take_overwrites()))
+    for text in calls {
+        let call = match vdsoconf_suite::fuzz_live::FuzzCall::parse(&info, text) {
+            Ok(c) => c,
+            Err(e) => {
+                reply_result(CheckResult::fail(e));
+                continue;
+            }
+        };
+        let mut report = |sys: Option<Result<isize, i32>>| send(&Reply::Syscall(sys));
+        match execute(f, &call, &mut report) {
+            Ok(Executed::Judged(result)) => {
+                reply_result(judge_overwrites(result, &guard::take_overwrites()))
+            }
+            Ok(Executed::Returned(ret)) => send(&Reply::Vdso {
+                ret,
+                overwrites: guard::take_overwrites(),
+            }),
+            Err(r) => reply_result(r),
         }
-        Ok(Executed::Returned(ret)) => send(&Reply::Vdso {
-            ret,
-            overwrites: guard::take_overwrites(),
-        }),
-        Err(r) => reply_result(r),
     }
 }
 

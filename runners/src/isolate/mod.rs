@@ -131,13 +131,15 @@ pub enum Task {
     Inside { check: String },
     /// `vdsoconf bench`'s measurement of one symbol.
     Bench { symbol: usize },
-    /// One call of `vdsoconf fuzz-live`: spec symbol `symbol` called with the
-    /// arguments `call` (as `FuzzCall::show` writes them), in the live vDSO or
-    /// in the vDSO-shaped file `load`. Valid pointers: the judged result;
-    /// a bad one: the syscall's answer, then the call's, as a probe.
+    /// Fuzzed calls of spec symbol `symbol` (`vdsoconf fuzz-live`, the `fuzz`
+    /// checks), each as `FuzzCall::show` writes it, in the live vDSO or in the
+    /// vDSO-shaped file `load`, one after the other. Calls with valid pointers
+    /// answer a result each, in order (a child that dies has answered the
+    /// calls before the one that killed it); a call with a bad pointer comes
+    /// alone and answers as a probe: the syscall's answer, then the call's.
     Fuzz {
         symbol: usize,
-        call: String,
+        calls: Vec<String>,
         load: Option<std::path::PathBuf>,
     },
     /// Exercises the isolation itself (used by its tests).
@@ -288,72 +290,112 @@ pub enum FuzzReply {
     NotMade(CheckResult),
 }
 
-/// Makes call `call` (as `FuzzCall::show` writes it) of spec symbol `symbol`
-/// in a child (of the vDSO-shaped file `load`, if given), killed at
-/// [`CASE_TIMEOUT`]: a call that kills its child or hangs is an answer too.
-pub fn run_fuzz_call(
+/// How long a batch of `calls` fuzzed calls may take: a case's time, and a
+/// little more per call (a call under TCG takes milliseconds).
+fn fuzz_timeout(calls: usize) -> Duration {
+    CASE_TIMEOUT + Duration::from_millis(50) * calls as u32
+}
+
+/// Makes `calls` of spec symbol `symbol` (in the vDSO-shaped file `load`,
+/// if given) in children killed at [`fuzz_timeout`]: one reply per call, in
+/// order. Calls with valid pointers go to one child in turn; one that kills
+/// it or hangs is answered so, and the calls after it go to a new child. A
+/// call with a bad pointer gets a child of its own (it comes alone).
+pub fn run_fuzz_calls(
     target: &Arc<LiveTarget>,
     symbol: usize,
-    call: &str,
+    calls: &[String],
     load: Option<&std::path::Path>,
-) -> FuzzReply {
-    let case = ChildCase::of(
-        target,
-        Task::Fuzz {
-            symbol,
-            call: call.to_string(),
-            load: load.map(std::path::Path::to_path_buf),
-        },
-    );
-    let out = run_self_case(&case, CASE_TIMEOUT, false);
-    if let ChildEnd::NotStarted(why) = &out.end {
-        return FuzzReply::NotMade(CheckResult::unrunnable(why));
+) -> Vec<FuzzReply> {
+    let mut replies = Vec::with_capacity(calls.len());
+    while replies.len() < calls.len() {
+        let rest = &calls[replies.len()..];
+        let case = ChildCase::of(
+            target,
+            Task::Fuzz {
+                symbol,
+                calls: rest.to_vec(),
+                load: load.map(std::path::Path::to_path_buf),
+            },
+        );
+        let out = run_self_case(&case, fuzz_timeout(rest.len()), false);
+        let not_started = match &out.end {
+            ChildEnd::NotStarted(why) => Some(why.clone()),
+            _ => out.out_of_memory(),
+        };
+        if let Some(why) = not_started {
+            replies.extend(
+                rest.iter()
+                    .map(|_| FuzzReply::NotMade(CheckResult::unrunnable(&why))),
+            );
+            break;
+        }
+        let ended = match out.end {
+            ChildEnd::Signaled(sig) => Some(CallOutcome::Signal(sig)),
+            ChildEnd::TimedOut => Some(CallOutcome::Hung),
+            _ => None,
+        };
+        let sys = out.reply(|r| match r {
+            Reply::Syscall(s) => Some(s),
+            _ => None,
+        });
+        if let Some(sys) = sys {
+            let returned = out.reply(|r| match r {
+                Reply::Vdso { ret, overwrites } => Some((ret, overwrites)),
+                _ => None,
+            });
+            replies.push(match (returned, ended) {
+                (Some((ret, overwrites)), _) => FuzzReply::Made(Answer::Probed {
+                    sys,
+                    vdso: CallOutcome::Returned(ret),
+                    overwrites,
+                }),
+                (None, Some(vdso)) => FuzzReply::Made(Answer::Probed {
+                    sys,
+                    vdso,
+                    overwrites: Vec::new(),
+                }),
+                (None, None) => FuzzReply::NotMade(CheckResult::fail(out.describe_end())),
+            });
+            continue;
+        }
+        let results: Vec<CheckResult> = out
+            .replies()
+            .into_iter()
+            .filter_map(|r| match r {
+                Reply::Result(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let answered = results.len();
+        replies.extend(results.into_iter().take(rest.len()).map(judged));
+        if answered >= rest.len() {
+            break;
+        }
+        // The child ended before it answered every call: the next one ended it.
+        replies.push(match ended {
+            Some(how) => FuzzReply::Made(Answer::Died(how)),
+            None => FuzzReply::NotMade(CheckResult::fail(match out.last_step() {
+                Some(step) => format!("{} (in: {step})", out.describe_end()),
+                None => out.describe_end(),
+            })),
+        });
     }
-    if let Some(why) = out.out_of_memory() {
-        return FuzzReply::NotMade(CheckResult::unrunnable(why));
-    }
-    let ended = match out.end {
-        ChildEnd::Signaled(sig) => Some(CallOutcome::Signal(sig)),
-        ChildEnd::TimedOut => Some(CallOutcome::Hung),
-        _ => None,
-    };
-    let sys = out.reply(|r| match r {
-        Reply::Syscall(s) => Some(s),
-        _ => None,
-    });
-    let returned = out.reply(|r| match r {
-        Reply::Vdso { ret, overwrites } => Some((ret, overwrites)),
-        _ => None,
-    });
-    match (sys, out.result(), returned, ended) {
-        (Some(sys), _, Some((ret, overwrites)), _) => FuzzReply::Made(Answer::Probed {
-            sys,
-            vdso: CallOutcome::Returned(ret),
-            overwrites,
-        }),
-        (Some(sys), _, None, Some(vdso)) => FuzzReply::Made(Answer::Probed {
-            sys,
-            vdso,
+    replies
+}
+
+/// A fuzzed call's result from its child: a judged call, or why it was not made.
+fn judged(result: CheckResult) -> FuzzReply {
+    match result.verdict {
+        Verdict::Pass => FuzzReply::Made(Answer::Judged {
+            result,
             overwrites: Vec::new(),
         }),
-        (None, Some(result), _, _) => match result.verdict {
-            Verdict::Pass => FuzzReply::Made(Answer::Judged {
-                result,
-                overwrites: Vec::new(),
-            }),
-            Verdict::Fail { .. } if !result.problems.is_empty() => {
-                FuzzReply::Made(Answer::Judged {
-                    result,
-                    overwrites: Vec::new(),
-                })
-            }
-            _ => FuzzReply::NotMade(result),
-        },
-        (None, None, _, Some(how)) => FuzzReply::Made(Answer::Died(how)),
-        _ => FuzzReply::NotMade(CheckResult::fail(match out.last_step() {
-            Some(step) => format!("{} (in: {step})", out.describe_end()),
-            None => out.describe_end(),
-        })),
+        Verdict::Fail { .. } if !result.problems.is_empty() => FuzzReply::Made(Answer::Judged {
+            result,
+            overwrites: Vec::new(),
+        }),
+        _ => FuzzReply::NotMade(result),
     }
 }
 
