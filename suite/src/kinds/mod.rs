@@ -7,7 +7,8 @@
 //!
 //! A new kind: its `SymbolKind` variant (and its place in `SymbolKind::ALL`);
 //! its module here, with its description (a [`KindInfo`] const), its
-//! [`LiveKind`] readings and its judges, and the line of [`kind_info`] that
+//! [`LiveKind`] readings and its judges (and, if random calls of it can be
+//! generated, its `fuzz` shape and [`LiveKind::fuzz`]), and the line of [`kind_info`] that
 //! returns the description; if it is called, its typed handle in `crate::vdso`
 //! (its `Handle::Prototype` and the system call it stands in for,
 //! `Handle::TWIN`: `unsafe` stays in that module). The compiler refuses a
