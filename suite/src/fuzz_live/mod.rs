@@ -55,8 +55,9 @@ pub struct Judging<'a> {
 /// The verdict on `call` of `sym` from its child's `answer`, with the spec's
 /// deviations applied: a failure they explain in full is XFAIL naming them.
 /// The call is named as the check that tries the same thing is
-/// (`crosscheck::SYMBOL`, `badptr::SYMBOL::CASE`), so a deviation's `checks`
-/// select it as they select that check.
+/// (`badptr::SYMBOL::CASE` when a pointer must fault, else
+/// `crosscheck::SYMBOL`), so a deviation's `checks` select it as they select
+/// that check.
 pub fn judge(
     j: &Judging,
     sym: &SymbolSpec,
@@ -85,10 +86,15 @@ pub fn judge(
             } else {
                 judge_bad_pointer(sym.kind, &case, j.spec.bad_pointer, sys, vdso)
             };
-            (
-                format!("badptr::{subject}::{}", case.label(sym.kind)),
-                judge_overwrites(judged, &overwrites),
-            )
+            // Only a pointer that must fault makes it a bad-pointer case; NULL
+            // where it is allowed, or a misaligned object, is a valid call.
+            let null_allowed = crate::kinds::kind_info(sym.kind).null_allowed;
+            let name = if call.pointers.iter().any(|p| p.faults(null_allowed)) {
+                format!("badptr::{subject}::{}", case.label(sym.kind))
+            } else {
+                format!("crosscheck::{subject}")
+            };
+            (name, judge_overwrites(judged, &overwrites))
         }
     };
     if !matches!(result.verdict, crate::checks::Verdict::Fail { .. }) {
