@@ -1,5 +1,5 @@
 /*
- * A fake x86_64 vDSO with four bugs the conformance checks do not enumerate,
+ * A fake x86_64 vDSO with five bugs the conformance checks do not enumerate,
  * for the tests of `vdsoconf fuzz-live --load-vdso`: each function makes its
  * system call itself (there is no data page to read), then misbehaves for
  * inputs only a generator reaches.
@@ -11,6 +11,9 @@
  * 3. clock_getres of the clock of a closed fd writes through NULL (SIGSEGV).
  * 4. getrandom with GRND_NONBLOCK returns one byte short for 257-511 bytes;
  *    the checks ask 1, 32, 256, 4096 and 1 MiB bytes without flags.
+ * 5. clock_gettime reads CLOCK_BOOTTIME from CLOCK_MONOTONIC: the same on a
+ *    machine that never slept, until a time namespace gives the two clocks
+ *    different offsets.
  *
  * Built by tests/fuzz_live.rs (fake-vdso.lds: one PT_LOAD from
  * offset 0, no relocations, as the kernel links its vDSO).
@@ -56,6 +59,8 @@ static long cpu_clock_owner(int clock)
 
 int __vdso_clock_gettime(int clock, struct timespec *ts)
 {
+    if (clock == 7 /* CLOCK_BOOTTIME */)
+        return sys3(SYS_clock_gettime, 1 /* CLOCK_MONOTONIC */, (long)ts, 0); /* bug 5 */
     long ret = sys3(SYS_clock_gettime, clock, (long)ts, 0);
     long owner = cpu_clock_owner(clock);
     if (ret == 0 && (clock & 4) && owner > 0 && owner != sys3(SYS_gettid, 0, 0, 0))

@@ -4,7 +4,7 @@
 //! running process (a live thread's CPU clock, a closed fd) stay symbolic here
 //! and are made real by the process that makes the call.
 
-use crate::kinds::KindInfo;
+use crate::kinds::{KindInfo, TimeNamespace};
 use crate::spec::ClockId;
 use crate::vdso::arena::PtrArg;
 use std::fmt;
@@ -20,6 +20,15 @@ pub struct FuzzCall {
     pub random: Option<RandomArgs>,
     /// getcpu: the CPU to run on, as an index into the CPUs this process may use.
     pub pin: Option<u32>,
+    /// Made in a new time namespace with these offsets (valid pointers only).
+    pub timens: Option<TimeOffsets>,
+}
+
+/// A time namespace's offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOffsets {
+    pub monotonic: i64,
+    pub boottime: i64,
 }
 
 impl FuzzCall {
@@ -42,6 +51,9 @@ impl FuzzCall {
         }
         if let Some(p) = self.pin {
             words.push(format!("pin={p}"));
+        }
+        if let Some(t) = self.timens {
+            words.push(format!("timens={},{}", t.monotonic, t.boottime));
         }
         for (&(name, _), p) in info.outputs.iter().zip(&self.pointers) {
             words.push(format!("{name}={}", p.name()));
@@ -67,6 +79,7 @@ impl FuzzCall {
                 state: StateCase::Fresh,
             }),
             pin: None,
+            timens: None,
         };
         for word in text.split_whitespace() {
             let (key, value) = word
@@ -84,6 +97,19 @@ impl FuzzCall {
                         .into_iter()
                         .find(|s| s.name() == value)
                         .ok_or_else(|| bad(&format!("one of {}", StateCase::names())))?;
+                }
+                ("timens", _) if info.time_namespace == TimeNamespace::AsSyscall => {
+                    let (m, b) = value
+                        .split_once(',')
+                        .ok_or_else(|| bad("MONOTONIC,BOOTTIME seconds"))?;
+                    let secs = |v: &str| {
+                        v.parse::<i64>()
+                            .map_err(|_| bad("MONOTONIC,BOOTTIME seconds"))
+                    };
+                    call.timens = Some(TimeOffsets {
+                        monotonic: secs(m)?,
+                        boottime: secs(b)?,
+                    });
                 }
                 ("pin", _) if fuzz == FuzzShape::Getcpu => {
                     call.pin = Some(value.parse().map_err(|_| bad("not a CPU index"))?);
@@ -120,6 +146,9 @@ impl FuzzCall {
             FuzzShape::Getrandom => keys.extend(["len", "flags", "state"]),
             FuzzShape::Getcpu => keys.push("pin"),
             _ => {}
+        }
+        if info.time_namespace == TimeNamespace::AsSyscall {
+            keys.push("timens");
         }
         keys.extend(info.outputs.iter().map(|&(name, _)| name));
         keys

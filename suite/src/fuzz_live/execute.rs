@@ -3,12 +3,15 @@
 //! through the vDSO and the syscall. Runs in a throwaway single-threaded child:
 //! the call may kill it, and it may fork (before it starts a thread).
 
-use super::call::{ClockArg, FdKind, FuzzCall, Whose};
+use super::call::{ClockArg, FdKind, FuzzCall, TimeOffsets, Whose};
 use crate::checks::live::badptr::{run_case, PtrCase};
 use crate::checks::live::clocks::ClockCase;
+use crate::checks::live::timens;
+use crate::checks::CallOutcome;
 use crate::checks::{CheckResult, Problem};
 use crate::kinds::kind_info;
 use crate::vdso::process::fork_exchange;
+use crate::vdso::process::in_new_time_namespace;
 use crate::vdso::syscall::{getpid, gettid, Errno};
 use crate::vdso::Resolved;
 use std::fs::File;
@@ -41,6 +44,14 @@ pub fn execute(
         id: c.id(w.pid, w.fd),
         label: c.label(),
     });
+    if let Some(offsets) = call.timens {
+        if !call.pointers_valid() || world.as_ref().is_some_and(|w| w.pid != 0 || w.fd != -1) {
+            return Err(CheckResult::fail(
+                "a call in a time namespace takes valid pointers and a plain clock id",
+            ));
+        }
+        return in_time_namespace(offsets, || live.fuzz(f, call, clock)).map(Executed::Judged);
+    }
     let executed = if call.pointers_valid() {
         let judged = live.fuzz(f, call, clock);
         Executed::Judged(match (call.clock, clock) {
@@ -58,6 +69,35 @@ pub fn execute(
     };
     drop(world);
     Ok(executed)
+}
+
+/// `judged` run in a grandchild in a new time namespace with `offsets` (added
+/// to this namespace's own), its verdict carried back as JSON; a grandchild
+/// that dies is a crash of the call. `Err`: the machine allows no time
+/// namespace here (no CAP_SYS_ADMIN, no CONFIG_TIME_NS), a call not made.
+fn in_time_namespace(
+    offsets: TimeOffsets,
+    judged: impl FnOnce() -> CheckResult,
+) -> Result<CheckResult, CheckResult> {
+    let refused = |r: CheckResult| match r.verdict {
+        crate::checks::Verdict::Skip { reason } => reason,
+        other => format!("{other:?}"),
+    };
+    let own = timens::own_offsets().map_err(|r| CheckResult::unrunnable(refused(r)))?;
+    let wanted = timens::Offsets {
+        monotonic: i128::from(offsets.monotonic) * timens::NS,
+        boottime: i128::from(offsets.boottime) * timens::NS,
+    };
+    let enter = || timens::enter_namespace(own, wanted).map_err(refused);
+    let inside = || serde_json::to_vec(&judged()).unwrap_or_default();
+    let (bytes, code) = in_new_time_namespace(enter, inside).map_err(CheckResult::unrunnable)?;
+    match (serde_json::from_slice::<CheckResult>(&bytes), code) {
+        (Ok(result), _) => Ok(result),
+        (Err(_), Some(code)) if code > 128 => Ok(super::died(CallOutcome::Signal(code - 128))),
+        (Err(e), code) => Ok(CheckResult::fail(format!(
+            "the call in the time namespace answered nothing readable ({e}; exit {code:?})"
+        ))),
+    }
 }
 
 /// `result` with the number of a clock made of a pid, tid or fd (which

@@ -2,8 +2,10 @@
 //! its own (the seed, the function's name and the index), so a call is the same
 //! whatever else runs, and `--filter` or a crash changes no other call.
 
-use super::call::{ClockArg, CpuWhich, FdKind, FuzzCall, FuzzShape, RandomArgs, StateCase, Whose};
-use crate::kinds::KindInfo;
+use super::call::{
+    ClockArg, CpuWhich, FdKind, FuzzCall, FuzzShape, RandomArgs, StateCase, TimeOffsets, Whose,
+};
+use crate::kinds::{KindInfo, TimeNamespace};
 use crate::vdso::arena::PtrArg;
 
 /// splitmix64: small, fast, and the same on every build and architecture.
@@ -77,8 +79,9 @@ pub fn generate(info: &KindInfo, symbol: &str, seed: u64, index: u64) -> Option<
         })
         .collect::<Vec<_>>();
     let pointers_valid = pointers.iter().all(|&p| p == PtrArg::Valid);
-    Some(FuzzCall {
-        clock: info.takes_clock.then(|| clock(&mut rng)),
+    let clock = info.takes_clock.then(|| clock(&mut rng));
+    let mut call = FuzzCall {
+        clock,
         random: (info.fuzz == FuzzShape::Getrandom).then(|| {
             if pointers_valid {
                 random_args(&mut rng)
@@ -94,7 +97,40 @@ pub fn generate(info: &KindInfo, symbol: &str, seed: u64, index: u64) -> Option<
         }),
         pin: (info.fuzz == FuzzShape::Getcpu && pointers_valid).then(|| rng.below(64) as u32),
         pointers,
-    })
+        timens: None,
+    };
+    // Drawn last, so the other arguments' draws are those of a call without.
+    let plain_clock = clock.is_none_or(|c| matches!(c, ClockArg::Id(_)));
+    if info.time_namespace == TimeNamespace::AsSyscall
+        && pointers_valid
+        && plain_clock
+        && rng.percent(25)
+    {
+        call.timens = Some(TimeOffsets {
+            monotonic: offset(&mut rng),
+            boottime: offset(&mut rng),
+        });
+        // Half of them read a clock the namespace shifts.
+        if call.clock.is_some() && rng.percent(50) {
+            call.clock = Some(ClockArg::Id(rng.pick(&SHIFTED)));
+        }
+    }
+    Some(call)
+}
+
+/// The clocks a time namespace shifts: MONOTONIC, its raw and coarse
+/// variants, BOOTTIME and BOOTTIME_ALARM.
+const SHIFTED: [i32; 5] = [1, 4, 6, 7, 9];
+
+/// A time namespace offset in seconds: none, a second back (a clock is never
+/// set before its start: the kernel refuses offsets that would), or up to
+/// about four months ahead.
+fn offset(rng: &mut Rng) -> i64 {
+    match rng.below(4) {
+        0 => 0,
+        1 => -1,
+        _ => rng.within(1, 10_000_000),
+    }
 }
 
 /// A clock id, weighted towards the structured parts of `clockid_t`.

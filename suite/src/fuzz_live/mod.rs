@@ -13,7 +13,8 @@ pub mod reproducer;
 mod tally;
 
 pub use call::{
-    flags_label, ClockArg, CpuWhich, FdKind, FuzzCall, FuzzShape, RandomArgs, StateCase, Whose,
+    flags_label, ClockArg, CpuWhich, FdKind, FuzzCall, FuzzShape, RandomArgs, StateCase,
+    TimeOffsets, Whose,
 };
 pub use generate::{generate, Rng};
 pub use tally::{Finding, Seen, Tally};
@@ -115,7 +116,7 @@ fn answered_alike(sys: Option<Result<isize, Errno>>, vdso: CallOutcome) -> bool 
 }
 
 /// A call with valid arguments that killed its process or never returned.
-fn died(how: CallOutcome) -> CheckResult {
+pub(crate) fn died(how: CallOutcome) -> CheckResult {
     let problem = match how {
         CallOutcome::Signal(sig) => Problem::about(
             "call-crashed",
@@ -209,6 +210,9 @@ pub fn simpler(call: &FuzzCall) -> Vec<FuzzCall> {
     }
     if call.pin.is_some_and(|p| p != 0) {
         with(&|c| c.pin = Some(0));
+    }
+    if call.timens.is_some() {
+        with(&|c| c.timens = None);
     }
     out
 }

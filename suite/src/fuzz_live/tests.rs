@@ -157,7 +157,7 @@ fn parse_names_what_is_wrong() {
     let err = |text: &str| FuzzCall::parse(&info, text).unwrap_err();
     assert!(err("clock").contains("KEY=VALUE"));
     assert!(
-        err("len=3").contains("takes: clock, res"),
+        err("len=3").contains("takes: clock, timens, res"),
         "{}",
         err("len=3")
     );
@@ -181,6 +181,18 @@ fn parse_names_what_is_wrong() {
         })
     );
     assert!(FuzzCall::parse(&random, "flags=six").is_err());
+    assert!(
+        FuzzCall::parse(&random, "timens=1,2").is_err(),
+        "getrandom is not namespaced"
+    );
+    assert_eq!(
+        FuzzCall::parse(&info, "timens=5,-1").unwrap().timens,
+        Some(TimeOffsets {
+            monotonic: 5,
+            boottime: -1
+        })
+    );
+    assert!(err("timens=5").contains("MONOTONIC,BOOTTIME"));
 }
 
 #[test]

@@ -303,6 +303,96 @@ pub fn unshare_time_namespace() -> io::Result<()> {
     check(unsafe { libc::unshare(libc::CLONE_NEWTIME) })
 }
 
+/// Runs `inside` in a grandchild of this (single-threaded) process, in a new
+/// time namespace that the child between sets up with `enter` (it unshares
+/// and writes the offsets; this process stays in its own namespace, and so do
+/// its later children). What `inside` returns comes back with how the
+/// grandchild ended: `Err` is `enter`'s refusal or a fork that failed.
+pub fn in_new_time_namespace(
+    enter: impl FnOnce() -> Result<(), String>,
+    inside: impl FnOnce() -> Vec<u8>,
+) -> Result<(Vec<u8>, Option<i32>), String> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe(2) fills the two descriptors.
+    check(unsafe { libc::pipe(fds.as_mut_ptr()) }).map_err(|e| format!("pipe: {e}"))?;
+    let [read_end, write_end] = fds;
+    let send = |tag: u8, bytes: &[u8]| {
+        let mut all = vec![tag];
+        all.extend_from_slice(bytes);
+        let mut at = 0;
+        while at < all.len() {
+            // SAFETY: writing our own buffer's remaining bytes to our pipe.
+            let n = unsafe { libc::write(write_end, all[at..].as_ptr().cast(), all.len() - at) };
+            if n <= 0 {
+                break;
+            }
+            at += n as usize;
+        }
+    };
+    // SAFETY: fork in a single-threaded process (the caller's promise); the
+    // child runs `enter`, forks once more and waits, then leaves with _exit.
+    let between = unsafe { libc::fork() };
+    if between < 0 {
+        let e = io::Error::last_os_error();
+        // SAFETY: closing the pipe's descriptors, once.
+        unsafe {
+            libc::close(read_end);
+            libc::close(write_end);
+        }
+        return Err(format!("fork: {e}"));
+    }
+    if between == 0 {
+        if let Err(why) = enter() {
+            send(b'E', why.as_bytes());
+            // SAFETY: leaving the child at once.
+            unsafe { libc::_exit(0) };
+        }
+        // SAFETY: this child is single-threaded too (forked from one).
+        let inner = unsafe { libc::fork() };
+        if inner == 0 {
+            send(b'R', &inside());
+            // SAFETY: leaving the grandchild at once.
+            unsafe { libc::_exit(0) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child, then leaving with how it ended.
+        unsafe {
+            if inner < 0 || libc::waitpid(inner, &mut status, 0) != inner {
+                libc::_exit(125);
+            }
+            libc::_exit(if libc::WIFSIGNALED(status) {
+                128 + libc::WTERMSIG(status)
+            } else {
+                libc::WEXITSTATUS(status)
+            });
+        }
+    }
+    // SAFETY: the parent keeps only the read end.
+    unsafe { libc::close(write_end) };
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        // SAFETY: reading into our own buffer from our pipe.
+        let n = unsafe { libc::read(read_end, buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n as usize]);
+    }
+    let mut status = 0;
+    // SAFETY: closing our descriptor; waiting for our own child.
+    unsafe {
+        libc::close(read_end);
+        libc::waitpid(between, &mut status, 0);
+    }
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    match got.split_first() {
+        Some((b'E', why)) => Err(String::from_utf8_lossy(why).into_owned()),
+        Some((b'R', bytes)) => Ok((bytes.to_vec(), code)),
+        _ => Ok((Vec::new(), code)),
+    }
+}
+
 /// Moves this (single-threaded) process into its parent's time namespace, as
 /// `setns(2)` on `/proc/PPID/ns/time`: its clocks, the vDSO's included, lose
 /// the offsets of the namespace it was started in.

@@ -181,7 +181,7 @@ fn judged(check: &PlannedCheck, spec: &ArchSpec) -> Judged {
     }
 }
 
-const NS: i128 = 1_000_000_000;
+pub(crate) const NS: i128 = 1_000_000_000;
 
 /// A namespace's offsets of MONOTONIC and BOOTTIME, in nanoseconds, relative to
 /// the clocks of the process that makes it.
@@ -454,7 +454,7 @@ fn judge_readings(
 /// The offsets of this process's namespace, from `/proc/self/timens_offsets`
 /// (they are those of its children's until it unshares): an offset written
 /// for a child is relative to them. `Err` is the skip: no time namespaces.
-fn own_offsets() -> Result<Offsets, CheckResult> {
+pub(crate) fn own_offsets() -> Result<Offsets, CheckResult> {
     let text = std::fs::read_to_string("/proc/self/timens_offsets").map_err(|e| {
         CheckResult::skip(match e.kind() {
             std::io::ErrorKind::NotFound => {
