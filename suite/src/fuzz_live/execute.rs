@@ -10,8 +10,8 @@ use crate::checks::live::timens;
 use crate::checks::CallOutcome;
 use crate::checks::{CheckResult, Problem};
 use crate::kinds::kind_info;
-use crate::vdso::process::fork_exchange;
 use crate::vdso::process::in_new_time_namespace;
+use crate::vdso::process::{fork_exchange, thread_exists};
 use crate::vdso::syscall::{getpid, gettid, Errno};
 use crate::vdso::Resolved;
 use std::fs::File;
@@ -164,11 +164,26 @@ impl World {
                     .map_err(|e| refused("fork", e))?;
                 child.map_or(-1, i32::from_ne_bytes)
             }
-            Whose::DeadThread => std::thread::Builder::new()
-                .spawn(gettid)
-                .map_err(|e| refused("start a thread", e))?
-                .join()
-                .unwrap_or(-1),
+            Whose::DeadThread => {
+                let tid = std::thread::Builder::new()
+                    .spawn(gettid)
+                    .map_err(|e| refused("start a thread", e))?
+                    .join()
+                    .unwrap_or(-1);
+                // The join returns before the kernel has released the id; until
+                // then the syscall still finds the thread, and the answer
+                // would depend on when it is asked.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                while thread_exists(tid) {
+                    if std::time::Instant::now() > deadline {
+                        return Err(CheckResult::unrunnable(format!(
+                            "thread {tid} was joined but still exists after 5 s"
+                        )));
+                    }
+                    std::thread::yield_now();
+                }
+                tid
+            }
             Whose::LiveThread => {
                 let (tid_tx, tid_rx) = mpsc::channel();
                 let (stop_tx, stop_rx) = mpsc::channel::<()>();

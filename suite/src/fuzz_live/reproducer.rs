@@ -307,7 +307,8 @@ fn clock_expr(clock: ClockArg, setup: &mut Vec<String>) -> String {
                 }
                 Whose::DeadThread => {
                     setup.push(
-                        "long dead_tid = 0; pthread_t t; pthread_create(&t, NULL, own_tid, &dead_tid); pthread_join(t, NULL);"
+                        "long dead_tid = 0; pthread_t t; pthread_create(&t, NULL, own_tid, &dead_tid); pthread_join(t, NULL);\n    \
+                         while (syscall(SYS_tgkill, getpid(), dead_tid, 0) == 0) sched_yield(); /* released a moment after the join */"
                             .into(),
                     );
                     "dead_tid".into()

@@ -85,6 +85,15 @@ pub fn send_signal(pid: i32, sig: i32) -> io::Result<()> {
     check(unsafe { libc::kill(pid, sig) })
 }
 
+/// Whether thread `tid` of this process still exists (`tgkill` with signal
+/// 0): a joined thread's id stays in use until the kernel has released it,
+/// a moment after the join returns.
+pub fn thread_exists(tid: i32) -> bool {
+    // SAFETY: tgkill takes three integers; signal 0 only checks.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
 /// Dies of SIGSEGV as a real fault would (std's handler returns from a raised one,
 /// so the default disposition is restored first). For the isolation's self-test.
 pub fn die_of_sigsegv() {
