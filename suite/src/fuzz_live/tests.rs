@@ -79,7 +79,7 @@ fn the_same_seed_makes_the_same_calls_and_another_seed_others() {
 
 /// Call 0 of clock_gettime at seed 1: changes only when the generator does
 /// (and then every recorded seed's calls change: say so in the changelog).
-const GOLDEN_FIRST_CALL: &str = "clock=thread-cpu:parent:prof ts=valid";
+const GOLDEN_FIRST_CALL: &str = "clock=PROCESS_CPUTIME_ID timens=0,-1 ts=valid";
 
 #[test]
 fn the_ci_count_reaches_every_part_of_the_argument_space() {
@@ -146,6 +146,42 @@ fn the_ci_count_reaches_every_part_of_the_argument_space() {
             assert!(
                 both.iter().any(|c| c.pointers[slot] == p),
                 "no {p:?} in slot {slot}"
+            );
+        }
+    }
+}
+
+/// The matrix's count under emulation.
+const EMULATED_CALLS: u64 = 16;
+
+#[test]
+fn a_short_run_tries_every_clock_class_and_flag_combination_of_any_function() {
+    for name in [
+        "__vdso_clock_getres",
+        "__kernel_clock_getres",
+        "__vdso_getrandom",
+        "x",
+    ] {
+        let getres = kind_info(SymbolKind::ClockGetres);
+        let clocks: Vec<ClockArg> = (0..EMULATED_CALLS)
+            .filter_map(|i| generate(&getres, name, 9, i).unwrap().clock)
+            .collect();
+        assert!(
+            clocks.iter().any(|c| matches!(c, ClockArg::Id(16..=23))),
+            "{name}: no aux clock"
+        );
+        assert!(clocks.iter().any(|c| matches!(c, ClockArg::Id(0..=11))));
+        assert!(clocks.iter().any(|c| matches!(c, ClockArg::Cpu { .. })));
+        assert!(clocks.iter().any(|c| matches!(c, ClockArg::Fd(_))));
+        let random = kind_info(SymbolKind::Getrandom);
+        let flags: Vec<u32> = (0..EMULATED_CALLS)
+            .filter_map(|i| generate(&random, name, 9, i).unwrap().random)
+            .map(|r| r.flags)
+            .collect();
+        for f in 0..8 {
+            assert!(
+                flags.contains(&f),
+                "{name}: flags {f:#x} not tried in {EMULATED_CALLS} calls"
             );
         }
     }
