@@ -35,8 +35,12 @@ fi
     fail "$src has no tools/testing/kunit/kunit.py or tools/testing/selftests/kselftest.h"
 echo "ktap-kernel-tools: source $src"
 
-cargo build --release --locked --quiet -p vdsoconf
-vdsoconf=target/release/vdsoconf
+# The vdsoconf to read: $VDSOCONF (.ci/run's, built by its tests), else a release build.
+vdsoconf=${VDSOCONF:-}
+if [ -z "$vdsoconf" ]; then
+    cargo build --release --locked --quiet -p vdsoconf
+    vdsoconf=target/release/vdsoconf
+fi
 root=$PWD/target/ktap-kernel-tools
 
 # check LABEL ALL WANT: QEMU's aarch64 vDSO judged as a 7.2 kernel's, with
