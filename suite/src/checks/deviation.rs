@@ -17,6 +17,11 @@ fn applies(
     provider: Provider,
     kernel: Option<KernelVersion>,
 ) -> bool {
+    in_scope(d, provider, kernel) && d.checks.iter().any(|c| names_check(c, name))
+}
+
+/// Whether deviation `d` is about `provider`'s vDSO on `kernel`.
+fn in_scope(d: &DeviationSpec, provider: Provider, kernel: Option<KernelVersion>) -> bool {
     // Kernel versions bound only the kernel's own vDSO.
     let in_range = match (provider, kernel) {
         (Provider::Kernel, Some(k)) => {
@@ -24,7 +29,7 @@ fn applies(
         }
         _ => true,
     };
-    d.providers.contains(&provider) && in_range && d.checks.iter().any(|c| names_check(c, name))
+    d.providers.contains(&provider) && in_range
 }
 
 /// Whether a deviation's `checks` entry names check `name`: the entry is a
@@ -102,19 +107,61 @@ pub fn apply_deviations(
 }
 
 /// [`apply_deviations`] for what the check named `name` (`GROUP::SUBJECT`)
-/// would have seen: a fuzzed call judged as that check judges.
-pub fn apply_deviations_named(
+/// would have seen.
+fn apply_deviations_named(
     spec: &ArchSpec,
     provider: Provider,
     kernel: Option<KernelVersion>,
     name: &str,
     result: CheckResult,
 ) -> CheckResult {
-    let relevant: Vec<&DeviationSpec> = spec
+    let relevant = spec
         .deviations
         .iter()
         .filter(|d| applies(d, name, provider, kernel))
         .collect();
+    explain(spec, provider, relevant, result)
+}
+
+/// [`apply_deviations`] for a failure of function `symbol` that no check
+/// planned (a fuzzed call: another combination of arguments than the checks
+/// try): every deviation whose `checks` name a check of that function may
+/// explain it, by its symptoms. A pass stays a pass (one random call need
+/// not show a recorded bug).
+pub fn apply_deviations_to_function(
+    spec: &ArchSpec,
+    provider: Provider,
+    kernel: Option<KernelVersion>,
+    symbol: &str,
+    result: CheckResult,
+) -> CheckResult {
+    if !matches!(result.verdict, Verdict::Fail { .. }) {
+        return result;
+    }
+    let relevant = spec
+        .deviations
+        .iter()
+        .filter(|d| in_scope(d, provider, kernel))
+        .filter(|d| d.checks.iter().any(|c| checked_function(c) == Some(symbol)))
+        .collect();
+    explain(spec, provider, relevant, result)
+}
+
+/// The function a deviation's `checks` entry names (`crosscheck::NAME`,
+/// `badptr::NAME*CASE`, `monotonic::NAME@VERSION::CLOCK`), if it names one.
+fn checked_function(entry: &str) -> Option<&str> {
+    let (_, rest) = entry.split_once("::")?;
+    let end = rest.find(['*', '@', ':']).unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|name| !name.is_empty())
+}
+
+/// `result` under the deviations `relevant` to it.
+fn explain(
+    spec: &ArchSpec,
+    provider: Provider,
+    relevant: Vec<&DeviationSpec>,
+    result: CheckResult,
+) -> CheckResult {
     if relevant.is_empty() {
         return result;
     }

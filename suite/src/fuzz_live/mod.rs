@@ -19,7 +19,7 @@ pub use call::{
 pub use generate::{generate, Rng};
 pub use tally::{Finding, Seen, Tally};
 
-use crate::checks::deviation::apply_deviations_named;
+use crate::checks::deviation::apply_deviations_to_function;
 use crate::checks::live::badptr::{judge_bad_pointer, PtrCase};
 use crate::checks::live::overwrite::judge_overwrites;
 use crate::checks::{CallOutcome, CheckResult, Problem};
@@ -54,11 +54,10 @@ pub struct Judging<'a> {
 }
 
 /// The verdict on `call` of `sym` from its child's `answer`, with the spec's
-/// deviations applied: a failure they explain in full is XFAIL naming them.
-/// The call is named as the check that tries the same thing is
-/// (`badptr::SYMBOL::CASE` when a pointer must fault, else
-/// `crosscheck::SYMBOL`), so a deviation's `checks` select it as they select
-/// that check.
+/// deviations applied: a failure that the deviations recorded for the
+/// function explain in full, by their symptoms, is XFAIL naming them (a call
+/// is another combination of arguments than the checks a deviation names
+/// try: any of the function's deviations may explain it).
 pub fn judge(
     j: &Judging,
     sym: &SymbolSpec,
@@ -66,13 +65,9 @@ pub fn judge(
     clock: i32,
     answer: Answer,
 ) -> CheckResult {
-    let subject = crate::checks::plan::subject(sym);
-    let (name, result) = match answer {
-        Answer::Judged { result, overwrites } => (
-            format!("crosscheck::{subject}"),
-            judge_overwrites(result, &overwrites),
-        ),
-        Answer::Died(how) => (format!("crosscheck::{subject}"), died(how)),
+    let result = match answer {
+        Answer::Judged { result, overwrites } => judge_overwrites(result, &overwrites),
+        Answer::Died(how) => died(how),
         Answer::Probed {
             sys,
             vdso,
@@ -87,21 +82,10 @@ pub fn judge(
             } else {
                 judge_bad_pointer(sym.kind, &case, j.spec.bad_pointer, sys, vdso)
             };
-            // Only a pointer that must fault makes it a bad-pointer case; NULL
-            // where it is allowed, or a misaligned object, is a valid call.
-            let null_allowed = crate::kinds::kind_info(sym.kind).null_allowed;
-            let name = if call.pointers.iter().any(|p| p.faults(null_allowed)) {
-                format!("badptr::{subject}::{}", case.label(sym.kind))
-            } else {
-                format!("crosscheck::{subject}")
-            };
-            (name, judge_overwrites(judged, &overwrites))
+            judge_overwrites(judged, &overwrites)
         }
     };
-    if !matches!(result.verdict, crate::checks::Verdict::Fail { .. }) {
-        return result;
-    }
-    apply_deviations_named(j.spec, j.provider, j.kernel, &name, result)
+    apply_deviations_to_function(j.spec, j.provider, j.kernel, &sym.name, result)
 }
 
 /// Whether the vDSO returned just what the system call did: no disagreement,

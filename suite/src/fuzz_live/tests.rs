@@ -335,6 +335,59 @@ fn a_disagreement_is_a_finding_unless_a_deviation_explains_it() {
 }
 
 #[test]
+fn any_deviation_of_the_function_may_explain_a_call_by_its_symptoms() {
+    // QEMU's i386 getcpu writes a timeval over cpu and node; the deviation
+    // names the checks that saw it (cpu valid), the fuzzer met it with a
+    // misaligned cpu and a bad node.
+    let spec = builtin("i386").unwrap().unwrap();
+    let getcpu = spec
+        .symbols
+        .iter()
+        .find(|s| s.kind == SymbolKind::Getcpu)
+        .unwrap();
+    let call = FuzzCall::parse(
+        &kind_info(SymbolKind::Getcpu),
+        "cpu=misaligned node=prot-none",
+    )
+    .unwrap();
+    let wrote = Answer::Probed {
+        sys: Some(Err(libc::EFAULT)),
+        vdso: CallOutcome::Signal(libc::SIGSEGV),
+        overwrites: vec![crate::vdso::guard::Overwrite {
+            output: Some("cpu".into()),
+            size: 5,
+            first: 5,
+            last: 8,
+        }],
+    };
+    let judging = |provider| Judging {
+        spec: &spec,
+        provider,
+        kernel: Some(KernelVersion::new(6, 18, 0)),
+    };
+    let qemu = judge(
+        &judging(crate::spec::Provider::Qemu),
+        getcpu,
+        &call,
+        0,
+        wrote.clone(),
+    );
+    assert!(matches!(qemu.verdict, Verdict::Xfail { .. }), "{qemu:?}");
+    // The kernel's vDSO has no such deviation.
+    let kernel = judge(
+        &judging(crate::spec::Provider::Kernel),
+        getcpu,
+        &call,
+        0,
+        wrote,
+    );
+    assert_eq!(
+        symptom_ids(&kernel),
+        vec!["wrote-outside-output".to_string()]
+    );
+}
+
+#[test]
 fn a_bad_pointer_is_judged_by_the_bad_pointer_judge_unless_both_answered_alike() {
     let spec = builtin("x86_64").unwrap().unwrap();
     let gettime = spec
