@@ -113,6 +113,22 @@ fn the_fake_vdsos_bugs_are_found_and_shrunk() -> Result<(), String> {
             c.starts_with("__vdso_clock_gettime@LINUX_2.6 clock=BOOTTIME timens=")
         })?;
     }
+    // Which path each took: the fake serves ids 40-47 itself, and makes its
+    // system call for getrandom.
+    let path_after = |simplest: &str| {
+        let at = stdout.find(simplest)?;
+        stdout[at..]
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("path:"))
+            .map(str::trim)
+    };
+    let served = path_after("__vdso_clock_getres@LINUX_2.6 clock=4");
+    let fell_back = path_after("__vdso_getrandom@LINUX_2.6 len=257 flags=0x1 ");
+    if !served.is_some_and(|p| p.starts_with("served in user space"))
+        || !fell_back.is_some_and(|p| p.starts_with("fell back"))
+    {
+        return Err(format!("paths: {served:?}, {fell_back:?}\n{stdout}"));
+    }
     if !stdout.contains("[call-crashed]")
         || !stdout.contains("the call killed its process with SIGSEGV")
     {

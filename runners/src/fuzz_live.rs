@@ -6,7 +6,7 @@
 //! simplest call that still shows it. Calls go round the functions, so a
 //! `--duration` run gives each its share.
 
-use crate::isolate::{run_fuzz_calls, FuzzReply, LiveTarget};
+use crate::isolate::{run_fuzz_calls, run_fuzz_path, FuzzReply, LiveTarget};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -125,6 +125,13 @@ impl Caller<'_> {
             }
             break;
         }
+        let info = kind_info(f.kind);
+        f.path = Some(run_fuzz_path(
+            &self.live,
+            f.symbol,
+            &f.shrunk.show(&info),
+            self.load.as_deref(),
+        ));
         f
     }
 }
@@ -255,6 +262,13 @@ pub fn fuzz_check(
     };
     let run = fuzz_symbols(&caller, &[symbol], seed, Budget::Calls(calls), &mut |_| {});
     run.tallies[0].verdict(seed, &run.findings)
+}
+
+/// Which path `call` takes through the vDSO, in words (see `run_fuzz_path`).
+pub fn path(target: &Target, opts: &FuzzOptions, symbol: usize, call: &FuzzCall) -> String {
+    let info = kind_info(target.spec.symbols[symbol].kind);
+    let live = Arc::new(LiveTarget::of(target));
+    run_fuzz_path(&live, symbol, &call.show(&info), opts.load.as_deref())
 }
 
 /// One call given in full (`--replay`): how the judge saw it.

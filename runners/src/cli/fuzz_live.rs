@@ -1,7 +1,7 @@
 //! `vdsoconf fuzz-live`: the options, and what is printed.
 
 use super::{one_line, write_stdout, InputError};
-use crate::fuzz_live::{fuzz, replay, Budget, FuzzOptions};
+use crate::fuzz_live::{fuzz, path, replay, Budget, FuzzOptions};
 use crate::target::{parse_duration_of, resolve_live_target, TargetOptions};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -152,7 +152,7 @@ fn finding_text(opts: &FuzzOptions, f: &Finding, reproducer: &Path) -> String {
         .as_ref()
         .map_or(String::new(), |p| format!(" --load-vdso {}", p.display()));
     format!(
-        "FINDING {} [{}]: {} call(s)\n  first:      seed {}, call {}: {}\n  simplest:   {}\n  observed:   {}\n  replay:     vdsoconf fuzz-live --replay '{}'{load}\n  reproducer: {}\n",
+        "FINDING {} [{}]: {} call(s)\n  first:      seed {}, call {}: {}\n  simplest:   {}\n  observed:   {}\n  path:       {}\n  replay:     vdsoconf fuzz-live --replay '{}'{load}\n  reproducer: {}\n",
         f.subject,
         f.symptoms.join(", "),
         f.count,
@@ -161,6 +161,7 @@ fn finding_text(opts: &FuzzOptions, f: &Finding, reproducer: &Path) -> String {
         call_text(target, &f.first.show(&info)),
         shrunk,
         one_line(&message(&f.result)),
+        f.path.as_deref().unwrap_or("not watched"),
         shrunk,
         reproducer.display()
     )
@@ -241,6 +242,7 @@ fn replay_one(
     let Some(result) = finding else {
         return Ok(0);
     };
+    let watched = path(target, opts, symbol, &call);
     let finding = Finding {
         symbol,
         kind: sym.kind,
@@ -251,11 +253,13 @@ fn replay_one(
         shrunk: call,
         result,
         count: 1,
+        path: Some(watched),
     };
     let file = write_reproducer(target, opts, &finding, 1, out)?;
     write_stdout(&format!(
-        "  observed:   {}\n  reproducer: {}\n",
+        "  observed:   {}\n  path:       {}\n  reproducer: {}\n",
         one_line(&message(&finding.result)),
+        finding.path.as_deref().unwrap_or("not watched"),
         file.display()
     ))?;
     Ok(1)

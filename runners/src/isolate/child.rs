@@ -148,6 +148,9 @@ fn run_case(case: ChildCase) {
             calls,
             load,
         } => fuzz_child(&target, symbol, &calls, load.as_deref()),
+        Task::FuzzPath { symbol, call, load } => {
+            fuzz_path_child(&target, symbol, &call, load.as_deref())
+        }
         Task::Bench { symbol } => {
             let rows = crate::bench::measure(target.target(), symbol);
             send(&Reply::Bench(rows));
@@ -228,28 +231,8 @@ fn run_live(
 /// answer and then the call's.
 fn fuzz_child(lt: &LiveTarget, symbol: usize, calls: &[String], load: Option<&std::path::Path>) {
     use vdsoconf_suite::fuzz_live::execute::{execute, Executed};
-    let spec = &lt.target().spec;
-    let Some(sym) = spec.symbols.get(symbol) else {
-        return reply_result(CheckResult::fail(format!("no symbol {symbol} in the spec")));
-    };
-    let info = vdsoconf_suite::kinds::kind_info(sym.kind);
-    let resolved = match load {
-        None => vdsoconf_suite::checks::live::live_fn(sym, spec.error_convention),
-        Some(path) => vdsoconf_suite::vdso::LiveVdso::load(path)
-            .map_err(CheckResult::unrunnable)
-            .and_then(|v| match v.resolve(sym) {
-                Ok(Some(f)) => Ok(f),
-                Ok(None) => Err(CheckResult::skip(format!(
-                    "{}@{} is not in {}",
-                    sym.name,
-                    sym.version,
-                    path.display()
-                ))),
-                Err(e) => Err(CheckResult::fail(format!("{}: {e}", path.display()))),
-            }),
-    };
-    let f = match resolved {
-        Ok(f) => f,
+    let (f, info) = match fuzzed_function(lt, symbol, load) {
+        Ok(found) => found,
         Err(r) => return reply_result(r),
     };
     for text in calls {
@@ -272,6 +255,63 @@ fn fuzz_child(lt: &LiveTarget, symbol: usize, calls: &[String], load: Option<&st
             Err(r) => reply_result(r),
         }
     }
+}
+
+/// The child that watches which path one fuzzed call takes.
+fn fuzz_path_child(lt: &LiveTarget, symbol: usize, call: &str, load: Option<&std::path::Path>) {
+    use vdsoconf_suite::fuzz_live::{describe_path, execute::observe_path, FuzzCall};
+    let (f, info) = match fuzzed_function(lt, symbol, load) {
+        Ok(found) => found,
+        Err(r) => return reply_result(r),
+    };
+    match FuzzCall::parse(&info, call)
+        .map_err(CheckResult::fail)
+        .and_then(|call| observe_path(f, &call))
+    {
+        Ok(service) => send(&Reply::Path(describe_path(&service))),
+        Err(r) => reply_result(r),
+    }
+}
+
+/// Spec symbol `symbol`, resolved in this process's vDSO or in the
+/// vDSO-shaped file `load`, and its kind's description.
+fn fuzzed_function(
+    lt: &LiveTarget,
+    symbol: usize,
+    load: Option<&std::path::Path>,
+) -> Result<
+    (
+        vdsoconf_suite::vdso::Resolved,
+        vdsoconf_suite::kinds::KindInfo,
+    ),
+    CheckResult,
+> {
+    let spec = &lt.target().spec;
+    let sym = spec
+        .symbols
+        .get(symbol)
+        .ok_or_else(|| CheckResult::fail(format!("no symbol {symbol} in the spec")))?;
+    let info = vdsoconf_suite::kinds::kind_info(sym.kind);
+    let f = match load {
+        None => vdsoconf_suite::checks::live::live_fn(sym, spec.error_convention)?,
+        Some(path) => {
+            let vdso =
+                vdsoconf_suite::vdso::LiveVdso::load(path).map_err(CheckResult::unrunnable)?;
+            match vdso.resolve(sym) {
+                Ok(Some(f)) => f,
+                Ok(None) => {
+                    return Err(CheckResult::skip(format!(
+                        "{}@{} is not in {}",
+                        sym.name,
+                        sym.version,
+                        path.display()
+                    )))
+                }
+                Err(e) => return Err(CheckResult::fail(format!("{}: {e}", path.display()))),
+            }
+        }
+    };
+    Ok((f, info))
 }
 
 /// The child of a check that may die of its call: the syscall's answer is sent

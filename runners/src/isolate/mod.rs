@@ -142,6 +142,13 @@ pub enum Task {
         calls: Vec<String>,
         load: Option<std::path::PathBuf>,
     },
+    /// Which path one fuzzed call takes through the vDSO, watched by the
+    /// fallback trap (which stays for the child's life: a child of its own).
+    FuzzPath {
+        symbol: usize,
+        call: String,
+        load: Option<std::path::PathBuf>,
+    },
     /// Exercises the isolation itself (used by its tests).
     SelfTest { action: SelfTestAction },
 }
@@ -382,6 +389,41 @@ pub fn run_fuzz_calls(
         });
     }
     replies
+}
+
+/// Which path `call` of spec symbol `symbol` takes through the vDSO (or
+/// the vDSO-shaped file `load`), in words: served, fell back, or why it was
+/// not watched (the trap needs Linux 5.5 and no qemu-user).
+pub fn run_fuzz_path(
+    target: &Arc<LiveTarget>,
+    symbol: usize,
+    call: &str,
+    load: Option<&std::path::Path>,
+) -> String {
+    let case = ChildCase::of(
+        target,
+        Task::FuzzPath {
+            symbol,
+            call: call.to_string(),
+            load: load.map(std::path::Path::to_path_buf),
+        },
+    );
+    let out = run_self_case(&case, CASE_TIMEOUT, false);
+    if let Some(path) = out.reply(|r| match r {
+        Reply::Path(p) => Some(p),
+        _ => None,
+    }) {
+        return path;
+    }
+    match out.result().map(|r| r.verdict) {
+        Some(Verdict::Skip { reason }) => format!("path not watched: {reason}"),
+        Some(other) => format!("path not watched: {other:?}"),
+        None => format!(
+            "path not watched: {}",
+            out.crashed_or_hung(CASE_TIMEOUT)
+                .unwrap_or_else(|| out.describe_end())
+        ),
+    }
 }
 
 /// A fuzzed call's result from its child: a judged call, or why it was not made.

@@ -34,6 +34,8 @@ pub enum Reply {
     Bench(Result<Vec<BenchRow>, String>),
     /// What the case is about to call (the last one names where it died).
     Step(String),
+    /// Which path a fuzzed call took through the vDSO, in words.
+    Path(String),
 }
 
 /// Writes `reply` as one line on standard output, flushed at once (the child may

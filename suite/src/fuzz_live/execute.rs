@@ -3,9 +3,10 @@
 //! through the vDSO and the syscall. Runs in a throwaway single-threaded child:
 //! the call may kill it, and it may fork (before it starts a thread).
 
-use super::call::{ClockArg, FdKind, FuzzCall, TimeOffsets, Whose};
+use super::call::{ClockArg, FdKind, FuzzCall, RandomArgs, StateCase, TimeOffsets, Whose};
 use crate::checks::live::badptr::{run_case, PtrCase};
 use crate::checks::live::clocks::ClockCase;
+use crate::checks::live::served::{install_fallback_trap, Service};
 use crate::checks::live::timens;
 use crate::checks::CallOutcome;
 use crate::checks::{CheckResult, Problem};
@@ -13,6 +14,7 @@ use crate::kinds::kind_info;
 use crate::vdso::process::in_new_time_namespace;
 use crate::vdso::process::{fork_exchange, thread_exists};
 use crate::vdso::syscall::{getpid, gettid, Errno};
+use crate::vdso::Getrandom;
 use crate::vdso::Resolved;
 use std::fs::File;
 use std::sync::mpsc;
@@ -69,6 +71,71 @@ pub fn execute(
     };
     drop(world);
     Ok(executed)
+}
+
+/// Which path `call` of `f` takes (valid pointers, outside a time namespace):
+/// the call made through the vDSO alone under the served group's fallback
+/// trap, which sees every system call it makes. The trap (a seccomp filter
+/// and its listener thread) stays for the rest of this process: only a child
+/// of its own may ask.
+pub fn observe_path(f: Resolved, call: &FuzzCall) -> Result<Service, CheckResult> {
+    if !call.pointers_valid() || call.timens.is_some() {
+        return Err(CheckResult::skip(
+            "the path is watched for calls with valid pointers outside a time namespace",
+        ));
+    }
+    let info = kind_info(f.kind());
+    let live = info
+        .live
+        .ok_or_else(|| CheckResult::skip(format!("a {} is not called", info.name)))?;
+    let world = call.clock.map(World::make).transpose()?;
+    let clock = call
+        .clock
+        .zip(world.as_ref())
+        .map_or(0, |(c, w)| c.id(w.pid, w.fd));
+    let trap = || install_fallback_trap().map_err(CheckResult::unrunnable);
+    let observed = match (call.random, f.handle::<Getrandom>()) {
+        (Some(args), Ok(g)) => getrandom_path(g, args, &trap)?,
+        _ => {
+            let mut observed = Err(CheckResult::fail("the kind gave no function to call"));
+            live.pointers(f, &mut |p| {
+                observed = trap().map(|()| {
+                    Service::of(|| p.vdso_once(clock).map_err(|_| libc::EINVAL)?.map(|_| ()))
+                });
+            })
+            .map_err(CheckResult::fail)?;
+            observed?
+        }
+    };
+    drop(world);
+    Ok(observed)
+}
+
+/// getrandom's path for `args`: its state made as the call's (the warm-up
+/// that seeds it done before the trap), then the call under it.
+fn getrandom_path(
+    f: Getrandom,
+    args: RandomArgs,
+    trap: &dyn Fn() -> Result<(), CheckResult>,
+) -> Result<Service, CheckResult> {
+    let mut state = f.state().map_err(CheckResult::fail)?;
+    let _ = f.fill(&mut [0u8; 1], 0, &state);
+    if args.state == StateCase::Zeroed {
+        state.zero();
+    }
+    let mut buf = vec![0u8; args.len];
+    let (offset, len) = match args.state {
+        StateCase::Misaligned => (1, state.len()),
+        StateCase::Short => (0, state.len() - 1),
+        StateCase::Long => (0, state.len() + 1),
+        _ => (0, state.len()),
+    };
+    trap()?;
+    Ok(Service::of(|| {
+        f.fill_at(&mut buf, args.flags, &state, offset, len)
+            .unwrap_or(Err(libc::EINVAL))
+            .map(|_| ())
+    }))
 }
 
 /// `judged` run in a grandchild in a new time namespace with `offsets` (added

@@ -129,6 +129,24 @@ fn signal_name(sig: i32) -> String {
     }
 }
 
+/// What the fallback trap saw of a call, as a finding says it.
+pub fn describe_path(service: &crate::checks::live::served::Service) -> String {
+    use crate::checks::live::clocks::errno_name;
+    use crate::checks::live::served::{syscall_name, Service};
+    match *service {
+        Service::Served => "served in user space: the vDSO made no system call".into(),
+        Service::Fallback => {
+            "fell back: the vDSO made its system call and passed its answer on".into()
+        }
+        Service::Entered { first, status, .. } => format!(
+            "entered the kernel with {} and returned {}",
+            syscall_name(first),
+            status.map_or_else(errno_name, |()| "success".into())
+        ),
+        Service::Failed(e) => format!("failed with {} without entering the kernel", errno_name(e)),
+    }
+}
+
 /// The symptom ids of a failed result (without their details), sorted: what
 /// makes two findings the same finding, and what a shrunk call must keep.
 pub fn symptom_ids(result: &CheckResult) -> Vec<String> {

@@ -70,6 +70,9 @@ pub struct Finding {
     /// The verdict on the shrunk call.
     pub result: CheckResult,
     pub count: u64,
+    /// Which path the shrunk call took through the vDSO (served, fell back),
+    /// or why that was not watched.
+    pub path: Option<String>,
 }
 
 impl Tally {
@@ -110,6 +113,7 @@ impl Tally {
                         shrunk: call.clone(),
                         result,
                         count: 1,
+                        path: None,
                     }),
                 }
             }
@@ -162,8 +166,9 @@ impl Tally {
                             Problem::new(
                                 symptom,
                                 format!(
-                                    "{message} (simplest call: {call}; {} calls showed it)",
-                                    f.count
+                                    "{message} (simplest call: {call}; {} calls showed it{})",
+                                    f.count,
+                                    f.path.as_ref().map_or(String::new(), |p| format!("; {p}"))
                                 ),
                             )
                         })

@@ -186,6 +186,11 @@ pub trait Pointers {
 
     /// Its cost against its syscall's, with `clock` for the clock functions.
     fn measure(&self, clock: Option<ClockId>) -> Result<Measurement, String>;
+
+    /// One call through the vDSO alone, with valid (guarded) outputs and
+    /// `clock` for the clock functions: what the fuzzer watches under the
+    /// fallback trap to see which path a call took.
+    fn vdso_once(&self, clock: i32) -> Result<Returned, String>;
 }
 
 impl<H: PointerCall> Pointers for H {
@@ -199,6 +204,15 @@ impl<H: PointerCall> Pointers for H {
 
     fn measure(&self, clock: Option<ClockId>) -> Result<Measurement, String> {
         bench::measure(self, clock)
+    }
+
+    fn vdso_once(&self, clock: i32) -> Result<Returned, String> {
+        let raw = crate::vdso::Outputs::<H>::new()?.vdso(self, clock);
+        Ok(if raw < 0 {
+            Err((-raw) as Errno)
+        } else {
+            Ok(raw)
+        })
     }
 }
 
