@@ -254,6 +254,12 @@ fn bad_replays_and_options_are_one_line_errors() -> Result<(), String> {
         &vdsoconf(&["fuzz-live", "--load-vdso", "/nonexistent.so"]),
         "/nonexistent.so",
     )?;
+    let not_elf = scratch("fuzz-not-elf").join("not-elf.so");
+    std::fs::write(&not_elf, "not an ELF file\n").map_err(|e| e.to_string())?;
+    one_line_error(
+        &vdsoconf(&["fuzz-live", "--load-vdso", &not_elf.display().to_string()]),
+        "not an ELF image",
+    )?;
     one_line_error(
         &vdsoconf(&["fuzz-live", "--image", "/bin/sh"]),
         "cannot be called",

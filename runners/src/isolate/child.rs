@@ -233,7 +233,8 @@ fn fuzz_child(lt: &LiveTarget, symbol: usize, calls: &[String], load: Option<&st
     use vdsoconf_suite::fuzz_live::execute::{execute, Executed};
     let (f, info) = match fuzzed_function(lt, symbol, load) {
         Ok(found) => found,
-        Err(r) => return reply_result(r),
+        // One result per call, as the parent counts them.
+        Err(r) => return calls.iter().for_each(|_| reply_result(r.clone())),
     };
     for text in calls {
         let call = match vdsoconf_suite::fuzz_live::FuzzCall::parse(&info, text) {

@@ -103,15 +103,7 @@ impl LiveVdso {
     /// `fuzz-live --load-vdso` calls, the tests' fake vDSOs with known bugs.
     /// Only a throwaway process loads one (its code runs unchecked).
     pub fn load(path: &std::path::Path) -> Result<LiveVdso, String> {
-        let file = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        VdsoImage::parse(&file).map_err(|e| format!("{}: {e}", path.display()))?;
-        if file.is_empty() || file.len() > MAX_VDSO_LEN {
-            return Err(format!(
-                "{}: {} bytes is no vDSO's size",
-                path.display(),
-                file.len()
-            ));
-        }
+        let file = Self::loadable(path)?;
         let len = file.len().div_ceil(PAGE) * PAGE;
         // SAFETY: a new private anonymous mapping; nothing else refers to it.
         let at = unsafe {
@@ -139,6 +131,26 @@ impl LiveVdso {
         // SAFETY: the mapping made above, never unmapped, read-only from here.
         let bytes = unsafe { std::slice::from_raw_parts(base as *const u8, file.len()) };
         Ok(LiveVdso { base, bytes })
+    }
+
+    /// Whether [`LiveVdso::load`] would take `path`: a file of a vDSO's size
+    /// whose headers parse as a vDSO's (its symbols are looked up when called).
+    pub fn check_loadable(path: &std::path::Path) -> Result<(), String> {
+        Self::loadable(path).map(drop)
+    }
+
+    fn loadable(path: &std::path::Path) -> Result<Vec<u8>, String> {
+        let file = crate::input::read_input(path, crate::input::InputKind::VdsoImage)
+            .map_err(|e| e.to_string())?;
+        if file.is_empty() || file.len() > MAX_VDSO_LEN {
+            return Err(format!(
+                "{}: {} bytes is no vDSO's size",
+                path.display(),
+                file.len()
+            ));
+        }
+        VdsoImage::parse(&file).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(file)
     }
 
     /// Without procfs: read the headers from the first page (always mapped) and take the
