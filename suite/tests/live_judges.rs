@@ -2062,3 +2062,30 @@ fn the_mips_and_x32_rows_findings_are_what_their_specs_say() {
     );
     assert!(matches!(r.verdict, Verdict::Xfail { .. }), "{r:?}");
 }
+
+/// The time() timekeeping race (kernel/time/timekeeping.c: the vDSO's data is
+/// updated before tk_core.timekeeper, and both read the seconds without a
+/// seqcount) is recorded for x86's three vDSOs' cross-checks too, as
+/// intermittent: a reading exactly one second ahead of the syscall after it
+/// passes with a note naming it; two seconds ahead still fails.
+#[test]
+fn time_one_second_ahead_is_the_recorded_race_in_the_crosscheck_too() {
+    for arch in ["x86_64", "i386", "x32"] {
+        let spec = builtin(arch).unwrap().unwrap();
+        let check = plan(&spec)
+            .into_iter()
+            .find(|c| c.group == Group::CrossCheck && c.subject.starts_with("__vdso_time@"))
+            .unwrap();
+        let k = Some(KernelVersion::new(7, 2, 0));
+        let ahead = time::judge_time_against_syscall(10, 12, 12, 11, 11);
+        let r = apply_deviations(&spec, Provider::Kernel, k, &check, ahead);
+        assert_eq!(r.verdict, Verdict::Pass, "{arch}: {r:?}");
+        assert!(
+            r.notes.iter().any(|n| n.contains("recorded race")),
+            "{arch}: {r:?}"
+        );
+        let further = time::judge_time_against_syscall(10, 13, 13, 11, 11);
+        let r = apply_deviations(&spec, Provider::Kernel, k, &check, further);
+        assert!(matches!(r.verdict, Verdict::Fail { .. }), "{arch}: {r:?}");
+    }
+}
