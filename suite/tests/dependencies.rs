@@ -1,6 +1,9 @@
 //! Every dependency a workspace crate declares is used by its code: named as a
 //! path (`name::`), in a `use`, or as `extern crate` somewhere in the crate's
-//! Rust files. The check `cargo machete` makes, without installing it.
+//! Rust files. The check `cargo machete` makes, without installing it, with its
+//! way of saying a dependency is there for another reason: the names in
+//! `[package.metadata.cargo-machete] ignored = [...]`, each of which must be a
+//! declared dependency that the code does not use.
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +55,29 @@ fn dependencies(manifest: &str) -> Vec<String> {
     names
 }
 
+/// The names of `ignored = [...]` (one line) under `[package.metadata.cargo-machete]`.
+fn ignored(manifest: &str) -> Vec<String> {
+    let mut in_table = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[package.metadata.cargo-machete]";
+            continue;
+        }
+        if let Some(list) = line.strip_prefix("ignored").map(str::trim_start) {
+            if in_table {
+                let list = list.trim_start_matches('=').trim();
+                let list = list.trim_start_matches('[').trim_end_matches(']');
+                return list
+                    .split(',')
+                    .map(|n| n.trim().trim_matches('"').to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect();
+            }
+        }
+    }
+    Vec::new()
+}
+
 fn used(ident: &str, sources: &[String]) -> bool {
     let forms = [
         format!("{ident}::"),
@@ -81,7 +107,16 @@ fn every_declared_dependency_is_used() {
             .iter()
             .map(|f| std::fs::read_to_string(f).unwrap())
             .collect();
-        for name in dependencies(&manifest) {
+        let declared = dependencies(&manifest);
+        let ignored = ignored(&manifest);
+        for name in &ignored {
+            assert!(
+                declared.contains(name) && !used(&name.replace('-', "_"), &sources),
+                "{krate}/Cargo.toml's cargo-machete `ignored` names `{name}`, which is not \
+                 an unused dependency of it: take it off the list"
+            );
+        }
+        for name in declared.iter().filter(|n| !ignored.contains(n)) {
             seen += 1;
             assert!(
                 used(&name.replace('-', "_"), &sources),
@@ -101,4 +136,11 @@ fn the_check_sees_an_unused_dependency() {
     let sources = vec!["use used_crate::Thing;\nfn f() { libc::getpid(); }".to_string()];
     assert!(used("used_crate", &sources) && used("libc", &sources));
     assert!(!used("unused", &sources));
+    assert!(ignored(manifest).is_empty());
+    let exempt = format!(
+        "{manifest}[package.metadata.cargo-machete]\n# why\nignored = [\"unused\", \"b\"]\n"
+    );
+    assert_eq!(ignored(&exempt), ["unused", "b"]);
+    // `ignored` of another table is not the exemption.
+    assert!(ignored("[package.metadata.other]\nignored = [\"unused\"]\n").is_empty());
 }
