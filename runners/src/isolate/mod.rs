@@ -255,10 +255,7 @@ pub fn run_probe(target: &Arc<LiveTarget>, check: &PlannedCheck) -> Result<Probe
         // The child could not get as far as the call (no vDSO, symbol absent, …).
         return Err(result);
     }
-    let Some(sys) = out.reply(|r| match r {
-        Reply::Syscall(s) => Some(s),
-        _ => None,
-    }) else {
+    let Some(sys) = syscall_reply(&out) else {
         return Err(CheckResult::fail(format!(
             "no syscall report: {}",
             out.describe_end()
@@ -267,25 +264,40 @@ pub fn run_probe(target: &Arc<LiveTarget>, check: &PlannedCheck) -> Result<Probe
     if let Some(why) = out.out_of_memory() {
         return Err(CheckResult::unrunnable(why));
     }
-    let returned = out.reply(|r| match r {
-        Reply::Vdso { ret, overwrites } => Some((ret, overwrites)),
-        _ => None,
-    });
-    let (vdso, overwrites) = match (&out.end, returned) {
-        (ChildEnd::NotStarted(why), _) => return Err(CheckResult::unrunnable(why)),
-        (ChildEnd::Interrupted, _) => return Err(CheckResult::skip(out.describe_end())),
-        (&ChildEnd::Signaled(sig), _) => (CallOutcome::Signal(sig), Vec::new()),
-        (ChildEnd::TimedOut, _) => (CallOutcome::Hung, Vec::new()),
-        (_, Some((ret, overwrites))) => (CallOutcome::Returned(ret), overwrites),
-        (ChildEnd::Exited(_) | ChildEnd::Stopped, None) => {
-            return Err(CheckResult::fail(out.describe_end()))
-        }
+    if let ChildEnd::Interrupted = out.end {
+        return Err(CheckResult::skip(out.describe_end()));
+    }
+    let Some((vdso, overwrites)) = vdso_outcome(&out) else {
+        return Err(CheckResult::fail(out.describe_end()));
     };
     Ok(ProbeRun {
         sys,
         vdso,
         overwrites,
     })
+}
+
+/// The syscall's answer a probe's child reported, if it got as far as that.
+fn syscall_reply(out: &ChildOutput) -> Option<Option<Result<isize, i32>>> {
+    out.reply(|r| match r {
+        Reply::Syscall(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// How the vDSO call of a probe's child ended: the child's crash or hang (even
+/// after its reply: the call may have broken what the child did next), else
+/// what it returned and wrote outside its outputs; `None` when the child ended
+/// otherwise without saying.
+fn vdso_outcome(out: &ChildOutput) -> Option<(CallOutcome, Vec<Overwrite>)> {
+    match out.end {
+        ChildEnd::Signaled(sig) => Some((CallOutcome::Signal(sig), Vec::new())),
+        ChildEnd::TimedOut => Some((CallOutcome::Hung, Vec::new())),
+        _ => out.reply(|r| match r {
+            Reply::Vdso { ret, overwrites } => Some((CallOutcome::Returned(ret), overwrites)),
+            _ => None,
+        }),
+    }
 }
 
 /// What the child of one fuzzed call said.
@@ -342,27 +354,15 @@ pub fn run_fuzz_calls(
             ChildEnd::TimedOut => Some(CallOutcome::Hung),
             _ => None,
         };
-        let sys = out.reply(|r| match r {
-            Reply::Syscall(s) => Some(s),
-            _ => None,
-        });
-        if let Some(sys) = sys {
-            let returned = out.reply(|r| match r {
-                Reply::Vdso { ret, overwrites } => Some((ret, overwrites)),
-                _ => None,
-            });
-            replies.push(match (returned, ended) {
-                (Some((ret, overwrites)), _) => FuzzReply::Made(Answer::Probed {
-                    sys,
-                    vdso: CallOutcome::Returned(ret),
-                    overwrites,
-                }),
-                (None, Some(vdso)) => FuzzReply::Made(Answer::Probed {
+        // A call with a bad pointer is a probe, alone in its child.
+        if let Some(sys) = syscall_reply(&out) {
+            replies.push(match vdso_outcome(&out) {
+                Some((vdso, overwrites)) => FuzzReply::Made(Answer::Probed {
                     sys,
                     vdso,
-                    overwrites: Vec::new(),
+                    overwrites,
                 }),
-                (None, None) => FuzzReply::NotMade(CheckResult::fail(out.describe_end())),
+                None => FuzzReply::NotMade(CheckResult::fail(out.describe_end())),
             });
             continue;
         }
@@ -495,4 +495,49 @@ pub fn run_bench_cases(jobs: Vec<(String, ChildCase)>, timeout: Duration) -> Ben
             .push(vdsoconf_reports::bench::BenchFailure { symbol, reason });
     }
     run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe_child(end: ChildEnd, replies: &[Reply]) -> ChildOutput {
+        let stdout = replies
+            .iter()
+            .map(|r| format!("VDSOCONF-REPLY {}\n", serde_json::to_string(r).unwrap()))
+            .collect();
+        ChildOutput {
+            end,
+            stdout,
+            stderr: String::new(),
+            ended_by: None,
+        }
+    }
+
+    #[test]
+    fn a_probe_child_that_dies_after_its_reply_died_of_its_call() {
+        let said = [
+            Reply::Syscall(Some(Err(libc::EFAULT))),
+            Reply::Vdso {
+                ret: 0,
+                overwrites: Vec::new(),
+            },
+        ];
+        let out = probe_child(ChildEnd::Signaled(libc::SIGSEGV), &said);
+        assert_eq!(syscall_reply(&out), Some(Some(Err(libc::EFAULT))));
+        let (how, _) = vdso_outcome(&out).unwrap();
+        assert_eq!(how, CallOutcome::Signal(libc::SIGSEGV));
+        let (how, _) = vdso_outcome(&probe_child(ChildEnd::TimedOut, &said)).unwrap();
+        assert_eq!(how, CallOutcome::Hung);
+        let (how, _) = vdso_outcome(&probe_child(ChildEnd::Exited(0), &said)).unwrap();
+        assert_eq!(how, CallOutcome::Returned(0));
+    }
+
+    #[test]
+    fn a_probe_child_that_exits_without_its_call_said_nothing_of_it() {
+        let out = probe_child(ChildEnd::Exited(1), &[Reply::Syscall(None)]);
+        assert_eq!(syscall_reply(&out), Some(None));
+        assert!(vdso_outcome(&out).is_none());
+        assert!(syscall_reply(&probe_child(ChildEnd::Exited(1), &[])).is_none());
+    }
 }
