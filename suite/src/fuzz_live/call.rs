@@ -391,7 +391,8 @@ pub enum StateCase {
     Short,
     /// `opaque_len` one byte too long (must fall back).
     Long,
-    /// Used by another thread at the same time.
+    /// Used by another thread at the same time: a use the kernel calls unsafe
+    /// (one state per thread), so only what each call returns is judged.
     SharedThreads,
     /// Used, then the caller forks and the child uses the copy.
     AfterFork,
