@@ -416,7 +416,7 @@ pub fn boot(opts: &BootOptions) -> Result<RunReport, String> {
     if std::env::var_os("VDSOCONF_BOOT_DEBUG").is_some() {
         eprintln!("{console}");
     }
-    if ended == Ended::Stopped {
+    if ended == Ended::Stopped && reported(console.as_bytes()) {
         eprintln!(
             "vdsoconf: boot: qemu was still running {} s after the results arrived (the kernel did not reset the machine): stopped it",
             crate::isolate::AFTER_COMPLETE.as_secs()
@@ -459,6 +459,13 @@ pub fn reported(console: &[u8]) -> bool {
     })
 }
 
+/// Whether qemu's output shows the boot is over: `/init`'s whole report, or KVM
+/// having stopped the guest (qemu then waits with its machine paused until it
+/// is killed: the boot's whole timeout, on a machine whose KVM cannot run it).
+pub fn finished(output: &[u8]) -> bool {
+    reported(output) || clock::kvm_stopped(output)
+}
+
 fn run_with_timeout(cmd: Command, timeout: Duration) -> Result<(String, Ended), String> {
     use crate::isolate::{run_until, ChildEnd, Spawn};
     let how = Spawn {
@@ -466,7 +473,7 @@ fn run_with_timeout(cmd: Command, timeout: Duration) -> Result<(String, Ended), 
         inherit_stderr: false,
         threads: true,
         fork: false,
-        complete: Some(reported),
+        complete: Some(finished),
     };
     let out = run_until(cmd, "qemu", how, timeout);
     let ended = match out.end {

@@ -187,12 +187,13 @@ fn kernel_parameters_come_before_the_arguments_of_init() {
     );
 }
 
-/// The console is complete once a results (or error) line has ended; a qemu
-/// still running then is stopped, and said to have been.
+/// The console is complete once a results (or error) line has ended, or once
+/// qemu said KVM stopped its guest; a qemu still running then is stopped, and
+/// said to have been.
 #[test]
 fn a_machine_still_running_after_its_results_is_stopped() {
     use std::process::{Command, Stdio};
-    use vdsoconf_runners::boot::reported;
+    use vdsoconf_runners::boot::{finished, reported};
     use vdsoconf_runners::isolate::{run_until, ChildEnd, Spawn};
     assert!(!reported(b"[ 1.0] booting\nVDSOCONF-BOOT-RESULTS {\"sch"));
     assert!(reported(
@@ -224,4 +225,19 @@ fn a_machine_still_running_after_its_results_is_stopped() {
     cut.args(["-c", "printf 'VDSOCONF-BOOT-RESULTS {'; exec sleep 600"]);
     let out = run_until(cut, "qemu", how(Some(reported)), Duration::from_secs(1));
     assert_eq!(out.end, ChildEnd::TimedOut);
+    // Standard error is watched too: what QEMU says when KVM stopped its guest
+    // (it then waits, paused, until killed).
+    let mut paused = Command::new("sh");
+    paused.args([
+        "-c",
+        "echo 'KVM internal error. Suberror: 1' >&2; echo 'emulation failure' >&2; exec sleep 600",
+    ]);
+    let out = run_until(
+        paused,
+        "qemu",
+        how(Some(finished)),
+        Duration::from_secs(120),
+    );
+    assert_eq!(out.end, ChildEnd::Stopped);
+    assert!(out.stderr.contains("emulation failure"), "{out:?}");
 }

@@ -109,6 +109,15 @@ pub fn kvm_unusable() -> Option<String> {
 /// such a row as not built, never as a pass or a failure of the kernel's.
 pub const KVM_UNAVAILABLE: &str = "KVM cannot run a guest here";
 
+/// What qemu prints when KVM stops the guest; the machine is then paused for good.
+const KVM_STOPPED: [&str; 2] = ["KVM internal error", "emulation failure"];
+
+/// Whether qemu's output says KVM stopped the guest.
+pub fn kvm_stopped(output: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(output);
+    KVM_STOPPED.iter().any(|m| text.contains(m))
+}
+
 /// Whether the console of a boot that never reached `/init` shows QEMU or KVM
 /// refusing the guest: QEMU stopped before the kernel printed anything (what it
 /// said on stderr is the reason), or KVM stopped the guest (an internal error,
@@ -121,7 +130,7 @@ pub fn kvm_refused(console: &str) -> Option<String> {
     }
     console
         .lines()
-        .find(|l| l.contains("KVM internal error") || l.contains("emulation failure"))
+        .find(|l| KVM_STOPPED.iter().any(|m| l.contains(m)))
         .map(|l| {
             l.trim()
                 .trim_start_matches("[qemu stderr]")

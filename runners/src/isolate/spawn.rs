@@ -155,9 +155,11 @@ pub struct Spawn {
     /// kernels before 6.x refuse CLONE_VM into a new time namespace (EINVAL, seen
     /// on Debian's 6.1).
     pub fork: bool,
-    /// Whether the standard output so far is all that is wanted (a booted
-    /// machine's results): a child still running [`AFTER_COMPLETE`] later is
-    /// killed and ends [`ChildEnd::Stopped`]. Needs `threads`.
+    /// Whether the output so far is all there will be worth reading (a booted
+    /// machine's results on standard output; QEMU saying on standard error that
+    /// KVM stopped its guest): tested on each stream alone; a child still
+    /// running [`AFTER_COMPLETE`] later is killed and ends
+    /// [`ChildEnd::Stopped`]. Needs `threads`.
     pub complete: Option<fn(&[u8]) -> bool>,
 }
 
@@ -262,8 +264,8 @@ pub fn run_until(
     let (out_reader, err_reader) = if how.threads {
         let watch = how.complete.map(|done| (done, Arc::clone(&complete)));
         match (
-            drain(stdout_pipe.take(), watch),
-            drain(stderr_pipe.take(), None),
+            drain(stdout_pipe.take(), watch.clone()),
+            drain(stderr_pipe.take(), watch),
         ) {
             (Ok(o), Ok(e)) => (o, e),
             (Err(why), _) | (_, Err(why)) => {
