@@ -207,11 +207,13 @@ fn a_machine_still_running_after_its_results_is_stopped() {
         fork: false,
         complete,
     };
-    let mut halted = Command::new("sh");
-    halted.args([
-        "-c",
-        "echo 'VDSOCONF-BOOT-RESULTS {}'; echo 'System halted'; exec sleep 600",
-    ]);
+    // A fake qemu: SCRIPT in sh, then asleep until killed.
+    let fake_qemu = |script: &str| {
+        let mut c = Command::new("sh");
+        c.args(["-c", &format!("{script}; exec sleep 600")]);
+        c
+    };
+    let halted = fake_qemu("echo 'VDSOCONF-BOOT-RESULTS {}'; echo 'System halted'");
     let out = run_until(
         halted,
         "qemu",
@@ -221,17 +223,13 @@ fn a_machine_still_running_after_its_results_is_stopped() {
     assert_eq!(out.end, ChildEnd::Stopped);
     assert!(out.stdout.contains("VDSOCONF-BOOT-RESULTS {}"), "{out:?}");
     // Without the whole line it is not complete: the deadline ends it.
-    let mut cut = Command::new("sh");
-    cut.args(["-c", "printf 'VDSOCONF-BOOT-RESULTS {'; exec sleep 600"]);
+    let cut = fake_qemu("printf 'VDSOCONF-BOOT-RESULTS {'");
     let out = run_until(cut, "qemu", how(Some(reported)), Duration::from_secs(1));
     assert_eq!(out.end, ChildEnd::TimedOut);
     // Standard error is watched too: what QEMU says when KVM stopped its guest
     // (it then waits, paused, until killed).
-    let mut paused = Command::new("sh");
-    paused.args([
-        "-c",
-        "echo 'KVM internal error. Suberror: 1' >&2; echo 'emulation failure' >&2; exec sleep 600",
-    ]);
+    let paused =
+        fake_qemu("echo 'KVM internal error. Suberror: 1' >&2; echo 'emulation failure' >&2");
     let out = run_until(
         paused,
         "qemu",
