@@ -29,15 +29,7 @@ pub enum PtrArg {
 }
 
 impl PtrArg {
-    pub const BAD: [PtrArg; 6] = [
-        PtrArg::Null,
-        PtrArg::AllOnes,
-        PtrArg::ProtNone,
-        PtrArg::ProtRead,
-        PtrArg::Straddle,
-        PtrArg::Kernel,
-    ];
-    /// Every class, valid first.
+    /// Every class, valid first and misaligned last, the bad ones between.
     pub const ALL: [PtrArg; 8] = [
         PtrArg::Valid,
         PtrArg::Null,
@@ -48,6 +40,9 @@ impl PtrArg {
         PtrArg::Kernel,
         PtrArg::Misaligned,
     ];
+    /// The bad pointers, the cases of the bad-pointer group: every class but
+    /// the first and the last of `ALL`.
+    pub const BAD: &'static [PtrArg] = Self::ALL.split_at(7).0.split_at(1).1;
 
     /// The classes' names, for messages.
     pub fn names() -> String {
@@ -166,5 +161,19 @@ impl Arena {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PtrArg;
+
+    #[test]
+    fn the_bad_pointers_are_the_classes_a_syscall_faults_on() {
+        let faulting: Vec<PtrArg> = PtrArg::ALL
+            .into_iter()
+            .filter(|p| p.faults(false))
+            .collect();
+        assert_eq!(PtrArg::BAD, faulting.as_slice());
     }
 }
