@@ -31,6 +31,30 @@ with_lock() {
     ) 9>"$lock"
 }
 
+# fetched_once DIR KEY LOCK COMMAND...: what COMMAND (a download into the cache)
+# printed and its exit status, from the first call with KEY since DIR was
+# emptied: COMMAND runs once, under LOCK, whoever asks first (the matrix's fetch
+# lane or a row), and every later call gets that answer. A failure is then the
+# reason of every caller, not tried again: a retry would hide the mirror's bad
+# hour in one row and show it in another.
+fetched_once() {
+    local f=$1/$2 lock=$3
+    shift 3
+    [ -e "$f.status" ] || with_lock "$lock" _fetch_first "$f" "$@"
+    cat "$f.out" 2>/dev/null
+    cat "$f.err" >&2 2>/dev/null
+    return "$(cat "$f.status" 2>/dev/null || echo 1)"
+}
+_fetch_first() {
+    local f=$1
+    shift
+    [ -e "$f.status" ] && return 0
+    mkdir -p "$(dirname "$f")"
+    "$@" >"$f.out" 2>"$f.err"
+    echo $? >"$f.status.tmp"
+    mv "$f.status.tmp" "$f.status"
+}
+
 # sync_sources ROOT DEST [PATHSPEC...]: the files of the git checkout ROOT (tracked,
 # and untracked but not ignored; only PATHSPEC, default all) copied into DEST, each
 # written only where its content differs, and files no longer listed removed.

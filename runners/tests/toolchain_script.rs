@@ -206,3 +206,43 @@ fn a_std_built_from_source_is_a_fallback_only_when_the_mirror_failed() {
     assert_eq!(tc, "debian-web-src");
     assert!(fallback.contains("Hash Sum mismatch"), "{fallback}");
 }
+
+/// The matrix's fetch lane and its rows ask for the same downloads: each runs
+/// once, whoever asks first, and the others get its answer, a failure included
+/// (not tried again).
+#[test]
+fn a_download_runs_once_per_run_and_its_failure_is_every_callers_answer() {
+    let dir = std::env::temp_dir().join(format!("vdsoconf-once-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display();
+    // Three callers at once, the fetch slow enough for them to overlap; it
+    // counts its runs, prints, complains and fails.
+    let script = format!(
+        r#"fetch() {{ echo run >>{d}/runs; sleep 0.3; echo "image-$1"; echo "mirror: 503 for $1" >&2; return 3; }}
+        for i in 1 2 3; do
+            (fetched_once {d}/answers kernel-a {d}/lock fetch a >{d}/out$i 2>{d}/err$i; echo $? >{d}/status$i) &
+        done
+        wait
+        fetched_once {d}/answers kernel-b {d}/lock fetch b >{d}/outb 2>/dev/null
+        echo $? >{d}/statusb"#
+    );
+    let (ok, _, err) = bash(&script, &[]);
+    assert!(ok, "{err}");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let runs = read("runs");
+    // a once for all three callers, b once more: two runs in all.
+    assert_eq!(runs.lines().count(), 2, "runs: {runs:?}");
+    for i in 1..=3 {
+        assert_eq!(read(&format!("out{i}")), "image-a\n", "caller {i}");
+        assert_eq!(
+            read(&format!("err{i}")),
+            "mirror: 503 for a\n",
+            "caller {i}"
+        );
+        assert_eq!(read(&format!("status{i}")).trim(), "3", "caller {i}");
+    }
+    assert_eq!(read("outb"), "image-b\n");
+    assert_eq!(read("statusb").trim(), "3");
+    let _ = std::fs::remove_dir_all(&dir);
+}
