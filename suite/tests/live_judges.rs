@@ -401,12 +401,12 @@ fn threads_or_affinity_refused_make_the_monotonic_check_unrunnable_not_failed() 
         readings: 0,
         worst: None,
         errors: vec![],
-        refused: vec!["cannot start threads: Resource temporarily unavailable".into()],
+        refused: vec!["cannot start a thread for CPU 1: Resource temporarily unavailable".into()],
     };
     let r = judge_monotonic(&refused, false, false);
     assert!(r.environment, "{r:?}");
     assert!(
-        matches!(&r.verdict, Verdict::Skip { reason } if reason.contains("cannot start threads")),
+        matches!(&r.verdict, Verdict::Skip { reason } if reason.contains("cannot start a thread for CPU 1")),
         "{r:?}"
     );
     // A clock that went backwards is still a failure, whatever else was refused.

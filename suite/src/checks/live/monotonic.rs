@@ -153,9 +153,6 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
     // Cross-thread: the latest reading any thread has published, in ns.
     let published = AtomicI64::new(i64::MIN);
     let threaded_until = Instant::now() + duration.mul_f64(0.8);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(probe.cpus.len().max(1))
-        .build();
     let per_cpu = |cpu: usize| {
         if !(probe.pin)(cpu) {
             refused.lock().unwrap().push(format!(
@@ -217,17 +214,18 @@ pub fn run_monotonic(probe: &MonotonicProbe<'_>, duration: Duration) -> Monotoni
         }
         readings.fetch_add(n, Ordering::Relaxed);
     };
-    match pool {
-        Ok(pool) => pool.scope(|s| {
-            for &cpu in &probe.cpus {
-                s.spawn(move |_| per_cpu(cpu));
+    // One thread per CPU, each reading until `threaded_until`.
+    std::thread::scope(|s| {
+        for &cpu in &probe.cpus {
+            let per_cpu = &per_cpu;
+            if let Err(e) = std::thread::Builder::new().spawn_scoped(s, move || per_cpu(cpu)) {
+                refused
+                    .lock()
+                    .unwrap()
+                    .push(format!("cannot start a thread for CPU {cpu}: {e}"));
             }
-        }),
-        Err(e) => refused
-            .lock()
-            .unwrap()
-            .push(format!("cannot start threads: {e}")),
-    }
+        }
+    });
     // Migration: one thread hops CPU to CPU between readings.
     let migrate_until = Instant::now() + duration.mul_f64(0.2);
     let mut prev: Option<i128> = None;
