@@ -197,6 +197,38 @@ fn junit_is_read_by_an_independent_parser() {
     assert!(failed.time > 0.0 && failed.time < 0.01, "{}", failed.time);
 }
 
+/// Text from a hostile image (a symbol name, a message quoting its bytes) still
+/// makes well-formed JUnit: markup escaped, characters XML cannot carry left out.
+#[test]
+fn junit_escapes_markup_and_leaves_out_what_xml_cannot_carry() {
+    let mut r = report();
+    r.results[2].name = "x86_64::call::<sym\u{1}>&\"q\"@V".into();
+    r.results[2].result = from_problems(vec!["bytes \u{1b}[31m<&>'\u{0}\u{ffff} end\tx".into()]);
+    r.results[2].expectation = "a\u{7}b <c>".into();
+    let xml = junit::render(&r);
+    let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).unwrap();
+    let case = &suites.suites[1].cases[0];
+    // junit-parser's name is the classname, `::`, then the name.
+    assert!(
+        case.name.ends_with("::x86_64::call::<sym>&\"q\"@V"),
+        "{}",
+        case.name
+    );
+    let f = case.status.failure_as_ref();
+    assert_eq!(f.message, "bytes [31m<&>' end\tx", "{xml}");
+    // (junit-parser drops the escaped characters of an element's text, so the
+    // text is checked as written.)
+    assert!(
+        xml.contains(">bytes [31m&lt;&amp;&gt;&apos; end\tx</failure>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<system-out>expects: ab &lt;c&gt;\n</system-out>"),
+        "{xml}"
+    );
+    assert_eq!(suites.failures, 1);
+}
+
 /// A run whose checks saw a known bug (XFAIL) and missed one (XPASS) beside
 /// the other verdicts, as `apply_deviations` makes them.
 fn expected_verdicts_report() -> RunReport {
