@@ -9,9 +9,11 @@ pub mod cli;
 #[cfg(feature = "extract")]
 pub mod extract;
 pub mod fuzz_live;
+#[cfg(feature = "harness")]
 pub mod harness;
 pub mod history;
 pub mod isolate;
+#[cfg(feature = "manual")]
 pub mod manual;
 pub mod output;
 pub mod progress;

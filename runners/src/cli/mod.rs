@@ -612,6 +612,7 @@ fn write_report_dir(dir: &Path, report: &RunReport) -> Result<(), InputError> {
     Ok(())
 }
 
+#[cfg(feature = "manual")]
 fn manual(dir: &std::path::Path) -> Result<i32, InputError> {
     use clap::CommandFactory;
     let written = crate::manual::write(dir, Cli::command()).map_err(InputError)?;
@@ -1028,6 +1029,13 @@ fn extract(kernel: &Path, dir: &Path, format: Format) -> Result<i32, InputError>
 fn extract(_kernel: &Path, _dir: &Path, _format: Format) -> Result<i32, InputError> {
     Err(InputError(
         "this build has no `extract` (the static runners are built without the `extract` feature); use a default build".into(),
+    ))
+}
+
+#[cfg(not(feature = "manual"))]
+fn manual(_dir: &std::path::Path) -> Result<i32, InputError> {
+    Err(InputError(
+        "this build has no `manual` (the static runners are built without the `manual` feature); use a default build, or the pages that come with the release binaries".into(),
     ))
 }
 
